@@ -1,0 +1,61 @@
+# Everything set up from nothing: a .venv with the pinned Python packages, Anvil from npm, then the job.
+# `make demo` and `make test` are the two commands of the README; the rest are for developers.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export PYTHONPATH := $(CURDIR)
+# ape keeps its data folder inside the project so a fresh machine needs nothing in $HOME.
+export APE_DATA_FOLDER ?= $(CURDIR)/.ape-data
+
+APE := $(VENV)/bin/ape
+PYTEST_ARGS ?=
+
+.PHONY: setup compile demo test test-fast gas abi chart lint clean help
+
+help:
+	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
+	@echo "make test   set up, compile, run the whole test suite on a local Anvil"
+	@echo "make gas    write benchmarks/gas.md (gas per operation beside the anchors)"
+	@echo "make abi    regenerate the committed ABIs in abi/"
+	@echo "make chart  write docs/supply.png (circulating supply by category over 20 years)"
+	@echo "make lint   ruff over the Python code"
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(VENV)/bin/python -m pip install --quiet -r requirements.lock
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	anvil --version | head -1
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+# ape 0.8.51 can record stale bytecode as fresh (toolchain.md): always compile explicitly, forced.
+compile: setup
+	$(APE) compile --force
+
+demo: compile
+	$(APE) run demo
+
+test: compile
+	$(APE) test tests $(PYTEST_ARGS)
+
+gas: compile
+	$(APE) run gas
+
+abi: compile
+	$(VENV)/bin/python -m ionet.abi publish
+
+chart: setup
+	$(VENV)/bin/python -m ionet.chart docs/supply.png
+
+lint: setup
+	$(VENV)/bin/ruff check ionet scripts tests benchmarks
+
+clean:
+	rm -rf .build .ape-data

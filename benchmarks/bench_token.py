@@ -1,0 +1,58 @@
+"""Gas of IOToken and EmissionSchedule beside snekmate's erc20 (anchors.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ape import chain
+
+from benchmarks.gasbench import GasRow, at_most, gas_of, isolated, within
+from ionet import IO
+from ionet.emission import EPOCH_COUNT, EPOCH_SECONDS
+from ionet.signing import Domain, sign_permit
+
+
+def measure(eco: Any) -> list[GasRow]:
+    token, sched = eco.suite.IOToken, eco.suite.EmissionSchedule
+    admin, alice, bob = eco.admin, eco.renter_x, eco.renter_y
+    rows: list[GasRow] = []
+    with isolated():
+        token.transfer(alice, 1_000 * IO, sender=admin)
+        token.transfer(bob, 1_000 * IO, sender=admin)
+        fresh = eco.contributor
+        rows.append(within("IOToken", "transfer to a zero-balance address",
+                           gas_of(token.transfer(fresh, 100 * IO, sender=alice)), "snekmate 51,263", 51_263))
+        rows.append(within("IOToken", "transfer to a nonzero-balance address",
+                           gas_of(token.transfer(bob, 100 * IO, sender=alice)), "snekmate 34,151", 34_151))
+        rows.append(within("IOToken", "approve (0 -> nonzero)",
+                           gas_of(token.approve(bob, 100 * IO, sender=alice)), "snekmate 45,976", 45_976))
+        rows.append(within("IOToken", "transferFrom, finite allowance, to nonzero balance",
+                           gas_of(token.transferFrom(alice, bob, 50 * IO, sender=bob)), "snekmate 41,868", 41_868))
+        # As the anchors: each permit sets a fresh allowance (0 -> nonzero) for a new spender; the
+        # first one of the signer also takes its nonce from 0 to 1.
+        domain = Domain("IO", "1", chain.chain_id, token.address)
+        deadline = chain.pending_timestamp + 3_600
+        signer = eco.provider_c
+        for (label, anchor), spender in zip((("permit, first of a signer", 74_139), ("permit, repeat signer", 57_027)),
+                                            (eco.provider_a, eco.provider_b), strict=True):
+            nonce = token.nonces(signer)
+            v, r, s = sign_permit(signer.private_key, domain, signer.address, spender.address, 100 * IO, nonce, deadline)
+            rows.append(within("IOToken", label, gas_of(token.permit(signer, spender, 100 * IO, deadline, v, r, s,
+                                                                     sender=bob)), f"snekmate {anchor:,}", anchor))
+        rows.append(GasRow("IOToken", "burn", gas_of(token.burn(10 * IO, sender=bob))))
+    start = sched.START_TIME()
+    for label, epochs in (("mint_due, one epoch due", 1), ("mint_due, one day due", 24),
+                          ("mint_due, twenty years due at once", EPOCH_COUNT)):
+        with isolated():
+            chain.pending_timestamp = max(chain.pending_timestamp, start + epochs * EPOCH_SECONDS)
+            chain.mine()
+            rows.append(at_most("EmissionSchedule", label, gas_of(sched.mint_due(sender=alice)), 80_000))
+    with isolated():
+        chain.pending_timestamp = max(chain.pending_timestamp, start + 2 * EPOCH_SECONDS)
+        chain.mine()
+        sched.mint_due(sender=alice)
+        chain.pending_timestamp = chain.pending_timestamp + EPOCH_SECONDS
+        chain.mine()
+        rows.append(at_most("EmissionSchedule", "mint_due, one epoch after an earlier mint",
+                            gas_of(sched.mint_due(sender=alice)), 80_000))
+    return rows

@@ -1,0 +1,65 @@
+# pragma version ~=0.4.3
+"""
+@title MockNodeStaking
+@notice Test double of INodeStaking: tests set each device's answers directly. Never deployed by
+        scripts.
+"""
+
+from ..interfaces import INodeStaking
+
+implements: INodeStaking
+
+
+struct Device:
+    owner: address
+    reward_wallet: address
+    co_staker: address
+    co_staker_share_bps: uint256
+    eligible: bool
+    last_slashed_at: uint256
+
+
+devices: public(HashMap[bytes32, Device])
+
+
+@external
+def set_device(device: bytes32, owner: address, reward_wallet: address, co_staker: address,
+               co_staker_share_bps: uint256, eligible: bool):
+    self.devices[device] = Device(owner=owner, reward_wallet=reward_wallet, co_staker=co_staker,
+                                  co_staker_share_bps=co_staker_share_bps, eligible=eligible,
+                                  last_slashed_at=self.devices[device].last_slashed_at)
+
+
+@external
+def set_eligible(device: bytes32, eligible: bool):
+    self.devices[device].eligible = eligible
+
+
+@external
+def mark_slashed(device: bytes32):
+    self.devices[device].last_slashed_at = block.timestamp
+
+
+@external
+@view
+def is_eligible(device: bytes32) -> bool:
+    return self.devices[device].eligible
+
+
+@external
+@view
+def device_owner(device: bytes32) -> address:
+    return self.devices[device].owner
+
+
+@external
+@view
+def reward_split(device: bytes32) -> (address, address, uint256):
+    d: Device = self.devices[device]
+    return d.reward_wallet, d.co_staker, d.co_staker_share_bps
+
+
+@external
+@view
+def last_slashed_at(device: bytes32) -> uint256:
+    return self.devices[device].last_slashed_at

@@ -1,0 +1,114 @@
+"""Deploy the whole suite, step by step, and record a manifest.
+
+Each contract issue adds a step (a function `step(suite)`) to STEPS in dependency order; a step
+reads its parameters from `suite.config`, deploys with `suite.deploy(...)` and wires what it needs.
+`deploy_suite` is used by `scripts/deploy.py`, the demo, the gas benchmarks and the test fixtures,
+so all of them run exactly the same deployment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ape import chain, project
+
+from ionet import IO
+from ionet.config import resolve_address
+from ionet.manifest import ContractRecord, Manifest
+
+
+@dataclass
+class Suite:
+    deployer: Any
+    config: dict[str, Any]
+    network: str = "local"
+    ecosystem: str = "ethereum"
+    contracts: dict[str, Any] = field(default_factory=dict)
+    manifest: Manifest | None = None
+    tx_kwargs: dict[str, Any] = field(default_factory=dict)
+    log: Callable[[str], None] = lambda _msg: None
+
+    @property
+    def is_local(self) -> bool:
+        return self.network == "local"
+
+    def __getattr__(self, name: str) -> Any:  # suite.IOToken etc.
+        contracts = self.__dict__.get("contracts", {})
+        if name in contracts:
+            return contracts[name]
+        raise AttributeError(name)
+
+    def address_of(self, value: str) -> str:
+        return resolve_address(value, self.deployer.address)
+
+    def deploy(self, key: str, contract_name: str, *args: Any, params: dict[str, Any] | None = None) -> Any:
+        """Deploy `project.<contract_name>` as `key` in the manifest (e.g. key 'VestingVault.seed')."""
+        container = getattr(project, contract_name)
+        instance = self.deployer.deploy(container, *args, **self.tx_kwargs)
+        receipt = chain.provider.get_receipt(instance.txn_hash)
+        assert self.manifest is not None
+        self.manifest.contracts[key] = ContractRecord(
+            address=instance.address,
+            tx=str(instance.txn_hash),
+            block=receipt.block_number,
+            abi=f"abi/{contract_name}.json",
+            args=params or {},
+        )
+        self.contracts[key] = instance
+        self.log(f"deployed {key:<28} {instance.address}  (block {receipt.block_number}, gas {receipt.gas_used:,})")
+        return instance
+
+    def send(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Send a wiring transaction from the deployer."""
+        return fn(*args, sender=self.deployer, **self.tx_kwargs)
+
+
+# ------------------------------------------------------------------ steps
+def step_token(suite: Suite) -> None:
+    """IOToken with its genesis. Until the vesting vaults exist, the genesis goes to the deployer."""
+    genesis = suite.config["genesis"]
+    recipients = [suite.address_of(g.get("recipient", "deployer")) for g in genesis]
+    amounts = [int(g["amount_io"]) * IO for g in genesis]
+    token = suite.deploy(
+        "IOToken", "IOToken", recipients, amounts,
+        params={"genesis": [{**g, "recipient": r} for g, r in zip(genesis, recipients, strict=True)]},
+    )
+    assert suite.manifest is not None
+    suite.manifest.genesis_time = chain.blocks[suite.manifest.contracts["IOToken"].block].timestamp
+    suite.contracts["IOToken"] = token
+
+
+def step_emission(suite: Suite) -> None:
+    """EmissionSchedule, minter of the token, paying the rewards distributor once it exists."""
+    cfg = suite.config["emission"]
+    recipient = (
+        suite.contracts["RewardsDistributor"].address
+        if "RewardsDistributor" in suite.contracts
+        else suite.address_of(cfg.get("reward_recipient", "deployer"))
+    )
+    start = int(cfg.get("start_time", 0)) or suite.manifest.genesis_time  # type: ignore[union-attr]
+    emission = suite.deploy(
+        "EmissionSchedule", "EmissionSchedule", suite.IOToken.address, start, recipient,
+        params={"start_time": start, "reward_recipient": recipient},
+    )
+    suite.send(suite.IOToken.set_minter, emission.address)
+    suite.log(f"IOToken minter set to EmissionSchedule; emission starts at {start}, pays {recipient}")
+
+
+STEPS: list[Callable[[Suite], None]] = [
+    step_token,
+    step_emission,
+]
+
+
+def deploy_suite(deployer: Any, config: dict[str, Any], network: str = "local", ecosystem: str = "ethereum",
+                 log: Callable[[str], None] | None = None, tx_kwargs: dict[str, Any] | None = None) -> Suite:
+    suite = Suite(deployer=deployer, config=config, network=network, ecosystem=ecosystem,
+                  tx_kwargs=tx_kwargs or {}, log=log or (lambda _m: None))
+    suite.manifest = Manifest(chain_id=chain.chain_id, network=f"{ecosystem}:{network}", deployer=deployer.address)
+    for step in STEPS:
+        step(suite)
+    suite.manifest.parameters = {k: v for k, v in config.items() if not k.startswith("_")}
+    return suite

@@ -1,0 +1,78 @@
+"""Session-scoped deployment of the whole suite, and the role accounts every test uses.
+
+ape snapshots the chain around each test, so tests start from the same freshly deployed suite.
+Hypothesis examples and state machines snapshot/restore themselves (see tests/fuzz/helpers.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from ape import chain
+
+from ionet.chain.suite import deploy_suite
+from ionet.config import load_config
+
+
+@pytest.fixture(scope="session")
+def owner(accounts):
+    """The deployer: admin of every contract."""
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def operator(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def treasury(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def alice(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def bob(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def carol(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def attacker(accounts):
+    return accounts[9]
+
+
+@pytest.fixture(scope="session")
+def suite(owner):
+    """The full deployment, exactly as `ape run deploy` does it on a local chain."""
+    return deploy_suite(owner, load_config("local"))
+
+
+@pytest.fixture(scope="session")
+def token(suite):
+    return suite.IOToken
+
+
+@pytest.fixture(scope="session")
+def emission(suite):
+    return suite.EmissionSchedule
+
+
+def advance(seconds: int) -> None:
+    """Move the chain's clock forward by `seconds` and mine a block."""
+    chain.pending_timestamp = chain.pending_timestamp + seconds
+    chain.mine()
+
+
+def advance_to(timestamp: int) -> None:
+    """Move the chain's clock to `timestamp` (if it is in the future) and mine a block."""
+    if timestamp > chain.pending_timestamp:
+        chain.pending_timestamp = timestamp
+    chain.mine()
