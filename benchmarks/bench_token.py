@@ -36,7 +36,8 @@ def measure(eco: Any) -> list[GasRow]:
         for (label, anchor), spender in zip((("permit, first of a signer", 74_139), ("permit, repeat signer", 57_027)),
                                             (eco.provider_a, eco.provider_b), strict=True):
             nonce = token.nonces(signer)
-            v, r, s = sign_permit(signer.private_key, domain, signer.address, spender.address, 100 * IO, nonce, deadline)
+            v, r, s = sign_permit(signer.private_key, domain, signer.address, spender.address, 100 * IO,
+                                  nonce, deadline)
             rows.append(within("IOToken", label, gas_of(token.permit(signer, spender, 100 * IO, deadline, v, r, s,
                                                                      sender=bob)), f"snekmate {anchor:,}", anchor))
         rows.append(GasRow("IOToken", "burn", gas_of(token.burn(10 * IO, sender=bob))))

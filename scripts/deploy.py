@@ -22,7 +22,8 @@ def cli(account_alias, config_file):
     is_local = net.name == "local"
     deployer = pick_account(account_alias, is_local)
     config = load_config(net.name, config_file)
-    click.echo(f"deploying to {net.ecosystem.name}:{net.name} (chain {networks.provider.chain_id}) from {deployer.address}")
+    chain_id = networks.provider.chain_id
+    click.echo(f"deploying to {net.ecosystem.name}:{net.name} (chain {chain_id}) from {deployer.address}")
     suite = deploy_suite(deployer, config, network=net.name, ecosystem=net.ecosystem.name, log=click.echo)
     path = write_manifest(suite.manifest, manifest_path(net.ecosystem.name, net.name))
     click.echo(f"manifest: {path}")
