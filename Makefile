@@ -40,7 +40,7 @@ compile: setup
 	$(APE) compile --force
 
 demo: compile
-	$(APE) run demo
+	$(APE) run demo --verbosity WARNING
 
 test: compile
 	$(APE) test tests $(PYTEST_ARGS)

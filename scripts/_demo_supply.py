@@ -13,10 +13,10 @@ def supply_row(eco: Economy, label: str) -> list[str]:
     return [
         label,
         f"{sched.completed_epochs():,}",
-        fmt_io(sched.total_emitted()),
-        fmt_io(expected - model.GENESIS_SUPPLY),
-        fmt_io(minted),
-        fmt_io(token.totalSupply()),
+        fmt_io(sched.total_emitted(), 4),
+        fmt_io(expected - model.GENESIS_SUPPLY, 4),
+        fmt_io(minted, 4),
+        fmt_io(token.totalSupply(), 4),
         "yes" if minted == expected else f"NO (off by {minted - expected} wei)",
     ]
 

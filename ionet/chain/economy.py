@@ -37,7 +37,7 @@ ROLE_INDEX = {
 @dataclass
 class Economy:
     suite: Any
-    console: Console = field(default_factory=lambda: Console(width=120))
+    console: Console = field(default_factory=lambda: Console(width=150))
     start_time: int = 0
     notes: dict[str, Any] = field(default_factory=dict)  # what one section leaves for the next
 
