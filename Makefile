@@ -5,6 +5,8 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONPATH := $(CURDIR)
+# pydantic-settings warns about an ape config field on every start; it is noise, not ours.
+export PYTHONWARNINGS ?= ignore:::pydantic_settings.sources.utils
 # ape keeps its data folder inside the project so a fresh machine needs nothing in $HOME.
 export APE_DATA_FOLDER ?= $(CURDIR)/.ape-data
 

@@ -26,7 +26,7 @@ def run(eco: Economy) -> None:
     sched = eco.suite.EmissionSchedule
     eco.say(f"first hour emits {fmt_io(model.emission_of(1))} IO; year 1 emits "
             f"{fmt_io(model.year_emission(1), 2)} IO; the last hour (epoch {model.EPOCH_COUNT:,}) "
-            f"{fmt_io(model.emission_of(model.EPOCH_COUNT), 2)} IO")
+            f"{fmt_io(model.emission_of(model.EPOCH_COUNT), 4)} IO")
     snap = chain.snapshot()  # this section looks 20 years ahead, then the economy resumes at genesis
     try:
         rows = [supply_row(eco, "genesis")]
