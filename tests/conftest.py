@@ -76,3 +76,27 @@ def advance_to(timestamp: int) -> None:
     if timestamp > chain.pending_timestamp:
         chain.pending_timestamp = timestamp
     chain.mine()
+
+
+# ------------------------------------------------------------------ vesting vaults (issue 3)
+@pytest.fixture(scope="session")
+def vaults(suite):
+    """The five genesis vesting vaults by category."""
+    from ionet.chain.deploy_vesting import vaults as deployed_vaults
+
+    return deployed_vaults(suite)
+
+
+@pytest.fixture(scope="session")
+def seed_vault(vaults):
+    return vaults["seed"]
+
+
+@pytest.fixture(scope="session")
+def core_vault(vaults):
+    return vaults["core_contributors"]
+
+
+@pytest.fixture(scope="session")
+def community_vault(vaults):
+    return vaults["community"]

@@ -1,0 +1,46 @@
+"""After deployment the genesis sits in the five vesting vaults and nowhere else."""
+
+from __future__ import annotations
+
+from ape import chain
+
+from ionet import IO
+
+
+def test_deploy__genesis_only_in_vaults__no_other_address_holds_io(suite, token, vaults, owner):
+    vault_addresses = {v.address for v in vaults.values()}
+    # Replay every Transfer of the token from its deployment to now (the end of the deployment).
+    balances: dict[str, int] = {}
+    for log in token.Transfer.range(suite.manifest.contracts["IOToken"].block, chain.blocks.head.number + 1):
+        balances[log.sender] = balances.get(log.sender, 0) - log.value
+        balances[log.receiver] = balances.get(log.receiver, 0) + log.value
+    holders = {a for a, b in balances.items() if b > 0 and a != "0x0000000000000000000000000000000000000000"}
+    assert holders == vault_addresses
+    assert token.balanceOf(owner) == 0
+    assert sum(token.balanceOf(v) for v in vaults.values()) == token.totalSupply() == 500_000_000 * IO
+    for g in suite.config["genesis"]:
+        assert token.balanceOf(vaults[g["category"]]) == g["amount_io"] * IO
+    minted = token.GenesisMinted.range(suite.manifest.contracts["IOToken"].block,
+                                       suite.manifest.contracts["IOToken"].block + 1)
+    assert {m.recipient for m in minted} == vault_addresses
+
+
+def test_deploy__manifest_lists_vaults_by_category(suite, vaults):
+    for category, vault in vaults.items():
+        record = suite.manifest.contracts[f"VestingVault.{category}"]
+        assert record.address == vault.address and record.args["category"] == category
+        assert record.args["start_time"] == suite.manifest.genesis_time == vault.START_TIME()
+    assert set(vaults) == {"community", "rnd_ecosystem", "seed", "series_a", "core_contributors"}
+
+
+def test_fund__community_vault__pays_by_grant_and_release(suite, token, vaults, alice):
+    from ionet.chain.economy import Economy
+
+    eco = Economy(suite=suite)
+    before = vaults["community"].totals()
+    gid = eco.fund(alice, 123 * IO)
+    assert token.balanceOf(alice) == 123 * IO
+    st = vaults["community"].grant_state(gid)
+    assert (st.beneficiary, st.amount, st.claimed) == (alice.address, 123 * IO, 123 * IO)
+    after = vaults["community"].totals()
+    assert after.unallocated == before.unallocated - 123 * IO
