@@ -44,10 +44,14 @@ def measure(eco: Any) -> list[GasRow]:
     for label, epochs in (("mint_due, one epoch due", 1), ("mint_due, one day due", 24),
                           ("mint_due, twenty years due at once", EPOCH_COUNT)):
         with isolated():
+            # The recipient already holds IO, as the reward pool does after its first mint (the
+            # genesis no longer passes through the deployer: it is minted into the vesting vaults).
+            eco.fund(sched.reward_recipient(), 1)
             chain.pending_timestamp = max(chain.pending_timestamp, start + epochs * EPOCH_SECONDS)
             chain.mine()
             rows.append(at_most("EmissionSchedule", label, gas_of(sched.mint_due(sender=alice)), 80_000))
     with isolated():
+        eco.fund(sched.reward_recipient(), 1)
         chain.pending_timestamp = max(chain.pending_timestamp, start + 2 * EPOCH_SECONDS)
         chain.mine()
         sched.mint_due(sender=alice)
