@@ -218,7 +218,8 @@ class VaultModel:
 
 
 # ------------------------------------------------------------------ circulating supply
-def circulating_by_category(months: int = 240, period: int = MONTH) -> tuple[list[float], dict[str, list[int]]]:
+def circulating_by_category(months: int = 240,
+                            period: int = MONTH) -> tuple[list[float], dict[str, list[int]]]:
     """Circulating supply (wei) by category at the end of each month 0..months, assuming every
     genesis allocation is granted at genesis on its category's schedule and claimed as it vests,
     plus the emission minted by then. Returns (years, {label: series})."""

@@ -23,7 +23,8 @@ def run(eco: Economy) -> None:
         sched = (f"{v.UNLOCKED_BPS() / 100:g} % at start" if v.UNLOCKED_BPS() == 10_000 else
                  f"cliff {v.CLIFF_PERIODS()} mo, {v.TRANCHE_COUNT()} monthly tranches")
         rows.append([category, fmt_io(t.balance, 0), sched, "yes" if v.REVOCABLE() else "no",
-                     f"{t.grant_count}", fmt_io(t.granted - t.claimed - t.revoked, 0), fmt_io(t.unallocated, 0)])
+                     f"{t.grant_count}", fmt_io(t.granted - t.claimed - t.revoked, 0),
+                     fmt_io(t.unallocated, 0)])
         assert t.balance == t.unallocated + t.granted - t.claimed - t.revoked
     eco.table("Vaults now (IO)", ["vault", "balance", "schedule", "revocable", "grants", "outstanding",
                                   "unallocated"], rows)
@@ -33,7 +34,8 @@ def run(eco: Economy) -> None:
     eco.say(f"the vaults hold {fmt_io(model.em.GENESIS_SUPPLY - paid_out, 0)} IO; they have paid out "
             f"{fmt_io(paid_out, 0)} IO so far (Community vault grants that fund providers and renters)")
 
-    people = [("seed investor", eco.investor_seed, "seed"), ("series A investor", eco.investor_series_a, "series_a"),
+    people = [("seed investor", eco.investor_seed, "seed"),
+              ("series A investor", eco.investor_series_a, "series_a"),
               ("contributor", eco.contributor, "core_contributors"),
               ("contributor B", eco.contributor_b, "core_contributors")]
     grants = {}
@@ -80,7 +82,8 @@ def run(eco: Economy) -> None:
                          fmt_io(s.claimed, 2), fmt_io(balance, 2), "revoked" if s.revoked else ""])
         eco.say(f"month {m} (start + {m} x {MONTH:,} s): every holder claims what has vested")
         eco.table(f"Month {m} (IO)",
-                  ["holder", "vault", "granted", "vested", "claimed now", "claimed in all", "balance", ""], rows)
+                  ["holder", "vault", "granted", "vested", "claimed now", "claimed in all", "balance", ""],
+                  rows)
         for v in vaults.values():
             t = v.totals()
             assert t.balance == t.unallocated + t.granted - t.claimed - t.revoked
@@ -92,6 +95,7 @@ def run(eco: Economy) -> None:
         assert claimed_total[label] == v.grant_state(gid).amount, label
     assert claimed_total["contributor B"] == eco.notes["vesting_revoked_vested"]
     eco.say(f"month 48: investors and the staying contributor have claimed their whole grants; contributor B "
-            f"kept the {fmt_io(claimed_total['contributor B'], 0)} IO vested before leaving; the core vault's "
+            f"kept the {fmt_io(claimed_total['contributor B'], 0)} IO vested before leaving; "
+            f"the core vault's "
             f"unallocated balance is {fmt_io(core.unallocated(), 0)} IO")
     eco.notes["vesting_claimed"] = claimed_total

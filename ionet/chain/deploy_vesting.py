@@ -96,7 +96,8 @@ def step_vesting_vaults(suite: Any) -> None:
             start = vault.START_TIME()
             suite.manifest.contracts[vault_key(category)].args["start_time"] = start
     suite.manifest.genesis_time = start
-    suite.log(f"vesting vaults start at genesis time {start}; IOToken predicted at {predicted} (nonce {nonce + len(categories)})")
+    suite.log(f"vesting vaults start at genesis time {start}; "
+              f"IOToken predicted at {predicted} (nonce {nonce + len(categories)})")
 
 
 def step_vesting_grants(suite: Any) -> None:
@@ -106,7 +107,8 @@ def step_vesting_grants(suite: Any) -> None:
     for g in suite.config["genesis"]:
         vault = suite.contracts[vault_key(g["category"])]
         assert vault.token() == token.address, f"IOToken address prediction failed for {g['category']}"
-        assert token.balanceOf(vault) == int(g["amount_io"]) * IO, f"vault {g['category']} holds the wrong genesis"
+        assert token.balanceOf(vault) == int(g["amount_io"]) * IO, \
+            f"vault {g['category']} holds the wrong genesis"
     assert token.balanceOf(suite.deployer) == 0, "the deployer holds genesis IO"
     for category, vault in vaults(suite).items():
         made = []

@@ -50,12 +50,14 @@ class VaultMachine(RuleBasedStateMachine):
                     gid = st_.grant_id
                     break
             assert gid is not None
-            self.m.grants[serial] = model.GrantModel(serial, st_.beneficiary.lower(), st_.amount, claimed=st_.claimed)
+            self.m.grants[serial] = model.GrantModel(serial, st_.beneficiary.lower(), st_.amount,
+                                                     claimed=st_.claimed)
             self.m.total_granted += st_.amount
             self.m.total_claimed += st_.claimed
         # Expected IO balance of everyone who can receive IO here.
         self.people = [*self.actors, self.donor]
-        watched = {p.address.lower() for p in self.people} | {a.address.lower() for a in c["config_beneficiaries"]}
+        watched = {p.address.lower() for p in self.people}
+        watched |= {a.address.lower() for a in c["config_beneficiaries"]}
         self.expected = {a: self.token.balanceOf(a) for a in watched}
         self.ids: list[int] = [g.grant_id for g in self.m.grants.values()]
         self.signers = {a.address.lower(): a for a in [*self.people, *c["config_beneficiaries"]]}
@@ -243,7 +245,8 @@ def _run(vault, token, owner, accounts, category, examples, steps, donor_funding
     if donor_funding:
         eco_fund(donor, 10_000 * IO)
     VaultMachine.ctx = {"vault": vault, "token": token, "owner": owner, "actors": actors, "donor": donor,
-                        "category": category, "config_beneficiaries": [accounts[9], accounts[10], accounts[11],
+                        "category": category,
+                        "config_beneficiaries": [accounts[9], accounts[10], accounts[11],
                                                                        accounts[12], accounts[2]]}
     run_state_machine_as_test(VaultMachine, settings=settings(
         deadline=None, max_examples=examples, stateful_step_count=steps,
@@ -260,7 +263,8 @@ def test_vault_state_machine__core_contributors__chain_matches_model_and_invaria
          eco_fund=Economy(suite=suite).fund)
 
 
-def test_vault_state_machine__seed__chain_matches_model_and_invariants_hold(suite, seed_vault, token, owner, accounts):
+def test_vault_state_machine__seed__chain_matches_model_and_invariants_hold(
+        suite, seed_vault, token, owner, accounts):
     """The same four invariants on a non-revocable vault (revoke must always revert)."""
     from ionet.chain.economy import Economy
 

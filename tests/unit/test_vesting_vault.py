@@ -48,7 +48,8 @@ def test_constructor__valid_schedule__logs_vault_created(owner, token):
     ev = logs[0]
     assert ev.token == token.address and ev.category == "test"
     assert ev.start_time == vault.START_TIME() == chain.blocks.head.timestamp
-    assert (ev.period_seconds, ev.cliff_periods, ev.tranche_count, ev.unlocked_bps, ev.revocable) == (100, 2, 3, 2_500, True)
+    assert (ev.period_seconds, ev.cliff_periods, ev.tranche_count, ev.unlocked_bps, ev.revocable) == \
+        (100, 2, 3, 2_500, True)
     assert vault.owner() == owner.address
 
 
@@ -74,7 +75,8 @@ def test_grant__within_unallocated__records_grant_and_logs(seed_vault, owner, al
     assert (ev.beneficiary, ev.serial, ev.amount) == (alice.address, serial, 5_000 * IO)
     assert ev.unallocated == before.unallocated - 5_000 * IO == seed_vault.unallocated()
     st = seed_vault.grant_state(ev.grant_id)
-    assert (st.beneficiary, st.serial, st.amount, st.claimed, st.revoked) == (alice.address, serial, 5_000 * IO, 0, False)
+    assert (st.beneficiary, st.serial, st.amount, st.claimed, st.revoked) == \
+        (alice.address, serial, 5_000 * IO, 0, False)
     after = seed_vault.totals()
     assert after.granted == before.granted + 5_000 * IO and after.grant_count == serial
     assert after.balance == before.balance
@@ -229,7 +231,8 @@ def test_revoke__revocation_never_reduces_vested(core_vault, owner, alice):
     core_vault.revoke(gid, sender=owner)
     now = chain.blocks.head.timestamp
     assert [core_vault.vested(gid, t) for t in times[:-1]] == before[:-1]
-    assert core_vault.vested(gid, now) == model.vested_amount(model.category_schedule("core_contributors", core_vault.START_TIME()), 36 * IO, now)
+    schedule = model.category_schedule("core_contributors", core_vault.START_TIME())
+    assert core_vault.vested(gid, now) == model.vested_amount(schedule, 36 * IO, now)
     assert core_vault.vested(gid, month(core_vault, 60)) == core_vault.vested(gid, now) == 8 * IO
 
 
@@ -300,7 +303,8 @@ def test_accept_beneficiary__by_proposed__moves_grant_and_logs(core_vault, token
     assert (ev.old_grant_id, ev.new_grant_id, ev.serial) == (gid, new_id, gid >> 160)
     assert (ev.old_beneficiary, ev.new_beneficiary) == (alice.address, bob.address)
     st = core_vault.grant_state(new_id)
-    assert (st.beneficiary, st.amount, st.claimed, st.revoked, st.pending_beneficiary) == (bob.address, 36 * IO, 2 * IO, True, ZERO)
+    assert (st.beneficiary, st.amount, st.claimed, st.revoked, st.pending_beneficiary) == \
+        (bob.address, 36 * IO, 2 * IO, True, ZERO)
     assert st.vested == 2 * IO and st.unvested_returned == 34 * IO
     old = core_vault.grant_state(gid)
     assert old.amount == 0 and old.pending_beneficiary == ZERO
@@ -334,7 +338,8 @@ def test_accept_beneficiary__none_proposed__reverts(core_vault, owner, alice, bo
 
 
 # ------------------------------------------------------------------ views
-def test_vested__before_start__is_zero_and_community_unlocked_at_start(community_vault, seed_vault, owner, alice):
+def test_vested__before_start__is_zero_and_community_unlocked_at_start(
+        community_vault, seed_vault, owner, alice):
     cid = new_grant(community_vault, owner, alice, 7 * IO)
     start = community_vault.START_TIME()
     assert community_vault.vested(cid, start - 1) == 0
@@ -354,7 +359,8 @@ def test_schedule_vested__sample_amounts_and_times__match_python_model(vaults):
         for amount in (1, 23, 10**18 + 7, 40_000_000 * IO + 12_345):
             for m in (0, 12, 13, 24, 36, 47, 48, 60):
                 t = month(vault, m, 17)
-                assert vault.schedule_vested(amount, t) == model.vested_amount(s, amount, t), (category, amount, m)
+                want = model.vested_amount(s, amount, t)
+                assert vault.schedule_vested(amount, t) == want, (category, amount, m)
 
 
 def test_totals__after_grant_claim_revoke__add_up(core_vault, token, owner, alice):
@@ -367,7 +373,8 @@ def test_totals__after_grant_claim_revoke__add_up(core_vault, token, owner, alic
     assert t.outstanding == t.granted - t.claimed - t.revoked
     assert t.unallocated == t.balance - t.outstanding == core_vault.unallocated()
     assert (t.granted, t.claimed, t.revoked, t.grant_count) == (
-        core_vault.total_granted(), core_vault.total_claimed(), core_vault.total_revoked(), core_vault.grant_count())
+        core_vault.total_granted(), core_vault.total_claimed(), core_vault.total_revoked(),
+        core_vault.grant_count())
 
 
 def test_grant_id_of__packs_serial_and_beneficiary(seed_vault, alice):
