@@ -30,7 +30,8 @@
      where the sum is kept as total_granted - total_claimed - total_revoked (O(1), no loop over
      grants). Tokens sent to the vault directly simply become unallocated.
 
-     Invariants (tests/fuzz/test_vesting_state_machine.py and tests/unit/test_vesting_*.py name them):
+     Invariants (tests/fuzz/test_vesting_properties.py has one test named after each; the state
+     machine in tests/fuzz/test_vesting_state_machine.py checks all four after every step):
      1. balance_equals_unallocated_plus_outstanding: token.balanceOf(vault) ==
         unallocated() + sum(granted - claimed - revoked_unvested) over all grants.
      2. claimed_le_vested_le_granted: for every grant, claimed <= vested(now) <= amount.

@@ -100,3 +100,12 @@ def core_vault(vaults):
 @pytest.fixture(scope="session")
 def community_vault(vaults):
     return vaults["community"]
+
+
+@pytest.fixture(scope="session")
+def fund(suite):
+    """fund(who, amount_wei) -> grant_id: pay IO out of the Community vault (nobody else holds
+    genesis IO after deployment): the admin grants it, 100 % unlocked, and releases it to `who`."""
+    from ionet.chain.economy import Economy
+
+    return Economy(suite=suite).fund

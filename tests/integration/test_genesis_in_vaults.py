@@ -44,3 +44,23 @@ def test_fund__community_vault__pays_by_grant_and_release(suite, token, vaults, 
     assert (st.beneficiary, st.amount, st.claimed) == (alice.address, 123 * IO, 123 * IO)
     after = vaults["community"].totals()
     assert after.unallocated == before.unallocated - 123 * IO
+
+
+def test_genesis_plan__deployer_key_used_after_vaults__refuses_to_deploy_token(owner):
+    """If the token would miss its predicted address, the deployment stops before minting anything."""
+    import pytest
+
+    from ionet.chain.deploy_vesting import genesis_plan, step_vesting_vaults
+    from ionet.chain.suite import Suite
+    from ionet.config import load_config
+    from ionet.manifest import Manifest
+
+    s = Suite(deployer=owner, config=load_config("local"))
+    s.manifest = Manifest(chain_id=chain.chain_id, network="ethereum:local", deployer=owner.address)
+    step_vesting_vaults(s)
+    recipients, pinned = genesis_plan(s)
+    assert recipients == [s.contracts[f"VestingVault.{g['category']}"].address for g in s.config["genesis"]]
+    assert pinned == {"nonce": owner.nonce}
+    owner.transfer(owner, 0)  # the deployer key sends something else in between
+    with pytest.raises(AssertionError, match="deployer key was used"):
+        genesis_plan(s)
