@@ -76,3 +76,36 @@ def advance_to(timestamp: int) -> None:
     if timestamp > chain.pending_timestamp:
         chain.pending_timestamp = timestamp
     chain.mine()
+
+
+# ------------------------------------------------------------------ vesting vaults (issue 3)
+@pytest.fixture(scope="session")
+def vaults(suite):
+    """The five genesis vesting vaults by category."""
+    from ionet.chain.deploy_vesting import vaults as deployed_vaults
+
+    return deployed_vaults(suite)
+
+
+@pytest.fixture(scope="session")
+def seed_vault(vaults):
+    return vaults["seed"]
+
+
+@pytest.fixture(scope="session")
+def core_vault(vaults):
+    return vaults["core_contributors"]
+
+
+@pytest.fixture(scope="session")
+def community_vault(vaults):
+    return vaults["community"]
+
+
+@pytest.fixture(scope="session")
+def fund(suite):
+    """fund(who, amount_wei) -> grant_id: pay IO out of the Community vault (nobody else holds
+    genesis IO after deployment): the admin grants it, 100 % unlocked, and releases it to `who`."""
+    from ionet.chain.economy import Economy
+
+    return Economy(suite=suite).fund

@@ -31,6 +31,9 @@ ROLE_INDEX = {
     "renter_x": 7,
     "renter_y": 8,
     "contributor": 9,
+    "investor_seed": 10,      # the demo's genesis grants (config/deploy.local.json "vesting")
+    "investor_series_a": 11,
+    "contributor_b": 12,
 }
 
 
@@ -48,6 +51,17 @@ class Economy:
         if name in ROLE_INDEX:
             return accounts.test_accounts[ROLE_INDEX[name]]
         raise AttributeError(name)
+
+    # ---------------------------------------------------------------- IO
+    def fund(self, who: Any, amount_wei: int) -> int:
+        """Pay `amount_wei` IO to `who` out of the Community vault, by the vault's rule: the admin
+        grants it (the Community schedule is 100 % unlocked at genesis) and releases it to `who`.
+        Nobody else holds genesis IO, so every section funds its people this way. Returns the grant id."""
+        vault = self.suite.contracts["VestingVault.community"]
+        receipt = vault.grant(who, amount_wei, sender=self.admin)
+        grant_id = vault.Granted.from_receipt(receipt)[0].grant_id
+        vault.release(grant_id, sender=self.admin)
+        return grant_id
 
     # ---------------------------------------------------------------- clock
     def now(self) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from ape import chain, project
 
 from ionet import IO
+from ionet.chain.deploy_vesting import genesis_plan, step_vesting_grants, step_vesting_vaults
 from ionet.config import resolve_address
 from ionet.manifest import ContractRecord, Manifest
 
@@ -67,16 +68,23 @@ class Suite:
 
 # ------------------------------------------------------------------ steps
 def step_token(suite: Suite) -> None:
-    """IOToken with its genesis. Until the vesting vaults exist, the genesis goes to the deployer."""
+    """IOToken with its genesis minted straight into the vesting vaults (deploy_vesting.genesis_plan),
+    at the address the vaults were deployed for."""
     genesis = suite.config["genesis"]
-    recipients = [suite.address_of(g.get("recipient", "deployer")) for g in genesis]
+    recipients, pinned = genesis_plan(suite)
     amounts = [int(g["amount_io"]) * IO for g in genesis]
-    token = suite.deploy(
-        "IOToken", "IOToken", recipients, amounts,
-        params={"genesis": [{**g, "recipient": r} for g, r in zip(genesis, recipients, strict=True)]},
-    )
+    saved, suite.tx_kwargs = suite.tx_kwargs, {**suite.tx_kwargs, **pinned}
+    try:
+        token = suite.deploy(
+            "IOToken", "IOToken", recipients, amounts,
+            params={"genesis": [{**g, "recipient": r} for g, r in zip(genesis, recipients, strict=True)]},
+        )
+    finally:
+        suite.tx_kwargs = saved
     assert suite.manifest is not None
-    suite.manifest.genesis_time = chain.blocks[suite.manifest.contracts["IOToken"].block].timestamp
+    # The vaults fixed the genesis time; without them it is the token's deployment block.
+    suite.manifest.genesis_time = (suite.manifest.genesis_time
+                                   or chain.blocks[suite.manifest.contracts["IOToken"].block].timestamp)
     suite.contracts["IOToken"] = token
 
 
@@ -98,7 +106,9 @@ def step_emission(suite: Suite) -> None:
 
 
 STEPS: list[Callable[[Suite], None]] = [
+    step_vesting_vaults,  # before the token: the genesis is minted straight into the vaults
     step_token,
+    step_vesting_grants,
     step_emission,
 ]
 
