@@ -14,6 +14,13 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 
 @pytest.fixture
+def holder(fund, carol):
+    """An account holding 1,000 IO (after deployment the genesis sits in the vesting vaults)."""
+    fund(carol, 1_000 * IO)
+    return carol
+
+
+@pytest.fixture
 def bare_token(owner, alice):
     """A token with the whole genesis at `owner` and no minter yet (for mint-path tests)."""
     return owner.deploy(project.IOToken, [owner.address], [GENESIS_SUPPLY])
@@ -150,13 +157,14 @@ def test_mint__after_burn__cap_does_not_reopen(minted_by_alice, owner, alice, bo
 
 
 # ---------------------------------------------------------------- burn
-def test_burn__holder__lowers_supply_not_total_minted(token, owner):
-    receipt = token.burn(7 * IO, sender=owner)
+def test_burn__holder__lowers_supply_not_total_minted(token, holder):
+    receipt = token.burn(7 * IO, sender=holder)
     assert token.totalSupply() == GENESIS_SUPPLY - 7 * IO
     assert token.total_minted() == GENESIS_SUPPLY
     assert token.total_burned() == 7 * IO
+    assert token.balanceOf(holder) == 993 * IO
     assert [(t.sender, t.receiver, t.value) for t in receipt.decode_logs(token.Transfer)] == [
-        (owner.address, ZERO, 7 * IO)]
+        (holder.address, ZERO, 7 * IO)]
 
 
 def test_burn__more_than_balance__reverts(token, alice):
@@ -164,11 +172,12 @@ def test_burn__more_than_balance__reverts(token, alice):
         token.burn(1, sender=alice)
 
 
-def test_burn_from__with_allowance__burns_and_spends_allowance(token, owner, alice):
-    token.approve(alice, 10 * IO, sender=owner)
-    token.burn_from(owner, 4 * IO, sender=alice)
-    assert token.allowance(owner, alice) == 6 * IO
+def test_burn_from__with_allowance__burns_and_spends_allowance(token, holder, alice):
+    token.approve(alice, 10 * IO, sender=holder)
+    token.burn_from(holder, 4 * IO, sender=alice)
+    assert token.allowance(holder, alice) == 6 * IO
     assert token.total_burned() == 4 * IO
+    assert token.balanceOf(holder) == 996 * IO
 
 
 def test_burn_from__without_allowance__reverts(token, owner, attacker):
@@ -177,11 +186,12 @@ def test_burn_from__without_allowance__reverts(token, owner, attacker):
 
 
 # ---------------------------------------------------------------- ERC-20
-def test_transfer__balance__moves_and_logs(token, owner, alice):
-    receipt = token.transfer(alice, 3 * IO, sender=owner)
+def test_transfer__balance__moves_and_logs(token, holder, alice):
+    receipt = token.transfer(alice, 3 * IO, sender=holder)
     assert token.balanceOf(alice) == 3 * IO
+    assert token.balanceOf(holder) == 997 * IO
     assert [(t.sender, t.receiver, t.value) for t in receipt.decode_logs(token.Transfer)] == [
-        (owner.address, alice.address, 3 * IO)]
+        (holder.address, alice.address, 3 * IO)]
 
 
 def test_transfer__more_than_balance__reverts(token, alice, bob):
@@ -189,24 +199,24 @@ def test_transfer__more_than_balance__reverts(token, alice, bob):
         token.transfer(bob, 1, sender=alice)
 
 
-def test_transfer__to_zero_address__reverts(token, owner):
+def test_transfer__to_zero_address__reverts(token, holder):
     with ape.reverts("erc20: transfer to the zero address"):
-        token.transfer(ZERO, 1, sender=owner)
+        token.transfer(ZERO, 1, sender=holder)
 
 
-def test_approve_transferFrom__allowance__spent(token, owner, alice, bob):
-    receipt = token.approve(alice, 5 * IO, sender=owner)
+def test_approve_transferFrom__allowance__spent(token, holder, alice, bob):
+    receipt = token.approve(alice, 5 * IO, sender=holder)
     assert [(a.owner, a.spender, a.value) for a in receipt.decode_logs(token.Approval)] == [
-        (owner.address, alice.address, 5 * IO)]
-    token.transferFrom(owner, bob, 2 * IO, sender=alice)
+        (holder.address, alice.address, 5 * IO)]
+    token.transferFrom(holder, bob, 2 * IO, sender=alice)
     assert token.balanceOf(bob) == 2 * IO
-    assert token.allowance(owner, alice) == 3 * IO
+    assert token.allowance(holder, alice) == 3 * IO
 
 
-def test_transferFrom__over_allowance__reverts(token, owner, alice, bob):
-    token.approve(alice, IO, sender=owner)
+def test_transferFrom__over_allowance__reverts(token, holder, alice, bob):
+    token.approve(alice, IO, sender=holder)
     with ape.reverts("erc20: insufficient allowance"):
-        token.transferFrom(owner, bob, IO + 1, sender=alice)
+        token.transferFrom(holder, bob, IO + 1, sender=alice)
 
 
 # ---------------------------------------------------------------- EIP-2612 / EIP-5267
