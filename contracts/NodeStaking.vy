@@ -29,6 +29,7 @@
        _slash[id]         owner active part (0-95) | owner cooldown part (96-191) |
                           device index (192-223) | created at (224-255); zero once settled
        _slash_co[id]      co-staker part (0-95) | co-staker (96-255)
+       _globals           escrowed IO (0-95) | slash count (96-159) | max slash bps (160-175)
      A co-stake is in one of: NONE, OFFERED (nothing deposited), ACTIVE (counts, earns), EXITING.
      An EXITING co-stake counts toward the minimum (earning nothing) until its exit time (the end
      of the 7-day wait, or the moment the owner's unstake pushed it out), then cools down for
@@ -107,6 +108,7 @@ CO_EXITING: constant(uint256) = 3
 
 MASK96: constant(uint256) = 2**96 - 1
 MASK160: constant(uint256) = 2**160 - 1
+MASK64: constant(uint256) = 2**64 - 1
 MASK40: constant(uint256) = 2**40 - 1
 MASK32: constant(uint256) = 2**32 - 1
 MASK16: constant(uint256) = 2**16 - 1
@@ -136,16 +138,13 @@ device_count: public(uint256)
 class_multiplier: public(HashMap[bytes32, uint256])
 # @dev Offers a co-staker holds (pending or accepted until withdrawn); at most 2.
 offers_held: public(HashMap[address, uint256])
-# @dev Largest slash as a fraction of the device's slashable stake, in bps.
-max_slash_bps: public(uint256)
+# @dev Global word: IO in the appeal escrow (0-95) | slashes ever made, the last slash id (96-159) |
+#      largest slash as bps of the device's slashable stake (160-175). One slot, read once per slash.
+_globals: uint256
 # @dev Packed slash records (owner parts, device index, time); zero once settled.
 _slash: HashMap[uint256, uint256]
 # @dev Co-staker part of each slash and whom it came from.
 _slash_co: HashMap[uint256, uint256]
-# @dev Number of slashes ever made (the last slash id; ids start at 1).
-slash_count: public(uint256)
-# @dev IO in the appeal escrow (pending slashes), in wei.
-escrowed: public(uint256)
 # @dev IO owed back to co-stakers whose overturned slash found their position gone.
 refunds: public(HashMap[address, uint256])
 
@@ -632,7 +631,8 @@ def slash(device: bytes32, amount: uint256, evidence: bytes32, jail: bool) -> ui
     # Each term < 2**96, so the sum cannot overflow.
     total: uint256 = unsafe_add(unsafe_add(active, cooling), co_amount)
     assert total != 0, "NodeStaking: nothing to slash"
-    assert amount * BPS <= total * self.max_slash_bps, "NodeStaking: slash above maximum"
+    glob: uint256 = self._globals
+    assert amount * BPS <= total * ((glob >> 160) & MASK16), "NodeStaking: slash above maximum"
 
     # Sequential pro rata (invariant 2): each part is floor(rest * bucket / rest_total); with
     # rest <= rest_total at every step, the last bucket covers what is left.
@@ -656,14 +656,14 @@ def slash(device: bytes32, amount: uint256, evidence: bytes32, jail: bool) -> ui
         kept = co_amount - co_part
     self._mark[device] = kept | (block.timestamp << 96) | (jailed << 136)
 
-    slash_id: uint256 = self.slash_count + 1
-    self.slash_count = slash_id
+    slash_id: uint256 = ((glob >> 96) & MASK64) + 1
+    # escrowed + amount <= IO held < 2**96 (layout note), so it fits its field.
+    self._globals = (glob & ~(2**160 - 1)) | (slash_id << 96) | unsafe_add(glob & MASK96, amount)
     self._slash[slash_id] = active_part | (cooling_part << 96) | (((meta >> 192) & MASK32) << 192) | (block.timestamp << 224)
     co_staker: address = empty(address)
     if co_part != 0:
         co_staker = convert(co & MASK160, address)
         self._slash_co[slash_id] = co_part | ((co & MASK160) << 96)
-    self.escrowed += amount
     log Slashed(slash_id=slash_id, device=device, co_staker=co_staker, amount=amount,
                 owner_active_part=active_part, owner_cooldown_part=cooling_part, co_part=co_part,
                 evidence=evidence, jailed=jail)
@@ -707,7 +707,7 @@ def overturn_slash(slash_id: uint256):
         self._slash_co[slash_id] = 0
     self._slash[slash_id] = 0
     amount: uint256 = active_part + cooling_part + co_part
-    self.escrowed -= amount
+    self._globals -= amount  # the escrowed field holds at least this slash's amount
     log SlashOverturned(slash_id=slash_id, device=device, amount=amount, co_refunded_to_balance=to_balance)
 
 
@@ -725,12 +725,42 @@ def finalize_slash(slash_id: uint256):
     self._slash[slash_id] = 0
     if rec_co != 0:
         self._slash_co[slash_id] = 0
-    self.escrowed -= amount
+    self._globals -= amount  # the escrowed field holds at least this slash's amount
     extcall token.burn(amount)
     log SlashFinalized(slash_id=slash_id, device=self.device_at[(rec >> 192) & MASK32], amount=amount)
 
 
 # ------------------------------------------------------------------ views
+@external
+@view
+def max_slash_bps() -> uint256:
+    """
+    @notice Largest slash as bps of a device's slashable stake.
+    @return uint256 In bps.
+    """
+    return (self._globals >> 160) & MASK16
+
+
+@external
+@view
+def slash_count() -> uint256:
+    """
+    @notice Number of slashes ever made (the last slash id; ids start at 1).
+    @return uint256 The count.
+    """
+    return (self._globals >> 96) & MASK64
+
+
+@external
+@view
+def escrowed() -> uint256:
+    """
+    @notice IO held in the appeal escrow (pending slashes), in wei.
+    @return uint256 In wei.
+    """
+    return self._globals & MASK96
+
+
 @external
 @view
 def is_eligible(device: bytes32) -> bool:
@@ -965,6 +995,7 @@ def _set_class_multiplier(device_class: bytes32, multiplier_bps: uint256):
 @internal
 def _set_max_slash_bps(bps: uint256):
     assert bps != 0 and bps <= BPS, "NodeStaking: bad max slash"
-    old: uint256 = self.max_slash_bps
-    self.max_slash_bps = bps
+    glob: uint256 = self._globals
+    old: uint256 = (glob >> 160) & MASK16
+    self._globals = (glob & (2**160 - 1)) | (bps << 160)
     log MaxSlashUpdated(old_bps=old, new_bps=bps)
