@@ -18,6 +18,7 @@ from ionet.config import load_config
 BENCHES = [
     "bench_token",
     "bench_vesting",
+    "bench_staking",
 ]
 
 

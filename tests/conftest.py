@@ -65,6 +65,14 @@ def emission(suite):
     return suite.EmissionSchedule
 
 
+@pytest.fixture(scope="session")
+def staking(suite, fund):
+    import tests.staking_helpers as helpers
+
+    helpers.BANK = fund  # staking tests get their IO from the Community vault, like everyone else
+    return suite.NodeStaking
+
+
 def advance(seconds: int) -> None:
     """Move the chain's clock forward by `seconds` and mine a block."""
     chain.pending_timestamp = chain.pending_timestamp + seconds

@@ -105,10 +105,13 @@ def step_emission(suite: Suite) -> None:
     suite.log(f"IOToken minter set to EmissionSchedule; emission starts at {start}, pays {recipient}")
 
 
+from ionet.chain.deploy_staking import step_staking  # noqa: E402
+
 STEPS: list[Callable[[Suite], None]] = [
     step_vesting_vaults,  # before the token: the genesis is minted straight into the vaults
     step_token,
     step_vesting_grants,
+    step_staking,
     step_emission,
 ]
 
