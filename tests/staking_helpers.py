@@ -22,7 +22,8 @@ BANK: Any = None
 def fund(token: Any, admin: Any, who: Any, amount: int, staking: Any) -> None:
     """Give `who` IO (out of the Community vault; after deployment nobody else holds genesis IO)
     and approve the staking contract for all of it."""
-    BANK(who, amount)
+    if amount:  # the vault grants no zero amounts
+        BANK(who, amount)
     token.approve(staking, 2**256 - 1, sender=who)
 
 
