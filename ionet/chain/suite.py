@@ -15,6 +15,7 @@ from typing import Any
 from ape import chain, project
 
 from ionet import IO
+from ionet.chain.deploy_rewards import step_rewards
 from ionet.config import resolve_address
 from ionet.manifest import ContractRecord, Manifest
 
@@ -99,6 +100,7 @@ def step_emission(suite: Suite) -> None:
 
 STEPS: list[Callable[[Suite], None]] = [
     step_token,
+    step_rewards,
     step_emission,
 ]
 
