@@ -17,7 +17,7 @@ from tests.rewards_helpers import dev, publish_and_activate, register
 def test_differential__random_trees__contract_accepts_every_python_proof(
         distributor, token, mock_staking, owner, operator, alice, amounts, pick, flip):
     """For a random tree, every (device, amount, proof) from Python verifies on chain (claimable ==
-    amount); a proof with one flipped byte, or an amount off by one, does not; one real claim pays."""
+    amount); a proof with one flipped byte, or an amount off by one, does not; real claims pay."""
     with chain_snapshot():
         values = [(dev(1_000 + i), a) for i, a in enumerate(amounts)]
         tree = MerkleTree(values)
@@ -32,9 +32,10 @@ def test_differential__random_trees__contract_accepts_every_python_proof(
                 bad = bytearray(proof[0])
                 bad[flip % 32] ^= 1 + flip % 255
                 assert distributor.claimable(d, a, [bytes(bad)] + proof[1:]) == 0
-        i = pick % len(values)
-        d, a = values[i]
-        register(mock_staking, d, alice)
-        before = token.balanceOf(alice)
-        distributor.claim(d, a, tree.proof(i), sender=alice)
-        assert token.balanceOf(alice) - before == a
+        # claim's inlined loop agrees with snekmate's _verify: real claims on up to 3 leaves
+        for i in sorted({pick % len(values), (pick // 7) % len(values), (pick // 49) % len(values)}):
+            d, a = values[i]
+            register(mock_staking, d, alice)
+            before = token.balanceOf(alice)
+            distributor.claim(d, a, tree.proof(i), sender=alice)
+            assert token.balanceOf(alice) - before == a
