@@ -238,3 +238,19 @@ def with_chain_eligibility(devices: Iterable[Device], staking: Any) -> list[Devi
     method: an ape contract, or a test double)."""
     return [Device(d.device_id, d.multiplier_bps, d.processors, bool(staking.is_eligible(d.device_id)), d.label)
             for d in devices]
+
+
+def devices_from_chain(staking: Any, device_ids: Iterable[bytes] | None = None) -> list[Device]:
+    """Devices as NodeStaking knows them now: class multiplier (class_multiplier of the device's
+    class), processors (device_info) and eligibility (is_eligible). Without `device_ids`, every
+    registered device (device_at(1..device_count)). `staking` is an ape contract or any object
+    with those methods."""
+    if device_ids is None:
+        device_ids = [bytes(staking.device_at(i)) for i in range(1, staking.device_count() + 1)]
+    out = []
+    for d in device_ids:
+        _owner, cls, processors, _wallet, _index = staking.device_info(d)
+        out.append(Device(device_id=bytes(d), multiplier_bps=int(staking.class_multiplier(cls)),
+                          processors=int(processors), eligible=bool(staking.is_eligible(d)),
+                          label=bytes(cls).rstrip(b"\0").decode(errors="replace")))
+    return out

@@ -31,9 +31,6 @@ def step_rewards(suite: Any) -> None:
     delay = int(cfg.get("activation_delay_seconds", DAY))
     governance = role_address(suite, cfg.get("governance", "deployer"))
     oracle = role_address(suite, cfg.get("oracle", "deployer"))
-    if "NodeStaking" not in suite.contracts and suite.is_local:
-        # Until the staking area is merged: its test double stands in on local chains only.
-        suite.deploy("NodeStaking", "MockNodeStaking", params={"mock": True})
     staking = suite.contracts["NodeStaking"]
     distributor = suite.deploy(
         "RewardsDistributor", "RewardsDistributor", suite.IOToken.address, staking.address, delay,

@@ -1,34 +1,43 @@
-"""Put devices into the suite's staking contract for the rewards demo and gas bench.
+"""Put devices into the suite's NodeStaking for the rewards demo and gas bench.
 
-With the NodeStaking test double (local chains before the staking area is merged) a device is
-set directly; with the real NodeStaking it is registered, staked to its minimum and, when asked,
-co-staked by the co-staker at the given reward share.
+A device is registered by its owner, staked to its minimum and, when asked, co-staked by the
+co-staker at the given reward share (the offer's amount is a tenth of the minimum, within the
+50 % cap). The owner and co-staker are funded from the admin (genesis holder) when short.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ionet.merkle import keccak
-
-ZERO = "0x" + "00" * 20
+from ionet.staking import device_class, device_id
 
 
-def device_id(name: str) -> bytes:
-    return keccak(name.encode())
-
-
-def is_mock(staking: Any) -> bool:
-    return hasattr(staking, "set_device")
+def _fund(eco: Any, who: Any, amount: int) -> None:
+    token = eco.suite.IOToken
+    short = amount - token.balanceOf(who)
+    if short > 0:
+        token.transfer(who, short, sender=eco.admin)
 
 
 def ensure_device(eco: Any, name: str, owner: Any, co_staker: Any | None, share_bps: int,
-                  multiplier_bps: int = 100_000, processors: int = 8) -> bytes:
-    """Register (and stake) a device owned by `owner`; returns its id. Eligible afterwards."""
-    staking = eco.suite.NodeStaking
+                  class_name: str = "H100", processors: int = 8) -> bytes:
+    """Register, stake and optionally co-stake a device owned by `owner`; returns its id. The
+    device is eligible afterwards (stake at its minimum, class supported, not jailed)."""
+    staking, token = eco.suite.NodeStaking, eco.suite.IOToken
     device = device_id(name)
-    if is_mock(staking):
-        co = co_staker.address if co_staker is not None else ZERO
-        staking.set_device(device, owner, owner, co, share_bps, True, sender=owner)
-        return device
-    raise NotImplementedError("real NodeStaking wiring comes with the staking merge")
+    if staking.device_owner(device) == "0x" + "00" * 20:
+        staking.register_device(device, device_class(class_name), processors, owner, sender=owner)
+    need = staking.min_stake(device)
+    own = staking.owner_stake(device)[0]
+    if own < need:
+        _fund(eco, owner, need - own)
+        token.approve(staking, need - own, sender=owner)
+        staking.stake(device, need - own, sender=owner)
+    if co_staker is not None and staking.co_stake(device)[0] == "0x" + "00" * 20:
+        amount = need // 10
+        staking.offer_co_stake(device, co_staker, amount, share_bps, sender=owner)
+        _fund(eco, co_staker, amount)
+        token.approve(staking, amount, sender=co_staker)
+        staking.accept_co_stake(device, sender=co_staker)
+    assert staking.is_eligible(device), f"{name} is not eligible after staking"
+    return device
