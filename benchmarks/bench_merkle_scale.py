@@ -34,15 +34,25 @@ def run(n: int, write_json: bool) -> list[tuple[str, float]]:
     t1 = time.perf_counter()
     hashes, lengths = tree.all_proofs()
     t2 = time.perf_counter()
-    timings += [("tree (2n-1 keccak nodes, leaves double-hashed)", t1 - t0), ("all proofs", t2 - t1),
-                ("tree + all proofs", t2 - t0)]
+    timings += [
+        ("tree (2n-1 keccak nodes, leaves double-hashed)", t1 - t0),
+        ("all proofs", t2 - t1),
+        ("tree + all proofs", t2 - t0),
+    ]
     for i in rng.sample(range(n), 1_000):  # spot-check proofs
         d, a = entries[i]
         proof = [bytes(hashes[i, j]) for j in range(int(lengths[i]))]
         assert process_proof(leaf_hash(d, a), proof) == tree.root
     if write_json:
-        built = RewardsTree(root=tree.root, total=sum(a for _, a in entries), through_epoch=0, through_time=0,
-                            devices=[d for d, _ in entries], amounts=[a for _, a in entries], tree=tree)
+        built = RewardsTree(
+            root=tree.root,
+            total=sum(a for _, a in entries),
+            through_epoch=0,
+            through_time=0,
+            devices=[d for d, _ in entries],
+            amounts=[a for _, a in entries],
+            tree=tree,
+        )
         with tempfile.TemporaryDirectory() as tmp:
             t3 = time.perf_counter()
             path = built.write(Path(tmp) / "rewards.json")
@@ -60,19 +70,24 @@ def main() -> None:
     timings = run(args.devices, not args.no_json)
     total = dict(timings)["tree + all proofs"]
     ok = total <= GOAL_SECONDS or args.devices != 1_000_000
-    lines = [
-        "# Merkle tree scale",
-        "",
-        f"Written by `make merkle-bench` on {platform.machine()} with {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; {args.devices:,} devices, one process.",
-        "",
-        "| step | seconds |",
-        "|---|---:|",
-    ] + [f"| {name} | {secs:.1f} |" for name, secs in timings] + [
-        "",
-        f"Goal: tree + all proofs for 1,000,000 devices <= {GOAL_SECONDS:.0f} s: "
-        + ("met" if ok else "MISSED") + f" ({total:.1f} s).",
-    ]
+    lines = (
+        [
+            "# Merkle tree scale",
+            "",
+            f"Written by `make merkle-bench` on {platform.machine()} with {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}; {args.devices:,} devices, one process.",
+            "",
+            "| step | seconds |",
+            "|---|---:|",
+        ]
+        + [f"| {name} | {secs:.1f} |" for name, secs in timings]
+        + [
+            "",
+            f"Goal: tree + all proofs for 1,000,000 devices <= {GOAL_SECONDS:.0f} s: "
+            + ("met" if ok else "MISSED")
+            + f" ({total:.1f} s).",
+        ]
+    )
     text = "\n".join(lines) + "\n"
     print(text)
     if args.devices == 1_000_000:

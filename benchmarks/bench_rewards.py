@@ -27,8 +27,10 @@ SYNTHETIX = ("Synthetix getReward 90,719", 90_719)
 def big_tree(special: dict[bytes, int], seed: int) -> MerkleTree:
     """N_LEAVES leaves: the special devices plus filler devices of up to 0.01 IO each."""
     rng = random.Random(seed)
-    entries = [(keccak(b"filler" + i.to_bytes(8, "big")), rng.randrange(1, 10**16))
-               for i in range(N_LEAVES - len(special))]
+    entries = [
+        (keccak(b"filler" + i.to_bytes(8, "big")), rng.randrange(1, 10**16))
+        for i in range(N_LEAVES - len(special))
+    ]
     entries += list(special.items())
     return MerkleTree(entries)
 
@@ -57,23 +59,52 @@ def measure(eco: Any) -> list[GasRow]:
         assert total1 <= dist.funding_limit(), "bench tree exceeds the day's emission"
         depth = len(claim_args(tree1, solo)[2])
         eco.advance(60)
-        rows.append(GasRow("RewardsDistributor", f"publish_root ({N_LEAVES:,}-leaf tree, built in {build_s:.1f} s)",
-                           gas_of(dist.publish_root(tree1.root, total1, 24, eco.now(), sender=oracle))))
+        rows.append(
+            GasRow(
+                "RewardsDistributor",
+                f"publish_root ({N_LEAVES:,}-leaf tree, built in {build_s:.1f} s)",
+                gas_of(dist.publish_root(tree1.root, total1, 24, eco.now(), sender=oracle)),
+            )
+        )
         eco.advance(dist.ACTIVATION_DELAY_SECONDS())
         rows.append(GasRow("RewardsDistributor", "activate_root", gas_of(dist.activate_root(sender=oracle))))
-        rows.append(GasRow("RewardsDistributor", f"claim, first of a device, no co-staker ({depth}-hash proof)",
-                           gas_of(dist.claim(*claim_args(tree1, solo), sender=eco.provider_a))))
-        rows.append(GasRow("RewardsDistributor", "claim, first of a device, co-staker split",
-                           gas_of(dist.claim(*claim_args(tree1, shared), sender=eco.provider_b))))
+        rows.append(
+            GasRow(
+                "RewardsDistributor",
+                f"claim, first of a device, no co-staker ({depth}-hash proof)",
+                gas_of(dist.claim(*claim_args(tree1, solo), sender=eco.provider_a)),
+            )
+        )
+        rows.append(
+            GasRow(
+                "RewardsDistributor",
+                "claim, first of a device, co-staker split",
+                gas_of(dist.claim(*claim_args(tree1, shared), sender=eco.provider_b)),
+            )
+        )
         tree2 = big_tree({solo: 150 * IO, shared: 300 * IO}, seed=2)
         eco.advance(60)
         dist.publish_root(tree2.root, sum(a for _, a in tree2.entries), 25, eco.now(), sender=oracle)
         eco.advance(dist.ACTIVATION_DELAY_SECONDS())
         dist.activate_root(sender=oracle)
         args = claim_args(tree2, solo)
-        rows.append(at_most("RewardsDistributor", f"claim, no co-staker ({len(args[2])}-hash proof, 1M leaves)",
-                            gas_of(dist.claim(*args, sender=eco.provider_a)), 80_000, *SYNTHETIX))
+        rows.append(
+            at_most(
+                "RewardsDistributor",
+                f"claim, no co-staker ({len(args[2])}-hash proof, 1M leaves)",
+                gas_of(dist.claim(*args, sender=eco.provider_a)),
+                80_000,
+                *SYNTHETIX,
+            )
+        )
         args = claim_args(tree2, shared)
-        rows.append(at_most("RewardsDistributor", f"claim, co-staker split ({len(args[2])}-hash proof, 1M leaves)",
-                            gas_of(dist.claim(*args, sender=eco.provider_b)), 100_000, *SYNTHETIX))
+        rows.append(
+            at_most(
+                "RewardsDistributor",
+                f"claim, co-staker split ({len(args[2])}-hash proof, 1M leaves)",
+                gas_of(dist.claim(*args, sender=eco.provider_b)),
+                100_000,
+                *SYNTHETIX,
+            )
+        )
     return rows

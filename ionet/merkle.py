@@ -74,13 +74,13 @@ class MerkleTree:
         self.position: list[int] = [0] * n  # entry index -> node index
         for j, (h, i) in enumerate(hashed):
             idx = size - 1 - j
-            nodes[32 * idx:32 * idx + 32] = h
+            nodes[32 * idx : 32 * idx + 32] = h
             self.position[i] = idx
         mv = memoryview(nodes)
         for idx in range(n - 2, -1, -1):
-            left = bytes(mv[32 * (2 * idx + 1):32 * (2 * idx + 2)])
-            right = bytes(mv[32 * (2 * idx + 2):32 * (2 * idx + 3)])
-            nodes[32 * idx:32 * idx + 32] = k(left + right) if left < right else k(right + left)
+            left = bytes(mv[32 * (2 * idx + 1) : 32 * (2 * idx + 2)])
+            right = bytes(mv[32 * (2 * idx + 2) : 32 * (2 * idx + 3)])
+            nodes[32 * idx : 32 * idx + 32] = k(left + right) if left < right else k(right + left)
         self.nodes = nodes
         self.size = size
         self.entries = entries
@@ -89,7 +89,7 @@ class MerkleTree:
         return len(self.entries)
 
     def node(self, idx: int) -> bytes:
-        return bytes(self.nodes[32 * idx:32 * idx + 32])
+        return bytes(self.nodes[32 * idx : 32 * idx + 32])
 
     @property
     def root(self) -> bytes:

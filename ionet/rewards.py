@@ -127,8 +127,10 @@ class RewardsTree:
                 for i in range(start, stop):
                     k = int(lengths[i])
                     hx = block[i - start, : 32 * k].tobytes().hex()
-                    proof = ", ".join('"0x' + hx[64 * j: 64 * j + 64] + '"' for j in range(k))
-                    lines.append(f'"0x{self.devices[i].hex()}": {{"amount": "{self.amounts[i]}", "proof": [{proof}]}}')
+                    proof = ", ".join('"0x' + hx[64 * j : 64 * j + 64] + '"' for j in range(k))
+                    lines.append(
+                        f'"0x{self.devices[i].hex()}": {{"amount": "{self.amounts[i]}", "proof": [{proof}]}}'
+                    )
                 f.write(",\n".join(lines))
                 f.write(",\n" if stop < n else "\n")
             f.write("}}\n")
@@ -179,8 +181,12 @@ class RewardsEngine:
         self.history.append((epoch, amount if shares else 0, len(shares)))
         return shares
 
-    def run_until(self, epoch: int, devices: Iterable[Device] | Callable[[int], Iterable[Device]],
-                  forfeited_to_recycle: int = 0) -> None:
+    def run_until(
+        self,
+        epoch: int,
+        devices: Iterable[Device] | Callable[[int], Iterable[Device]],
+        forfeited_to_recycle: int = 0,
+    ) -> None:
         """Run every epoch up to `epoch`. `devices` is a list (the same devices every epoch) or a
         function of the epoch number. `forfeited_to_recycle` is added to the first epoch run."""
         extra = forfeited_to_recycle
@@ -195,24 +201,42 @@ class RewardsEngine:
         if not items:
             raise ValueError("no device has earned anything yet")
         tree = MerkleTree(items)
-        return RewardsTree(root=tree.root, total=sum(a for _, a in items), through_epoch=self.through_epoch,
-                           through_time=self.through_time(), devices=[d for d, _ in items],
-                           amounts=[a for _, a in items], tree=tree)
+        return RewardsTree(
+            root=tree.root,
+            total=sum(a for _, a in items),
+            through_epoch=self.through_epoch,
+            through_time=self.through_time(),
+            devices=[d for d, _ in items],
+            amounts=[a for _, a in items],
+            tree=tree,
+        )
 
     # ------------------------------------------------------------ persistence between runs
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps({
-            "start_time": self.start_time, "through_epoch": self.through_epoch, "recycled": str(self.recycled),
-            "carried": str(self.carried),
-            "cumulative": {"0x" + d.hex(): str(a) for d, a in sorted(self.cumulative.items())},
-        }, indent=1) + "\n")
+        Path(path).write_text(
+            json.dumps(
+                {
+                    "start_time": self.start_time,
+                    "through_epoch": self.through_epoch,
+                    "recycled": str(self.recycled),
+                    "carried": str(self.carried),
+                    "cumulative": {"0x" + d.hex(): str(a) for d, a in sorted(self.cumulative.items())},
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> RewardsEngine:
         raw = json.loads(Path(path).read_text())
-        return cls(start_time=int(raw["start_time"]), through_epoch=int(raw["through_epoch"]),
-                   recycled=int(raw["recycled"]), carried=int(raw["carried"]),
-                   cumulative={bytes.fromhex(d[2:]): int(a) for d, a in raw["cumulative"].items()})
+        return cls(
+            start_time=int(raw["start_time"]),
+            through_epoch=int(raw["through_epoch"]),
+            recycled=int(raw["recycled"]),
+            carried=int(raw["carried"]),
+            cumulative={bytes.fromhex(d[2:]): int(a) for d, a in raw["cumulative"].items()},
+        )
 
 
 # ---------------------------------------------------------------- device data
@@ -221,23 +245,44 @@ def devices_from_file(path: str | Path) -> list[Device]:
     "eligible": bool (default true), "label": str (optional)}."""
     out = []
     for row in json.loads(Path(path).read_text()):
-        out.append(Device(device_id=bytes.fromhex(row["device"].removeprefix("0x")),
-                          multiplier_bps=int(row["multiplier_bps"]), processors=int(row["processors"]),
-                          eligible=bool(row.get("eligible", True)), label=row.get("label", "")))
+        out.append(
+            Device(
+                device_id=bytes.fromhex(row["device"].removeprefix("0x")),
+                multiplier_bps=int(row["multiplier_bps"]),
+                processors=int(row["processors"]),
+                eligible=bool(row.get("eligible", True)),
+                label=row.get("label", ""),
+            )
+        )
     return out
 
 
 def devices_to_file(devices: Iterable[Device], path: str | Path) -> None:
-    Path(path).write_text(json.dumps([
-        {"device": "0x" + d.device_id.hex(), "multiplier_bps": d.multiplier_bps, "processors": d.processors,
-         "eligible": d.eligible, "label": d.label} for d in devices], indent=1) + "\n")
+    Path(path).write_text(
+        json.dumps(
+            [
+                {
+                    "device": "0x" + d.device_id.hex(),
+                    "multiplier_bps": d.multiplier_bps,
+                    "processors": d.processors,
+                    "eligible": d.eligible,
+                    "label": d.label,
+                }
+                for d in devices
+            ],
+            indent=1,
+        )
+        + "\n"
+    )
 
 
 def with_chain_eligibility(devices: Iterable[Device], staking: Any) -> list[Device]:
     """The same devices with `eligible` read from NodeStaking.is_eligible (any object with that
     method: an ape contract, or a test double)."""
-    return [Device(d.device_id, d.multiplier_bps, d.processors, bool(staking.is_eligible(d.device_id)), d.label)
-            for d in devices]
+    return [
+        Device(d.device_id, d.multiplier_bps, d.processors, bool(staking.is_eligible(d.device_id)), d.label)
+        for d in devices
+    ]
 
 
 def devices_from_chain(staking: Any, device_ids: Iterable[bytes] | None = None) -> list[Device]:
@@ -250,7 +295,13 @@ def devices_from_chain(staking: Any, device_ids: Iterable[bytes] | None = None) 
     out = []
     for d in device_ids:
         _owner, cls, processors, _wallet, _index = staking.device_info(d)
-        out.append(Device(device_id=bytes(d), multiplier_bps=int(staking.class_multiplier(cls)),
-                          processors=int(processors), eligible=bool(staking.is_eligible(d)),
-                          label=bytes(cls).rstrip(b"\0").decode(errors="replace")))
+        out.append(
+            Device(
+                device_id=bytes(d),
+                multiplier_bps=int(staking.class_multiplier(cls)),
+                processors=int(processors),
+                eligible=bool(staking.is_eligible(d)),
+                label=bytes(cls).rstrip(b"\0").decode(errors="replace"),
+            )
+        )
     return out

@@ -20,7 +20,9 @@ from ionet.rewards import read_claims
 @click.option("--rewards", "rewards_file", required=True, help="rewards JSON written by publish_root")
 @click.option("--device", "devices", multiple=True, help="device id (0x + 64 hex); repeatable")
 @click.option("--all", "claim_all", is_flag=True, help="claim for every device in the file")
-@click.option("--account", "account_alias", default=None, help="ape account alias (local default: test account 0)")
+@click.option(
+    "--account", "account_alias", default=None, help="ape account alias (local default: test account 0)"
+)
 def cli(rewards_file, devices, claim_all, account_alias):
     net = networks.provider.network
     sender = pick_account(account_alias, net.name == "local")
@@ -37,7 +39,9 @@ def cli(rewards_file, devices, claim_all, account_alias):
             continue
         for e in receipt.events:
             if e.event_name == "RewardsClaimed":
-                click.echo(f"{d}: paid {e.owner_amount} wei to {e.owner_wallet}, {e.co_staker_amount} wei to "
-                           f"co-staker {e.co_staker}")
+                click.echo(
+                    f"{d}: paid {e.owner_amount} wei to {e.owner_wallet}, {e.co_staker_amount} wei to "
+                    f"co-staker {e.co_staker}"
+                )
             elif e.event_name == "RewardsForfeited":
                 click.echo(f"{d}: {e.amount} wei forfeited to the pool (device slashed at {e.slashed_at})")

@@ -12,7 +12,7 @@ Reads the deployment manifest, keeps the engine's state (cumulative per device) 
 from pathlib import Path
 
 import click
-from ape import networks, project
+from ape import chain, networks, project
 from ape.cli import ConnectedProviderCommand
 
 from ionet.chain.accounts import pick_account
@@ -25,15 +25,26 @@ def contracts(net):
     path = manifest_path(net.ecosystem.name, net.name)
     m = Manifest.from_json(path.read_text())
     at = {k: m.contracts[k].address for k in ("RewardsDistributor", "EmissionSchedule", "NodeStaking")}
-    return (project.RewardsDistributor.at(at["RewardsDistributor"]),
-            project.EmissionSchedule.at(at["EmissionSchedule"]), project.NodeStaking.at(at["NodeStaking"]))
+    return (
+        project.RewardsDistributor.at(at["RewardsDistributor"]),
+        project.EmissionSchedule.at(at["EmissionSchedule"]),
+        project.NodeStaking.at(at["NodeStaking"]),
+    )
 
 
 @click.command(cls=ConnectedProviderCommand)
-@click.option("--account", "account_alias", default=None, help="ape account alias of the oracle (local: TEST::1)")
-@click.option("--devices", "devices_file", default=None, help="device data file (default: read from NodeStaking)")
-@click.option("--out", "out_dir", default=None, help="where state and rewards JSON go (default .build/rewards/<net>)")
-@click.option("--through-epoch", type=int, default=None, help="last epoch to include (default: last completed)")
+@click.option(
+    "--account", "account_alias", default=None, help="ape account alias of the oracle (local: TEST::1)"
+)
+@click.option(
+    "--devices", "devices_file", default=None, help="device data file (default: read from NodeStaking)"
+)
+@click.option(
+    "--out", "out_dir", default=None, help="where state and rewards JSON go (default .build/rewards/<net>)"
+)
+@click.option(
+    "--through-epoch", type=int, default=None, help="last epoch to include (default: last completed)"
+)
 @click.option("--no-recycle", is_flag=True, help="do not give forfeited rewards out again")
 @click.option("--activate-only", is_flag=True, help="only activate a pending root whose delay has passed")
 def cli(account_alias, devices_file, out_dir, through_epoch, no_recycle, activate_only):
@@ -45,6 +56,10 @@ def cli(account_alias, devices_file, out_dir, through_epoch, no_recycle, activat
         p = dist.pending()
         if p.root == b"\x00" * 32:
             raise SystemExit("no pending root")
+        due = p.published_at + dist.ACTIVATION_DELAY_SECONDS()
+        now = chain.blocks.head.timestamp
+        if now < due:
+            raise SystemExit(f"root #{p.root_id} can be activated in {due - now:,} s (at {due})")
         dist.activate_root(sender=oracle)
         click.echo(f"root #{p.root_id} 0x{bytes(p.root).hex()} is active")
         return
@@ -53,10 +68,24 @@ def cli(account_alias, devices_file, out_dir, through_epoch, no_recycle, activat
     state = out / "state.json"
     engine = RewardsEngine.load(state) if state.exists() else RewardsEngine(start_time=sched.START_TIME())
     devices = devices_from_file(devices_file) if devices_file else None
-    r = oracle_round(dist, sched, staking, engine, oracle, out, devices=devices, through_epoch=through_epoch,
-                     recycle=not no_recycle)
+    r = oracle_round(
+        dist,
+        sched,
+        staking,
+        engine,
+        oracle,
+        out,
+        devices=devices,
+        through_epoch=through_epoch,
+        recycle=not no_recycle,
+    )
     engine.save(state)
-    click.echo(f"root #{r.root_id} 0x{r.tree.root.hex()}: {len(r.tree.devices):,} devices, total {r.tree.total} wei, "
-               f"through epoch {r.tree.through_epoch} (recycled {r.recycled} wei of forfeits)")
-    click.echo(f"proofs: {r.path}; activation after {dist.ACTIVATION_DELAY_SECONDS():,} s "
-               f"(`ape run publish_root --activate-only`)")
+    click.echo(
+        f"root #{r.root_id} 0x{r.tree.root.hex()}: {len(r.tree.devices):,} devices, "
+        f"total {r.tree.total} wei, "
+        f"through epoch {r.tree.through_epoch} (recycled {r.recycled} wei of forfeits)"
+    )
+    click.echo(
+        f"proofs: {r.path}; activation after {dist.ACTIVATION_DELAY_SECONDS():,} s "
+        f"(`ape run publish_root --activate-only`)"
+    )

@@ -29,8 +29,14 @@ def tree_of(amounts: dict[bytes, int]) -> MerkleTree:
     return MerkleTree(sorted(amounts.items()))
 
 
-def publish(distributor, oracle, tree: MerkleTree, total: int | None = None, epoch: int = 1,
-            through_time: int | None = None):
+def publish(
+    distributor,
+    oracle,
+    tree: MerkleTree,
+    total: int | None = None,
+    epoch: int = 1,
+    through_time: int | None = None,
+):
     total = sum(a for _, a in tree.entries) if total is None else total
     if through_time is None:
         through_time = chain.blocks.head.timestamp

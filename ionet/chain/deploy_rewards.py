@@ -33,10 +33,19 @@ def step_rewards(suite: Any) -> None:
     oracle = role_address(suite, cfg.get("oracle", "deployer"))
     staking = suite.contracts["NodeStaking"]
     distributor = suite.deploy(
-        "RewardsDistributor", "RewardsDistributor", suite.IOToken.address, staking.address, delay,
-        governance, oracle,
-        params={"activation_delay_seconds": delay, "governance": governance, "oracle": oracle,
-                "staking": staking.address},
+        "RewardsDistributor",
+        "RewardsDistributor",
+        suite.IOToken.address,
+        staking.address,
+        delay,
+        governance,
+        oracle,
+        params={
+            "activation_delay_seconds": delay,
+            "governance": governance,
+            "oracle": oracle,
+            "staking": staking.address,
+        },
     )
     suite.log(f"RewardsDistributor: oracle {oracle}, governance {governance}, activation delay {delay:,} s")
     suite.contracts["RewardsDistributor"] = distributor

@@ -19,8 +19,15 @@ def _fund(eco: Any, who: Any, amount: int) -> None:
         token.transfer(who, short, sender=eco.admin)
 
 
-def ensure_device(eco: Any, name: str, owner: Any, co_staker: Any | None, share_bps: int,
-                  class_name: str = "H100", processors: int = 8) -> bytes:
+def ensure_device(
+    eco: Any,
+    name: str,
+    owner: Any,
+    co_staker: Any | None,
+    share_bps: int,
+    class_name: str = "H100",
+    processors: int = 8,
+) -> bytes:
     """Register, stake and optionally co-stake a device owned by `owner`; returns its id. The
     device is eligible afterwards (stake at its minimum, class supported, not jailed)."""
     staking, token = eco.suite.NodeStaking, eco.suite.IOToken

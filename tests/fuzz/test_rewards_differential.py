@@ -10,12 +10,19 @@ from tests.fuzz.helpers import chain_snapshot
 from tests.rewards_helpers import dev, publish_and_activate, register
 
 
-@settings(deadline=None, max_examples=40,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(amounts=st.lists(st.integers(1, 10**24), min_size=1, max_size=70), pick=st.integers(0, 10**6),
-       flip=st.integers(0, 255))
+@settings(
+    deadline=None,
+    max_examples=40,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    amounts=st.lists(st.integers(1, 10**24), min_size=1, max_size=70),
+    pick=st.integers(0, 10**6),
+    flip=st.integers(0, 255),
+)
 def test_differential__random_trees__contract_accepts_every_python_proof(
-        distributor, token, mock_staking, owner, operator, alice, amounts, pick, flip):
+    distributor, token, mock_staking, owner, operator, alice, amounts, pick, flip
+):
     """For a random tree, every (device, amount, proof) from Python verifies on chain (claimable ==
     amount); a proof with one flipped byte, or an amount off by one, does not; real claims pay."""
     with chain_snapshot():

@@ -7,12 +7,19 @@ claimed_le_cumulative, settled_sum, paid_le_received, root_funded, forfeit_stays
 
 from __future__ import annotations
 
-from ape import chain
 from collections import Counter
 
+from ape import chain
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from ionet import IO
 from ionet.merkle import MerkleTree
@@ -75,8 +82,12 @@ class RewardsMachine(RuleBasedStateMachine):
         self.next_cum[self.devices[i]] += self.forfeited - self.recycled
         self.recycled = self.forfeited
 
-    @precondition(lambda self: any(self.next_cum.values()) and (
-        self.pending is None or chain.blocks.head.timestamp >= self.pending[2] + DELAY))
+    @precondition(
+        lambda self: (
+            any(self.next_cum.values())
+            and (self.pending is None or chain.blocks.head.timestamp >= self.pending[2] + DELAY)
+        )
+    )
     @rule()
     def publish(self):
         advance(1)
@@ -174,14 +185,28 @@ class RewardsMachine(RuleBasedStateMachine):
             chain.restore(self.snap)
 
 
-def test_rewards_state_machine__invariants_hold(distributor, token, mock_staking, owner, operator,
-                                                 alice, bob, carol):
+def test_rewards_state_machine__invariants_hold(
+    distributor, token, mock_staking, owner, operator, alice, bob, carol
+):
     """claimed_le_cumulative, settled_sum, paid_le_received, root_funded, forfeit_stays_in_pool and
     delay hold over random sequences of accruals, roots, cancels, activations, slashes and claims."""
-    RewardsMachine.ctx = {"distributor": distributor, "token": token, "mock": mock_staking, "owner": owner,
-                          "oracle": operator, "wallets": [alice, bob], "co": carol}
-    run_state_machine_as_test(RewardsMachine, settings=settings(
-        deadline=None, max_examples=12, stateful_step_count=30,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]))
+    RewardsMachine.ctx = {
+        "distributor": distributor,
+        "token": token,
+        "mock": mock_staking,
+        "owner": owner,
+        "oracle": operator,
+        "wallets": [alice, bob],
+        "co": carol,
+    }
+    run_state_machine_as_test(
+        RewardsMachine,
+        settings=settings(
+            deadline=None,
+            max_examples=12,
+            stateful_step_count=30,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
     seen = RewardsMachine.seen
     assert seen["paid"] and seen["forfeited"] and seen["activated"], seen

@@ -7,7 +7,16 @@ import pytest
 from ape import chain
 
 from ionet import IO
-from tests.rewards_helpers import DELAY, advance, claim_args, dev, publish, publish_and_activate, register, tree_of
+from tests.rewards_helpers import (
+    DELAY,
+    advance,
+    claim_args,
+    dev,
+    publish,
+    publish_and_activate,
+    register,
+    tree_of,
+)
 
 ZERO = "0x" + "00" * 20
 
@@ -38,16 +47,24 @@ def test_init__valid__sets_immutables_and_roles(distributor, token, mock_staking
     assert distributor.active().root == b"\x00" * 32 and distributor.pending().root == b"\x00" * 32
 
 
-@pytest.mark.parametrize("bad, reason", [
-    ("token", "RewardsDistributor: token is the zero address"),
-    ("staking", "RewardsDistributor: staking is the zero address"),
-    ("delay", "RewardsDistributor: delay too long"),
-    ("governance", "RewardsDistributor: governance is the zero address"),
-    ("oracle", "RewardsDistributor: oracle is the zero address"),
-])
+@pytest.mark.parametrize(
+    "bad, reason",
+    [
+        ("token", "RewardsDistributor: token is the zero address"),
+        ("staking", "RewardsDistributor: staking is the zero address"),
+        ("delay", "RewardsDistributor: delay too long"),
+        ("governance", "RewardsDistributor: governance is the zero address"),
+        ("oracle", "RewardsDistributor: oracle is the zero address"),
+    ],
+)
 def test_init__bad_argument__reverts(project, owner, operator, token, mock_staking, bad, reason):
-    args = {"token": token.address, "staking": mock_staking.address, "delay": DELAY,
-            "governance": owner.address, "oracle": operator.address}
+    args = {
+        "token": token.address,
+        "staking": mock_staking.address,
+        "delay": DELAY,
+        "governance": owner.address,
+        "oracle": operator.address,
+    }
     args[bad] = 30 * 86_400 + 1 if bad == "delay" else ZERO
     with ape.reverts(reason):
         owner.deploy(project.RewardsDistributor, *args.values())
@@ -157,7 +174,11 @@ def test_cancel_root__governance__pending_cleared_and_event(funded, operator, ow
     receipt = funded.cancel_root(sender=owner)
     assert funded.pending().root == b"\x00" * 32
     ev = receipt.events[0]
-    assert ev.event_name == "RootCancelled" and (ev.root_id, ev.root, ev.cancelled_by) == (1, tree.root, owner)
+    assert ev.event_name == "RootCancelled" and (ev.root_id, ev.root, ev.cancelled_by) == (
+        1,
+        tree.root,
+        owner,
+    )
     advance(DELAY)
     with ape.reverts("RewardsDistributor: no pending root"):
         funded.activate_root(sender=operator)
@@ -197,7 +218,12 @@ def test_claim__co_staker__split_by_share(funded, devices, operator, bob, carol,
     assert token.balanceOf(carol) - c0 == co
     assert token.balanceOf(bob) - b0 == 50 * IO + 3 - co
     ev = [e for e in receipt.events if e.event_name == "RewardsClaimed"][0]
-    assert (ev.owner_wallet, ev.co_staker, ev.owner_amount, ev.co_staker_amount) == (bob, carol, 50 * IO + 3 - co, co)
+    assert (ev.owner_wallet, ev.co_staker, ev.owner_amount, ev.co_staker_amount) == (
+        bob,
+        carol,
+        50 * IO + 3 - co,
+        co,
+    )
 
 
 def test_claim__later_root__pays_only_the_difference(funded, devices, operator, alice, token):
@@ -267,7 +293,9 @@ def test_claim__slashed_after_root__forfeit_stays_in_pool(funded, devices, opera
     balance, alice0 = token.balanceOf(funded), token.balanceOf(alice)
     receipt = funded.claim(*claim_args(tree, dev(1)), sender=alice)
     assert token.balanceOf(funded) == balance and token.balanceOf(alice) == alice0
-    assert funded.claimed(dev(1)) == 30 * IO and funded.total_forfeited() == 30 * IO and funded.total_paid() == 0
+    assert (
+        funded.claimed(dev(1)) == 30 * IO and funded.total_forfeited() == 30 * IO and funded.total_paid() == 0
+    )
     slashed_at = devices.last_slashed_at(dev(1))
     ev = [e for e in receipt.events if e.event_name == "RewardsForfeited"][0]
     assert (ev.device, ev.amount, ev.cumulative, ev.slashed_at) == (dev(1), 30 * IO, 30 * IO, slashed_at)

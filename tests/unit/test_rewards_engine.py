@@ -15,9 +15,9 @@ from ionet.merkle import MerkleTree, hash_pair, leaf_hash, process_proof
 from ionet.rewards import (
     Device,
     RewardsEngine,
+    device_score,
     devices_from_file,
     devices_to_file,
-    device_score,
     read_claims,
     split_pro_rata,
 )
@@ -50,8 +50,12 @@ def test_split_pro_rata__sums_exactly_and_is_proportional(amount, scores):
 
 
 def test_engine__epochs__cumulative_sums_to_emission():
-    devices = [Device(dev(1), 100_000, 8), Device(dev(2), 50_000, 4), Device(dev(3), 12_500, 1),
-               Device(dev(4), 30_000, 8, eligible=False)]
+    devices = [
+        Device(dev(1), 100_000, 8),
+        Device(dev(2), 50_000, 4),
+        Device(dev(3), 12_500, 1),
+        Device(dev(4), 30_000, 8, eligible=False),
+    ]
     eng = RewardsEngine(start_time=1_000)
     eng.run_until(48, devices)
     assert eng.total == model.cumulative_through(48)
@@ -93,7 +97,9 @@ def test_devices_file__roundtrip(tmp_path):
 def oz_reference_tree(values: list[tuple[bytes, int]]) -> tuple[bytes, list[list[bytes]]]:
     """A slow, independent StandardMerkleTree (eth_abi encoding, eth_hash keccak), written from
     OpenZeppelin's merkle-tree source: sorted leaf hashes, array tree, leaves at the end."""
-    leaves = [(eth_keccak(eth_keccak(encode(["bytes32", "uint256"], [d, a]))), i) for i, (d, a) in enumerate(values)]
+    leaves = [
+        (eth_keccak(eth_keccak(encode(["bytes32", "uint256"], [d, a]))), i) for i, (d, a) in enumerate(values)
+    ]
     leaves.sort()
     n = len(leaves)
     tree: list[bytes] = [b""] * (2 * n - 1)
