@@ -57,12 +57,16 @@ class RewardsMachine(RuleBasedStateMachine):
         self.wallet_start = {a: self.token.balanceOf(a) for a in self.wallet_gain}
         self.tree: MerkleTree | None = None
 
-    @initialize()
-    def register(self):
+    @initialize(amounts=st.lists(st.integers(1, 1_000 * IO), min_size=N_DEVICES, max_size=N_DEVICES))
+    def register_and_first_root(self, amounts):
+        """Every run starts with registered devices and an active first root."""
         for i, d in enumerate(self.devices):
             co = self.co.address if SHARES[i] else "0x" + "00" * 20
             w = self.wallets[i % len(self.wallets)]
             self.mock.set_device(d, w, w, co, SHARES[i], True, sender=self.owner)
+        self.accrue(amounts)
+        self.publish()
+        self.activate(DELAY)
 
     # ------------------------------------------------------------ rules
     @rule(amounts=st.lists(st.integers(0, 1_000 * IO), min_size=N_DEVICES, max_size=N_DEVICES))
@@ -116,9 +120,13 @@ class RewardsMachine(RuleBasedStateMachine):
             event("root activated")
             RewardsMachine.seen["activated"] += 1
 
-    @rule(i=st.integers(0, N_DEVICES - 1))
+    @rule(i=st.integers(0, 3 * N_DEVICES - 1))
     def slash(self, i):
-        d = self.devices[i]
+        if i >= N_DEVICES:  # slashes are rarer than claims: two draws in three do nothing
+            return
+        # prefer a device with something claimable under the active root (so a forfeit follows)
+        due = [d for d in self.devices if self.active_cum.get(d, 0) > self.claimed[d]] or self.devices
+        d = due[i % len(due)]
         r = self.mock.mark_slashed(d, sender=self.owner)
         self.slashed_at[d] = r.timestamp
 
@@ -185,7 +193,7 @@ class RewardsMachine(RuleBasedStateMachine):
             chain.restore(self.snap)
 
 
-def test_rewards_state_machine__invariants_hold(
+def test_state_machine__random_steps__claimed_le_cumulative_settled_sum_paid_le_received_root_funded_forfeit_stays_in_pool_delay(  # noqa: E501
     distributor, token, mock_staking, owner, operator, alice, bob, carol
 ):
     """claimed_le_cumulative, settled_sum, paid_le_received, root_funded, forfeit_stays_in_pool and
@@ -205,8 +213,9 @@ def test_rewards_state_machine__invariants_hold(
             deadline=None,
             max_examples=12,
             stateful_step_count=30,
+            derandomize=True,  # the same examples every run (the coverage check below must not flake)
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
     seen = RewardsMachine.seen
-    assert seen["paid"] and seen["forfeited"] and seen["activated"], seen
+    assert seen["paid"] + seen["paid co"] and seen["forfeited"] and seen["activated"], seen

@@ -133,7 +133,7 @@ def test_publish_root__total_below_active__reverts(funded, operator):
         publish(funded, operator, tree_of({dev(1): 4 * IO}))
 
 
-def test_publish_root__total_above_funding__reverts(funded, operator):
+def test_publish_root__total_above_funding__reverts_root_funded(funded, operator):
     """root_funded: a root whose total exceeds what the distributor received is rejected."""
     assert funded.funding_limit() == 1_000 * IO
     with ape.reverts("RewardsDistributor: total exceeds funding"):
@@ -154,7 +154,7 @@ def test_activate_root__after_delay__active_and_event(funded, operator, attacker
     assert ev.event_name == "RootActivated" and (ev.root_id, ev.root, ev.total) == (1, tree.root, IO)
 
 
-def test_activate_root__before_delay__reverts(funded, operator):
+def test_activate_root__before_delay__reverts_delay(funded, operator):
     """delay: a root is not active before ACTIVATION_DELAY_SECONDS have passed."""
     publish(funded, operator, tree_of({dev(1): IO}))
     advance(DELAY - 5)
@@ -226,7 +226,9 @@ def test_claim__co_staker__split_by_share(funded, devices, operator, bob, carol,
     )
 
 
-def test_claim__later_root__pays_only_the_difference(funded, devices, operator, alice, token):
+def test_claim__later_root__pays_only_the_difference_claimed_le_cumulative(
+    funded, devices, operator, alice, token
+):
     """claimed_le_cumulative: a device is paid its cumulative amount, never more."""
     t1 = tree_of({dev(1): 30 * IO, dev(2): 10 * IO})
     publish_and_activate(funded, operator, t1)
@@ -267,6 +269,9 @@ def test_claim__twice_same_root__reverts(funded, devices, operator, alice):
     tree = tree_of({dev(1): 30 * IO, dev(2): 10 * IO})
     publish_and_activate(funded, operator, tree)
     funded.claim(*claim_args(tree, dev(1)), sender=alice)
+    funded.claim(*claim_args(tree, dev(2)), sender=alice)
+    settled = funded.claimed(dev(1)) + funded.claimed(dev(2))
+    assert funded.total_paid() + funded.total_forfeited() == settled == 40 * IO  # settled_sum
     with ape.reverts("RewardsDistributor: nothing to claim"):
         funded.claim(*claim_args(tree, dev(1)), sender=alice)
 
@@ -331,7 +336,7 @@ def test_claim__slash_inside_next_root__forfeited_then_settled(funded, devices, 
     assert token.balanceOf(alice) - before == 7 * IO and funded.total_paid() == 7 * IO
 
 
-def test_claim__slashed_device_never_claims_forfeited_later(funded, devices, operator, alice):
+def test_claim__slashed_device_claims_again__reverts_settled_sum(funded, devices, operator, alice):
     tree = tree_of({dev(1): 30 * IO, dev(2): 10 * IO})
     publish_and_activate(funded, operator, tree)
     devices.mark_slashed(dev(1), sender=operator)
@@ -340,7 +345,7 @@ def test_claim__slashed_device_never_claims_forfeited_later(funded, devices, ope
         funded.claim(*claim_args(tree, dev(1)), sender=alice)
 
 
-def test_publish_root__forfeits_count_toward_funding(funded, devices, operator, alice):
+def test_publish_root__forfeits_count_toward_funding__root_funded(funded, devices, operator, alice):
     """root_funded: forfeited IO can be given out again, so the bound is received + forfeited."""
     tree = tree_of({dev(1): 600 * IO, dev(2): 400 * IO})
     publish_and_activate(funded, operator, tree)
@@ -355,7 +360,9 @@ def test_publish_root__forfeits_count_toward_funding(funded, devices, operator, 
 
 
 # ---------------------------------------------------------------- views
-def test_total_received__balance_plus_paid(funded, devices, operator, alice, token, owner):
+def test_total_received__after_claim__balance_plus_paid_le_received(
+    funded, devices, operator, alice, token, owner
+):
     assert funded.total_received() == 1_000 * IO
     tree = tree_of({dev(1): 30 * IO, dev(2): 10 * IO})
     publish_and_activate(funded, operator, tree)
