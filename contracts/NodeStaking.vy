@@ -382,6 +382,7 @@ def register_device(device: bytes32, device_class: bytes32, processors: uint256,
     assert processors != 0 and processors <= MASK32, "NodeStaking: bad processor count"
     assert reward_wallet != empty(address), "NodeStaking: reward wallet is the zero address"
     index: uint256 = self.device_count + 1
+    assert index <= MASK32, "NodeStaking: too many devices"
     self.device_count = index
     self.device_at[index] = device
     self._meta[device] = convert(msg.sender, uint256) | (processors << 160) | (index << 192)

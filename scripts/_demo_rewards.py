@@ -27,45 +27,46 @@ ZERO = "0x" + "00" * 20
 def _devices(eco: Economy) -> tuple[dict[bytes, str], bytes, bytes]:
     """(device -> label for every registered device, a co-staked device, a device to slash now).
 
-    Takes the staking section's devices from eco.notes when they fit the story (the co-staked one
-    has an active co-staker, the one to slash is still eligible); otherwise registers its own."""
+    Uses the staking section's devices (eco.notes) where they fit the story: its co-staked device
+    if the co-stake is active, and one of its eligible devices to slash after the first root (its
+    own slashed device is jailed, so it earns nothing). Registers what is missing."""
     staking = eco.suite.NodeStaking
     notes = eco.notes
-    co_dev, slash_dev = notes.get("co_staked_device"), notes.get("slashed_device")
     labels: dict[bytes, str] = {}
-    if isinstance(notes.get("devices"), dict):
-        labels = {bytes(v): str(k) for k, v in notes["devices"].items()}
-    fits = (
-        co_dev is not None
-        and slash_dev is not None
-        and staking.reward_split(bytes(co_dev))[1] != ZERO
-        and staking.is_eligible(bytes(slash_dev))
-    )
-    if not fits:
-        eco.say("(registering the rewards demo's own devices: the staking section's do not fit this story)")
-        own = {
-            "8xH100 (provider_a)": ensure_device(
-                eco, "rewards-demo/h100-rack", eco.provider_a, None, 0, "H100", 8
-            ),
-            "8xA100-80GB (provider_b, co-staked 30 %)": ensure_device(
-                eco, "rewards-demo/a100-farm", eco.provider_b, eco.co_staker, 3_000, "A100-80GB", 8
-            ),
-            "1xRTX 4090 (provider_c)": ensure_device(
-                eco, "rewards-demo/4090-rig", eco.provider_c, None, 0, "RTX 4090", 1
-            ),
-            "2xL40S (provider_c, to be slashed)": ensure_device(
-                eco, "rewards-demo/l40s-box", eco.provider_c, None, 0, "L40S", 2
-            ),
-        }
-        labels.update({d: name for name, d in own.items()})
-        names = list(own)
-        co_dev, slash_dev = own[names[1]], own[names[3]]
+    noted = notes.get("devices") or {}
+    if isinstance(noted, dict):
+        labels = {bytes(v): f"{k}'s device" for k, v in noted.items()}
+    co_dev = notes.get("co_staked_device")
+    if co_dev is None or staking.reward_split(bytes(co_dev))[1] == ZERO:
+        co_dev = ensure_device(
+            eco, "rewards-demo/a100-farm", eco.provider_b, eco.contributor, 3_000, "A100-80GB", 8
+        )
+        labels[co_dev] = "provider_b's A100 farm"
+    co_dev = bytes(co_dev)
+    slash_dev = notes.get("slashed_device")
+    if slash_dev is None or not staking.is_eligible(bytes(slash_dev)):
+        spare = [d for d in labels if d != co_dev and staking.is_eligible(d)]
+        if len(spare) >= 2:  # keep at least one honest device besides the co-staked one
+            slash_dev = spare[-1]
+        else:
+            slash_dev = ensure_device(eco, "rewards-demo/l40s-box", eco.provider_c, None, 0, "L40S", 2)
+            labels[slash_dev] = "provider_c's L40S box"
+    slash_dev = bytes(slash_dev)
+    rig = ensure_device(eco, "rewards-demo/4090-rig", eco.renter_y, None, 0, "RTX 4090", 1)
+    labels[rig] = "renter_y's home rig"
+    if len(labels) < 4:
+        d = ensure_device(eco, "rewards-demo/h100-rack", eco.provider_a, None, 0, "H100", 8)
+        labels[d] = "provider_a's H100 rack"
     for i in range(1, staking.device_count() + 1):  # every registered device takes part
         d = bytes(staking.device_at(i))
         if d not in labels:
-            cls = bytes(staking.device_info(d)[1]).rstrip(b"\0").decode()
-            labels[d] = f"device #{i} ({cls})"
-    return labels, bytes(co_dev), bytes(slash_dev)
+            labels[d] = f"device #{i}"
+    for d in labels:  # add class and processors
+        _owner, cls, processors, _wallet, _index = staking.device_info(d)
+        cls_name = bytes(cls).rstrip(b"\0").decode()
+        labels[d] += f" [{processors}x {cls_name}]"
+    labels[slash_dev] += " (to be slashed)"
+    return labels, co_dev, slash_dev
 
 
 def run(eco: Economy) -> None:
@@ -100,6 +101,7 @@ def run(eco: Economy) -> None:
         f"{fmt_io(sched.total_emitted() - emitted_start, 2)} "
         f"IO ({e1} hourly epochs since genesis)"
     )
+    eco.say("the engine samples device data once per round (here: now); the network samples every epoch")
     eco.table(
         f"Engine, epochs 1-{e1}: score = multiplier x processors, each epoch split pro rata (IO)",
         ["device", "class x, processors", "score", "eligible", "cumulative"],
@@ -208,6 +210,8 @@ def run(eco: Economy) -> None:
         eco.provider_b.address: "provider_b",
         eco.provider_c.address: "provider_c",
         eco.co_staker.address: "co_staker",
+        eco.contributor.address: "contributor",
+        eco.renter_y.address: "renter_y",
     }
     emitted = sched.total_emitted() - emitted_start
     paid = dist.total_paid() - paid_start
