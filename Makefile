@@ -13,12 +13,13 @@ export APE_DATA_FOLDER ?= $(CURDIR)/.ape-data
 APE := $(VENV)/bin/ape
 PYTEST_ARGS ?=
 
-.PHONY: setup compile demo test test-fast gas abi chart lint clean help
+.PHONY: setup compile demo test test-fast gas merkle-bench abi chart lint clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
 	@echo "make test   set up, compile, run the whole test suite on a local Anvil"
 	@echo "make gas    write benchmarks/gas.md (gas per operation beside the anchors)"
+	@echo "make merkle-bench  time the rewards Merkle tree + all proofs for 1,000,000 devices"
 	@echo "make abi    regenerate the committed ABIs in abi/"
 	@echo "make chart  write docs/supply.png (circulating supply by category over 20 years)"
 	@echo "make lint   ruff over the Python code"
@@ -49,6 +50,11 @@ test: compile
 
 gas: compile
 	$(APE) run gas
+
+# Not part of `make test`: ~1 min and ~1.5 GB of temporary JSON (tests/unit/test_rewards_engine.py
+# checks a 10,000-leaf tree).
+merkle-bench: setup
+	$(VENV)/bin/python -m benchmarks.bench_merkle_scale
 
 abi: compile
 	$(VENV)/bin/python -m ionet.abi publish

@@ -19,6 +19,7 @@ BENCHES = [
     "bench_token",
     "bench_vesting",
     "bench_staking",
+    "bench_rewards",
 ]
 
 

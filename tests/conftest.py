@@ -117,3 +117,18 @@ def fund(suite):
     from ionet.chain.economy import Economy
 
     return Economy(suite=suite).fund
+# ---------------------------------------------------------------- rewards area
+REWARDS_DELAY = 86_400
+
+
+@pytest.fixture(scope="session")
+def mock_staking(owner, project):
+    """A NodeStaking test double whose answers each test sets directly."""
+    return owner.deploy(project.MockNodeStaking)
+
+
+@pytest.fixture(scope="session")
+def distributor(owner, operator, token, mock_staking, project):
+    """A RewardsDistributor wired to the mock staking: governance = owner, oracle = operator,
+    1-day activation delay. Tests fund it with `fund` (out of the Community vault)."""
+    return owner.deploy(project.RewardsDistributor, token, mock_staking, REWARDS_DELAY, owner, operator)

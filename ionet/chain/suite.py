@@ -16,6 +16,7 @@ from ape import chain, project
 
 from ionet import IO
 from ionet.chain.deploy_vesting import genesis_plan, step_vesting_grants, step_vesting_vaults
+from ionet.chain.deploy_rewards import step_rewards
 from ionet.config import resolve_address
 from ionet.manifest import ContractRecord, Manifest
 
@@ -112,6 +113,7 @@ STEPS: list[Callable[[Suite], None]] = [
     step_token,
     step_vesting_grants,
     step_staking,
+    step_rewards,
     step_emission,
 ]
 

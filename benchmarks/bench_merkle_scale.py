@@ -1,0 +1,100 @@
+"""Scale: the rewards Merkle tree and every proof for 1,000,000 devices, timed on this machine.
+
+    make merkle-bench                      # python -m benchmarks.bench_merkle_scale
+    python -m benchmarks.bench_merkle_scale --devices 200000 --no-json
+
+Goal (issue 5): building the tree and all proofs for 1,000,000 devices takes at most 60 s. The
+JSON file with every proof (~1.5 GB for 1M devices) is timed separately. Results go to
+benchmarks/merkle_scale.md. Not part of `make test` (a 10,000-leaf test is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from ionet.merkle import MerkleTree, keccak, leaf_hash, process_proof
+from ionet.rewards import RewardsTree
+
+OUT = Path(__file__).resolve().parent / "merkle_scale.md"
+GOAL_SECONDS = 60.0
+
+
+def run(n: int, write_json: bool) -> list[tuple[str, float]]:
+    rng = random.Random(1)
+    entries = sorted((keccak(b"device" + i.to_bytes(8, "big")), rng.randrange(1, 10**24)) for i in range(n))
+    timings: list[tuple[str, float]] = []
+    t0 = time.perf_counter()
+    tree = MerkleTree(entries)
+    t1 = time.perf_counter()
+    hashes, lengths = tree.all_proofs()
+    t2 = time.perf_counter()
+    timings += [
+        ("tree (2n-1 keccak nodes, leaves double-hashed)", t1 - t0),
+        ("all proofs", t2 - t1),
+        ("tree + all proofs", t2 - t0),
+    ]
+    for i in rng.sample(range(n), 1_000):  # spot-check proofs
+        d, a = entries[i]
+        proof = [bytes(hashes[i, j]) for j in range(int(lengths[i]))]
+        assert process_proof(leaf_hash(d, a), proof) == tree.root
+    if write_json:
+        built = RewardsTree(
+            root=tree.root,
+            total=sum(a for _, a in entries),
+            through_epoch=0,
+            through_time=0,
+            devices=[d for d, _ in entries],
+            amounts=[a for _, a in entries],
+            tree=tree,
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            t3 = time.perf_counter()
+            path = built.write(Path(tmp) / "rewards.json")
+            t4 = time.perf_counter()
+            size = path.stat().st_size
+        timings.append((f"JSON with every proof ({size / 1e9:.2f} GB, streamed)", t4 - t3))
+    return timings
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--devices", type=int, default=1_000_000)
+    ap.add_argument("--no-json", action="store_true")
+    args = ap.parse_args()
+    timings = run(args.devices, not args.no_json)
+    total = dict(timings)["tree + all proofs"]
+    ok = total <= GOAL_SECONDS or args.devices != 1_000_000
+    lines = (
+        [
+            "# Merkle tree scale",
+            "",
+            f"Written by `make merkle-bench` on {platform.machine()} with {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}; {args.devices:,} devices, one process.",
+            "",
+            "| step | seconds |",
+            "|---|---:|",
+        ]
+        + [f"| {name} | {secs:.1f} |" for name, secs in timings]
+        + [
+            "",
+            f"Goal: tree + all proofs for 1,000,000 devices <= {GOAL_SECONDS:.0f} s: "
+            + ("met" if ok else "MISSED")
+            + f" ({total:.1f} s).",
+        ]
+    )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.devices == 1_000_000:
+        OUT.write_text(text)
+    if not ok:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
