@@ -61,6 +61,9 @@ Q_RAY: public(constant(uint256)) = 999_986_113_047_604_020_700_000_000
 S_NUMERATOR: constant(uint256) = 5 * 10**16
 # @dev 1095 * 138_869_523_959_793: E1's denominator times d's numerator.
 S_DENOMINATOR: constant(uint256) = 152_062_128_735_973_335
+# @dev Packing of `_state`.
+ADDRESS_MASK: constant(uint256) = (1 << 160) - 1
+EMITTED_SHIFT: constant(uint256) = 160
 
 
 # @dev The IO token; this contract is its one minter.
@@ -68,10 +71,12 @@ token: public(immutable(IIOToken))
 # @dev The start of epoch 1 (unix seconds).
 START_TIME: public(immutable(uint256))
 
-# @dev Where minted emission goes (the rewards distributor); the admin can change it.
-reward_recipient: public(address)
-# @dev Everything this contract has minted so far, in wei.
-total_emitted: public(uint256)
+# @dev One word: the reward recipient (bits 0-159; where minted emission goes, the rewards
+#      distributor; the admin can change it) and everything minted so far in wei (bits 160-255;
+#      at most 3e26 < 2**96). Packed so that `mint_due` reads and writes a single slot, which is
+#      never zero (the recipient is never the zero address): no zero-to-nonzero write on the
+#      first mint. Read through `reward_recipient()` and `total_emitted()`.
+_state: uint256
 
 
 # @dev Emitted on every mint: how much, to whom, through which epoch, and the running total.
@@ -102,7 +107,7 @@ def __init__(token_: IIOToken, start_time_: uint256, reward_recipient_: address)
     assert reward_recipient_ != empty(address), "EmissionSchedule: recipient is the zero address"
     token = token_
     START_TIME = start_time_ if start_time_ != 0 else block.timestamp
-    self.reward_recipient = reward_recipient_
+    self._state = convert(reward_recipient_, uint256)
     log RewardRecipientUpdated(old_recipient=empty(address), new_recipient=reward_recipient_)
 
 
@@ -113,13 +118,16 @@ def mint_due() -> uint256:
             it does nothing (and returns 0) when nothing is due.
     @return uint256 The amount minted, in wei.
     """
+    state: uint256 = self._state
+    emitted: uint256 = state >> EMITTED_SHIFT
     epoch: uint256 = self._completed_epochs()
-    due: uint256 = self._cumulative_through(epoch) - self.total_emitted
+    due: uint256 = self._cumulative_through(epoch) - emitted
     if due == 0:
         return 0
-    emitted: uint256 = self.total_emitted + due
-    self.total_emitted = emitted
-    recipient: address = self.reward_recipient
+    emitted += due
+    # emitted <= TOTAL_EMISSION < 2**96, so the shift loses nothing.
+    self._state = (emitted << EMITTED_SHIFT) | (state & ADDRESS_MASK)
+    recipient: address = convert(state & ADDRESS_MASK, address)
     extcall token.mint(recipient, due)
     log EmissionMinted(recipient=recipient, amount=due, through_epoch=epoch, total_emitted=emitted)
     return due
@@ -133,8 +141,29 @@ def set_reward_recipient(new_recipient: address):
     """
     ownable._check_owner()
     assert new_recipient != empty(address), "EmissionSchedule: recipient is the zero address"
-    log RewardRecipientUpdated(old_recipient=self.reward_recipient, new_recipient=new_recipient)
-    self.reward_recipient = new_recipient
+    state: uint256 = self._state
+    log RewardRecipientUpdated(old_recipient=convert(state & ADDRESS_MASK, address), new_recipient=new_recipient)
+    self._state = (state & ~ADDRESS_MASK) | convert(new_recipient, uint256)
+
+
+@external
+@view
+def reward_recipient() -> address:
+    """
+    @notice Where minted emission goes (the rewards distributor).
+    @return address The recipient.
+    """
+    return convert(self._state & ADDRESS_MASK, address)
+
+
+@external
+@view
+def total_emitted() -> uint256:
+    """
+    @notice Everything this contract has minted so far, in wei.
+    @return uint256 The amount in wei.
+    """
+    return self._state >> EMITTED_SHIFT
 
 
 @external
@@ -190,7 +219,7 @@ def mintable() -> uint256:
     @notice What `mint_due` would mint now, in wei.
     @return uint256 The amount in wei.
     """
-    return self._cumulative_through(self._completed_epochs()) - self.total_emitted
+    return self._cumulative_through(self._completed_epochs()) - (self._state >> EMITTED_SHIFT)
 
 
 @internal
