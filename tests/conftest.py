@@ -76,3 +76,49 @@ def advance_to(timestamp: int) -> None:
     if timestamp > chain.pending_timestamp:
         chain.pending_timestamp = timestamp
     chain.mine()
+
+
+# ------------------------------------------------------------------ settlement router (issue 6)
+# Unit and property tests use their own router over MockNodeStaking (eligibility set per test);
+# the suite's router (suite.SettlementRouter) is exercised by the integration test and the demo.
+ROUTER_FUND_USDC = 10_000_000 * 10**6
+ROUTER_FUND_IO = 10_000_000 * 10**18
+
+
+@pytest.fixture(scope="session")
+def usdc(suite):
+    """The suite's USDC: MockUSDC on a local chain (the deployer is master minter and minter)."""
+    return suite.USDC
+
+
+@pytest.fixture(scope="session")
+def provider(accounts):
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def provider2(accounts):
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def mock_staking(owner, project):
+    return owner.deploy(project.MockNodeStaking)
+
+
+@pytest.fixture(scope="session")
+def router(project, owner, operator, treasury, suite, usdc, mock_staking, alice, bob, provider, provider2):
+    """A SettlementRouter over the suite's USDC and IO and a MockNodeStaking with two eligible
+    devices (DEVICE_A of `provider`, DEVICE_B of `provider2`) and one ineligible (DEVICE_OFF);
+    alice and bob hold 10M USDC and 10M IO each, nothing approved."""
+    from tests.router_helpers import DEVICE_A, DEVICE_B, DEVICE_OFF
+
+    r = owner.deploy(project.SettlementRouter, usdc, suite.IOToken, mock_staking, owner, operator, treasury)
+    zero = "0x" + "00" * 20
+    mock_staking.set_device(DEVICE_A, provider, provider, zero, 0, True, sender=owner)
+    mock_staking.set_device(DEVICE_B, provider2, provider2, zero, 0, True, sender=owner)
+    mock_staking.set_device(DEVICE_OFF, provider, provider, zero, 0, False, sender=owner)
+    for renter in (alice, bob):
+        usdc.mint(renter, ROUTER_FUND_USDC, sender=owner)
+        suite.IOToken.transfer(renter, ROUTER_FUND_IO, sender=owner)
+    return r

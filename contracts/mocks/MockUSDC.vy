@@ -31,13 +31,13 @@ _BLACKLIST_FLAG: constant(uint256) = 1 << 255
 # @dev Everything below the blacklist flag: the balance.
 _BALANCE_MASK: constant(uint256) = (1 << 255) - 1
 _PERMIT_TYPEHASH: constant(bytes32) = keccak256(
-    "Permit(address owner,address spender,uint256 amount,uint256 nonce,uint256 deadline)"
+    "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
 )
 _TRANSFER_WITH_AUTHORIZATION_TYPEHASH: constant(bytes32) = keccak256(
-    "TransferWithAuthorization(address from,address to,uint256 amount,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
+    "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
 )
 _RECEIVE_WITH_AUTHORIZATION_TYPEHASH: constant(bytes32) = keccak256(
-    "ReceiveWithAuthorization(address from,address to,uint256 amount,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
+    "ReceiveWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
 )
 _CANCEL_AUTHORIZATION_TYPEHASH: constant(bytes32) = keccak256("CancelAuthorization(address authorizer,bytes32 nonce)")
 # @dev secp256k1n / 2: signatures with a larger `s` are malleable and rejected.
