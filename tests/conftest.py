@@ -65,6 +65,11 @@ def emission(suite):
     return suite.EmissionSchedule
 
 
+@pytest.fixture(scope="session")
+def staking(suite):
+    return suite.NodeStaking
+
+
 def advance(seconds: int) -> None:
     """Move the chain's clock forward by `seconds` and mine a block."""
     chain.pending_timestamp = chain.pending_timestamp + seconds

@@ -23,7 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from ionet.settlement import Settlement, SettlementError, quote, started_hours
 from tests.router_helpers import DEVICE_A, DEVICE_B, MAX
 
-EXAMPLES = 20
+EXAMPLES = 16
 STEPS = 30
 RARELY = st.sampled_from([False] * 5 + [True])  # a flag that makes a step go wrong on purpose, 1 in 6
 OUTCOMES: Counter = Counter()  # what the runs did, printed and checked at the end

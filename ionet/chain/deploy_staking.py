@@ -1,0 +1,32 @@
+"""Deploy step of NodeStaking: the staking contract, its class multipliers and its roles.
+
+Config key `staking` (config/deploy.<network>.json):
+    max_slash_bps       largest slash as bps of a device's slashable stake
+    class_multipliers   {"H100": 100000, ...}: class name -> multiplier in bps (10_000 = 1.0x)
+    slasher, pauser     addresses (or "deployer"); locally the slasher is test account 1
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ape import accounts
+
+from ionet.staking import device_class
+
+
+def step_staking(suite: Any) -> None:
+    cfg = suite.config.get("staking", {})
+    multipliers = cfg.get("class_multipliers", {})
+    names = list(multipliers)
+    staking = suite.deploy(
+        "NodeStaking", "NodeStaking", suite.IOToken.address, int(cfg.get("max_slash_bps", 5_000)),
+        [device_class(n) for n in names], [int(multipliers[n]) for n in names],
+        params={"max_slash_bps": int(cfg.get("max_slash_bps", 5_000)), "class_multipliers": multipliers},
+    )
+    default_slasher = accounts.test_accounts[1].address if suite.is_local else "deployer"
+    slasher = suite.address_of(cfg.get("slasher") or default_slasher)
+    pauser = suite.address_of(cfg.get("pauser") or "deployer")
+    suite.send(staking.grantRole, staking.SLASHER_ROLE(), slasher)
+    suite.send(staking.grantRole, staking.PAUSER_ROLE(), pauser)
+    suite.log(f"NodeStaking: {len(names)} device classes; slasher {slasher}; pauser {pauser}")

@@ -1,0 +1,321 @@
+"""Node staking: ids and the plain-Python reference model of contracts/NodeStaking.vy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+IO = 10**18
+BPS = 10_000
+BASE_STAKE = 200 * IO
+
+
+def device_class(name: str) -> bytes:
+    """A device class as the contract stores it: the ASCII name right-padded with zero bytes."""
+    raw = name.encode("ascii")
+    if not 0 < len(raw) <= 32:
+        raise ValueError(f"device class name must be 1..32 ASCII bytes: {name!r}")
+    return raw.ljust(32, b"\0")
+
+
+def device_id(text: str) -> bytes:
+    """A device id: keccak256 of a text (e.g. a serial number or the network's device uuid)."""
+    from eth_utils import keccak
+
+    return keccak(text=text)
+
+
+COOLDOWN_SECONDS = 14 * 86_400
+EXIT_WAIT_SECONDS = 7 * 86_400
+APPEAL_SECONDS = 30 * 86_400
+MAX_OFFERS_PER_CO_STAKER = 2
+
+CO_NONE, CO_OFFERED, CO_ACTIVE, CO_EXITING = 0, 1, 2, 3
+
+# Published multipliers (2025) in bps, 10_000 = 1.0x.
+CLASS_MULTIPLIERS = {
+    "H100": 100_000, "H200": 120_000, "B200": 300_000, "A100-80GB": 50_000, "A100-40GB": 20_000,
+    "L40S": 30_000, "RTX 6000 Ada": 45_000, "RTX 4080": 27_500, "RTX 4090": 12_500, "M4 Max": 15_000,
+}
+
+
+def min_stake_of(multiplier_bps: int, processors: int) -> int:
+    """200 IO x max(1.0, multiplier) x processors, in wei."""
+    return BASE_STAKE * max(multiplier_bps, BPS) * processors // BPS
+
+
+def pro_rata(amount: int, buckets: list[int]) -> list[int]:
+    """Split `amount` over `buckets` as the contract does: sequential floor, the rest from the last.
+
+    Each part is floor(rest * bucket / rest_total); since rest <= rest_total at every step, the
+    last bucket always covers what is left, so no part exceeds its bucket.
+    """
+    rest, rest_total, parts = amount, sum(buckets), []
+    for b in buckets[:-1]:
+        part = rest * b // rest_total if rest_total else 0
+        parts.append(part)
+        rest -= part
+        rest_total -= b
+    parts.append(rest)
+    assert all(p <= b for p, b in zip(parts, buckets, strict=True))
+    return parts
+
+
+class StakingError(Exception):
+    """A call the contract would revert; the message is the contract's reason string."""
+
+
+PAUSED = "pausable: contract is paused"
+
+
+def _req(cond: bool, reason: str) -> None:
+    if not cond:
+        raise StakingError(reason if ":" in reason else f"NodeStaking: {reason}")
+
+
+@dataclass
+class Device:
+    owner: str
+    device_class: bytes
+    processors: int
+    wallet: str
+    index: int
+    active: int = 0
+    cooldown: int = 0
+    release_at: int = 0
+    co_staker: str = ""
+    co_amount: int = 0
+    co_share_bps: int = 0
+    co_state: int = CO_NONE
+    co_exit_at: int = 0
+    last_slashed_at: int = 0
+    jailed: bool = False
+
+
+@dataclass
+class Slash:
+    device: bytes
+    active_part: int
+    cooldown_part: int
+    co_part: int
+    co_staker: str
+    created_at: int
+
+    @property
+    def amount(self) -> int:
+        return self.active_part + self.cooldown_part + self.co_part
+
+
+@dataclass
+class StakingModel:
+    """Plain-Python twin of NodeStaking: same state, same arithmetic, same reverts (as StakingError)."""
+
+    multipliers: dict[bytes, int] = field(default_factory=dict)
+    max_slash_bps: int = 5_000
+    devices: dict[bytes, Device] = field(default_factory=dict)
+    offers_held: dict[str, int] = field(default_factory=dict)
+    slashes: dict[int, Slash] = field(default_factory=dict)  # pending only
+    slash_count: int = 0
+    refunds: dict[str, int] = field(default_factory=dict)
+    balances: dict[str, int] = field(default_factory=dict)  # IO of the wallets we follow
+    burned: int = 0
+    paused: bool = False
+
+    # ------------------------------------------------------------ views
+    def min_stake(self, d: bytes) -> int:
+        dev = self.devices.get(d)
+        return min_stake_of(self.multipliers.get(dev.device_class, 0), dev.processors) if dev else 0
+
+    def co_counting(self, d: bytes, now: int) -> int:
+        dev = self.devices[d]
+        if dev.co_state == CO_ACTIVE or (dev.co_state == CO_EXITING and now < dev.co_exit_at):
+            return dev.co_amount
+        return 0
+
+    def counting(self, d: bytes, now: int) -> int:
+        return self.devices[d].active + self.co_counting(d, now)
+
+    def is_eligible(self, d: bytes, now: int) -> bool:
+        dev = self.devices.get(d)
+        if dev is None or self.multipliers.get(dev.device_class, 0) == 0 or dev.jailed:
+            return False
+        return self.counting(d, now) >= self.min_stake(d)
+
+    def overflow(self, d: bytes, now: int) -> int:
+        dev = self.devices[d]
+        co = self.co_counting(d, now)
+        need = max(self.min_stake(d) - co, 0, co)
+        return max(dev.active - need, 0)
+
+    def reward_split(self, d: bytes) -> tuple[str, str, int]:
+        dev = self.devices[d]
+        if dev.co_state != CO_ACTIVE:
+            return dev.wallet, "", 0
+        return dev.wallet, dev.co_staker, dev.co_share_bps
+
+    def deposited_co(self, dev: Device) -> int:
+        return dev.co_amount if dev.co_state >= CO_ACTIVE else 0
+
+    def escrowed(self) -> int:
+        return sum(s.amount for s in self.slashes.values())
+
+    def held(self) -> int:
+        """What the contract must hold (invariant io_held)."""
+        return (sum(d.active + d.cooldown + self.deposited_co(d) for d in self.devices.values())
+                + self.escrowed() + sum(self.refunds.values()))
+
+    # ------------------------------------------------------------ helpers
+    def _move(self, frm: str, to: str, amount: int) -> None:
+        _req(self.balances.get(frm, 0) >= amount, "insufficient balance (token)")
+        self.balances[frm] = self.balances.get(frm, 0) - amount
+        self.balances[to] = self.balances.get(to, 0) + amount
+
+    def _owned(self, d: bytes, sender: str) -> Device:
+        dev = self.devices.get(d)
+        _req(dev is not None, "unknown device")
+        _req(dev.owner == sender, "caller is not the owner")
+        return dev
+
+    # ------------------------------------------------------------ actions
+    def register_device(self, sender: str, d: bytes, cls: bytes, processors: int, wallet: str) -> None:
+        _req(d != bytes(32), "device id is zero")
+        _req(d not in self.devices, "device already registered")
+        _req(self.multipliers.get(cls, 0) != 0, "class is unsupported")
+        _req(0 < processors < 2**32, "bad processor count")
+        self.devices[d] = Device(sender, cls, processors, wallet, len(self.devices) + 1)
+
+    def stake(self, sender: str, d: bytes, amount: int) -> None:
+        _req(not self.paused, PAUSED)
+        dev = self._owned(d, sender)
+        _req(amount != 0, "amount is zero")
+        self._move(sender, "staking", amount)
+        dev.active += amount
+
+    def withdraw_overflow(self, sender: str, d: bytes, amount: int, now: int) -> None:
+        dev = self._owned(d, sender)
+        _req(amount != 0, "amount is zero")
+        _req(amount <= self.overflow(d, now), "amount exceeds overflow")
+        dev.active -= amount
+        self._move("staking", sender, amount)
+
+    def unstake(self, sender: str, d: bytes, now: int) -> None:
+        dev = self._owned(d, sender)
+        _req(dev.active != 0, "nothing staked")
+        dev.cooldown += dev.active
+        dev.active = 0
+        dev.release_at = now + COOLDOWN_SECONDS
+        counts = dev.co_state == CO_ACTIVE or (dev.co_state == CO_EXITING and now < dev.co_exit_at)
+        if counts and dev.co_amount < self.min_stake(d):  # the device is left below its minimum
+            dev.co_state, dev.co_exit_at = CO_EXITING, now
+
+    def withdraw(self, sender: str, d: bytes, now: int) -> int:
+        dev = self.devices.get(d)
+        _req(dev is not None and dev.owner == sender, "caller is not the staker")
+        _req(dev.cooldown != 0, "nothing in cooldown")
+        _req(now >= dev.release_at, "cooldown not over")
+        amount, dev.cooldown, dev.release_at = dev.cooldown, 0, 0
+        self._move("staking", sender, amount)
+        return amount
+
+    def offer_co_stake(self, sender: str, d: bytes, co_staker: str, amount: int, share_bps: int) -> None:
+        _req(not self.paused, PAUSED)
+        dev = self._owned(d, sender)
+        _req(co_staker not in ("", sender), "bad co-staker")
+        _req(amount != 0, "amount is zero")
+        _req(0 < share_bps <= BPS, "bad reward share")
+        _req(dev.co_state == CO_NONE, "device has a co-staker")
+        _req(amount <= dev.active, "co-stake above 50 %")
+        _req(self.offers_held.get(co_staker, 0) < MAX_OFFERS_PER_CO_STAKER, "co-staker holds 2 offers")
+        self.offers_held[co_staker] = self.offers_held.get(co_staker, 0) + 1
+        dev.co_staker, dev.co_amount, dev.co_share_bps, dev.co_state, dev.co_exit_at = (
+            co_staker, amount, share_bps, CO_OFFERED, 0)
+
+    def _clear_co(self, dev: Device) -> None:
+        self.offers_held[dev.co_staker] -= 1
+        dev.co_staker, dev.co_amount, dev.co_share_bps, dev.co_state, dev.co_exit_at = "", 0, 0, CO_NONE, 0
+
+    def cancel_co_stake_offer(self, sender: str, d: bytes) -> None:
+        dev = self._owned(d, sender)
+        _req(dev.co_state == CO_OFFERED, "no pending offer")
+        self._clear_co(dev)
+
+    def accept_co_stake(self, sender: str, d: bytes) -> None:
+        _req(not self.paused, PAUSED)
+        dev = self.devices.get(d)
+        _req(dev is not None and dev.co_staker == sender and dev.co_state == CO_OFFERED,
+             "no offer for caller")
+        _req(dev.co_amount <= dev.active, "co-stake above 50 %")
+        self._move(sender, "staking", dev.co_amount)
+        dev.co_state = CO_ACTIVE
+
+    def exit_co_stake(self, sender: str, d: bytes, now: int) -> None:
+        dev = self.devices.get(d)
+        _req(dev is not None and dev.co_staker == sender and dev.co_state == CO_ACTIVE, "co-stake not active")
+        dev.co_state, dev.co_exit_at = CO_EXITING, now + EXIT_WAIT_SECONDS
+
+    def withdraw_co_stake(self, sender: str, d: bytes, now: int) -> int:
+        dev = self.devices.get(d)
+        _req(dev is not None and sender in (dev.co_staker, dev.owner) and sender != "",
+             "caller is not the co-staker")
+        _req(dev.co_state == CO_EXITING, "co-stake not exiting")
+        _req(now >= dev.co_exit_at + COOLDOWN_SECONDS, "cooldown not over")
+        amount, staker = dev.co_amount, dev.co_staker
+        self._clear_co(dev)
+        self._move("staking", staker, amount)
+        return amount
+
+    def claim_refund(self, sender: str) -> int:
+        amount = self.refunds.get(sender, 0)
+        _req(amount != 0, "no refund")
+        self.refunds[sender] = 0
+        self._move("staking", sender, amount)
+        return amount
+
+    def slash(self, d: bytes, amount: int, jail: bool, now: int) -> int:
+        dev = self.devices.get(d)
+        _req(dev is not None, "unknown device")
+        _req(amount != 0, "amount is zero")
+        co = self.deposited_co(dev)
+        total = dev.active + dev.cooldown + co
+        _req(total != 0, "nothing to slash")
+        _req(amount * BPS <= total * self.max_slash_bps, "slash above maximum")
+        a, c, k = pro_rata(amount, [dev.active, dev.cooldown, co])
+        dev.active -= a
+        dev.cooldown -= c
+        if co:
+            dev.co_amount -= k
+        dev.last_slashed_at = now
+        dev.jailed = dev.jailed or jail
+        self.slash_count += 1
+        self.slashes[self.slash_count] = Slash(d, a, c, k, dev.co_staker if k else "", now)
+        return self.slash_count
+
+    def overturn_slash(self, slash_id: int, now: int) -> bool:
+        s = self.slashes.get(slash_id)
+        _req(s is not None, "slash not pending")
+        _req(now < s.created_at + APPEAL_SECONDS, "appeal window over")
+        dev = self.devices[s.device]
+        dev.active += s.active_part
+        dev.cooldown += s.cooldown_part
+        to_balance = False
+        if s.co_part:
+            if dev.co_staker == s.co_staker and dev.co_state >= CO_ACTIVE:
+                dev.co_amount += s.co_part
+            else:
+                to_balance = True
+                self.refunds[s.co_staker] = self.refunds.get(s.co_staker, 0) + s.co_part
+        del self.slashes[slash_id]
+        return to_balance
+
+    def finalize_slash(self, slash_id: int, now: int) -> int:
+        s = self.slashes.get(slash_id)
+        _req(s is not None, "slash not pending")
+        _req(now >= s.created_at + APPEAL_SECONDS, "appeal window open")
+        del self.slashes[slash_id]
+        self.balances["staking"] = self.balances.get("staking", 0) - s.amount
+        self.burned += s.amount
+        return s.amount
+
+    def unjail(self, d: bytes) -> None:
+        dev = self.devices.get(d)
+        _req(dev is not None and dev.jailed, "device not jailed")
+        dev.jailed = False

@@ -1,0 +1,282 @@
+"""NodeStaking: deployment, roles, governance setters, pause, device registration, minimum stake."""
+
+import ape
+import pytest
+from ape import project
+
+from ionet.staking import CLASS_MULTIPLIERS, min_stake_of
+from tests.staking_helpers import (
+    DAY,
+    EVIDENCE,
+    H100,
+    IO,
+    RTX4090,
+    advance,
+    device_class,
+    device_id,
+    fund,
+    new_device,
+    one,
+)
+
+ZERO = "0x" + "0" * 40
+
+
+# ------------------------------------------------------------------ deployment and roles
+def test_deploy__local_config__roles_classes_and_maximum_set(staking, token, owner, operator):
+    assert staking.token() == token.address
+    assert staking.hasRole(staking.DEFAULT_ADMIN_ROLE(), owner)
+    assert staking.hasRole(staking.GOVERNANCE_ROLE(), owner)
+    assert staking.hasRole(staking.SLASHER_ROLE(), operator)
+    assert staking.hasRole(staking.PAUSER_ROLE(), owner)
+    assert not staking.hasRole(staking.SLASHER_ROLE(), owner)
+    assert staking.max_slash_bps() == 5_000
+    for name, mult in CLASS_MULTIPLIERS.items():
+        assert staking.class_multiplier(device_class(name)) == mult
+    assert not staking.paused()
+
+
+def test_init__token_zero__reverts(owner):
+    with ape.reverts("NodeStaking: token is the zero address"):
+        owner.deploy(project.NodeStaking, ZERO, 5_000, [], [])
+
+
+def test_init__lengths_differ__reverts(owner, token):
+    with ape.reverts("NodeStaking: class lengths differ"):
+        owner.deploy(project.NodeStaking, token, 5_000, [H100], [])
+
+
+def test_init__bad_max_slash__reverts(owner, token):
+    with ape.reverts("NodeStaking: bad max slash"):
+        owner.deploy(project.NodeStaking, token, 0, [], [])
+
+
+# ------------------------------------------------------------------ governance
+def test_set_class_multiplier__governance__updates_and_logs(staking, owner):
+    cls = device_class("MI300X")
+    tx = staking.set_class_multiplier(cls, 90_000, sender=owner)
+    assert staking.class_multiplier(cls) == 90_000
+    ev = one(tx, staking.ClassMultiplierUpdated)
+    assert (ev.device_class, ev.old_multiplier_bps, ev.new_multiplier_bps) == (cls, 0, 90_000)
+
+
+def test_set_class_multiplier__not_governance__reverts(staking, attacker):
+    with ape.reverts("access_control: account is missing role"):
+        staking.set_class_multiplier(H100, 1, sender=attacker)
+
+
+def test_set_class_multiplier__empty_class__reverts(staking, owner):
+    with ape.reverts("NodeStaking: class is empty"):
+        staking.set_class_multiplier(b"\x00" * 32, 1, sender=owner)
+
+
+def test_set_class_multiplier__zero__device_ineligible(staking, token, owner, alice):
+    d = new_device(staking, token, owner, alice)
+    assert staking.is_eligible(d)
+    staking.set_class_multiplier(H100, 0, sender=owner)
+    assert not staking.is_eligible(d)
+    assert staking.min_stake(d) == 200 * IO  # max(1.0, 0) x 1 processor
+
+
+def test_set_max_slash_bps__governance__updates_and_logs(staking, owner):
+    tx = staking.set_max_slash_bps(10_000, sender=owner)
+    assert staking.max_slash_bps() == 10_000
+    ev = one(tx, staking.MaxSlashUpdated)
+    assert (ev.old_bps, ev.new_bps) == (5_000, 10_000)
+
+
+@pytest.mark.parametrize("bps", [0, 10_001])
+def test_set_max_slash_bps__out_of_range__reverts(staking, owner, bps):
+    with ape.reverts("NodeStaking: bad max slash"):
+        staking.set_max_slash_bps(bps, sender=owner)
+
+
+def test_set_max_slash_bps__not_governance__reverts(staking, attacker):
+    with ape.reverts("access_control: account is missing role"):
+        staking.set_max_slash_bps(1, sender=attacker)
+
+
+def test_unjail__jailed_device__eligible_again(staking, token, owner, operator, alice):
+    d = new_device(staking, token, owner, alice, stake=4_000 * IO)
+    staking.slash(d, 10 * IO, EVIDENCE, True, sender=operator)
+    assert staking.is_jailed(d) and not staking.is_eligible(d)
+    tx = staking.unjail(d, sender=owner)
+    assert not staking.is_jailed(d) and staking.is_eligible(d)
+    ev = one(tx, staking.JailUpdated)
+    assert ev.device == d and not ev.jailed
+
+
+def test_unjail__not_jailed__reverts(staking, token, owner, alice):
+    d = new_device(staking, token, owner, alice)
+    with ape.reverts("NodeStaking: device not jailed"):
+        staking.unjail(d, sender=owner)
+
+
+def test_unjail__not_governance__reverts(staking, attacker):
+    with ape.reverts("access_control: account is missing role"):
+        staking.unjail(device_id("x"), sender=attacker)
+
+
+# ------------------------------------------------------------------ pause
+def test_pause__pauser__stops_stakes_offers_and_acceptances(staking, token, owner, alice, bob):
+    d = new_device(staking, token, owner, alice, stake=4_000 * IO)
+    staking.offer_co_stake(d, bob, 1_000 * IO, 1_000, sender=alice)
+    fund(token, owner, bob, 1_000 * IO, staking)
+    fund(token, owner, alice, 1_000 * IO, staking)
+    tx = staking.pause(sender=owner)
+    assert staking.paused()
+    assert one(tx, staking.Paused).account == owner.address
+    with ape.reverts("pausable: contract is paused"):
+        staking.stake(d, 1, sender=alice)
+    with ape.reverts("pausable: contract is paused"):
+        staking.accept_co_stake(d, sender=bob)
+    staking.cancel_co_stake_offer(d, sender=alice)
+    with ape.reverts("pausable: contract is paused"):
+        staking.offer_co_stake(d, bob, 1, 1, sender=alice)
+
+
+def test_pause__paused__withdrawals_and_slashes_still_work(staking, token, owner, operator, alice):
+    """What pausing never stops: overflow withdrawals, unstake, matured withdrawals, slashing."""
+    d = new_device(staking, token, owner, alice, stake=3_000 * IO)
+    staking.pause(sender=owner)
+    staking.withdraw_overflow(d, 500 * IO, sender=alice)
+    staking.slash(d, 100 * IO, EVIDENCE, False, sender=operator)
+    staking.unstake(d, sender=alice)
+    advance(14 * DAY)
+    staking.withdraw(d, sender=alice)
+    assert staking.owner_stake(d)[1] == 0
+
+
+def test_unpause__pauser__stakes_again(staking, token, owner, alice):
+    d = new_device(staking, token, owner, alice, stake=0)
+    fund(token, owner, alice, 10 * IO, staking)
+    staking.pause(sender=owner)
+    tx = staking.unpause(sender=owner)
+    assert not staking.paused()
+    assert one(tx, staking.Unpaused).account == owner.address
+    staking.stake(d, 10 * IO, sender=alice)
+
+
+def test_pause__not_pauser__reverts(staking, attacker):
+    with ape.reverts("access_control: account is missing role"):
+        staking.pause(sender=attacker)
+
+
+def test_unpause__not_pauser__reverts(staking, owner, attacker):
+    staking.pause(sender=owner)
+    with ape.reverts("access_control: account is missing role"):
+        staking.unpause(sender=attacker)
+
+
+def test_pause__already_paused__reverts(staking, owner):
+    staking.pause(sender=owner)
+    with ape.reverts("pausable: contract is paused"):
+        staking.pause(sender=owner)
+
+
+def test_unpause__not_paused__reverts(staking, owner):
+    with ape.reverts("pausable: contract is not paused"):
+        staking.unpause(sender=owner)
+
+
+# ------------------------------------------------------------------ registration
+def test_register_device__new__stored_and_logged(staking, alice, carol):
+    d = device_id("gpu-box-1")
+    before = staking.device_count()
+    tx = staking.register_device(d, H100, 8, carol, sender=alice)
+    assert staking.device_owner(d) == alice.address
+    assert staking.device_info(d) == (alice.address, H100, 8, carol.address, before + 1)
+    assert staking.device_count() == before + 1 and staking.device_at(before + 1) == d
+    assert staking.reward_split(d) == (carol.address, ZERO, 0)
+    assert not staking.is_eligible(d)
+    ev = one(tx, staking.DeviceRegistered)
+    assert (ev.device, ev.owner, ev.device_class, ev.processors, ev.reward_wallet, ev.index) == (
+        d, alice.address, H100, 8, carol.address, before + 1)
+
+
+def test_register_device__twice__reverts(staking, alice, bob):
+    d = device_id("dup")
+    staking.register_device(d, H100, 1, alice, sender=alice)
+    with ape.reverts("NodeStaking: device already registered"):
+        staking.register_device(d, H100, 1, bob, sender=bob)
+
+
+def test_register_device__zero_id__reverts(staking, alice):
+    with ape.reverts("NodeStaking: device id is zero"):
+        staking.register_device(b"\x00" * 32, H100, 1, alice, sender=alice)
+
+
+def test_register_device__unsupported_class__reverts(staking, alice):
+    with ape.reverts("NodeStaking: class is unsupported"):
+        staking.register_device(device_id("x"), device_class("GTX 1080"), 1, alice, sender=alice)
+
+
+@pytest.mark.parametrize("processors", [0, 2**32])
+def test_register_device__bad_processors__reverts(staking, alice, processors):
+    with ape.reverts("NodeStaking: bad processor count"):
+        staking.register_device(device_id("x"), H100, processors, alice, sender=alice)
+
+
+def test_register_device__zero_wallet__reverts(staking, alice):
+    with ape.reverts("NodeStaking: reward wallet is the zero address"):
+        staking.register_device(device_id("x"), H100, 1, ZERO, sender=alice)
+
+
+def test_set_reward_wallet__owner__updated_and_logged(staking, alice, carol):
+    d = device_id("w")
+    staking.register_device(d, H100, 1, alice, sender=alice)
+    tx = staking.set_reward_wallet(d, carol, sender=alice)
+    assert staking.reward_split(d)[0] == carol.address
+    ev = one(tx, staking.RewardWalletUpdated)
+    assert (ev.device, ev.old_wallet, ev.new_wallet) == (d, alice.address, carol.address)
+
+
+def test_set_reward_wallet__not_owner__reverts(staking, alice, bob):
+    d = device_id("w")
+    staking.register_device(d, H100, 1, alice, sender=alice)
+    with ape.reverts("NodeStaking: caller is not the owner"):
+        staking.set_reward_wallet(d, bob, sender=bob)
+
+
+def test_set_reward_wallet__zero__reverts(staking, alice):
+    d = device_id("w")
+    staking.register_device(d, H100, 1, alice, sender=alice)
+    with ape.reverts("NodeStaking: reward wallet is the zero address"):
+        staking.set_reward_wallet(d, ZERO, sender=alice)
+
+
+def test_set_reward_wallet__unknown_device__reverts(staking, alice):
+    with ape.reverts("NodeStaking: unknown device"):
+        staking.set_reward_wallet(device_id("nope"), alice, sender=alice)
+
+
+# ------------------------------------------------------------------ minimum stake
+@pytest.mark.parametrize(("cls", "processors", "expected_io"), [
+    ("H100", 8, 16_000), ("RTX 4090", 2, 500), ("RTX 4080", 1, 550), ("RTX 6000 Ada", 3, 2_700),
+    ("A100-40GB", 4, 1_600), ("B200", 1, 6_000)])
+def test_min_stake__published_multipliers__match_formula(staking, alice, cls, processors, expected_io):
+    d = device_id(f"{cls}-{processors}")
+    staking.register_device(d, device_class(cls), processors, alice, sender=alice)
+    assert staking.min_stake(d) == expected_io * IO == min_stake_of(CLASS_MULTIPLIERS[cls], processors)
+
+
+def test_min_stake__multiplier_below_one__uses_one(staking, owner, alice):
+    cheap = device_class("tiny")
+    staking.set_class_multiplier(cheap, 5_000, sender=owner)  # 0.5x
+    d = device_id("tiny-1")
+    staking.register_device(d, cheap, 3, alice, sender=alice)
+    assert staking.min_stake(d) == 600 * IO
+
+
+def test_min_stake__unknown_device__zero(staking):
+    assert staking.min_stake(device_id("nope")) == 0
+    assert not staking.is_eligible(device_id("nope"))
+    assert staking.device_owner(device_id("nope")) == ZERO
+
+
+def test_eligibility__minimum_met_exactly__true_one_wei_less_false(staking, token, owner, alice, bob):
+    d = new_device(staking, token, owner, alice, name="a", cls=RTX4090, stake=250 * IO - 1)
+    assert not staking.is_eligible(d)
+    fund(token, owner, alice, 1, staking)
+    staking.stake(d, 1, sender=alice)
+    assert staking.is_eligible(d) and staking.counting_stake(d) == 250 * IO
