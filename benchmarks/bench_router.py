@@ -83,20 +83,44 @@ class Env:
 def _round(env: Env, label: str) -> list[GasRow]:
     """The measured operations, in a state with `label` open bookings (plus the measured ones)."""
     r, rows = env.router, []
-    rows.append(at_most(AREA, f"book in USDC, prior approve ({label})",
-                        gas_of(r.book(env.device, env.usdc, 48, RATE, MAX, sender=env.renter)), 150_000,
-                        *LLAMAPAY))
+    rows.append(
+        at_most(
+            AREA,
+            f"book in USDC, prior approve ({label})",
+            gas_of(r.book(env.device, env.usdc, 48, RATE, MAX, sender=env.renter)),
+            150_000,
+            *LLAMAPAY,
+        )
+    )
     bid = r.next_booking_id() - 1
     batch_ids = [env.book(d, hours=48) for d in env.devices]
     _advance(3_600)
-    rows.append(at_most(AREA, f"record_work, one booking ({label})",
-                        gas_of(r.record_work(bid, 1, sender=env.operator)), 50_000))
+    rows.append(
+        at_most(
+            AREA,
+            f"record_work, one booking ({label})",
+            gas_of(r.record_work(bid, 1, sender=env.operator)),
+            50_000,
+        )
+    )
     tx = r.record_work_batch(batch_ids, [1] * BATCH, sender=env.operator)
-    rows.append(at_most(AREA, f"record_work_batch of {BATCH} ({BATCH} providers), per booking ({label})",
-                        gas_of(tx) // BATCH, 30_000))
+    rows.append(
+        at_most(
+            AREA,
+            f"record_work_batch of {BATCH} ({BATCH} providers), per booking ({label})",
+            gas_of(tx) // BATCH,
+            30_000,
+        )
+    )
     rows.append(GasRow(AREA, f"record_work_batch of {BATCH}, whole transaction ({label})", gas_of(tx)))
-    rows.append(at_most(AREA, f"withdraw USDC by a provider, to an address holding USDC ({label})",
-                        gas_of(r.withdraw(env.usdc, RATE, env.provider, sender=env.provider)), 60_000))
+    rows.append(
+        at_most(
+            AREA,
+            f"withdraw USDC by a provider, to an address holding USDC ({label})",
+            gas_of(r.withdraw(env.usdc, RATE, env.provider, sender=env.provider)),
+            60_000,
+        )
+    )
     return rows
 
 
@@ -104,42 +128,93 @@ def _others(env: Env) -> list[GasRow]:
     """Operations without a goal, for the record."""
     r, rows, s = env.router, [], env.eco.suite
     env.book(env.device, hours=48, token=env.io)  # the router already holds IO, as in steady state
-    rows.append(GasRow(AREA, "book in IO, prior approve",
-                       gas_of(r.book(env.device, env.io, 48, 3 * IO, MAX, sender=env.renter))))
+    rows.append(
+        GasRow(
+            AREA,
+            "book in IO, prior approve",
+            gas_of(r.book(env.device, env.io, 48, 3 * IO, MAX, sender=env.renter)),
+        )
+    )
     # book_with_permit / book_with_authorization need a renter without an allowance
     renter = env.eco.renter_y
     fund(s, env.admin, renter, usdc=1_000 * USDC)
     total = r.quote(env.usdc, RATE, 48)[3]
     domain = Domain("USD Coin", "2", chain.chain_id, env.usdc.address)
     deadline = chain.pending_timestamp + 3_600
-    v, rr, ss = sign_permit(renter.private_key, domain, renter.address, r.address, total,
-                            env.usdc.nonces(renter), deadline)
-    rows.append(GasRow(AREA, "book_with_permit in USDC (no prior approve)", gas_of(
-        r.book_with_permit(env.device, env.usdc, 48, RATE, total, deadline, v, rr, ss, sender=renter))))
+    v, rr, ss = sign_permit(
+        renter.private_key, domain, renter.address, r.address, total, env.usdc.nonces(renter), deadline
+    )
+    rows.append(
+        GasRow(
+            AREA,
+            "book_with_permit in USDC (no prior approve)",
+            gas_of(
+                r.book_with_permit(env.device, env.usdc, 48, RATE, total, deadline, v, rr, ss, sender=renter)
+            ),
+        )
+    )
     nonce = random_nonce()
-    v, rr, ss = sign_authorization(renter.private_key, domain, renter.address, r.address, total, 0, deadline, nonce)
-    rows.append(GasRow(AREA, "book_with_authorization (EIP-3009 receiveWithAuthorization)", gas_of(
-        r.book_with_authorization(env.device, 48, RATE, total, 0, deadline, nonce, v, rr, ss, sender=renter))))
+    v, rr, ss = sign_authorization(
+        renter.private_key, domain, renter.address, r.address, total, 0, deadline, nonce
+    )
+    rows.append(
+        GasRow(
+            AREA,
+            "book_with_authorization (EIP-3009 receiveWithAuthorization)",
+            gas_of(
+                r.book_with_authorization(
+                    env.device, 48, RATE, total, 0, deadline, nonce, v, rr, ss, sender=renter
+                )
+            ),
+        )
+    )
     bid = r.next_booking_id() - 1
     _advance(7_200)
-    rows.append(GasRow(AREA, "end_booking by the renter (refund credited)", gas_of(r.end_booking(bid, sender=renter))))
-    rows.append(GasRow(AREA, "operator_end_booking, final hours 1",
-                       gas_of(r.operator_end_booking(bid - 1, 1, sender=env.operator))))
+    rows.append(
+        GasRow(AREA, "end_booking by the renter (refund credited)", gas_of(r.end_booking(bid, sender=renter)))
+    )
+    rows.append(
+        GasRow(
+            AREA,
+            "operator_end_booking, final hours 1",
+            gas_of(r.operator_end_booking(bid - 1, 1, sender=env.operator)),
+        )
+    )
     bid = env.book(env.device, hours=1)
     _advance(3_600 + 86_400)
-    rows.append(GasRow(AREA, "settle_expired (anyone, after the grace period)",
-                       gas_of(r.settle_expired(bid, sender=env.provider))))
+    rows.append(
+        GasRow(
+            AREA,
+            "settle_expired (anyone, after the grace period)",
+            gas_of(r.settle_expired(bid, sender=env.provider)),
+        )
+    )
     fresh = accounts.test_accounts.generate_test_account()
     env.admin.transfer(fresh, 10**18)
     device = register_eligible_device(s, env.admin, fresh, "bench-gpu-fresh")
     bid = env.book(device, hours=2)
     _advance(3_600)
-    rows.append(GasRow(AREA, "record_work, first-ever credit of a provider (+zero-to-nonzero slot)",
-                       gas_of(r.record_work(bid, 1, sender=env.operator))))
-    rows.append(GasRow(AREA, "withdraw USDC to a fresh address (+zero-to-nonzero slot)",
-                       gas_of(r.withdraw(env.usdc, RATE, fresh, sender=fresh))))
-    rows.append(GasRow(AREA, "withdraw_fees USDC by the treasury (to its fresh address)",
-                       gas_of(r.withdraw_fees(env.usdc, r.fees(env.usdc), env.treasury, sender=env.treasury))))
+    rows.append(
+        GasRow(
+            AREA,
+            "record_work, first-ever credit of a provider (+zero-to-nonzero slot)",
+            gas_of(r.record_work(bid, 1, sender=env.operator)),
+        )
+    )
+    rows.append(
+        GasRow(
+            AREA,
+            "withdraw USDC to a fresh address (+zero-to-nonzero slot)",
+            gas_of(r.withdraw(env.usdc, RATE, fresh, sender=fresh)),
+        )
+    )
+    rows.append(
+        GasRow(
+            AREA,
+            "withdraw_fees USDC by the treasury (to its fresh address)",
+            gas_of(r.withdraw_fees(env.usdc, r.fees(env.usdc), env.treasury, sender=env.treasury)),
+        )
+    )
     return rows
 
 

@@ -60,7 +60,9 @@ class Quote:
 
 def quote(rate: int, hours: int, is_usdc: bool) -> Quote:
     cost = rate * hours
-    return Quote(cost, ceil_bps(cost, RESERVATION_FEE_BPS), ceil_bps(cost, FACILITATION_FEE_BPS) if is_usdc else 0)
+    return Quote(
+        cost, ceil_bps(cost, RESERVATION_FEE_BPS), ceil_bps(cost, FACILITATION_FEE_BPS) if is_usdc else 0
+    )
 
 
 def started_hours(start: int, now: int) -> int:
@@ -136,9 +138,20 @@ class Settlement:
             assert self.credited[token] == sum(v for (_a, t), v in self.balances.items() if t == token)
 
     # ------------------------------------------------------------ operations
-    def book(self, renter: str, provider: str | None, eligible: bool, token: str, hours: int, rate: int,
-             max_total: int, now: int) -> tuple[int, Quote]:
-        _require(not self.paused, "paused")  # the contract's reason is snekmate's "pausable: contract is paused"
+    def book(
+        self,
+        renter: str,
+        provider: str | None,
+        eligible: bool,
+        token: str,
+        hours: int,
+        rate: int,
+        max_total: int,
+        now: int,
+    ) -> tuple[int, Quote]:
+        _require(
+            not self.paused, "paused"
+        )  # the contract's reason is snekmate's "pausable: contract is paused"
         self._token_ok(token)
         _require(hours != 0, "zero hours")
         _require(hours <= MAX_HOURS, "too many hours")

@@ -18,7 +18,7 @@ from ionet.manifest import manifest_path, write_manifest
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--account", "account_alias", default=None, help="ape account alias (default: test account 0 locally)")
 @click.option("--config", "config_file", default=None, help="deployment config (default: config/deploy.<network>.json)")
-@click.option("--usdc", default=None, help="the network's USDC address (overrides settlement.usdc of the config)")
+@click.option("--usdc", default=None, help="the network's USDC (overrides settlement.usdc of the config)")
 def cli(account_alias, config_file, usdc):
     net = networks.provider.network
     is_local = net.name == "local"

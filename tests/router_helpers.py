@@ -33,7 +33,8 @@ def book(router, token, renter, rate: int, hours: int, device: bytes = DEVICE_A,
 def conserved(router, usdc, io) -> bool:
     """Invariant 1 (conservation): tokens held == escrow + credited + fees, per currency."""
     return all(
-        t.balanceOf(router) == router.total_escrow(t) + router.total_credited(t) + router.fees(t) for t in (usdc, io)
+        t.balanceOf(router) == router.total_escrow(t) + router.total_credited(t) + router.fees(t)
+        for t in (usdc, io)
     )
 
 

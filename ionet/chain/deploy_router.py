@@ -38,8 +38,10 @@ def _usdc(suite: Any, cfg: dict[str, Any]) -> tuple[str, bool]:
             raise SystemExit(f"settlement.usdc {given} has no code on {suite.network}")
         return given, False
     if not suite.is_local:
-        raise SystemExit("a live network needs the real USDC address: set settlement.usdc in the deploy "
-                         "config or pass --usdc; no test double is deployed outside a local chain")
+        raise SystemExit(
+            "a live network needs the real USDC address: set settlement.usdc in the deploy "
+            "config or pass --usdc; no test double is deployed outside a local chain"
+        )
     mock = suite.deploy("MockUSDC", "MockUSDC", params={"test_double": True})
     suite.send(mock.configureMinter, suite.deployer.address, MAX_UINT256)
     suite.log("no USDC address given on a local chain: deployed MockUSDC (deployer is its minter)")
@@ -64,10 +66,23 @@ def step_router(suite: Any) -> None:
     staking = _staking(suite)
     admin, operator, treasury = (_role(suite, cfg, n) for n in ("admin", "operator", "treasury"))
     router = suite.deploy(
-        "SettlementRouter", "SettlementRouter", usdc, suite.IOToken.address, staking.address, admin, operator,
+        "SettlementRouter",
+        "SettlementRouter",
+        usdc,
+        suite.IOToken.address,
+        staking.address,
+        admin,
+        operator,
         treasury,
-        params={"usdc": usdc, "usdc_is_mock": is_mock, "io": suite.IOToken.address, "staking": staking.address,
-                "admin": admin, "operator": operator, "treasury": treasury},
+        params={
+            "usdc": usdc,
+            "usdc_is_mock": is_mock,
+            "io": suite.IOToken.address,
+            "staking": staking.address,
+            "admin": admin,
+            "operator": operator,
+            "treasury": treasury,
+        },
     )
     if is_mock:
         suite.contracts["USDC"] = suite.contracts["MockUSDC"]
@@ -75,8 +90,10 @@ def step_router(suite: Any) -> None:
         from ape import Contract  # noqa: PLC0415 (only a live/explicit USDC needs it)
 
         suite.contracts["USDC"] = Contract(usdc, abi=_usdc_abi())
-    suite.log(f"SettlementRouter: USDC {usdc} ({'MockUSDC' if is_mock else 'given'}), operator {operator}, "
-              f"treasury {treasury}")
+    suite.log(
+        f"SettlementRouter: USDC {usdc} ({'MockUSDC' if is_mock else 'given'}), operator {operator}, "
+        f"treasury {treasury}"
+    )
     suite.contracts["SettlementRouter"] = router
 
 

@@ -8,8 +8,9 @@ from typing import Any
 from ionet.staking import device_class, device_id
 
 
-def register_eligible_device(suite: Any, admin: Any, owner: Any, name: str, class_name: str = "RTX 4090",
-                             processors: int = 1) -> bytes:
+def register_eligible_device(
+    suite: Any, admin: Any, owner: Any, name: str, class_name: str = "RTX 4090", processors: int = 1
+) -> bytes:
     """Registers `name` (device id = keccak of it) for `owner` and stakes its minimum, which the
     admin gives it in IO. Returns the device id; the device is eligible afterwards."""
     staking, io = suite.NodeStaking, suite.IOToken

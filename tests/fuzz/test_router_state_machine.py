@@ -18,7 +18,13 @@ from collections import Counter
 from ape import chain
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from ionet.settlement import Settlement, SettlementError, quote, started_hours
 from tests.router_helpers import DEVICE_A, DEVICE_B, MAX
@@ -49,7 +55,9 @@ class RouterMachine(RuleBasedStateMachine):
         self.blacklisted: set[str] = set()
         self.usdc_paused = False
         # per (renter, token): balance at the start, what it paid for bookings, what it withdrew
-        self.start_balance = {(a.address, t.address): t.balanceOf(a) for a in self.renters for t in self.tokens.values()}
+        self.start_balance = {
+            (a.address, t.address): t.balanceOf(a) for a in self.renters for t in self.tokens.values()
+        }
         self.paid: dict[tuple[str, str], int] = {k: 0 for k in self.start_balance}
         self.withdrawn: dict[tuple[str, str], int] = {k: 0 for k in self.start_balance}
         self.now = chain.blocks.head.timestamp + 10
@@ -74,7 +82,9 @@ class RouterMachine(RuleBasedStateMachine):
             return fn(*args, sender=sender)
         data = fn.encode_input(*args)
         try:
-            chain.provider.web3.eth.call({"to": contract.address, "from": sender.address, "data": data}, "pending")
+            chain.provider.web3.eth.call(
+                {"to": contract.address, "from": sender.address, "data": data}, "pending"
+            )
         except Exception as e:  # noqa: BLE001 (web3 raises several types for a revert)
             assert reason in str(e), f"{method}{args}: expected {reason!r}, got {e}"
             return None
@@ -85,8 +95,14 @@ class RouterMachine(RuleBasedStateMachine):
         return ids[i % len(ids)] if ids else None
 
     # ------------------------------------------------------------ rules
-    @rule(renter=st.integers(0, 1), device=st.sampled_from([DEVICE_A, DEVICE_B]), cur=st.sampled_from(["usdc", "io"]),
-          hours=st.integers(1, 40), rate_units=st.integers(1, 5_000), tight_max=RARELY)
+    @rule(
+        renter=st.integers(0, 1),
+        device=st.sampled_from([DEVICE_A, DEVICE_B]),
+        cur=st.sampled_from(["usdc", "io"]),
+        hours=st.integers(1, 40),
+        rate_units=st.integers(1, 5_000),
+        tight_max=RARELY,
+    )
     def book(self, renter, device, cur, hours, rate_units, tight_max):
         who, token = self.renters[renter], self.tokens[cur]
         rate = rate_units * (10**3 if cur == "usdc" else 10**15)
@@ -102,8 +118,16 @@ class RouterMachine(RuleBasedStateMachine):
         self._tick()
         self._expect(self.router, "book", (device, token, hours, rate, max_total), who, reason)
         if reason is None:
-            self.model.book(who.address, self.devices[device].address, True, token.address, hours, rate, max_total,
-                            self.now)
+            self.model.book(
+                who.address,
+                self.devices[device].address,
+                True,
+                token.address,
+                hours,
+                rate,
+                max_total,
+                self.now,
+            )
             self.paid[(who.address, token.address)] += q.total  # q.total <= max_total
 
     @rule(hours=st.integers(0, 30), seconds=st.integers(0, 3_599))
@@ -147,14 +171,23 @@ class RouterMachine(RuleBasedStateMachine):
         fixed = []
         for bid, h in items:
             b = self.model.bookings[bid]
-            room = min(b.hours, started_hours(b.start, self.now)) - b.recorded - sum(x for y, x in fixed if y == bid)
+            room = (
+                min(b.hours, started_hours(b.start, self.now))
+                - b.recorded
+                - sum(x for y, x in fixed if y == bid)
+            )
             if b.open and room > 0:
                 fixed.append((bid, min(h, room)))
         if not fixed:
             fixed = items  # all closed or nothing recordable: the batch must revert
         reason = self._record_reason(fixed)
-        self._expect(self.router, "record_work_batch", ([b for b, _ in fixed], [h for _, h in fixed]), self.operator,
-                     reason)
+        self._expect(
+            self.router,
+            "record_work_batch",
+            ([b for b, _ in fixed], [h for _, h in fixed]),
+            self.operator,
+            reason,
+        )
         if reason is None:
             self.model.record_batch(fixed, self.now)
 
@@ -303,7 +336,7 @@ class RouterMachine(RuleBasedStateMachine):
         if m.bookings:
             bid = list(m.bookings)[self.turn % len(m.bookings)]
             words = chain.provider.web3.eth.call({"to": r.address, "data": r.bookings.encode_input(bid)})
-            f = [int.from_bytes(words[i * 32:(i + 1) * 32], "big") for i in range(9)]
+            f = [int.from_bytes(words[i * 32 : (i + 1) * 32], "big") for i in range(9)]
             b = m.bookings[bid]
             # (renter, provider, token, hours, hours_recorded, rate, start, end, open)
             assert (f[3], f[4], f[5], f[6], bool(f[8])) == (b.hours, b.recorded, b.rate, b.start, b.open)
@@ -313,24 +346,51 @@ class RouterMachine(RuleBasedStateMachine):
         renter = self.renters[self.turn % 2]
         for t in (self.usdc, self.io):
             k = (renter.address, t.address)
-            assert self.start_balance[k] - v(t, "balanceOf", renter.address) + self.withdrawn[k] == self.paid[k]
+            assert (
+                self.start_balance[k] - v(t, "balanceOf", renter.address) + self.withdrawn[k] == self.paid[k]
+            )
 
 
-def test_router_state_machine__conservation_after_every_step(router, usdc, token, owner, operator, treasury, alice,
-                                                             bob, provider, provider2):
+def test_router_state_machine__conservation_after_every_step(
+    router, usdc, token, owner, operator, treasury, alice, bob, provider, provider2
+):
     """Invariants 1-3 after every step of random bookings, records, endings, settlements,
     blacklistings, USDC pauses and withdrawals; the model predicts every revert."""
     usdc.approve(router, MAX, sender=alice)
     usdc.approve(router, MAX, sender=bob)
     token.approve(router, MAX, sender=alice)
     token.approve(router, MAX, sender=bob)
-    RouterMachine.ctx = {"router": router, "usdc": usdc, "io": token, "owner": owner, "operator": operator,
-                         "treasury": treasury, "renters": [alice, bob], "providers": [provider, provider2]}
-    run_state_machine_as_test(RouterMachine, settings=settings(
-        deadline=None, max_examples=EXAMPLES, stateful_step_count=STEPS, derandomize=True, database=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]))
+    RouterMachine.ctx = {
+        "router": router,
+        "usdc": usdc,
+        "io": token,
+        "owner": owner,
+        "operator": operator,
+        "treasury": treasury,
+        "renters": [alice, bob],
+        "providers": [provider, provider2],
+    }
+    run_state_machine_as_test(
+        RouterMachine,
+        settings=settings(
+            deadline=None,
+            max_examples=EXAMPLES,
+            stateful_step_count=STEPS,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
     print("\nrouter state machine outcomes:", dict(sorted(OUTCOMES.items())))
     # the runs must have exercised every successful path at least once
-    for method in ("book", "record_work", "record_work_batch", "end_booking", "operator_end_booking",
-                   "settle_expired", "withdraw", "withdraw_fees"):
+    for method in (
+        "book",
+        "record_work",
+        "record_work_batch",
+        "end_booking",
+        "operator_end_booking",
+        "settle_expired",
+        "withdraw",
+        "withdraw_fees",
+    ):
         assert OUTCOMES[f"{method}: ok"] > 0, f"{method} never succeeded: raise EXAMPLES/STEPS"

@@ -7,7 +7,9 @@ from ape import chain
 from ionet.signing import _sign, random_nonce, sign_authorization, sign_permit
 from tests.router_helpers import HOUR, usdc_domain
 
-CANCEL_TYPES = {"CancelAuthorization": [{"name": "authorizer", "type": "address"}, {"name": "nonce", "type": "bytes32"}]}
+CANCEL_TYPES = {
+    "CancelAuthorization": [{"name": "authorizer", "type": "address"}, {"name": "nonce", "type": "bytes32"}]
+}
 
 
 @pytest.fixture
@@ -18,7 +20,12 @@ def funded(usdc, owner, alice):
 
 def test_metadata__as_fiat_token_v2_2(usdc):
     assert (usdc.name(), usdc.symbol(), usdc.decimals(), usdc.version(), usdc.currency()) == (
-        "USD Coin", "USDC", 6, "2", "USD")
+        "USD Coin",
+        "USDC",
+        6,
+        "2",
+        "USD",
+    )
     domain = usdc.eip712Domain()
     assert (domain[1], domain[2], domain[3], domain[4]) == ("USD Coin", "2", chain.chain_id, usdc.address)
 
@@ -76,7 +83,9 @@ def test_receive_with_authorization__only_the_payee__submits(funded, alice, bob,
 
 def test_cancel_authorization__unused_nonce__blocks_it(funded, alice, bob):
     nonce = random_nonce()
-    v, r, s = _sign(alice.private_key, usdc_domain(funded), CANCEL_TYPES, {"authorizer": alice.address, "nonce": nonce})
+    v, r, s = _sign(
+        alice.private_key, usdc_domain(funded), CANCEL_TYPES, {"authorizer": alice.address, "nonce": nonce}
+    )
     tx = funded.cancelAuthorization(alice, nonce, v, r, s, sender=bob)
     assert funded.authorizationState(alice, nonce)
     assert len(tx.decode_logs(funded.AuthorizationCanceled)) == 1

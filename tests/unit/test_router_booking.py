@@ -25,8 +25,9 @@ from tests.router_helpers import (
 
 
 # ------------------------------------------------------------------ constructor
-def test_init__configured__tokens_staking_roles_and_first_id(router, usdc, token, mock_staking, owner, operator,
-                                                              treasury):
+def test_init__configured__tokens_staking_roles_and_first_id(
+    router, usdc, token, mock_staking, owner, operator, treasury
+):
     assert router.USDC() == usdc.address
     assert router.IO() == token.address
     assert router.STAKING() == mock_staking.address
@@ -39,21 +40,27 @@ def test_init__configured__tokens_staking_roles_and_first_id(router, usdc, token
     assert router.GRACE_SECONDS() == 86_400
 
 
-def test_init__admin_other_than_deployer__admin_moves(project, owner, operator, treasury, usdc, token, mock_staking,
-                                                      alice):
+def test_init__admin_other_than_deployer__admin_moves(
+    project, owner, operator, treasury, usdc, token, mock_staking, alice
+):
     r = owner.deploy(project.SettlementRouter, usdc, token, mock_staking, alice, operator, treasury)
     assert r.hasRole(r.DEFAULT_ADMIN_ROLE(), alice)
     assert not r.hasRole(r.DEFAULT_ADMIN_ROLE(), owner)
 
 
-@pytest.mark.parametrize("case, reason", [
-    ("usdc_zero", "SettlementRouter: token is the zero address"),
-    ("same", "SettlementRouter: usdc and io are the same"),
-    ("staking_zero", "SettlementRouter: staking is the zero address"),
-    ("admin_zero", "SettlementRouter: admin is the zero address"),
-    ("usdc_18_decimals", "SettlementRouter: usdc does not have 6 decimals"),
-])
-def test_init__bad_config__reverts(project, owner, operator, treasury, usdc, token, mock_staking, case, reason):
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        ("usdc_zero", "SettlementRouter: token is the zero address"),
+        ("same", "SettlementRouter: usdc and io are the same"),
+        ("staking_zero", "SettlementRouter: staking is the zero address"),
+        ("admin_zero", "SettlementRouter: admin is the zero address"),
+        ("usdc_18_decimals", "SettlementRouter: usdc does not have 6 decimals"),
+    ],
+)
+def test_init__bad_config__reverts(
+    project, owner, operator, treasury, usdc, token, mock_staking, case, reason
+):
     zero = "0x" + "00" * 20
     args = {
         "usdc_zero": (zero, token, mock_staking, owner),
@@ -82,7 +89,9 @@ def test_quote__unsupported_token__reverts(router, alice):
 
 
 # ------------------------------------------------------------------ book (prior approve)
-def test_book__usdc_with_approve__escrows_cost_books_fees_and_logs_every_term(router, usdc, token, alice, provider):
+def test_book__usdc_with_approve__escrows_cost_books_fees_and_logs_every_term(
+    router, usdc, token, alice, provider
+):
     cost, res, fac, total = router.quote(usdc, USDC_RATE, 10)
     assert (cost, res, fac) == (25_000_000, 62_500, 500_000)
     before = usdc.balanceOf(alice)
@@ -91,17 +100,34 @@ def test_book__usdc_with_approve__escrows_cost_books_fees_and_logs_every_term(ro
     start = chain.blocks.head.timestamp
     assert usdc.balanceOf(alice) == before - total
     assert usdc.balanceOf(router) == total
-    assert router.total_escrow(usdc) == cost and router.fees(usdc) == res + fac and router.total_credited(usdc) == 0
+    assert (
+        router.total_escrow(usdc) == cost
+        and router.fees(usdc) == res + fac
+        and router.total_credited(usdc) == 0
+    )
     b = router.bookings(1)
     assert (b.renter, b.provider, b.token) == (alice.address, provider.address, usdc.address)
-    assert (b.hours, b.hours_recorded, b.rate, b.start, b.end, b.open) == (10, 0, USDC_RATE, start, start + 36_000, True)
+    assert (b.hours, b.hours_recorded, b.rate, b.start, b.end, b.open) == (
+        10,
+        0,
+        USDC_RATE,
+        start,
+        start + 36_000,
+        True,
+    )
     assert router.escrow_of(1) == cost
     assert router.settleable_at(1) == start + 36_000 + 86_400
     assert router.next_booking_id() == 2
     log = one_log(tx, router.Booked)
     assert log.device == DEVICE_A and log.renter == alice.address and log["provider"] == provider.address
     assert (log.booking_id, log.token, log.hours, log.rate, log.start, log.end) == (
-        1, usdc.address, 10, USDC_RATE, start, start + 36_000)
+        1,
+        usdc.address,
+        10,
+        USDC_RATE,
+        start,
+        start + 36_000,
+    )
     assert (log.cost, log.reservation_fee, log.facilitation_fee, log.max_total) == (cost, res, fac, total + 5)
     assert conserved(router, usdc, token)
 
@@ -127,14 +153,17 @@ def test_renter_never_pays_more_than_max__max_below_total__reverts(router, usdc,
     assert before - usdc.balanceOf(alice) == total  # exactly the total, which is <= max
 
 
-@pytest.mark.parametrize("hours, rate, device, reason", [
-    (0, USDC_RATE, DEVICE_A, "SettlementRouter: zero hours"),
-    (87_601, 1, DEVICE_A, "SettlementRouter: too many hours"),
-    (1, 0, DEVICE_A, "SettlementRouter: zero rate"),
-    (1, 2**96, DEVICE_A, "SettlementRouter: rate too large"),
-    (1, USDC_RATE, UNKNOWN_DEVICE, "SettlementRouter: unknown device"),
-    (1, USDC_RATE, DEVICE_OFF, "SettlementRouter: device not eligible"),
-])
+@pytest.mark.parametrize(
+    "hours, rate, device, reason",
+    [
+        (0, USDC_RATE, DEVICE_A, "SettlementRouter: zero hours"),
+        (87_601, 1, DEVICE_A, "SettlementRouter: too many hours"),
+        (1, 0, DEVICE_A, "SettlementRouter: zero rate"),
+        (1, 2**96, DEVICE_A, "SettlementRouter: rate too large"),
+        (1, USDC_RATE, UNKNOWN_DEVICE, "SettlementRouter: unknown device"),
+        (1, USDC_RATE, DEVICE_OFF, "SettlementRouter: device not eligible"),
+    ],
+)
 def test_book__bad_input__reverts(router, usdc, alice, hours, rate, device, reason):
     usdc.approve(router, MAX, sender=alice)
     with ape.reverts(reason):
@@ -169,7 +198,8 @@ def test_book__no_allowance__reverts(router, usdc, alice):
 
 
 def test_provider_fixed_at_booking__device_owner_changes__booking_still_pays_old_owner(
-        router, usdc, mock_staking, alice, owner, operator, provider, attacker):
+    router, usdc, mock_staking, alice, owner, operator, provider, attacker
+):
     bid, _ = book(router, usdc, alice, USDC_RATE, 2)
     mock_staking.set_device(DEVICE_A, attacker, attacker, "0x" + "00" * 20, 0, True, sender=owner)
     chain.pending_timestamp += HOUR
@@ -180,8 +210,9 @@ def test_provider_fixed_at_booking__device_owner_changes__booking_still_pays_old
 
 
 # ------------------------------------------------------------------ pause
-def test_pause__admin__new_bookings_stop_everything_else_goes_on(router, usdc, token, alice, owner, operator,
-                                                                 provider):
+def test_pause__admin__new_bookings_stop_everything_else_goes_on(
+    router, usdc, token, alice, owner, operator, provider
+):
     bid, _ = book(router, usdc, alice, USDC_RATE, 3)
     tx = router.pause(sender=owner)
     assert router.paused()
@@ -217,7 +248,9 @@ def test_unpause__not_paused__reverts(router, owner):
 # ------------------------------------------------------------------ book_with_permit
 def _permit(owner_acct, token_, domain, router, value, deadline, nonce=None):
     nonce = token_.nonces(owner_acct) if nonce is None else nonce
-    return sign_permit(owner_acct.private_key, domain, owner_acct.address, router.address, value, nonce, deadline)
+    return sign_permit(
+        owner_acct.private_key, domain, owner_acct.address, router.address, value, nonce, deadline
+    )
 
 
 @pytest.mark.parametrize("currency", ["usdc", "io"])
@@ -285,8 +318,16 @@ def test_book_with_permit__unsupported_token__reverts(router, alice, project, ow
 def _auth(renter, usdc, router, value, valid_after=0, valid_before=None, nonce=None, signer=None):
     valid_before = chain.pending_timestamp + HOUR if valid_before is None else valid_before
     nonce = random_nonce() if nonce is None else nonce
-    v, r, s = sign_authorization((signer or renter).private_key, usdc_domain(usdc), renter.address, router.address,
-                                 value, valid_after, valid_before, nonce)
+    v, r, s = sign_authorization(
+        (signer or renter).private_key,
+        usdc_domain(usdc),
+        renter.address,
+        router.address,
+        value,
+        valid_after,
+        valid_before,
+        nonce,
+    )
     return valid_after, valid_before, nonce, v, r, s
 
 
@@ -299,19 +340,27 @@ def test_book_with_authorization__signed_receive__books_without_approve(router, 
     assert usdc.allowance(alice, router) == 0
     assert usdc.authorizationState(alice, auth[2])
     log = one_log(tx, router.Booked)
-    assert (log.renter, log["provider"], log.token, log.hours) == (alice.address, provider.address, usdc.address, 8)
+    assert (log.renter, log["provider"], log.token, log.hours) == (
+        alice.address,
+        provider.address,
+        usdc.address,
+        8,
+    )
     assert len(tx.decode_logs(usdc.AuthorizationUsed)) == 1
     assert conserved(router, usdc, token)
 
 
-@pytest.mark.parametrize("case, reason", [
-    ("expired", "FiatTokenV2: authorization is expired"),
-    ("not_yet_valid", "FiatTokenV2: authorization is not yet valid"),
-    ("wrong_signer", "FiatTokenV2: invalid signature"),
-    ("value_not_total", "FiatTokenV2: invalid signature"),
-    ("replayed", "FiatTokenV2: authorization is used or canceled"),
-    ("submitted_by_other", "FiatTokenV2: invalid signature"),
-])
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        ("expired", "FiatTokenV2: authorization is expired"),
+        ("not_yet_valid", "FiatTokenV2: authorization is not yet valid"),
+        ("wrong_signer", "FiatTokenV2: invalid signature"),
+        ("value_not_total", "FiatTokenV2: invalid signature"),
+        ("replayed", "FiatTokenV2: authorization is used or canceled"),
+        ("submitted_by_other", "FiatTokenV2: invalid signature"),
+    ],
+)
 def test_book_with_authorization__bad_authorization__reverts(router, usdc, alice, bob, case, reason):
     total = total_of(router, usdc, USDC_RATE, 8)
     now = chain.pending_timestamp
@@ -337,8 +386,9 @@ def test_book_with_authorization__bad_authorization__reverts(router, usdc, alice
 def test_book_with_authorization__max_below_total__reverts(router, usdc, alice):
     total = total_of(router, usdc, USDC_RATE, 8)
     with ape.reverts("SettlementRouter: total above maximum"):
-        router.book_with_authorization(DEVICE_A, 8, USDC_RATE, total - 1, *_auth(alice, usdc, router, total),
-                                       sender=alice)
+        router.book_with_authorization(
+            DEVICE_A, 8, USDC_RATE, total - 1, *_auth(alice, usdc, router, total), sender=alice
+        )
 
 
 def test_book_with_authorization__canceled_authorization__reverts(router, usdc, alice):
@@ -346,8 +396,15 @@ def test_book_with_authorization__canceled_authorization__reverts(router, usdc, 
 
     total = total_of(router, usdc, USDC_RATE, 8)
     auth = _auth(alice, usdc, router, total)
-    types = {"CancelAuthorization": [{"name": "authorizer", "type": "address"}, {"name": "nonce", "type": "bytes32"}]}
-    cv, cr, cs = _sign(alice.private_key, usdc_domain(usdc), types, {"authorizer": alice.address, "nonce": auth[2]})
+    types = {
+        "CancelAuthorization": [
+            {"name": "authorizer", "type": "address"},
+            {"name": "nonce", "type": "bytes32"},
+        ]
+    }
+    cv, cr, cs = _sign(
+        alice.private_key, usdc_domain(usdc), types, {"authorizer": alice.address, "nonce": auth[2]}
+    )
     usdc.cancelAuthorization(alice, auth[2], cv, cr, cs, sender=alice)
     with ape.reverts("FiatTokenV2: authorization is used or canceled"):
         router.book_with_authorization(DEVICE_A, 8, USDC_RATE, total, *auth, sender=alice)

@@ -11,7 +11,9 @@ from tests.router_helpers import DAY, DEVICE_B, HOUR, IO_RATE, USDC_RATE, book, 
 
 
 # ------------------------------------------------------------------ record_work
-def test_record_work__operator__credits_provider_and_moves_escrow(router, usdc, token, alice, operator, provider):
+def test_record_work__operator__credits_provider_and_moves_escrow(
+    router, usdc, token, alice, operator, provider
+):
     bid, _ = book(router, usdc, alice, USDC_RATE, 48)
     escrow = router.total_escrow(usdc)
     advance(DAY)
@@ -23,7 +25,13 @@ def test_record_work__operator__credits_provider_and_moves_escrow(router, usdc, 
     assert router.bookings(bid).hours_recorded == 24 and router.bookings(bid).open
     log = one_log(tx, router.WorkRecorded)
     assert (log.booking_id, log["provider"], log.token, log.hours, log.amount, log.hours_recorded) == (
-        bid, provider.address, usdc.address, 24, 24 * USDC_RATE, 24)
+        bid,
+        provider.address,
+        usdc.address,
+        24,
+        24 * USDC_RATE,
+        24,
+    )
     assert not tx.decode_logs(router.BookingEnded)
     assert conserved(router, usdc, token)
 
@@ -39,7 +47,12 @@ def test_record_work__last_hour__completes_booking(router, usdc, token, alice, o
     assert router.balances(provider, token) == 3 * IO_RATE
     ended = one_log(tx, router.BookingEnded)
     assert (ended.booking_id, ended.reason, ended.hours_paid, ended.provider_amount, ended.refund) == (
-        bid, END_COMPLETED, 3, 0, 0)
+        bid,
+        END_COMPLETED,
+        3,
+        0,
+        0,
+    )
     with ape.reverts("SettlementRouter: booking not open"):
         router.record_work(bid, 1, sender=operator)
     assert conserved(router, usdc, token)
@@ -86,8 +99,9 @@ def test_record_work__unknown_booking__reverts(router, operator):
 
 
 # ------------------------------------------------------------------ record_work_batch
-def test_record_work_batch__mixed_currencies__each_provider_credited(router, usdc, token, alice, bob, operator,
-                                                                     provider, provider2):
+def test_record_work_batch__mixed_currencies__each_provider_credited(
+    router, usdc, token, alice, bob, operator, provider, provider2
+):
     b1, _ = book(router, usdc, alice, USDC_RATE, 48)
     b2, _ = book(router, token, bob, IO_RATE, 48, device=DEVICE_B)
     b3, _ = book(router, usdc, bob, USDC_RATE, 2, device=DEVICE_B)
@@ -131,8 +145,9 @@ def test_record_work_batch__same_booking_twice__both_count(router, usdc, alice, 
 
 
 # ------------------------------------------------------------------ end_booking (renter)
-def test_end_booking__renter_midway__started_hours_paid_rest_refunded_fees_kept(router, usdc, token, alice, operator,
-                                                                                provider):
+def test_end_booking__renter_midway__started_hours_paid_rest_refunded_fees_kept(
+    router, usdc, token, alice, operator, provider
+):
     bid, _ = book(router, usdc, alice, USDC_RATE, 10)
     fees = router.fees(usdc)
     advance(2 * HOUR)
@@ -147,7 +162,12 @@ def test_end_booking__renter_midway__started_hours_paid_rest_refunded_fees_kept(
     assert router.escrow_of(bid) == 0 and router.total_escrow(usdc) == 0
     ended = one_log(tx, router.BookingEnded)
     assert (ended.booking_id, ended.renter, ended["provider"], ended.reason, ended.ended_by) == (
-        bid, alice.address, provider.address, END_BY_RENTER, alice.address)
+        bid,
+        alice.address,
+        provider.address,
+        END_BY_RENTER,
+        alice.address,
+    )
     assert (ended.hours_paid, ended.provider_amount, ended.refund) == (6, 4 * USDC_RATE, 4 * USDC_RATE)
     assert conserved(router, usdc, token)
 
@@ -188,8 +208,9 @@ def test_end_booking__unknown_booking__reverts(router, alice):
 
 
 # ------------------------------------------------------------------ operator_end_booking
-def test_operator_end_booking__final_hours__recorded_hours_paid_rest_refunded(router, usdc, token, alice, operator,
-                                                                              provider):
+def test_operator_end_booking__final_hours__recorded_hours_paid_rest_refunded(
+    router, usdc, token, alice, operator, provider
+):
     bid, _ = book(router, usdc, alice, USDC_RATE, 48)
     advance(DAY)
     router.record_work(bid, 20, sender=operator)
@@ -200,11 +221,18 @@ def test_operator_end_booking__final_hours__recorded_hours_paid_rest_refunded(ro
     assert [x.hours for x in tx.decode_logs(router.WorkRecorded)] == [3]
     ended = one_log(tx, router.BookingEnded)
     assert (ended.reason, ended.ended_by, ended.hours_paid, ended.provider_amount, ended.refund) == (
-        END_BY_OPERATOR, operator.address, 23, 0, 25 * USDC_RATE)
+        END_BY_OPERATOR,
+        operator.address,
+        23,
+        0,
+        25 * USDC_RATE,
+    )
     assert conserved(router, usdc, token)
 
 
-def test_operator_end_booking__nothing_recorded__first_hour_still_paid(router, token, alice, operator, provider):
+def test_operator_end_booking__nothing_recorded__first_hour_still_paid(
+    router, token, alice, operator, provider
+):
     bid, _ = book(router, token, alice, IO_RATE, 10)
     advance(3 * HOUR)
     tx = router.operator_end_booking(bid, 0, sender=operator)
@@ -243,8 +271,9 @@ def test_operator_end_booking__final_hours_not_elapsed__reverts(router, usdc, al
 
 
 # ------------------------------------------------------------------ settle_expired
-def test_settle_expired__after_grace__anyone_settles_provider_paid_booked_hours(router, usdc, token, alice, operator,
-                                                                                provider, attacker):
+def test_settle_expired__after_grace__anyone_settles_provider_paid_booked_hours(
+    router, usdc, token, alice, operator, provider, attacker
+):
     bid, _ = book(router, usdc, alice, USDC_RATE, 30)
     advance(DAY)
     router.record_work(bid, 24, sender=operator)
@@ -256,11 +285,18 @@ def test_settle_expired__after_grace__anyone_settles_provider_paid_booked_hours(
     assert not router.bookings(bid).open and router.total_escrow(usdc) == 0
     ended = one_log(tx, router.BookingEnded)
     assert (ended.reason, ended.ended_by, ended.hours_paid, ended.provider_amount, ended.refund) == (
-        END_EXPIRED, attacker.address, 30, 6 * USDC_RATE, 0)
+        END_EXPIRED,
+        attacker.address,
+        30,
+        6 * USDC_RATE,
+        0,
+    )
     assert conserved(router, usdc, token)
 
 
-def test_settle_expired__within_grace__reverts_and_operator_can_still_end(router, usdc, alice, operator, provider):
+def test_settle_expired__within_grace__reverts_and_operator_can_still_end(
+    router, usdc, alice, operator, provider
+):
     bid, _ = book(router, usdc, alice, USDC_RATE, 2)
     advance(2 * HOUR + DAY - 60)  # end passed, grace not over
     with ape.reverts("SettlementRouter: grace period not over"):
@@ -279,7 +315,9 @@ def test_settle_expired__twice__reverts(router, usdc, alice, provider):
 
 # ------------------------------------------------------------------ invariant 2 by name
 @pytest.mark.parametrize("ending", ["records", "renter", "operator", "expired"])
-def test_provider_never_credited_more_than_booked__every_ending(router, usdc, alice, operator, provider, ending):
+def test_provider_never_credited_more_than_booked__every_ending(
+    router, usdc, alice, operator, provider, ending
+):
     bid, _ = book(router, usdc, alice, USDC_RATE, 5)
     advance(3 * HOUR)
     router.record_work(bid, 3, sender=operator)

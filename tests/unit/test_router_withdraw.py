@@ -15,7 +15,9 @@ def _worked(router, usdc, renter, operator, hours=3, device=DEVICE_A, token=None
 
 
 # ------------------------------------------------------------------ withdraw
-def test_withdraw__provider_to_another_address__pays_and_logs(router, usdc, token, alice, operator, provider, carol):
+def test_withdraw__provider_to_another_address__pays_and_logs(
+    router, usdc, token, alice, operator, provider, carol
+):
     _worked(router, usdc, alice, operator)
     before = usdc.balanceOf(carol)
     tx = router.withdraw(usdc, 2 * USDC_RATE, carol, sender=provider)
@@ -23,8 +25,12 @@ def test_withdraw__provider_to_another_address__pays_and_logs(router, usdc, toke
     assert router.balances(provider, usdc) == USDC_RATE
     assert router.total_credited(usdc) == USDC_RATE
     log = one_log(tx, router.Withdrawn)
-    assert (log.account, log.token, log.to, log.amount) == (provider.address, usdc.address, carol.address,
-                                                            2 * USDC_RATE)
+    assert (log.account, log.token, log.to, log.amount) == (
+        provider.address,
+        usdc.address,
+        carol.address,
+        2 * USDC_RATE,
+    )
     assert conserved(router, usdc, token)
 
 
@@ -67,8 +73,12 @@ def test_withdraw_fees__treasury__pays_fees(router, usdc, token, alice, treasury
     assert usdc.balanceOf(treasury) == usdc_fees and token.balanceOf(treasury) >= io_fees
     assert router.fees(usdc) == 0 and router.fees(token) == 0
     log = one_log(tx, router.FeesWithdrawn)
-    assert (log.caller, log.token, log.to, log.amount) == (treasury.address, usdc.address, treasury.address,
-                                                           usdc_fees)
+    assert (log.caller, log.token, log.to, log.amount) == (
+        treasury.address,
+        usdc.address,
+        treasury.address,
+        usdc_fees,
+    )
     assert conserved(router, usdc, token)
 
 
@@ -93,7 +103,8 @@ def test_withdraw_fees__bad_token_or_recipient__reverts(router, treasury):
 
 # ------------------------------------------------------------------ USDC blacklist
 def test_blacklisted_provider__blocks_nobody_else__and_cannot_move_its_usdc_out(
-        router, usdc, token, alice, bob, operator, owner, provider, provider2, carol, treasury):
+    router, usdc, token, alice, bob, operator, owner, provider, provider2, carol, treasury
+):
     b1, _ = book(router, usdc, alice, USDC_RATE, 10)  # provider (to be blacklisted)
     b2, _ = book(router, usdc, bob, USDC_RATE, 10, device=DEVICE_B)  # provider2
     usdc.blacklist(provider, sender=owner)
@@ -116,8 +127,9 @@ def test_blacklisted_provider__blocks_nobody_else__and_cannot_move_its_usdc_out(
     assert conserved(router, usdc, token)
 
 
-def test_blacklisted_renter__refund_credited__others_unaffected(router, usdc, token, alice, bob, owner, operator,
-                                                               provider2):
+def test_blacklisted_renter__refund_credited__others_unaffected(
+    router, usdc, token, alice, bob, owner, operator, provider2
+):
     bid, _ = book(router, usdc, alice, USDC_RATE, 10)
     usdc.blacklist(alice, sender=owner)
     usdc.approve(router, MAX, sender=bob)
@@ -132,8 +144,9 @@ def test_blacklisted_renter__refund_credited__others_unaffected(router, usdc, to
     assert conserved(router, usdc, token)
 
 
-def test_blacklisted_recipient__only_that_withdrawal_reverts(router, usdc, alice, operator, owner, provider, carol,
-                                                              attacker):
+def test_blacklisted_recipient__only_that_withdrawal_reverts(
+    router, usdc, alice, operator, owner, provider, carol, attacker
+):
     _worked(router, usdc, alice, operator)
     usdc.blacklist(attacker, sender=owner)
     with ape.reverts("Blacklistable: account is blacklisted"):
@@ -143,8 +156,9 @@ def test_blacklisted_recipient__only_that_withdrawal_reverts(router, usdc, alice
 
 
 # ------------------------------------------------------------------ USDC pause
-def test_usdc_paused__records_and_endings_work__withdrawals_after_unpause(router, usdc, token, alice, bob, operator,
-                                                                          owner, provider, provider2):
+def test_usdc_paused__records_and_endings_work__withdrawals_after_unpause(
+    router, usdc, token, alice, bob, operator, owner, provider, provider2
+):
     b1, _ = book(router, usdc, alice, USDC_RATE, 10)
     b2, _ = book(router, token, bob, IO_RATE, 10, device=DEVICE_B)
     usdc.pause(sender=owner)
@@ -153,7 +167,9 @@ def test_usdc_paused__records_and_endings_work__withdrawals_after_unpause(router
     book(router, token, bob, IO_RATE, 1)  # IO bookings go on
     advance(4 * HOUR)
     router.record_work_batch([b1, b2], [4, 4], sender=operator)
-    used = one_log(router.end_booking(b1, sender=alice), router.BookingEnded).hours_paid  # 4, or 5 if a second passed
+    used = one_log(
+        router.end_booking(b1, sender=alice), router.BookingEnded
+    ).hours_paid  # 4, or 5 if a second passed
     router.operator_end_booking(b2, 0, sender=operator)
     with ape.reverts("Pausable: paused"):
         router.withdraw(usdc, USDC_RATE, provider, sender=provider)
@@ -167,8 +183,9 @@ def test_usdc_paused__records_and_endings_work__withdrawals_after_unpause(router
 
 
 # ------------------------------------------------------------------ invariants by name
-def test_conservation__held_equals_escrow_plus_credited_plus_fees__through_a_day(router, usdc, token, alice, bob,
-                                                                                  operator, provider, treasury):
+def test_conservation__held_equals_escrow_plus_credited_plus_fees__through_a_day(
+    router, usdc, token, alice, bob, operator, provider, treasury
+):
     b1, _ = book(router, usdc, alice, USDC_RATE, 30)
     b2, _ = book(router, token, bob, IO_RATE, 30, device=DEVICE_B)
     assert conserved(router, usdc, token)
