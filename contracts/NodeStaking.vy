@@ -382,6 +382,7 @@ def register_device(device: bytes32, device_class: bytes32, processors: uint256,
     assert processors != 0 and processors <= MASK32, "NodeStaking: bad processor count"
     assert reward_wallet != empty(address), "NodeStaking: reward wallet is the zero address"
     index: uint256 = self.device_count + 1
+    assert index <= MASK32, "NodeStaking: too many devices"
     self.device_count = index
     self.device_at[index] = device
     self._meta[device] = convert(msg.sender, uint256) | (processors << 160) | (index << 192)
@@ -659,7 +660,9 @@ def slash(device: bytes32, amount: uint256, evidence: bytes32, jail: bool) -> ui
     slash_id: uint256 = ((glob >> 96) & MASK64) + 1
     # escrowed + amount <= IO held < 2**96 (layout note), so it fits its field.
     self._globals = (glob & ~(2**160 - 1)) | (slash_id << 96) | unsafe_add(glob & MASK96, amount)
-    self._slash[slash_id] = active_part | (cooling_part << 96) | (((meta >> 192) & MASK32) << 192) | (block.timestamp << 224)
+    # Creation time in the top 32 bits: exact until the year 2106 (see the layout note).
+    self._slash[slash_id] = active_part | (cooling_part << 96) | (((meta >> 192) & MASK32) << 192) | \
+        (block.timestamp << 224)
     co_staker: address = empty(address)
     if co_part != 0:
         co_staker = convert(co & MASK160, address)

@@ -18,6 +18,7 @@ from ionet.manifest import manifest_path, write_manifest
 # One timeline: each section starts where the previous one left the chain.
 SECTIONS = [
     "_demo_supply",
+    "_demo_staking",
     "_demo_router",
 ]
 

@@ -17,6 +17,7 @@ from ionet.config import load_config
 
 BENCHES = [
     "bench_token",
+    "bench_staking",
     "bench_router",
 ]
 
