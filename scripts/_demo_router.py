@@ -46,6 +46,13 @@ def _devices(eco: Economy) -> dict[str, bytes]:
     return found
 
 
+def _describe(eco: Economy, device: bytes) -> str:
+    """'8 x H100' from the device's registration."""
+    info = eco.suite.NodeStaking.device_info(device)
+    name = bytes(info[1]).rstrip(b"\0").decode()
+    return f"{info[2]} x {name}"
+
+
 def run(eco: Economy) -> None:
     eco.section(
         "Settlement: renters book GPUs in USDC and IO, providers are paid by pull, fees to the treasury"
@@ -60,7 +67,12 @@ def run(eco: Economy) -> None:
         f"router {router.address}; USDC {usdc.address} "
         f"({'MockUSDC, local' if usdc_record['usdc_is_mock'] else 'given'})"
     )
+    reused = {role for role, d in (eco.notes.get("devices") or {}).items()} if isinstance(
+        eco.notes.get("devices"), dict) else set()
     devices = _devices(eco)
+    for role, d in devices.items():
+        if role in reused and eco.notes["devices"].get(role) == d:
+            eco.say(f"{role}'s {_describe(eco, d)} from the staking section is still eligible: rented here")
 
     # ---------------------------------------------------------------- renters get money
     for renter, (u, i) in {rx: (50_000, 20_000), ry: (20_000, 30_000)}.items():
@@ -90,7 +102,8 @@ def run(eco: Economy) -> None:
     bookings["B1"] = router.next_booking_id() - 1
     plans.append(("B1", rx, "provider_a", "USDC", 72, 16 * USDC))
     eco.say(
-        f"renter_x books provider_a's 8 x H100 for 72 h at 16 USDC/h with a signed EIP-3009 authorization "
+        f"renter_x books provider_a's {_describe(eco, devices['provider_a'])} for 72 h at 16 USDC/h with a "
+        "signed EIP-3009 authorization "
         f"(no approve): pays {fmt_usdc(q.total)} USDC"
     )
 
@@ -104,7 +117,8 @@ def run(eco: Economy) -> None:
     bookings["B2"] = router.next_booking_id() - 1
     plans.append(("B2", ry, "provider_b", "IO", 48, 20 * IO))
     eco.say(
-        "renter_y books provider_b's 4 x A100 for 48 h at 20 IO/h with a permit: pays "
+        f"renter_y books provider_b's {_describe(eco, devices['provider_b'])} for 48 h at 20 IO/h with a "
+        "permit: pays "
         f"{fmt_io(q.total, 2)} IO "
         "(no facilitation fee in IO)"
     )
@@ -120,7 +134,8 @@ def run(eco: Economy) -> None:
         bookings[label] = router.next_booking_id() - 1
         plans.append((label, renter, role, "USDC", hours, rate))
         eco.say(
-            f"{'renter_x' if renter == rx else 'renter_y'} books {role}'s device for {hours} h at "
+            f"{'renter_x' if renter == rx else 'renter_y'} books {role}'s {_describe(eco, devices[role])} "
+            f"for {hours} h at "
             f"{fmt_usdc(rate)} USDC/h (approve, then book): pays {fmt_usdc(q.total)} USDC"
         )
 
