@@ -41,9 +41,10 @@
      3. renter_never_pays_more_than_max: a booking takes exactly `total`, and total <= max_total.
      4. o1_in_bookings: every operation reads and writes a fixed number of slots whatever the number
         of bookings (a batch is linear in its own length only).
-     5. The provider is fixed at booking time (the device owner then); later ownership changes
-        cannot redirect a booking's payments.
-     6. A closed booking never reopens; its escrow is zero from then on.
+     5. provider_fixed_at_booking: the provider is the device owner at booking time, stored in the
+        booking; later ownership changes cannot redirect its payments.
+     6. closed_booking_never_reopens: a closed booking's escrow is zero and every record, ending
+        or settlement of it reverts.
      Storage is packed by hand (Vyper does not pack): a booking is two words,
          word A: provider (160) | hours (24) | hours_recorded (24) | start (40) | flags (8)
          word B: renter (160) | rate (96)

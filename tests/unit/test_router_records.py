@@ -334,3 +334,44 @@ def test_provider_never_credited_more_than_booked__every_ending(
         router.settle_expired(bid, sender=provider)
     assert router.balances(provider, usdc) == 5 * USDC_RATE  # never more than rate x booked hours
     assert router.bookings(bid).hours_recorded == 5
+
+
+# ------------------------------------------------------------------ invariant 6 by name, roles
+@pytest.mark.parametrize("ending", ["renter", "operator", "expired", "completed"])
+def test_closed_booking_never_reopens__escrow_zero_and_every_action_refused(
+    router, usdc, alice, operator, provider, ending
+):
+    bid, _ = book(router, usdc, alice, USDC_RATE, 2)
+    advance(2 * HOUR + DAY + 10)
+    {
+        "renter": lambda: router.end_booking(bid, sender=alice),
+        "operator": lambda: router.operator_end_booking(bid, 1, sender=operator),
+        "expired": lambda: router.settle_expired(bid, sender=provider),
+        "completed": lambda: router.record_work(bid, 2, sender=operator),
+    }[ending]()
+    assert not router.bookings(bid).open and router.escrow_of(bid) == 0 and router.total_escrow(usdc) == 0
+    for action in (
+        lambda: router.record_work(bid, 1, sender=operator),
+        lambda: router.end_booking(bid, sender=alice),
+        lambda: router.operator_end_booking(bid, 0, sender=operator),
+        lambda: router.settle_expired(bid, sender=provider),
+    ):
+        with ape.reverts("SettlementRouter: booking not open"):
+            action()
+
+
+def test_grant_role__admin_grants_operator__new_operator_records_old_one_revoked(
+    router, usdc, alice, owner, operator, carol
+):
+    bid, _ = book(router, usdc, alice, USDC_RATE, 5)
+    advance(2 * HOUR)
+    role = router.OPERATOR_ROLE()
+    tx = router.grantRole(role, carol, sender=owner)
+    assert router.hasRole(role, carol) and len(tx.decode_logs(router.RoleGranted)) == 1
+    router.revokeRole(role, operator, sender=owner)
+    router.record_work(bid, 1, sender=carol)
+    with ape.reverts("access_control: account is missing role"):
+        router.record_work(bid, 1, sender=operator)
+    with ape.reverts("access_control: account is missing role"):
+        router.grantRole(role, operator, sender=carol)
+    assert router.supportsInterface(bytes.fromhex("7965db0b"))  # IAccessControl
