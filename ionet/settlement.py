@@ -149,9 +149,8 @@ class Settlement:
         max_total: int,
         now: int,
     ) -> tuple[int, Quote]:
-        _require(
-            not self.paused, "paused"
-        )  # the contract's reason is snekmate's "pausable: contract is paused"
+        if self.paused:  # new bookings only; snekmate's reason string
+            raise SettlementError("pausable: contract is paused")
         self._token_ok(token)
         _require(hours != 0, "zero hours")
         _require(hours <= MAX_HOURS, "too many hours")

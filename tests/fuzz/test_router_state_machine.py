@@ -2,7 +2,8 @@
 
 Rules: bookings (USDC and IO), time passing, single and batch work records, endings by the renter
 and by the operator, grace-period settlements, withdrawals by providers and renters, fee
-withdrawals, USDC blacklisting and unblacklisting of any actor, USDC pause and unpause. Every
+withdrawals, USDC blacklisting and unblacklisting of any actor, USDC pause and unpause, the
+router's own pause of new bookings. Every
 expected revert is predicted by the model (with its reason) and checked on chain.
 
 After every step: invariant 1 (conservation: per currency, tokens held == escrow + credited +
@@ -109,7 +110,9 @@ class RouterMachine(RuleBasedStateMachine):
         q = quote(rate, hours, cur == "usdc")
         max_total = q.total - 1 if tight_max else q.total
         reason = None
-        if tight_max:
+        if self.model.paused:
+            reason = "pausable: contract is paused"
+        elif tight_max:
             reason = "SettlementRouter: total above maximum"
         elif cur == "usdc" and self.usdc_paused:
             reason = "Pausable: paused"
@@ -295,6 +298,16 @@ class RouterMachine(RuleBasedStateMachine):
         else:
             self.usdc.blacklist(who, sender=self.owner)
             self.blacklisted.add(who.address)
+
+    @rule()
+    def toggle_router_pause(self):
+        """The router's own pause stops new bookings only."""
+        self._tick()
+        if self.model.paused:
+            self.router.unpause(sender=self.owner)
+        else:
+            self.router.pause(sender=self.owner)
+        self.model.paused = not self.model.paused
 
     @rule()
     def toggle_usdc_pause(self):
