@@ -112,10 +112,10 @@ def mock_staking(owner, project):
 
 
 @pytest.fixture(scope="session")
-def router(project, owner, operator, treasury, suite, usdc, mock_staking, alice, bob, provider, provider2):
+def router_deployed(project, owner, operator, treasury, suite, usdc, mock_staking, provider, provider2):
     """A SettlementRouter over the suite's USDC and IO and a MockNodeStaking with two eligible
-    devices (DEVICE_A of `provider`, DEVICE_B of `provider2`) and one ineligible (DEVICE_OFF);
-    alice and bob hold 10M USDC and 10M IO each, nothing approved."""
+    devices (DEVICE_A of `provider`, DEVICE_B of `provider2`) and one ineligible (DEVICE_OFF).
+    Session-scoped: it touches no account other tests use."""
     from tests.router_helpers import DEVICE_A, DEVICE_B, DEVICE_OFF
 
     r = owner.deploy(project.SettlementRouter, usdc, suite.IOToken, mock_staking, owner, operator, treasury)
@@ -123,7 +123,26 @@ def router(project, owner, operator, treasury, suite, usdc, mock_staking, alice,
     mock_staking.set_device(DEVICE_A, provider, provider, zero, 0, True, sender=owner)
     mock_staking.set_device(DEVICE_B, provider2, provider2, zero, 0, True, sender=owner)
     mock_staking.set_device(DEVICE_OFF, provider, provider, zero, 0, False, sender=owner)
+    return r
+
+
+@pytest.fixture
+def router(router_deployed, suite, usdc, owner, alice, bob):
+    """`router_deployed`, with alice and bob holding 10M USDC and 10M IO each, nothing approved.
+    Function-scoped so that the funding is rolled back after each test (other areas' tests use
+    alice and bob too)."""
     for renter in (alice, bob):
         usdc.mint(renter, ROUTER_FUND_USDC, sender=owner)
         suite.IOToken.transfer(renter, ROUTER_FUND_IO, sender=owner)
-    return r
+    return router_deployed
+
+
+@pytest.fixture
+def scratch_deployer(accounts):
+    """A fresh generated account (a new one per test) for contracts a single test deploys and then
+    rolls back. Deploying them from `owner` would reuse owner's next addresses, where ape keeps the
+    rolled-back contract's type cached, and later tests deploying from owner would have their
+    reverts decoded with the wrong ABI."""
+    acct = accounts.generate_test_account()
+    acct.balance = 10**24  # set by the provider: no transaction, no nonce used anywhere
+    return acct

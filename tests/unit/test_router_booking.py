@@ -41,11 +41,13 @@ def test_init__configured__tokens_staking_roles_and_first_id(
 
 
 def test_init__admin_other_than_deployer__admin_moves(
-    project, owner, operator, treasury, usdc, token, mock_staking, alice
+    project, scratch_deployer, operator, treasury, usdc, token, mock_staking, alice
 ):
-    r = owner.deploy(project.SettlementRouter, usdc, token, mock_staking, alice, operator, treasury)
+    r = scratch_deployer.deploy(
+        project.SettlementRouter, usdc, token, mock_staking, alice, operator, treasury
+    )
     assert r.hasRole(r.DEFAULT_ADMIN_ROLE(), alice)
-    assert not r.hasRole(r.DEFAULT_ADMIN_ROLE(), owner)
+    assert not r.hasRole(r.DEFAULT_ADMIN_ROLE(), scratch_deployer)
 
 
 @pytest.mark.parametrize(
@@ -59,7 +61,7 @@ def test_init__admin_other_than_deployer__admin_moves(
     ],
 )
 def test_init__bad_config__reverts(
-    project, owner, operator, treasury, usdc, token, mock_staking, case, reason
+    project, owner, scratch_deployer, operator, treasury, usdc, token, mock_staking, case, reason
 ):
     zero = "0x" + "00" * 20
     args = {
@@ -70,7 +72,7 @@ def test_init__bad_config__reverts(
         "usdc_18_decimals": (token, usdc, mock_staking, owner),
     }[case]
     with ape.reverts(reason):
-        owner.deploy(project.SettlementRouter, *args, operator, treasury)
+        scratch_deployer.deploy(project.SettlementRouter, *args, operator, treasury)
 
 
 # ------------------------------------------------------------------ quote and fees
@@ -170,8 +172,8 @@ def test_book__bad_input__reverts(router, usdc, alice, hours, rate, device, reas
         router.book(device, usdc, hours, rate, MAX, sender=alice)
 
 
-def test_book__token_other_than_usdc_or_io__reverts(router, alice, project, owner):
-    other = owner.deploy(project.MockUSDC)
+def test_book__token_other_than_usdc_or_io__reverts(router, alice, project, scratch_deployer):
+    other = scratch_deployer.deploy(project.MockUSDC)
     with ape.reverts("SettlementRouter: unsupported token"):
         router.book(DEVICE_A, other, 1, 1, MAX, sender=alice)
 
@@ -308,8 +310,8 @@ def test_book_with_permit__bad_permit_and_no_allowance__reverts(router, usdc, to
         router.book_with_permit(DEVICE_A, usdc, 5, USDC_RATE, total, deadline, v, r, s, sender=alice)
 
 
-def test_book_with_permit__unsupported_token__reverts(router, alice, project, owner):
-    other = owner.deploy(project.MockUSDC)
+def test_book_with_permit__unsupported_token__reverts(router, alice, project, scratch_deployer):
+    other = scratch_deployer.deploy(project.MockUSDC)
     with ape.reverts("SettlementRouter: unsupported token"):
         router.book_with_permit(DEVICE_A, other, 1, 1, MAX, 0, 27, b"\x00" * 32, b"\x00" * 32, sender=alice)
 

@@ -27,10 +27,10 @@ def test_step_router__local_without_usdc__deploys_mock_and_records_it(suite, own
     assert router.STAKING() == suite.contracts[staking_key].address
 
 
-def test_step_router__usdc_given__uses_it_and_deploys_no_mock(suite, owner):
+def test_step_router__usdc_given__uses_it_and_deploys_no_mock(suite, scratch_deployer):
     config = load_config("local")
     config["settlement"] = {"usdc": suite.MockUSDC.address}  # any deployed 6-decimal token stands in
-    other = deploy_suite(owner, config)
+    other = deploy_suite(scratch_deployer, config)
     record = other.manifest.contracts["SettlementRouter"]
     assert other.SettlementRouter.USDC() == suite.MockUSDC.address
     assert record.args["usdc_is_mock"] is False
