@@ -19,6 +19,7 @@ from ionet.manifest import manifest_path, write_manifest
 SECTIONS = [
     "_demo_supply",
     "_demo_staking",
+    "_demo_router",
     "_demo_rewards",
     "_demo_vesting",
 ]

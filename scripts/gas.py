@@ -20,6 +20,7 @@ BENCHES = [
     "bench_vesting",
     "bench_staking",
     "bench_rewards",
+    "bench_router",
 ]
 
 

@@ -117,8 +117,31 @@ def fund(suite):
     from ionet.chain.economy import Economy
 
     return Economy(suite=suite).fund
+
+
 # ---------------------------------------------------------------- rewards area
 REWARDS_DELAY = 86_400
+# ------------------------------------------------------------------ settlement router (issue 6)
+# Unit and property tests use their own router over MockNodeStaking (eligibility set per test);
+# the suite's router (suite.SettlementRouter) is exercised by the integration test and the demo.
+ROUTER_FUND_USDC = 10_000_000 * 10**6
+ROUTER_FUND_IO = 10_000_000 * 10**18
+
+
+@pytest.fixture(scope="session")
+def usdc(suite):
+    """The suite's USDC: MockUSDC on a local chain (the deployer is master minter and minter)."""
+    return suite.USDC
+
+
+@pytest.fixture(scope="session")
+def provider(accounts):
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def provider2(accounts):
+    return accounts[7]
 
 
 @pytest.fixture(scope="session")
@@ -132,3 +155,37 @@ def distributor(owner, operator, token, mock_staking, project):
     """A RewardsDistributor wired to the mock staking: governance = owner, oracle = operator,
     1-day activation delay. Tests fund it with `fund` (out of the Community vault)."""
     return owner.deploy(project.RewardsDistributor, token, mock_staking, REWARDS_DELAY, owner, operator)
+def router_deployed(project, owner, operator, treasury, suite, usdc, mock_staking, provider, provider2):
+    """A SettlementRouter over the suite's USDC and IO and a MockNodeStaking with two eligible
+    devices (DEVICE_A of `provider`, DEVICE_B of `provider2`) and one ineligible (DEVICE_OFF).
+    Session-scoped: it touches no account other tests use."""
+    from tests.router_helpers import DEVICE_A, DEVICE_B, DEVICE_OFF
+
+    r = owner.deploy(project.SettlementRouter, usdc, suite.IOToken, mock_staking, owner, operator, treasury)
+    zero = "0x" + "00" * 20
+    mock_staking.set_device(DEVICE_A, provider, provider, zero, 0, True, sender=owner)
+    mock_staking.set_device(DEVICE_B, provider2, provider2, zero, 0, True, sender=owner)
+    mock_staking.set_device(DEVICE_OFF, provider, provider, zero, 0, False, sender=owner)
+    return r
+
+
+@pytest.fixture
+def router(router_deployed, suite, usdc, owner, alice, bob, fund):
+    """`router_deployed`, with alice and bob holding 10M USDC and 10M IO each, nothing approved.
+    Function-scoped so that the funding is rolled back after each test (other areas' tests use
+    alice and bob too)."""
+    for renter in (alice, bob):
+        usdc.mint(renter, ROUTER_FUND_USDC, sender=owner)
+        fund(renter, ROUTER_FUND_IO)
+    return router_deployed
+
+
+@pytest.fixture
+def scratch_deployer(accounts):
+    """A fresh generated account (a new one per test) for contracts a single test deploys and then
+    rolls back. Deploying them from `owner` would reuse owner's next addresses, where ape keeps the
+    rolled-back contract's type cached, and later tests deploying from owner would have their
+    reverts decoded with the wrong ABI."""
+    acct = accounts.generate_test_account()
+    acct.balance = 10**24  # set by the provider: no transaction, no nonce used anywhere
+    return acct

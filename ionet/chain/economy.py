@@ -54,14 +54,8 @@ class Economy:
 
     # ---------------------------------------------------------------- IO
     def fund(self, who: Any, amount_wei: int) -> int:
-        """Pay `amount_wei` IO to `who` out of the Community vault, by the vault's rule: the admin
-        grants it (the Community schedule is 100 % unlocked at genesis) and releases it to `who`.
-        Nobody else holds genesis IO, so every section funds its people this way. Returns the grant id."""
-        vault = self.suite.contracts["VestingVault.community"]
-        receipt = vault.grant(who, amount_wei, sender=self.admin)
-        grant_id = vault.Granted.from_receipt(receipt)[0].grant_id
-        vault.release(grant_id, sender=self.admin)
-        return grant_id
+        """Pay `amount_wei` IO to `who` out of the Community vault (see `fund_from_community`)."""
+        return fund_from_community(self.suite, who, amount_wei)
 
     # ---------------------------------------------------------------- clock
     def now(self) -> int:
@@ -96,6 +90,18 @@ class Economy:
         for r in rows:
             t.add_row(*[str(x) for x in r])
         self.console.print(t)
+
+
+def fund_from_community(suite: Any, who: Any, amount_wei: int) -> int:
+    """Pay `amount_wei` IO to `who` out of the Community vault, by the vault's rule: its admin (the
+    deployer) grants it (the Community schedule is 100 % unlocked at genesis) and releases it to
+    `who`. Nobody else holds genesis IO, so the demo, benches and tests fund people this way.
+    Returns the grant id."""
+    vault = suite.contracts["VestingVault.community"]
+    receipt = vault.grant(who, amount_wei, sender=suite.deployer)
+    grant_id = vault.Granted.from_receipt(receipt)[0].grant_id
+    vault.release(grant_id, sender=suite.deployer)
+    return grant_id
 
 
 def fmt_io(wei: int, places: int = 6) -> str:

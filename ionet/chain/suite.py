@@ -106,6 +106,7 @@ def step_emission(suite: Suite) -> None:
     suite.log(f"IOToken minter set to EmissionSchedule; emission starts at {start}, pays {recipient}")
 
 
+from ionet.chain.deploy_router import step_router  # noqa: E402
 from ionet.chain.deploy_staking import step_staking  # noqa: E402
 
 STEPS: list[Callable[[Suite], None]] = [
@@ -115,6 +116,7 @@ STEPS: list[Callable[[Suite], None]] = [
     step_staking,
     step_rewards,
     step_emission,
+    step_router,
 ]
 
 

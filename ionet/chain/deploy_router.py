@@ -1,0 +1,103 @@
+"""Deploy step of the settlement router (issue 6): USDC + IO, node staking, roles.
+
+Which USDC: `config["settlement"]["usdc"]` (or `scripts/deploy.py --usdc 0x…`, which sets it).
+On a live network the real USDC address is required and nothing is deployed in its place; only on
+a local chain with no address given does the step deploy `MockUSDC` (the test double, whose
+deployer is its master minter and a minter). The manifest records which USDC was used: the
+router's entry has `usdc` and `usdc_is_mock` in its args.
+
+Roles: `admin`, `operator`, `treasury` in the config (addresses or "deployer"); when absent, the
+deployer on a live network, and on a local chain the demo accounts (operator = test account 1,
+treasury = test account 2, admin = deployer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ape import accounts, chain
+
+MAX_UINT256 = 2**256 - 1
+LOCAL_ROLE_INDEX = {"operator": 1, "treasury": 2}
+
+
+def _role(suite: Any, cfg: dict[str, Any], name: str) -> str:
+    value = cfg.get(name)
+    if value:
+        return suite.address_of(value)
+    if suite.is_local and name in LOCAL_ROLE_INDEX:
+        return accounts.test_accounts[LOCAL_ROLE_INDEX[name]].address
+    return suite.deployer.address
+
+
+def _usdc(suite: Any, cfg: dict[str, Any]) -> tuple[str, bool]:
+    """(address, is_mock). Refuses to stand in a mock anywhere but a local chain."""
+    given = cfg.get("usdc")
+    if given:
+        if not chain.provider.web3.eth.get_code(given):
+            raise SystemExit(f"settlement.usdc {given} has no code on {suite.network}")
+        return given, False
+    if not suite.is_local:
+        raise SystemExit(
+            "a live network needs the real USDC address: set settlement.usdc in the deploy "
+            "config or pass --usdc; no test double is deployed outside a local chain"
+        )
+    mock = suite.deploy("MockUSDC", "MockUSDC", params={"test_double": True})
+    suite.send(mock.configureMinter, suite.deployer.address, MAX_UINT256)
+    suite.log("no USDC address given on a local chain: deployed MockUSDC (deployer is its minter)")
+    return mock.address, True
+
+
+def _staking(suite: Any) -> Any:
+    if "NodeStaking" in suite.contracts:
+        return suite.contracts["NodeStaking"]
+    if not suite.is_local:
+        raise SystemExit("the settlement router needs NodeStaking, deployed by an earlier step")
+    # Until the staking step exists (issue: node staking), a local chain uses its test double.
+    mock = suite.deploy("MockNodeStaking", "MockNodeStaking", params={"test_double": True})
+    suite.log("NodeStaking not in this deployment: the router uses MockNodeStaking")
+    return mock
+
+
+def step_router(suite: Any) -> None:
+    """SettlementRouter over USDC and IO, booking devices that node staking says are eligible."""
+    cfg = dict(suite.config.get("settlement") or {})
+    usdc, is_mock = _usdc(suite, cfg)
+    staking = _staking(suite)
+    admin, operator, treasury = (_role(suite, cfg, n) for n in ("admin", "operator", "treasury"))
+    router = suite.deploy(
+        "SettlementRouter",
+        "SettlementRouter",
+        usdc,
+        suite.IOToken.address,
+        staking.address,
+        admin,
+        operator,
+        treasury,
+        params={
+            "usdc": usdc,
+            "usdc_is_mock": is_mock,
+            "io": suite.IOToken.address,
+            "staking": staking.address,
+            "admin": admin,
+            "operator": operator,
+            "treasury": treasury,
+        },
+    )
+    if is_mock:
+        suite.contracts["USDC"] = suite.contracts["MockUSDC"]
+    else:
+        from ape import Contract  # noqa: PLC0415 (only a live/explicit USDC needs it)
+
+        suite.contracts["USDC"] = Contract(usdc, abi=_usdc_abi())
+    suite.log(
+        f"SettlementRouter: USDC {usdc} ({'MockUSDC' if is_mock else 'given'}), operator {operator}, "
+        f"treasury {treasury}"
+    )
+    suite.contracts["SettlementRouter"] = router
+
+
+def _usdc_abi() -> list[dict[str, Any]]:
+    from ape import project  # noqa: PLC0415
+
+    return [abi.model_dump(mode="json", by_alias=True) for abi in project.MockUSDC.contract_type.abi]

@@ -1,0 +1,55 @@
+"""The router's deploy step: which USDC, recorded in the manifest; no test double on a live network."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from ionet.chain import deploy_router
+from ionet.chain.suite import STEPS, deploy_suite
+from ionet.config import load_config
+
+
+def test_step_router__registered_last(suite):
+    assert STEPS[-1] is deploy_router.step_router
+
+
+def test_step_router__local_without_usdc__deploys_mock_and_records_it(suite, owner, accounts):
+    router = suite.SettlementRouter
+    record = suite.manifest.contracts["SettlementRouter"]
+    assert "MockUSDC" in suite.manifest.contracts
+    assert record.args["usdc"] == suite.MockUSDC.address == router.USDC()
+    assert record.args["usdc_is_mock"] is True
+    assert router.IO() == suite.IOToken.address
+    assert router.hasRole(router.OPERATOR_ROLE(), accounts[1])
+    assert router.hasRole(router.TREASURY_ROLE(), accounts[2])
+    assert router.hasRole(router.DEFAULT_ADMIN_ROLE(), owner)
+    staking_key = "NodeStaking" if "NodeStaking" in suite.contracts else "MockNodeStaking"
+    assert router.STAKING() == suite.contracts[staking_key].address
+
+
+def test_step_router__usdc_given__uses_it_and_deploys_no_mock(suite, scratch_deployer):
+    config = load_config("local")
+    config["settlement"] = {"usdc": suite.MockUSDC.address}  # any deployed 6-decimal token stands in
+    other = deploy_suite(scratch_deployer, config)
+    record = other.manifest.contracts["SettlementRouter"]
+    assert other.SettlementRouter.USDC() == suite.MockUSDC.address
+    assert record.args["usdc_is_mock"] is False
+    assert "MockUSDC" not in other.manifest.contracts
+
+
+def test_step_router__live_network_without_usdc__refuses():
+    fake = SimpleNamespace(is_local=False, network="sepolia")
+    with pytest.raises(SystemExit, match="real USDC address"):
+        deploy_router._usdc(fake, {})
+
+
+def test_step_router__usdc_address_without_code__refuses(owner):
+    fake = SimpleNamespace(is_local=False, network="sepolia")
+    with pytest.raises(SystemExit, match="has no code"):
+        deploy_router._usdc(fake, {"usdc": "0x" + "12" * 20})
+
+
+def test_step_router__live_network_without_staking__refuses():
+    fake = SimpleNamespace(is_local=False, contracts={})
+    with pytest.raises(SystemExit, match="needs NodeStaking"):
+        deploy_router._staking(fake)
