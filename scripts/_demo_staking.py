@@ -6,8 +6,6 @@ Leaves in eco.notes: "devices" {provider role: device id}, "slashed_device", "co
 
 from __future__ import annotations
 
-from typing import Any
-
 from ionet import IO
 from ionet.chain.economy import DAY, Economy, fmt_io
 from ionet.staking import device_class, device_id

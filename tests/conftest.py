@@ -155,6 +155,8 @@ def distributor(owner, operator, token, mock_staking, project):
     """A RewardsDistributor wired to the mock staking: governance = owner, oracle = operator,
     1-day activation delay. Tests fund it with `fund` (out of the Community vault)."""
     return owner.deploy(project.RewardsDistributor, token, mock_staking, REWARDS_DELAY, owner, operator)
+
+@pytest.fixture(scope="session")
 def router_deployed(project, owner, operator, treasury, suite, usdc, mock_staking, provider, provider2):
     """A SettlementRouter over the suite's USDC and IO and a MockNodeStaking with two eligible
     devices (DEVICE_A of `provider`, DEVICE_B of `provider2`) and one ineligible (DEVICE_OFF).

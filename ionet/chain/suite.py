@@ -15,8 +15,8 @@ from typing import Any
 from ape import chain, project
 
 from ionet import IO
-from ionet.chain.deploy_vesting import genesis_plan, step_vesting_grants, step_vesting_vaults
 from ionet.chain.deploy_rewards import step_rewards
+from ionet.chain.deploy_vesting import genesis_plan, step_vesting_grants, step_vesting_vaults
 from ionet.config import resolve_address
 from ionet.manifest import ContractRecord, Manifest
 
@@ -55,7 +55,8 @@ class Suite:
             address=instance.address,
             tx=str(instance.txn_hash),
             block=receipt.block_number,
-            abi=f"abi/{contract_name}.json",
+            # mocks (local chains only) are not published in abi/; their ABI is the compiler output
+            abi=f".build/abi/{contract_name}.json" if contract_name.startswith("Mock") else f"abi/{contract_name}.json",
             args=params or {},
         )
         self.contracts[key] = instance

@@ -7,11 +7,12 @@ from ionet.config import load_config
 from ionet.staking import device_class
 
 
-def test_step_staking__config_roles_and_classes__applied(owner, treasury, carol):
+def test_step_staking__config_roles_and_classes__applied(scratch_deployer, owner, treasury, carol):
     cfg = copy.deepcopy(load_config("local"))
     cfg["staking"].update({"max_slash_bps": 2_500, "slasher": treasury.address, "pauser": carol.address,
                            "class_multipliers": {"H100": 100_000, "RTX 4090": 12_500}})
-    suite = deploy_suite(owner, cfg)
+    # A fresh deployer: a second suite from `owner` would reuse addresses later tests deploy to.
+    suite = deploy_suite(scratch_deployer, cfg)
     st = suite.NodeStaking
     assert st.hasRole(st.SLASHER_ROLE(), treasury) and st.hasRole(st.PAUSER_ROLE(), carol)
     assert not st.hasRole(st.PAUSER_ROLE(), owner)

@@ -41,14 +41,14 @@ def test_constructor__start_zero__uses_block_time_and_logs_recipient(owner, toke
     assert [(log.old_recipient, log.new_recipient) for log in logs] == [(ZERO, alice.address)]
 
 
-def test_constructor__zero_token__reverts(owner, alice):
+def test_constructor__zero_token__reverts(owner, alice, scratch_deployer):
     with ape.reverts("EmissionSchedule: token is the zero address"):
-        owner.deploy(project.EmissionSchedule, ZERO, 0, alice.address)
+        scratch_deployer.deploy(project.EmissionSchedule, ZERO, 0, alice.address)
 
 
-def test_constructor__zero_recipient__reverts(owner, token):
+def test_constructor__zero_recipient__reverts(owner, token, scratch_deployer):
     with ape.reverts("EmissionSchedule: recipient is the zero address"):
-        owner.deploy(project.EmissionSchedule, token.address, 0, ZERO)
+        scratch_deployer.deploy(project.EmissionSchedule, token.address, 0, ZERO)
 
 
 # ---------------------------------------------------------------- views

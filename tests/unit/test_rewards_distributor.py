@@ -57,7 +57,7 @@ def test_init__valid__sets_immutables_and_roles(distributor, token, mock_staking
         ("oracle", "RewardsDistributor: oracle is the zero address"),
     ],
 )
-def test_init__bad_argument__reverts(project, owner, operator, token, mock_staking, bad, reason):
+def test_init__bad_argument__reverts(project, owner, operator, token, mock_staking, bad, reason, scratch_deployer):
     args = {
         "token": token.address,
         "staking": mock_staking.address,
@@ -67,7 +67,7 @@ def test_init__bad_argument__reverts(project, owner, operator, token, mock_staki
     }
     args[bad] = 30 * 86_400 + 1 if bad == "delay" else ZERO
     with ape.reverts(reason):
-        owner.deploy(project.RewardsDistributor, *args.values())
+        scratch_deployer.deploy(project.RewardsDistributor, *args.values())
 
 
 # ---------------------------------------------------------------- publish_root

@@ -36,19 +36,19 @@ def test_deploy__local_config__roles_classes_and_maximum_set(staking, token, own
     assert not staking.paused()
 
 
-def test_init__token_zero__reverts(owner):
+def test_init__token_zero__reverts(owner, scratch_deployer):
     with ape.reverts("NodeStaking: token is the zero address"):
-        owner.deploy(project.NodeStaking, ZERO, 5_000, [], [])
+        scratch_deployer.deploy(project.NodeStaking, ZERO, 5_000, [], [])
 
 
-def test_init__lengths_differ__reverts(owner, token):
+def test_init__lengths_differ__reverts(owner, token, scratch_deployer):
     with ape.reverts("NodeStaking: class lengths differ"):
-        owner.deploy(project.NodeStaking, token, 5_000, [H100], [])
+        scratch_deployer.deploy(project.NodeStaking, token, 5_000, [H100], [])
 
 
-def test_init__bad_max_slash__reverts(owner, token):
+def test_init__bad_max_slash__reverts(owner, token, scratch_deployer):
     with ape.reverts("NodeStaking: bad max slash"):
-        owner.deploy(project.NodeStaking, token, 0, [], [])
+        scratch_deployer.deploy(project.NodeStaking, token, 0, [], [])
 
 
 # ------------------------------------------------------------------ governance

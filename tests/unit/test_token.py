@@ -62,24 +62,24 @@ def test_constructor__genesis_list__mints_exactly_500M_with_events(owner, alice,
 
 
 @pytest.mark.parametrize("amounts", [[GENESIS_SUPPLY - 1], [GENESIS_SUPPLY + 1], [MAX_SUPPLY]])
-def test_constructor__genesis_sum_not_500M__reverts(owner, alice, amounts):
+def test_constructor__genesis_sum_not_500M__reverts(owner, alice, amounts, scratch_deployer):
     with ape.reverts("IOToken: genesis sum is not 500M"):
-        owner.deploy(project.IOToken, [alice.address], amounts)
+        scratch_deployer.deploy(project.IOToken, [alice.address], amounts)
 
 
-def test_constructor__zero_recipient__reverts(owner, alice):
+def test_constructor__zero_recipient__reverts(owner, alice, scratch_deployer):
     with ape.reverts("IOToken: genesis recipient is the zero address"):
-        owner.deploy(project.IOToken, [alice.address, ZERO], [GENESIS_SUPPLY - IO, IO])
+        scratch_deployer.deploy(project.IOToken, [alice.address, ZERO], [GENESIS_SUPPLY - IO, IO])
 
 
-def test_constructor__zero_amount__reverts(owner, alice, bob):
+def test_constructor__zero_amount__reverts(owner, alice, bob, scratch_deployer):
     with ape.reverts("IOToken: genesis amount is zero"):
-        owner.deploy(project.IOToken, [alice.address, bob.address], [GENESIS_SUPPLY, 0])
+        scratch_deployer.deploy(project.IOToken, [alice.address, bob.address], [GENESIS_SUPPLY, 0])
 
 
-def test_constructor__lengths_differ__reverts(owner, alice, bob):
+def test_constructor__lengths_differ__reverts(owner, alice, bob, scratch_deployer):
     with ape.reverts("IOToken: genesis lengths differ"):
-        owner.deploy(project.IOToken, [alice.address, bob.address], [GENESIS_SUPPLY])
+        scratch_deployer.deploy(project.IOToken, [alice.address, bob.address], [GENESIS_SUPPLY])
 
 
 # ---------------------------------------------------------------- minter

@@ -59,10 +59,10 @@ def test_constructor__valid_schedule__logs_vault_created(owner, token):
     (("token", "x", 0, 100, 0, 0, 0, False), "VestingVault: tranche count is zero"),
     (("token", "x", 0, 100, 0, 1, 10_001, False), "VestingVault: unlocked bps above 10000"),
 ])
-def test_constructor__bad_schedule__reverts(owner, token, args, reason):
+def test_constructor__bad_schedule__reverts(owner, token, args, reason, scratch_deployer):
     args = tuple(token.address if a == "token" else a for a in args)
     with ape.reverts(reason):
-        owner.deploy(project.VestingVault, *args)
+        scratch_deployer.deploy(project.VestingVault, *args)
 
 
 # ------------------------------------------------------------------ grant
