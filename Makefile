@@ -45,7 +45,7 @@ compile: setup
 demo: compile
 	$(APE) run demo --verbosity WARNING
 
-test: compile
+test: compile lint
 	$(APE) test tests $(PYTEST_ARGS)
 
 gas: compile
