@@ -9,3 +9,4 @@ appears only where the published formula is real arithmetic.
 WAD = 10**18
 IO = 10**18  # one IO in wei
 USDC = 10**6  # one USDC in base units
+ZERO_ADDRESS = "0x" + "00" * 20

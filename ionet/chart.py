@@ -15,11 +15,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
-from ionet import IO  # noqa: E402
-from ionet.vesting import circulating_by_category  # noqa: E402
+from ionet import IO
+from ionet.vesting import circulating_by_category
 
 COLORS = ["#4C72B0", "#55A868", "#C44E52", "#DD8452", "#8172B3", "#64B5CD"]
 

@@ -185,7 +185,7 @@ class Settlement:
 
     def record_batch(self, items: list[tuple[int, int]], now: int) -> list[int]:
         """All or nothing, as the contract: validate on a copy first."""
-        import copy  # noqa: PLC0415
+        import copy
 
         trial = copy.deepcopy(self)
         for bid, h in items:

@@ -15,13 +15,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ionet import ZERO_ADDRESS as ZERO
 from ionet import emission as model
 from ionet.chain.economy import DAY, Economy, fmt_io
 from ionet.chain.rewards_ops import claim_from_file, oracle_round
 from ionet.chain.rewards_setup import ensure_device
 from ionet.rewards import RewardsEngine, devices_from_chain, read_claims
-
-ZERO = "0x" + "00" * 20
 
 
 def _devices(eco: Economy) -> tuple[dict[bytes, str], bytes, bytes]:

@@ -207,7 +207,7 @@ def run(eco: Economy) -> None:
         raise AssertionError("a blacklisted provider could move USDC out")
     except AssertionError:
         raise
-    except Exception as err:  # noqa: BLE001 (web3 raises several types for a revert)
+    except Exception as err:
         assert "blacklisted by usdc" in str(err), err
     eco.say(
         f"provider_c cannot withdraw (SettlementRouter: account is blacklisted by usdc): its "

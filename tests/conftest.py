@@ -7,8 +7,8 @@ Hypothesis examples and state machines snapshot/restore themselves (see tests/fu
 from __future__ import annotations
 
 import pytest
-from ape import chain
 
+from ionet.chain.clock import advance, advance_to  # noqa: F401  (tests import them from here)
 from ionet.chain.suite import deploy_suite
 from ionet.config import load_config
 
@@ -72,18 +72,6 @@ def staking(suite, fund):
     helpers.BANK = fund  # staking tests get their IO from the Community vault, like everyone else
     return suite.NodeStaking
 
-
-def advance(seconds: int) -> None:
-    """Move the chain's clock forward by `seconds` and mine a block."""
-    chain.pending_timestamp = chain.pending_timestamp + seconds
-    chain.mine()
-
-
-def advance_to(timestamp: int) -> None:
-    """Move the chain's clock to `timestamp` (if it is in the future) and mine a block."""
-    if timestamp > chain.pending_timestamp:
-        chain.pending_timestamp = timestamp
-    chain.mine()
 
 
 # ------------------------------------------------------------------ vesting vaults (issue 3)

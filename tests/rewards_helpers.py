@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ape import chain
 
+from ionet.chain.clock import advance  # noqa: F401  (re-exported for the tests)
 from ionet.merkle import MerkleTree
 from ionet.merkle import keccak as _keccak
 
@@ -15,9 +16,6 @@ def dev(i: int) -> bytes:
     return _keccak(b"device" + i.to_bytes(8, "big"))
 
 
-def advance(seconds: int) -> None:
-    chain.pending_timestamp = chain.pending_timestamp + seconds
-    chain.mine()
 
 
 def register(mock, device: bytes, wallet, co_staker=None, share_bps: int = 0, eligible: bool = True) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ape import chain
-
 from ionet import IO
+from ionet.chain.clock import advance  # noqa: F401  (re-exported for the tests)
 from ionet.staking import device_class, device_id
 
 DAY = 86_400
@@ -47,9 +46,6 @@ def co_stake(staking: Any, token: Any, admin: Any, dev_owner: Any, co: Any, d: b
     staking.accept_co_stake(d, sender=co)
 
 
-def advance(seconds: int) -> None:
-    chain.pending_timestamp = chain.pending_timestamp + seconds
-    chain.mine()
 
 
 def one(receipt: Any, event: Any) -> Any:

@@ -87,7 +87,7 @@ def step_router(suite: Any) -> None:
     if is_mock:
         suite.contracts["USDC"] = suite.contracts["MockUSDC"]
     else:
-        from ape import Contract  # noqa: PLC0415 (only a live/explicit USDC needs it)
+        from ape import Contract
 
         suite.contracts["USDC"] = Contract(usdc, abi=_usdc_abi())
     suite.log(
@@ -98,6 +98,6 @@ def step_router(suite: Any) -> None:
 
 
 def _usdc_abi() -> list[dict[str, Any]]:
-    from ape import project  # noqa: PLC0415
+    from ape import project
 
     return [abi.model_dump(mode="json", by_alias=True) for abi in project.MockUSDC.contract_type.abi]

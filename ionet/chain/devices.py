@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ionet import ZERO_ADDRESS as ZERO
 from ionet.chain.economy import fund_from_community
 from ionet.staking import device_class, device_id
-
-ZERO = "0x" + "00" * 20
 
 
 def ensure_eligible_device(suite: Any, name: str, owner: Any, class_name: str = "H100", processors: int = 8,

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ionet import IO, USDC
+from ionet.chain import clock
 
 DAY = 86_400
 HOUR = 3_600
@@ -62,13 +63,10 @@ class Economy:
         return chain.blocks.head.timestamp
 
     def advance(self, seconds: int) -> None:
-        chain.pending_timestamp = chain.pending_timestamp + seconds
-        chain.mine()
+        clock.advance(seconds)
 
     def advance_to(self, timestamp: int) -> None:
-        if timestamp > chain.pending_timestamp:
-            chain.pending_timestamp = timestamp
-        chain.mine()
+        clock.advance_to(timestamp)
 
     def elapsed(self) -> str:
         """Time since genesis as 'day 12 09:00' or 'month 13'."""

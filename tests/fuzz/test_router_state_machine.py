@@ -86,7 +86,7 @@ class RouterMachine(RuleBasedStateMachine):
             chain.provider.web3.eth.call(
                 {"to": contract.address, "from": sender.address, "data": data}, "pending"
             )
-        except Exception as e:  # noqa: BLE001 (web3 raises several types for a revert)
+        except Exception as e:
             assert reason in str(e), f"{method}{args}: expected {reason!r}, got {e}"
             return None
         raise AssertionError(f"{method}{args}: expected revert {reason!r}, but it succeeded")

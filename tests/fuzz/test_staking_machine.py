@@ -26,7 +26,8 @@ from ionet.staking import CLASS_MULTIPLIERS, StakingError, StakingModel, device_
 
 DAY = 86_400
 STATS: collections.Counter = collections.Counter()  # calls made / refused, printed with -s
-ZERO = "0x" + "0" * 40
+from ionet import ZERO_ADDRESS as ZERO  # noqa: E402
+
 FUND = 100_000 * IO
 DEVICES = [  # (name, owner index into OWNERS, class, processors)
     ("m-0", 0, "RTX 4090", 1), ("m-1", 0, "H100", 1), ("m-2", 1, "A100-80GB", 2),

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 
 from ape import chain
 
 from ionet import abi
 from ionet.manifest import ROOT, Manifest, manifest_path
+from tests.ape_subprocess import ape_run
 
 
 def test_abi__committed_files__match_the_compiler_output():
@@ -46,14 +43,9 @@ def test_manifest_path__local_vs_live():
     assert manifest_path("ethereum", "sepolia") == ROOT / "deployments" / "ethereum-sepolia.json"
 
 
-def test_deploy_script__ape_run_deploy__writes_manifest_on_a_fresh_anvil(tmp_path):
+def test_deploy_script__ape_run_deploy__writes_manifest_on_a_fresh_anvil():
     """`ape run deploy` end to end, on its own Anvil (another port, so the test chain is untouched)."""
-    with socket.socket() as sock:  # a free port, so parallel runs never share this Anvil
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(os.environ, APE_FOUNDRY_HOST=f"http://127.0.0.1:{port}")
-    out = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ape"), "run", "deploy"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = ape_run("deploy", timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     manifest = json.loads(manifest_path("ethereum", "local").read_text())
     assert manifest["chain_id"] == 31337

@@ -9,10 +9,10 @@ import pytest
 from ape import chain, project
 
 from ionet import IO
+from ionet import ZERO_ADDRESS as ZERO
 from ionet import emission as model
 from tests.conftest import advance_to
 
-ZERO = "0x0000000000000000000000000000000000000000"
 H = model.EPOCH_SECONDS
 
 

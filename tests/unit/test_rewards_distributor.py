@@ -7,6 +7,7 @@ import pytest
 from ape import chain
 
 from ionet import IO
+from ionet import ZERO_ADDRESS as ZERO
 from tests.rewards_helpers import (
     DELAY,
     advance,
@@ -17,8 +18,6 @@ from tests.rewards_helpers import (
     register,
     tree_of,
 )
-
-ZERO = "0x" + "00" * 20
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import ape
 import pytest
 from ape import project
 
+from ionet import ZERO_ADDRESS as ZERO
 from ionet.staking import CLASS_MULTIPLIERS, min_stake_of
 from tests.staking_helpers import (
     DAY,
@@ -18,8 +19,6 @@ from tests.staking_helpers import (
     new_device,
     one,
 )
-
-ZERO = "0x" + "0" * 40
 
 
 # ------------------------------------------------------------------ deployment and roles

@@ -7,8 +7,6 @@ import pytest
 from ionet.staking import pro_rata
 from tests.staking_helpers import DAY, EVIDENCE, IO, advance, co_stake, device_id, fund, new_device, one
 
-ZERO = "0x" + "0" * 40
-
 
 @pytest.fixture
 def co_device(staking, token, owner, alice, bob):

@@ -2,9 +2,8 @@
 
 import ape
 
+from ionet import ZERO_ADDRESS as ZERO
 from tests.staking_helpers import DAY, H100, IO, RTX4090, advance, co_stake, device_id, fund, new_device, one
-
-ZERO = "0x" + "0" * 40
 
 
 # ------------------------------------------------------------------ stake

@@ -7,10 +7,9 @@ import pytest
 from ape import chain, project
 
 from ionet import IO
+from ionet import ZERO_ADDRESS as ZERO
 from ionet.emission import GENESIS_SUPPLY, MAX_SUPPLY
 from ionet.signing import Domain, sign_permit
-
-ZERO = "0x0000000000000000000000000000000000000000"
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from ionet import vesting as model
 from tests.conftest import advance_to
 
 MONTH = model.MONTH
-ZERO = "0x0000000000000000000000000000000000000000"
+from ionet import ZERO_ADDRESS as ZERO  # noqa: E402
 
 
 def month(vault, m: int, plus: int = 0) -> int:
