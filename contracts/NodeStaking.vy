@@ -25,10 +25,11 @@
        _co[device]        co-staker (0-159) | reward share bps (160-175) | co state (176-183) |
                           exit time, when the co-stake stops counting (184-223)
        _mark[device]      co amount (0-95; the offered amount while OFFERED, the deposit after) |
-                          last slashed at (96-135) | jailed (136-143)
+                          last slashed at (96-135) | jailed (136-143) | last slash id (144-207)
        _slash[id]         owner active part (0-95) | owner cooldown part (96-191) |
                           device index (192-223) | created at (224-255); zero once settled
        _slash_co[id]      co-staker part (0-95) | co-staker (96-255)
+       _slash_outcome[id] SLASH_OVERTURNED or SLASH_FINALIZED once settled (0 while pending)
        _globals           escrowed IO (0-95) | slash count (96-159) | max slash bps (160-175)
      A co-stake is in one of: NONE, OFFERED (nothing deposited), ACTIVE (counts, earns), EXITING.
      An EXITING co-stake counts toward the minimum (earning nothing) until its exit time (the end
@@ -82,7 +83,7 @@ exports: (
 GOVERNANCE_ROLE: public(constant(bytes32)) = keccak256("GOVERNANCE_ROLE")
 # @dev Slashes devices on the network's off-chain verdicts (fraud, spoofing, poor service).
 SLASHER_ROLE: public(constant(bytes32)) = keccak256("SLASHER_ROLE")
-# @dev Pauses and unpauses new stakes and offers.
+# @dev Pauses new stakes and offers (a guardian); GOVERNANCE_ROLE unpauses.
 PAUSER_ROLE: public(constant(bytes32)) = keccak256("PAUSER_ROLE")
 
 # @dev Fixed point of multipliers and shares: 10_000 = 1.0x = 100 %.
@@ -99,6 +100,12 @@ APPEAL_SECONDS: public(constant(uint256)) = 30 * 86_400
 MAX_OFFERS_PER_CO_STAKER: public(constant(uint256)) = 2
 # @dev Largest co-stake as a fraction of the device's total stake, in bps (50 %).
 MAX_CO_STAKE_BPS: public(constant(uint256)) = 5_000
+
+# @dev Outcomes of a slash (slash_outcome): unknown id, in its appeal window, overturned, finalized.
+SLASH_UNKNOWN: public(constant(uint256)) = 0
+SLASH_PENDING: public(constant(uint256)) = 1
+SLASH_OVERTURNED: public(constant(uint256)) = 2
+SLASH_FINALIZED: public(constant(uint256)) = 3
 
 # Co-stake states.
 CO_NONE: constant(uint256) = 0
@@ -145,6 +152,8 @@ _globals: uint256
 _slash: HashMap[uint256, uint256]
 # @dev Co-staker part of each slash and whom it came from.
 _slash_co: HashMap[uint256, uint256]
+# @dev How each settled slash ended: SLASH_OVERTURNED or SLASH_FINALIZED (0 while pending).
+_slash_outcome: HashMap[uint256, uint256]
 # @dev IO owed back to co-stakers whose overturned slash found their position gone.
 refunds: public(HashMap[address, uint256])
 
@@ -344,7 +353,7 @@ def unjail(device: bytes32):
     access_control._check_role(GOVERNANCE_ROLE, msg.sender)
     mark: uint256 = self._mark[device]
     assert (mark >> 136) & MASK8 != 0, "NodeStaking: device not jailed"
-    self._mark[device] = mark & (2**136 - 1)
+    self._mark[device] = mark & ~(MASK8 << 136)
     log JailUpdated(device=device, jailed=False)
 
 
@@ -360,9 +369,10 @@ def pause():
 @external
 def unpause():
     """
-    @notice Lifts the pause. Only PAUSER_ROLE.
+    @notice Lifts the pause. Only GOVERNANCE_ROLE: the pauser (a guardian) can stop new money
+            coming in, never let it in again on its own.
     """
-    access_control._check_role(PAUSER_ROLE, msg.sender)
+    access_control._check_role(GOVERNANCE_ROLE, msg.sender)
     pausable._unpause()
 
 
@@ -655,9 +665,9 @@ def slash(device: bytes32, amount: uint256, evidence: bytes32, jail: bool) -> ui
     kept: uint256 = mark & MASK96  # an OFFERED amount is not deposited: kept as is
     if co_amount != 0:
         kept = co_amount - co_part
-    self._mark[device] = kept | (block.timestamp << 96) | (jailed << 136)
-
     slash_id: uint256 = ((glob >> 96) & MASK64) + 1
+    self._mark[device] = kept | (block.timestamp << 96) | (jailed << 136) | (slash_id << 144)
+
     # escrowed + amount <= IO held < 2**96 (layout note), so it fits its field.
     self._globals = (glob & ~(2**160 - 1)) | (slash_id << 96) | unsafe_add(glob & MASK96, amount)
     # Creation time in the top 32 bits: exact until the year 2106 (see the layout note).
@@ -709,6 +719,7 @@ def overturn_slash(slash_id: uint256):
             self.refunds[staker] += co_part
         self._slash_co[slash_id] = 0
     self._slash[slash_id] = 0
+    self._slash_outcome[slash_id] = SLASH_OVERTURNED
     amount: uint256 = active_part + cooling_part + co_part
     self._globals -= amount  # the escrowed field holds at least this slash's amount
     log SlashOverturned(slash_id=slash_id, device=device, amount=amount, co_refunded_to_balance=to_balance)
@@ -726,6 +737,7 @@ def finalize_slash(slash_id: uint256):
     rec_co: uint256 = self._slash_co[slash_id]
     amount: uint256 = (rec & MASK96) + ((rec >> 96) & MASK96) + (rec_co & MASK96)
     self._slash[slash_id] = 0
+    self._slash_outcome[slash_id] = SLASH_FINALIZED
     if rec_co != 0:
         self._slash_co[slash_id] = 0
     self._globals -= amount  # the escrowed field holds at least this slash's amount
@@ -817,6 +829,46 @@ def last_slashed_at(device: bytes32) -> uint256:
     @return uint256 The timestamp.
     """
     return (self._mark[device] >> 96) & MASK40
+
+
+@external
+@view
+def last_slash_id(device: bytes32) -> uint256:
+    """
+    @notice The id of the device's latest slash (0 if never slashed).
+    @param device The device id.
+    @return uint256 The slash id.
+    """
+    return (self._mark[device] >> 144) & MASK64
+
+
+@external
+@view
+def claim_context(device: bytes32) -> (address, uint256):
+    """
+    @notice What a rewards claim needs in one call: (owner's reward wallet, id of the device's
+            latest slash). The wallet is empty for an unknown device; the id 0 if never slashed.
+    @param device The device id.
+    @return (address, uint256) The wallet and the slash id.
+    """
+    return self._wallet[device], (self._mark[device] >> 144) & MASK64
+
+
+@external
+@view
+def slash_outcome(slash_id: uint256) -> uint256:
+    """
+    @notice How a slash stands: SLASH_UNKNOWN (0, no such slash), SLASH_PENDING (1, in escrow,
+            appealable or awaiting finalization), SLASH_OVERTURNED (2) or SLASH_FINALIZED (3, burned).
+    @param slash_id The slash id.
+    @return uint256 The outcome.
+    """
+    outcome: uint256 = self._slash_outcome[slash_id]
+    if outcome != 0:
+        return outcome
+    if self._slash[slash_id] != 0:
+        return SLASH_PENDING
+    return SLASH_UNKNOWN
 
 
 @external

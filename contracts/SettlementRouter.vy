@@ -79,6 +79,8 @@ exports: (
 OPERATOR_ROLE: public(constant(bytes32)) = keccak256("OPERATOR_ROLE")
 # @dev Withdraws the accrued fees.
 TREASURY_ROLE: public(constant(bytes32)) = keccak256("TREASURY_ROLE")
+# @dev Pauses new bookings (a guardian); only DEFAULT_ADMIN_ROLE unpauses.
+PAUSER_ROLE: public(constant(bytes32)) = keccak256("PAUSER_ROLE")
 # @dev Basis points denominator.
 BPS: public(constant(uint256)) = 10_000
 # @dev Reservation fee on every booking (published): 0.25 %.
@@ -217,7 +219,7 @@ def __init__(usdc: address, io: address, staking: address, admin: address, opera
     @param usdc The network's USDC (6 decimals).
     @param io The IO token.
     @param staking Node staking (INodeStaking).
-    @param admin Holder of DEFAULT_ADMIN_ROLE (grants roles, pauses new bookings).
+    @param admin Holder of DEFAULT_ADMIN_ROLE (grants roles, unpauses) and, at first, PAUSER_ROLE.
     @param operator Holder of OPERATOR_ROLE (records work).
     @param treasury Holder of TREASURY_ROLE (withdraws fees).
     """
@@ -234,6 +236,7 @@ def __init__(usdc: address, io: address, staking: address, admin: address, opera
     self.next_booking_id = 1
     access_control._grant_role(OPERATOR_ROLE, operator)
     access_control._grant_role(TREASURY_ROLE, treasury)
+    access_control._grant_role(PAUSER_ROLE, admin)
     if admin != msg.sender:
         access_control._grant_role(access_control.DEFAULT_ADMIN_ROLE, admin)
         access_control._revoke_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
@@ -490,9 +493,9 @@ def withdraw_fees(token: address, amount: uint256, to: address):
 @external
 def pause():
     """
-    @notice Stops new bookings (records, endings and withdrawals go on). Only DEFAULT_ADMIN_ROLE.
+    @notice Stops new bookings (records, endings and withdrawals go on). Only PAUSER_ROLE.
     """
-    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
+    access_control._check_role(PAUSER_ROLE, msg.sender)
     pausable._pause()
 
 

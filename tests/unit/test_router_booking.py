@@ -242,6 +242,16 @@ def test_pause__not_admin__reverts(router, operator, owner):
         router.unpause(sender=operator)
 
 
+def test_unpause__pauser_without_admin__reverts(router, owner, attacker):
+    """A pauser (the guardian) stops new bookings; only the admin lets them in again."""
+    assert router.hasRole(router.PAUSER_ROLE(), owner)
+    router.grantRole(router.PAUSER_ROLE(), attacker, sender=owner)
+    router.pause(sender=attacker)
+    with ape.reverts("access_control: account is missing role"):
+        router.unpause(sender=attacker)
+    router.unpause(sender=owner)
+
+
 def test_unpause__not_paused__reverts(router, owner):
     with ape.reverts("pausable: contract is not paused"):
         router.unpause(sender=owner)

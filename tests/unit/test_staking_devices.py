@@ -156,6 +156,15 @@ def test_unpause__pauser__stakes_again(staking, token, owner, alice):
     staking.stake(d, 10 * IO, sender=alice)
 
 
+def test_unpause__pauser_without_governance__reverts(staking, owner, attacker):
+    """A pauser (the guardian) stops new stakes; only governance lets them in again."""
+    staking.grantRole(staking.PAUSER_ROLE(), attacker, sender=owner)
+    staking.pause(sender=attacker)
+    with ape.reverts("access_control: account is missing role"):
+        staking.unpause(sender=attacker)
+    staking.unpause(sender=owner)
+
+
 def test_pause__not_pauser__reverts(staking, attacker):
     with ape.reverts("access_control: account is missing role"):
         staking.pause(sender=attacker)

@@ -213,3 +213,34 @@ def test_o1__ten_times_more_devices__same_gas(staking, token, owner, operator, a
     for i in range(20):
         staking.register_device(device_id(f"filler-{i}"), b"H100".ljust(32, b"\0"), 1, carol, sender=carol)
     assert measure("b") == first
+
+
+# ------------------------------------------------------------------ slash ids and outcomes (for rewards)
+def test_last_slash_id__two_slashes__latest_id_and_claim_context(staking, token, owner, operator, alice, bob,
+                                                                 co_device):
+    d = co_device
+    other = new_device(staking, token, owner, bob, name="dev-other", stake=4_000 * IO)
+    assert staking.last_slash_id(d) == 0 and staking.claim_context(d) == (alice.address, 0)
+    staking.slash(d, 10 * IO, EVIDENCE, False, sender=operator)
+    staking.slash(other, 10 * IO, EVIDENCE, True, sender=operator)
+    staking.slash(d, 10 * IO, EVIDENCE, True, sender=operator)
+    assert staking.last_slash_id(d) == 3 and staking.last_slash_id(other) == 2
+    assert staking.claim_context(d) == (alice.address, 3)
+    assert staking.claim_context(device_id("nobody")) == ("0x" + "00" * 20, 0)
+    staking.unjail(d, sender=owner)  # unjailing keeps the slash id
+    assert staking.last_slash_id(d) == 3 and not staking.is_jailed(d)
+
+
+def test_slash_outcome__pending_overturned_finalized_unknown(staking, owner, operator, attacker, co_device):
+    d = co_device
+    assert staking.slash_outcome(1) == staking.SLASH_UNKNOWN() == 0
+    staking.slash(d, 10 * IO, EVIDENCE, False, sender=operator)
+    staking.slash(d, 10 * IO, EVIDENCE, False, sender=operator)
+    assert staking.slash_outcome(1) == staking.slash_outcome(2) == staking.SLASH_PENDING() == 1
+    staking.overturn_slash(1, sender=owner)
+    assert staking.slash_outcome(1) == staking.SLASH_OVERTURNED() == 2
+    advance(30 * DAY)
+    assert staking.slash_outcome(2) == 1  # window over, not yet finalized: still pending
+    staking.finalize_slash(2, sender=attacker)
+    assert staking.slash_outcome(2) == staking.SLASH_FINALIZED() == 3
+    assert staking.slash_outcome(3) == 0
