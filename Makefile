@@ -13,13 +13,14 @@ export APE_DATA_FOLDER ?= $(CURDIR)/.ape-data
 APE := $(VENV)/bin/ape
 PYTEST_ARGS ?=
 
-.PHONY: setup compile demo test test-fast gas merkle-bench abi chart lint clean help
+.PHONY: setup compile demo test test-fast gas merkle-bench mutate abi chart lint clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
 	@echo "make test   set up, compile, run the whole test suite on a local Anvil"
 	@echo "make gas    write benchmarks/gas.md (gas per operation beside the anchors)"
 	@echo "make merkle-bench  time the rewards Merkle tree + all proofs for 1,000,000 devices"
+	@echo "make mutate mutation testing of every contract (hours): writes benchmarks/mutation.md"
 	@echo "make abi    regenerate the committed ABIs in abi/"
 	@echo "make chart  write docs/supply.png (circulating supply by category over 20 years)"
 	@echo "make lint   ruff over the Python code"
@@ -55,6 +56,11 @@ gas: compile
 # checks a 10,000-leaf tree).
 merkle-bench: setup
 	$(VENV)/bin/python -m benchmarks.bench_merkle_scale
+
+# Not part of `make test`: hours. MUTATE_ARGS="--contract NodeStaking --jobs 2" narrows or widens it.
+MUTATE_ARGS ?=
+mutate: compile
+	$(VENV)/bin/python -m benchmarks.mutate $(MUTATE_ARGS)
 
 abi: compile
 	$(VENV)/bin/python -m ionet.abi publish

@@ -1,0 +1,387 @@
+"""Mutation testing of the contracts: does the test suite notice when the code is wrong?
+
+    make mutate                                   # every contract, writes benchmarks/mutation.md
+    python -m benchmarks.mutate --contract NodeStaking --jobs 2
+    python -m benchmarks.mutate --list NodeStaking   # print the mutants, run nothing
+
+For each contract, `generate` makes small mutants of every code line of every function body:
+
+    comparison   `<` <-> `>=`, `>` <-> `<=`, `==` <-> `!=`, and the boundaries `<` -> `<=`, `>` -> `>=` ...
+    boolean      `True` <-> `False`, `and` <-> `or`, `not x` -> `x`
+    arithmetic   `+` <-> `-`, `*` <-> `//`, `+=` <-> `-=`, `unsafe_add` <-> `unsafe_sub`, `min` <-> `max`,
+                 `<<` <-> `>>`, `&` <-> `|`
+    constant     an integer literal n -> n + 1
+    drop         an `assert`, a state update (`self.x = ...`, `self.x += ...`) or a `log` -> `pass`
+
+(text inside string literals and comments is never touched). A mutant that does not compile is
+invalid and not counted. Each valid mutant is written into a scratch copy of the project, compiled,
+and that contract's tests (`TESTS`) run against it with `-x`: the mutant is killed when a test fails,
+survives when all pass. `benchmarks/mutation.md` gets the score per contract and every survivor, with
+the argument for it from `benchmarks/mutation_equivalent.json` when it is argued equivalent (a
+mutation that cannot change behaviour, e.g. a bound that no reachable input meets).
+
+Long: minutes per contract and hours for all; it is not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "mutation.md"
+RESULTS = ROOT / ".build" / "mutation-results.json"
+EQUIVALENT = ROOT / "benchmarks" / "mutation_equivalent.json"
+
+# Which tests judge each contract's mutants (the ones that exercise it, fastest first).
+TESTS: dict[str, list[str]] = {
+    "IOToken": ["tests/unit/test_token.py", "tests/fuzz/test_token_properties.py"],
+    "EmissionSchedule": ["tests/unit/test_emission.py", "tests/fuzz/test_token_properties.py"],
+    "VestingVault": [
+        "tests/unit/test_vesting_vault.py",
+        "tests/unit/test_vesting_boundaries.py",
+        "tests/fuzz/test_vesting_properties.py",
+        "tests/fuzz/test_vesting_state_machine.py",
+    ],
+    "NodeStaking": [
+        "tests/unit/test_staking_stake.py",
+        "tests/unit/test_staking_devices.py",
+        "tests/unit/test_staking_slash.py",
+        "tests/fuzz/test_staking_slash_properties.py",
+        "tests/fuzz/test_staking_machine.py",
+    ],
+    "RewardsDistributor": [
+        "tests/unit/test_rewards_distributor.py",
+        "tests/fuzz/test_rewards_properties.py",
+        "tests/integration/test_rewards_flow.py",
+    ],
+    "SettlementRouter": [
+        "tests/unit/test_router_booking.py",
+        "tests/unit/test_router_records.py",
+        "tests/unit/test_router_withdraw.py",
+        "tests/fuzz/test_router_properties.py",
+        "tests/fuzz/test_router_state_machine.py",
+    ],
+}
+
+_CMP = {"<": [">=", "<="], ">": ["<=", ">="], "<=": [">", "<"], ">=": ["<", ">"], "==": ["!="], "!=": ["=="]}
+_ARITH = {"+": ["-"], "-": ["+"], "*": ["//"], "//": ["*"], "<<": [">>"], ">>": ["<<"], "&": ["|"], "|": ["&"]}
+_AUG = {"+=": "-=", "-=": "+=", "*=": "//=", "//=": "*=", "|=": "&=", "&=": "|="}
+_CALLS = {"unsafe_add": "unsafe_sub", "unsafe_sub": "unsafe_add", "unsafe_mul": "unsafe_div",
+          "unsafe_div": "unsafe_mul", "min": "max", "max": "min"}
+_BINOP = re.compile(r"(?<=[\w)\]\s])\s(<=|>=|==|!=|<<|>>|//|<|>|\+|-|\*|&|\|)\s(?=[\w(\[~-])")
+_AUGOP = re.compile(r"\s(\+=|-=|\*=|//=|\|=|&=)\s")
+_INT = re.compile(r"(?<![\w.])(\d[\d_]*)(?![\w.])")
+_CALL = re.compile(r"(?<![\w.])(unsafe_add|unsafe_sub|unsafe_mul|unsafe_div|min|max)\(")
+_BOOL = re.compile(r"(?<![\w.])(True|False)(?![\w])")
+_LOGIC = re.compile(r"\s(and|or)\s")
+_NOT = re.compile(r"(?<![\w.])not\s+")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    contract: str
+    line: int  # 1-based
+    operator: str
+    original: str  # the whole source line
+    mutated: str  # what replaces it ("pass" keeps the indentation)
+
+    @property
+    def key(self) -> str:
+        h = hashlib.sha1(f"{self.contract}:{self.line}:{self.mutated}".encode()).hexdigest()[:10]
+        return f"{self.contract}:{self.line}:{h}"
+
+    def apply(self, source: str) -> str:
+        lines = source.split("\n")
+        assert lines[self.line - 1] == self.original, "source changed since the mutant was made"
+        lines[self.line - 1] = self.mutated
+        return "\n".join(lines)
+
+
+def _mask(code: str) -> str:
+    """The line with string literal contents replaced by '_' (same length), so operators inside
+    reason strings are never mutated."""
+    out, quote = [], ""
+    for ch in code:
+        if quote:
+            out.append(ch if ch == quote else "_")
+            if ch == quote:
+                quote = ""
+        else:
+            if ch in "\"'":
+                quote = ch
+            out.append(ch)
+    return "".join(out)
+
+
+def _code_part(line: str) -> str:
+    """The line without its trailing comment (a '#' outside string literals)."""
+    masked = _mask(line)
+    i = masked.find("#")
+    return line if i < 0 else line[:i]
+
+
+def body_lines(source: str) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line) of every code line inside a function body: no docstrings,
+    comments, decorators, signatures or declarations."""
+    in_def = False
+    in_doc = False
+    in_sig = False
+    for n, line in enumerate(source.split("\n"), start=1):
+        stripped = line.strip()
+        if in_doc:
+            if stripped.count('"""') % 2 == 1:
+                in_doc = False
+            continue
+        if not stripped:
+            continue
+        if not line[0].isspace():  # column 0: a new top-level item
+            in_def = stripped.startswith("def ")
+            in_sig = in_def and not _code_part(stripped).rstrip().endswith(":")
+            continue
+        if in_sig:  # a signature spread over several lines
+            in_sig = not _code_part(stripped).rstrip().endswith(":")
+            continue
+        if not in_def:
+            continue
+        if stripped.startswith('"""'):
+            if stripped.count('"""') % 2 == 1:
+                in_doc = True
+            continue
+        if stripped.startswith("#"):
+            continue
+        yield n, line
+
+
+def _replace_at(line: str, start: int, end: int, new: str) -> str:
+    return line[:start] + new + line[end:]
+
+
+def mutate_line(contract: str, n: int, line: str, next_line: str = "") -> list[Mutant]:
+    code = _code_part(line)
+    masked = _mask(code)
+    indent = line[: len(line) - len(line.lstrip())]
+    stripped = code.strip()
+    out: list[Mutant] = []
+
+    def add(op: str, new_line: str) -> None:
+        if new_line != line:
+            out.append(Mutant(contract, n, op, line, new_line))
+
+    continued = code.rstrip().endswith("\\") or next_line.startswith(indent + " ") and not stripped.endswith(":")
+    single = not continued and stripped.count("(") == stripped.count(")")
+    if single and stripped.startswith("assert "):
+        add("drop assert", indent + "pass")
+    if single and re.match(r"self\.[\w\[\]\.\(\), ]+\s(=|\+=|-=|\|=|&=)\s", stripped):
+        add("drop state update", indent + "pass")
+    if single and stripped.startswith("log "):
+        add("drop log", indent + "pass")
+    for m in _BINOP.finditer(masked):
+        op = m.group(1)
+        table = _CMP if op in _CMP else _ARITH
+        for new in table.get(op, []):
+            add(f"{'comparison' if op in _CMP else 'arithmetic'} {op} -> {new}",
+                _replace_at(line, m.start(1), m.end(1), new))
+    for m in _AUGOP.finditer(masked):
+        add(f"arithmetic {m.group(1)} -> {_AUG[m.group(1)]}", _replace_at(line, m.start(1), m.end(1), _AUG[m.group(1)]))
+    for m in _CALL.finditer(masked):
+        add(f"arithmetic {m.group(1)} -> {_CALLS[m.group(1)]}",
+            _replace_at(line, m.start(1), m.end(1), _CALLS[m.group(1)]))
+    for m in _BOOL.finditer(masked):
+        new = "False" if m.group(1) == "True" else "True"
+        add(f"boolean {m.group(1)} -> {new}", _replace_at(line, m.start(1), m.end(1), new))
+    for m in _LOGIC.finditer(masked):
+        new = "or" if m.group(1) == "and" else "and"
+        add(f"boolean {m.group(1)} -> {new}", _replace_at(line, m.start(1), m.end(1), new))
+    for m in _NOT.finditer(masked):
+        add("boolean not x -> x", _replace_at(line, m.start(), m.end(), ""))
+    for m in _INT.finditer(masked):
+        value = int(m.group(1).replace("_", ""))
+        add(f"constant {value} -> {value + 1}", _replace_at(line, m.start(1), m.end(1), str(value + 1)))
+    return out
+
+
+def generate(contract: str, source: str | None = None) -> list[Mutant]:
+    """Every mutant of `contracts/<contract>.vy` (or of `source`)."""
+    text = source if source is not None else (ROOT / "contracts" / f"{contract}.vy").read_text()
+    lines = text.split("\n")
+    mutants: list[Mutant] = []
+    for n, line in body_lines(text):
+        nxt = lines[n] if n < len(lines) else ""
+        mutants += mutate_line(contract, n, line, nxt)
+    seen: set[tuple[int, str]] = set()
+    unique = []
+    for m in mutants:
+        if (m.line, m.mutated) not in seen:
+            seen.add((m.line, m.mutated))
+            unique.append(m)
+    return unique
+
+
+# ---------------------------------------------------------------- running
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _scratch_copy() -> Path:
+    """A copy of the tracked project (plus the built environment by symlink) to mutate in."""
+    dest = Path(tempfile.mkdtemp(prefix="ionet-mutate-"))
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for rel in files.decode().split("\0"):
+        if not rel or not (ROOT / rel).exists():
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, target)
+    for link in (".venv", "node_modules"):
+        os.symlink(ROOT / link, dest / link)
+    subprocess.run([str(ROOT / ".venv" / "bin" / "ape"), "compile", "--force"], cwd=dest, env=_env(dest),
+                   capture_output=True, check=True)
+    return dest
+
+
+def _env(workdir: Path) -> dict[str, str]:
+    venv_bin = ROOT / ".venv" / "bin"
+    return dict(
+        os.environ,
+        PATH=f"{venv_bin}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
+        PYTHONPATH=str(workdir),
+        APE_DATA_FOLDER=str(workdir / ".ape-data"),
+        APE_FOUNDRY_HOST=f"http://127.0.0.1:{_free_port()}",
+        PYTHONWARNINGS="ignore:::pydantic_settings.sources.utils",
+    )
+
+
+def run_mutant(workdir: Path, mutant: Mutant, original: str, timeout: int) -> tuple[str, float]:
+    """'killed', 'survived', 'invalid' (does not compile) or 'timeout', and the seconds it took."""
+    path = workdir / "contracts" / f"{mutant.contract}.vy"
+    t0 = time.monotonic()
+    path.write_text(mutant.apply(original))
+    env = _env(workdir)
+    ape = str(ROOT / ".venv" / "bin" / "ape")
+    try:
+        # Only this source changed: compiling it alone is safe (the stale-bytecode trap of ape 0.8.51
+        # needs two changed sources) and takes ~2 s instead of ~10 s for the whole project.
+        built = subprocess.run([ape, "compile", f"contracts/{mutant.contract}.vy", "--force"], cwd=workdir, env=env,
+                               capture_output=True, text=True, timeout=timeout)
+        if built.returncode != 0 or "ERROR" in built.stdout + built.stderr:
+            return "invalid", time.monotonic() - t0
+        try:
+            proc = subprocess.run([ape, "test", *TESTS[mutant.contract], "-x", "-q", "-p", "no:cacheprovider"],
+                                  cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "timeout", time.monotonic() - t0
+        return ("survived" if proc.returncode == 0 else "killed"), time.monotonic() - t0
+    finally:
+        path.write_text(original)  # the next mutant recompiles this contract anyway
+
+
+def run_contract(contract: str, jobs: int, timeout: int, results: dict[str, dict], limit: int = 0) -> None:
+    original = (ROOT / "contracts" / f"{contract}.vy").read_text()
+    mutants = [m for m in generate(contract, original) if m.key not in results]
+    if limit:
+        mutants = mutants[:limit]
+    print(f"{contract}: {len(mutants)} mutants to run ({jobs} at a time)", flush=True)
+    copies = [_scratch_copy() for _ in range(jobs)]
+    done = 0
+    try:
+        def work(i: int) -> None:
+            nonlocal done
+            workdir = copies[i]
+            for mutant in mutants[i::jobs]:
+                status, secs = run_mutant(workdir, mutant, original, timeout)
+                results[mutant.key] = {**asdict(mutant), "status": status, "seconds": round(secs, 1)}
+                done += 1
+                print(f"  [{done}/{len(mutants)}] {status:8} {contract}:{mutant.line} {mutant.operator}", flush=True)
+                RESULTS.parent.mkdir(parents=True, exist_ok=True)
+                RESULTS.write_text(json.dumps(results, indent=1))
+
+        with ThreadPoolExecutor(jobs) as pool:
+            list(pool.map(work, range(jobs)))
+    finally:
+        for c in copies:
+            shutil.rmtree(c, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- report
+def render(results: dict[str, dict], equivalent: dict[str, str]) -> str:
+    lines = [
+        "# Mutation testing",
+        "",
+        "Written by `make mutate` (`python -m benchmarks.mutate`): every code line of every function of each",
+        "contract mutated (comparisons, booleans, arithmetic, constants ± 1, dropped asserts, state updates",
+        "and logs), that contract's tests run against each mutant. Score = killed / (valid mutants − argued",
+        "equivalent). Invalid = does not compile.",
+        "",
+        "| contract | mutants | invalid | killed | survived | argued equivalent | score |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    by_contract: dict[str, list[dict]] = {}
+    for r in results.values():
+        by_contract.setdefault(r["contract"], []).append(r)
+    survivors: list[dict] = []
+    for contract in sorted(by_contract):
+        rs = by_contract[contract]
+        invalid = sum(r["status"] == "invalid" for r in rs)
+        killed = sum(r["status"] in ("killed", "timeout") for r in rs)
+        surv = [r for r in rs if r["status"] == "survived"]
+        eq = [r for r in surv if _eq_key(r) in equivalent]
+        denom = len(rs) - invalid - len(eq)
+        score = killed / denom if denom else 1.0
+        lines.append(f"| {contract} | {len(rs)} | {invalid} | {killed} | {len(surv) - len(eq)} | {len(eq)} | "
+                     f"{score:.1%} |")
+        survivors += surv
+    lines += ["", "## Surviving mutants", "",
+              "| contract:line | mutation | mutated line | verdict |", "|---|---|---|---|"]
+    for r in sorted(survivors, key=lambda r: (r["contract"], r["line"])):
+        verdict = equivalent.get(_eq_key(r), "**not killed**")
+        code = r["mutated"].strip().replace("|", "\\|")
+        lines.append(f"| {r['contract']}:{r['line']} | {r['operator']} | `{code}` | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def _eq_key(r: dict) -> str:
+    return f"{r['contract']}|{r['original'].strip()}|{r['mutated'].strip()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--contract", action="append", help="contract name (repeatable; default: all)")
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--timeout", type=int, default=900, help="seconds per mutant")
+    p.add_argument("--list", metavar="CONTRACT", help="print the mutants of a contract and exit")
+    p.add_argument("--fresh", action="store_true", help="forget earlier results")
+    p.add_argument("--limit", type=int, default=0, help="run at most this many new mutants per contract (a trial)")
+    p.add_argument("--report", action="store_true", help="only rewrite mutation.md from the saved results")
+    args = p.parse_args(argv)
+    if args.list:
+        for m in generate(args.list):
+            print(f"{m.line:5} {m.operator:32} {m.mutated.strip()}")
+        return 0
+    results: dict[str, dict] = {} if args.fresh or not RESULTS.exists() else json.loads(RESULTS.read_text())
+    if not args.report:
+        for contract in args.contract or list(TESTS):
+            run_contract(contract, args.jobs, args.timeout, results, args.limit)
+    equivalent = json.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
+    OUT.write_text(render(results, equivalent))
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
