@@ -80,8 +80,14 @@ TESTS: dict[str, list[str]] = {
 _CMP = {"<": [">=", "<="], ">": ["<=", ">="], "<=": [">", "<"], ">=": ["<", ">"], "==": ["!="], "!=": ["=="]}
 _ARITH = {"+": ["-"], "-": ["+"], "*": ["//"], "//": ["*"], "<<": [">>"], ">>": ["<<"], "&": ["|"], "|": ["&"]}
 _AUG = {"+=": "-=", "-=": "+=", "*=": "//=", "//=": "*=", "|=": "&=", "&=": "|="}
-_CALLS = {"unsafe_add": "unsafe_sub", "unsafe_sub": "unsafe_add", "unsafe_mul": "unsafe_div",
-          "unsafe_div": "unsafe_mul", "min": "max", "max": "min"}
+_CALLS = {
+    "unsafe_add": "unsafe_sub",
+    "unsafe_sub": "unsafe_add",
+    "unsafe_mul": "unsafe_div",
+    "unsafe_div": "unsafe_mul",
+    "min": "max",
+    "max": "min",
+}
 _BINOP = re.compile(r"(?<=[\w)\]\s])\s(<=|>=|==|!=|<<|>>|//|<|>|\+|-|\*|&|\|)\s(?=[\w(\[~-])")
 _AUGOP = re.compile(r"\s(\+=|-=|\*=|//=|\|=|&=)\s")
 _INT = re.compile(r"(?<![\w.])(\d[\d_]*)(?![\w.])")
@@ -193,13 +199,17 @@ def mutate_line(contract: str, n: int, line: str, next_line: str = "") -> list[M
         op = m.group(1)
         table = _CMP if op in _CMP else _ARITH
         for new in table.get(op, []):
-            add(f"{'comparison' if op in _CMP else 'arithmetic'} {op} -> {new}",
-                _replace_at(line, m.start(1), m.end(1), new))
+            add(
+                f"{'comparison' if op in _CMP else 'arithmetic'} {op} -> {new}",
+                _replace_at(line, m.start(1), m.end(1), new),
+            )
     for m in _AUGOP.finditer(masked):
         add(f"arithmetic {m.group(1)} -> {_AUG[m.group(1)]}", _replace_at(line, m.start(1), m.end(1), _AUG[m.group(1)]))
     for m in _CALL.finditer(masked):
-        add(f"arithmetic {m.group(1)} -> {_CALLS[m.group(1)]}",
-            _replace_at(line, m.start(1), m.end(1), _CALLS[m.group(1)]))
+        add(
+            f"arithmetic {m.group(1)} -> {_CALLS[m.group(1)]}",
+            _replace_at(line, m.start(1), m.end(1), _CALLS[m.group(1)]),
+        )
     for m in _BOOL.finditer(masked):
         new = "False" if m.group(1) == "True" else "True"
         add(f"boolean {m.group(1)} -> {new}", _replace_at(line, m.start(1), m.end(1), new))
@@ -250,8 +260,13 @@ def _scratch_copy() -> Path:
         shutil.copy2(ROOT / rel, target)
     for link in (".venv", "node_modules"):
         os.symlink(ROOT / link, dest / link)
-    subprocess.run([str(ROOT / ".venv" / "bin" / "ape"), "compile", "--force"], cwd=dest, env=_env(dest),
-                   capture_output=True, check=True)
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ape"), "compile", "--force"],
+        cwd=dest,
+        env=_env(dest),
+        capture_output=True,
+        check=True,
+    )
     return dest
 
 
@@ -277,13 +292,25 @@ def run_mutant(workdir: Path, mutant: Mutant, original: str, timeout: int) -> tu
     try:
         # Only this source changed: compiling it alone is safe (the stale-bytecode trap of ape 0.8.51
         # needs two changed sources) and takes ~2 s instead of ~10 s for the whole project.
-        built = subprocess.run([ape, "compile", f"contracts/{mutant.contract}.vy", "--force"], cwd=workdir, env=env,
-                               capture_output=True, text=True, timeout=timeout)
+        built = subprocess.run(
+            [ape, "compile", f"contracts/{mutant.contract}.vy", "--force"],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if built.returncode != 0 or "ERROR" in built.stdout + built.stderr:
             return "invalid", time.monotonic() - t0
         try:
-            proc = subprocess.run([ape, "test", *TESTS[mutant.contract], "-x", "-q", "-p", "no:cacheprovider"],
-                                  cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(
+                [ape, "test", *TESTS[mutant.contract], "-x", "-q", "-p", "no:cacheprovider"],
+                cwd=workdir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired:
             return "timeout", time.monotonic() - t0
         return ("survived" if proc.returncode == 0 else "killed"), time.monotonic() - t0
@@ -300,6 +327,7 @@ def run_contract(contract: str, jobs: int, timeout: int, results: dict[str, dict
     copies = [_scratch_copy() for _ in range(jobs)]
     done = 0
     try:
+
         def work(i: int) -> None:
             nonlocal done
             workdir = copies[i]
@@ -343,11 +371,17 @@ def render(results: dict[str, dict], equivalent: dict[str, str]) -> str:
         eq = [r for r in surv if _eq_key(r) in equivalent]
         denom = len(rs) - invalid - len(eq)
         score = killed / denom if denom else 1.0
-        lines.append(f"| {contract} | {len(rs)} | {invalid} | {killed} | {len(surv) - len(eq)} | {len(eq)} | "
-                     f"{score:.1%} |")
+        lines.append(
+            f"| {contract} | {len(rs)} | {invalid} | {killed} | {len(surv) - len(eq)} | {len(eq)} | {score:.1%} |"
+        )
         survivors += surv
-    lines += ["", "## Surviving mutants", "",
-              "| contract:line | mutation | mutated line | verdict |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Surviving mutants",
+        "",
+        "| contract:line | mutation | mutated line | verdict |",
+        "|---|---|---|---|",
+    ]
     for r in sorted(survivors, key=lambda r: (r["contract"], r["line"])):
         verdict = equivalent.get(_eq_key(r), "**not killed**")
         code = r["mutated"].strip().replace("|", "\\|")
