@@ -61,7 +61,7 @@ Q_RAY: public(constant(uint256)) = 999_986_113_047_604_020_700_000_000
 S_NUMERATOR: constant(uint256) = 5 * 10**16
 # @dev 1095 * 138_869_523_959_793: E1's denominator times d's numerator.
 S_DENOMINATOR: constant(uint256) = 152_062_128_735_973_335
-# @dev Packing of `_state`.
+# @dev Packing of `_state` (used only by `_pack_state` and `_unpack_state`).
 ADDRESS_MASK: constant(uint256) = (1 << 160) - 1
 EMITTED_SHIFT: constant(uint256) = 160
 
@@ -75,7 +75,10 @@ START_TIME: public(immutable(uint256))
 #      distributor; the admin can change it) and everything minted so far in wei (bits 160-255;
 #      at most 3e26 < 2**96). Packed so that `mint_due` reads and writes a single slot, which is
 #      never zero (the recipient is never the zero address): no zero-to-nonzero write on the
-#      first mint. Read through `reward_recipient()` and `total_emitted()`.
+#      first mint. Read through `reward_recipient()` and `total_emitted()`; packed and unpacked
+#      only by `_pack_state` / `_unpack_state`:
+#          bit 255 ............ 160 | 159 ............. 0
+#              total emitted (wei)  |  reward recipient
 _state: uint256
 
 
@@ -107,7 +110,7 @@ def __init__(token_: IIOToken, start_time_: uint256, reward_recipient_: address)
     assert reward_recipient_ != empty(address), "EmissionSchedule: recipient is the zero address"
     token = token_
     START_TIME = start_time_ if start_time_ != 0 else block.timestamp
-    self._state = convert(reward_recipient_, uint256)
+    self._state = self._pack_state(reward_recipient_, 0)
     log RewardRecipientUpdated(old_recipient=empty(address), new_recipient=reward_recipient_)
 
 
@@ -118,16 +121,15 @@ def mint_due() -> uint256:
             it does nothing (and returns 0) when nothing is due.
     @return uint256 The amount minted, in wei.
     """
-    state: uint256 = self._state
-    emitted: uint256 = state >> EMITTED_SHIFT
+    recipient: address = empty(address)
+    emitted: uint256 = 0
+    recipient, emitted = self._unpack_state(self._state)
     epoch: uint256 = self._completed_epochs()
     due: uint256 = self._cumulative_through(epoch) - emitted
     if due == 0:
         return 0
     emitted += due
-    # emitted <= TOTAL_EMISSION < 2**96, so the shift loses nothing.
-    self._state = (emitted << EMITTED_SHIFT) | (state & ADDRESS_MASK)
-    recipient: address = convert(state & ADDRESS_MASK, address)
+    self._state = self._pack_state(recipient, emitted)
     extcall token.mint(recipient, due)
     log EmissionMinted(recipient=recipient, amount=due, through_epoch=epoch, total_emitted=emitted)
     return due
@@ -141,9 +143,11 @@ def set_reward_recipient(new_recipient: address):
     """
     ownable._check_owner()
     assert new_recipient != empty(address), "EmissionSchedule: recipient is the zero address"
-    state: uint256 = self._state
-    log RewardRecipientUpdated(old_recipient=convert(state & ADDRESS_MASK, address), new_recipient=new_recipient)
-    self._state = (state & ~ADDRESS_MASK) | convert(new_recipient, uint256)
+    old: address = empty(address)
+    emitted: uint256 = 0
+    old, emitted = self._unpack_state(self._state)
+    log RewardRecipientUpdated(old_recipient=old, new_recipient=new_recipient)
+    self._state = self._pack_state(new_recipient, emitted)
 
 
 @external
@@ -153,7 +157,10 @@ def reward_recipient() -> address:
     @notice Where minted emission goes (the rewards distributor).
     @return address The recipient.
     """
-    return convert(self._state & ADDRESS_MASK, address)
+    recipient: address = empty(address)
+    emitted: uint256 = 0
+    recipient, emitted = self._unpack_state(self._state)
+    return recipient
 
 
 @external
@@ -163,7 +170,7 @@ def total_emitted() -> uint256:
     @notice Everything this contract has minted so far, in wei.
     @return uint256 The amount in wei.
     """
-    return self._state >> EMITTED_SHIFT
+    return self._emitted()
 
 
 @external
@@ -219,7 +226,29 @@ def mintable() -> uint256:
     @notice What `mint_due` would mint now, in wei.
     @return uint256 The amount in wei.
     """
-    return self._cumulative_through(self._completed_epochs()) - (self._state >> EMITTED_SHIFT)
+    return self._cumulative_through(self._completed_epochs()) - self._emitted()
+
+
+@internal
+@pure
+def _pack_state(recipient: address, emitted: uint256) -> uint256:
+    # emitted <= TOTAL_EMISSION < 2**96, so the shift loses nothing.
+    return (emitted << EMITTED_SHIFT) | convert(recipient, uint256)
+
+
+@internal
+@pure
+def _unpack_state(state: uint256) -> (address, uint256):
+    return convert(state & ADDRESS_MASK, address), state >> EMITTED_SHIFT
+
+
+@internal
+@view
+def _emitted() -> uint256:
+    recipient: address = empty(address)
+    emitted: uint256 = 0
+    recipient, emitted = self._unpack_state(self._state)
+    return emitted
 
 
 @internal
