@@ -27,14 +27,16 @@ def cli(manifest_file, db_file, chunk):
     manifest = Manifest.from_json(path.read_text())
     db = Path(db_file) if db_file else path.with_name(f"index-{net.ecosystem.name}-{net.name}.sqlite")
     idx = Indexer(chain.provider.web3, manifest, db)
-    with Progress(TextColumn("indexing"), BarColumn(), TextColumn("block {task.completed:,}/{task.total:,}"),
-                  TextColumn("{task.fields[events]:,} events")) as bar:
+    with Progress(
+        TextColumn("indexing"),
+        BarColumn(),
+        TextColumn("block {task.completed:,}/{task.total:,}"),
+        TextColumn("{task.fields[events]:,} events"),
+    ) as bar:
         task = bar.add_task("index", total=chain.blocks.head.number, completed=max(idx.last_block(), 0), events=0)
         n = idx.sync(chunk=chunk, progress=lambda b, h, e: bar.update(task, completed=b, total=h, events=e))
     click.echo(f"indexed {n:,} new events through block {idx.last_block():,} into {db}")
-    for table, count in idx.query(
-        "SELECT name, (SELECT 1) FROM sqlite_master WHERE type = 'table' AND name NOT IN ('meta', 'events')"
-    ):
+    for (table,) in idx.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('meta')"):
         rows = idx.query(f"SELECT COUNT(*) FROM {table}")[0][0]
         click.echo(f"  {table:<20} {rows:>8,} rows")
     idx.close()
