@@ -547,6 +547,20 @@ def devices_from_chain(staking: Any, device_ids: Iterable[bytes] | None = None) 
     return out
 
 
+def slashes_from_file(path: str | Path) -> list[SlashRecord]:
+    """A JSON list of {"slash_id": int, "device": "0x<64 hex>", "time": int (block timestamp),
+    "co_staker": "0x<40 hex>" (optional: the co-staker whose principal the slash hit)}."""
+    return [
+        SlashRecord(
+            int(r["slash_id"]),
+            bytes.fromhex(r["device"].removeprefix("0x")),
+            int(r["time"]),
+            address(r.get("co_staker") or ZERO_ADDRESS),
+        )
+        for r in json.loads(Path(path).read_text())
+    ]
+
+
 def slashes_from_chain(staking: Any, start_block: int = 0, stop_block: int | None = None) -> list[SlashRecord]:
     """NodeStaking's `Slashed` events from `start_block` to `stop_block` (default: the head), as
     SlashRecords: id, device, block time and the co-staker hit (the event's co_staker is set only
