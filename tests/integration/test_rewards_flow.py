@@ -15,7 +15,7 @@ from ionet import ZERO_ADDRESS
 from ionet import emission as model
 from ionet.chain.economy import Economy
 from ionet.chain.rewards_ops import claim_from_file, oracle_round, previews, settle_from_file
-from ionet.chain.rewards_setup import ensure_device
+from ionet.chain.rewards_setup import ensure_device, stake_above_minimum
 from ionet.rewards import RewardsEngine, address, devices_from_chain, read_claims
 
 DAY = 86_400
@@ -27,13 +27,6 @@ PENDING, OVERTURNED, FINALIZED = 1, 2, 3
 @pytest.fixture
 def eco(suite):
     return Economy(suite=suite)
-
-
-def _stake_more(eco, device: bytes, owner, amount: int) -> None:
-    """Stake above the minimum, so that a slash leaves the device eligible."""
-    eco.fund(owner, amount)
-    eco.suite.IOToken.approve(eco.suite.NodeStaking, amount, sender=owner)
-    eco.suite.NodeStaking.stake(device, amount, sender=owner)
 
 
 def _claim_all(dist, data, devices, sender) -> list:
@@ -71,7 +64,7 @@ def test_rewards_flow__slash_without_jail__earned_after_paid_held_then_returned_
     # ---- two slashes without jail, 6 h later: the devices stay eligible and keep earning
     eco.advance_to(sched.START_TIME() + 2 * DAY + 6 * HOUR + 1_200)
     for d, who in ((burnt, eco.provider_c), (saved, eco.renter_y)):
-        _stake_more(eco, d, who, staking.min_stake(d) // 5)
+        stake_above_minimum(eco, d, who, staking.min_stake(d) // 5)
         staking.slash(d, staking.min_stake(d) // 10, b"\x02" * 32, False, sender=eco.operator)
         assert staking.is_eligible(d)
     burnt_id, saved_id = staking.last_slash_id(burnt), staking.last_slash_id(saved)
