@@ -15,6 +15,7 @@ ordinary rewards.
 import click
 from ape import networks, project
 from ape.cli import ConnectedProviderCommand
+from ape.exceptions import ContractLogicError
 
 from ionet.chain.accounts import pick_account
 from ionet.chain.rewards_ops import claim_from_file, previews, settle_from_file
@@ -65,7 +66,11 @@ def cli(rewards_file, devices, claim_all, settle, account_alias):
             for leaf, _proof, p in previews(dist, data, device):
                 if p.reason:
                     click.echo(f"{d} (co-staker {leaf.co_staker}): no claim: {p.reason}")
-        receipts = (settle_from_file if settle else claim_from_file)(dist, data, device, sender)
+        try:
+            receipts = (settle_from_file if settle else claim_from_file)(dist, data, device, sender)
+        except ContractLogicError as e:  # settle_slash of a leaf that cannot be settled
+            click.echo(f"{d}: no settle_slash: {e.message}")
+            continue
         if not receipts:
             click.echo(f"{d}: nothing done (not in the active root, or nothing due)")
         for receipt in receipts:

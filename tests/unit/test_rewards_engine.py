@@ -34,6 +34,7 @@ from ionet.rewards import (
     devices_from_file,
     devices_to_file,
     read_claims,
+    slashes_from_file,
     split_pro_rata,
 )
 from tests.rewards_helpers import dev
@@ -356,3 +357,26 @@ def test_read_claims__old_format__refused(tmp_path):
     (tmp_path / "old.json").write_text('{"format": "ionet-rewards-v1", "claims": {}}')
     with pytest.raises(ValueError, match="ionet-rewards-v2"):
         read_claims(tmp_path / "old.json")
+
+
+def test_slashes_from_file__list__records_in_id_order(tmp_path):
+    (tmp_path / "slashes.json").write_text(
+        '[{"slash_id": 5, "device": "0x' + dev(2).hex() + '", "time": 7200},'
+        ' {"slash_id": 4, "device": "0x' + dev(1).hex() + '", "time": 3600, "co_staker": "0x' + "aa" * 20 + '"}]'
+    )
+    recs = slashes_from_file(tmp_path / "slashes.json")
+    assert recs == [SlashRecord(5, dev(2), 7_200, ZERO_ADDRESS), SlashRecord(4, dev(1), 3_600, CO_A)]
+    eng = RewardsEngine(start_time=0)
+    assert eng.record_slashes(recs) == 2 and eng.last_slash_id == 5
+    devices = [Device(dev(1), 10_000, 1, co_staker=CO_A, co_share_bps=5_000), Device(dev(2), 10_000, 1)]
+    eng.run_until(1, devices)
+    own1, co1 = eng.owner_cumulative[dev(1)], eng.co_cumulative[dev(1)][CO_A]
+    eng.run_until(2, devices)
+    own2 = eng.owner_cumulative[dev(2)]
+    eng.run_until(3, devices)
+    assert (eng.slashes[dev(1)].slash_id, eng.slashes[dev(1)].owner_at_slash, eng.slashes[dev(1)].co_at_slash) == (
+        4,
+        own1,
+        co1,
+    )
+    assert (eng.slashes[dev(2)].slash_id, eng.slashes[dev(2)].owner_at_slash) == (5, own2)

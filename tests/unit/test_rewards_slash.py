@@ -244,9 +244,14 @@ def test_settle_slash__finalized__pool_gets_rewards_back_without_claim(funded, s
     assert settled(funded, dev(1)) == 35 * IO  # ordinary rewards are not touched
 
 
-def test_settle_slash__overturned__releases_to_owner_wallet(funded, slashed, devices, operator, alice, token):
+def test_settle_slash__overturned__releases_to_owner_wallet_release_only_when_overturned(
+    funded, slashed, devices, operator, alice, token
+):
+    """release_only_when_overturned: held while pending (nothing to settle), paid once overturned."""
     tree, sid = slashed
     funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
+    with ape.reverts("RewardsDistributor: nothing to settle"):
+        funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
     devices.set_slash_outcome(sid, OVERTURNED, sender=operator)
     a0 = token.balanceOf(alice)
     receipt = funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
