@@ -18,7 +18,7 @@
           uint256 slash_id, uint256 owner_at_slash, uint256 co_at_slash):
          leaf = keccak256(keccak256(abi.encode(<the seven fields>)))
      with sorted pairs: snekmate's `merkle_proof_verification` (the views call its `_verify`;
-     `claim` and `settle_slash` run the same loop inlined, for gas).
+     `claim` and `settle_slash` run the same loop over the 32-bound array, `_check_proof`, for gas).
        * owner_cumulative: the owner's part of everything the device earned through the root's
          through_time (every leaf of a device carries the same value);
        * co_staker, co_cumulative: one leaf per (device, co-staker that ever earned on it), with
@@ -37,9 +37,10 @@
        _settled[d][party]: amount = settled (paid + locked into held), slash id = the latest
                            slash applied to the party ("applied");
        _held[d][party]:    amount = rewards held by a slash, slash id = that slash.
-     Amounts fit 192 bits (a leaf that would exceed them reverts "amount too large"); NodeStaking's slash ids
-     are 64-bit. The held word is only read for a party that was ever slashed (applied != 0),
-     which keeps an unslashed claim cheap.
+     Amounts fit 192 bits (a leaf that would exceed them reverts "amount too large"); NodeStaking's
+     slash ids are 64-bit. The held word is only read for a party that was ever slashed
+     (applied != 0), which keeps an unslashed claim cheap. A held amount was settled when it was
+     locked, so held <= settled for every party.
 
      A claim (or `settle_slash`) of a leaf under the active root, with (wallet, last) =
      NodeStaking.claim_context(device):
@@ -69,8 +70,8 @@
      paid nor forfeited, so they stay covered until they are released or forfeited (the engine
      recycles only total_forfeited).
 
-     Invariants (tests/unit/test_rewards_distributor.py and tests/fuzz/test_rewards_properties.py
-     name them):
+     Invariants (tests/unit/test_rewards_distributor.py, tests/unit/test_rewards_slash.py and
+     tests/fuzz/test_rewards_properties.py name them):
      1. settled_le_cumulative: a party's settled amount never decreases and never exceeds the
         cumulative amount proven for it under the active root (for roots whose at-slash amounts
         do not exceed their cumulative amounts, which the engine guarantees).
@@ -245,8 +246,9 @@ event RootCancelled:
     cancelled_by: indexed(address)
 
 
-# @dev Emitted when a claim pays ordinary rewards: the amounts paid and the leaf's cumulative
-#      amounts (each paid party's settled amount is now its cumulative).
+# @dev Emitted when a claim pays ordinary rewards: the amounts paid, the leaf's cumulative
+#      amounts (each paid party's settled amount is now its cumulative) and the latest slash now
+#      applied to both parties (the leaf's slash_id, 0 if none).
 event RewardsClaimed:
     device: indexed(bytes32)
     owner_wallet: indexed(address)
@@ -255,6 +257,7 @@ event RewardsClaimed:
     co_staker_amount: uint256
     owner_cumulative: uint256
     co_cumulative: uint256
+    slash_id: uint256
 
 
 # @dev Emitted when a slash takes a party's unclaimed rewards into held (party: the co-staker,
@@ -694,7 +697,8 @@ def _execute(device: bytes32, wallet: address, co_staker: address, owner_cumulat
     if owner.paid != 0 or co.paid != 0:
         log RewardsClaimed(device=device, owner_wallet=wallet, co_staker=co_staker,
                            owner_amount=owner.paid, co_staker_amount=co.paid,
-                           owner_cumulative=owner_cumulative, co_cumulative=co_cumulative)
+                           owner_cumulative=owner_cumulative, co_cumulative=co_cumulative,
+                           slash_id=owner.applied)
     return out
 
 

@@ -222,6 +222,7 @@ def test_claim__no_co_staker__pays_owner_wallet(funded, devices, operator, attac
     ev = events(receipt, "RewardsClaimed")[0]
     assert (ev.device, ev.owner_wallet, ev.co_staker) == (dev(1), alice, ZERO)
     assert (ev.owner_amount, ev.co_staker_amount, ev.owner_cumulative, ev.co_cumulative) == (30 * IO, 0, 30 * IO, 0)
+    assert ev.slash_id == 0
     assert [e.event_name for e in receipt.events] == ["Transfer", "RewardsClaimed"]
 
 

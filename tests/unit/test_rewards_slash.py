@@ -88,7 +88,7 @@ def test_claim__reward_earned_after_slash__paid_not_forfeited(funded, slashed, a
         35 * IO,
     )
     paid = events(receipt, "RewardsClaimed")[0]
-    assert (paid.owner_amount, paid.owner_cumulative) == (10 * IO, 45 * IO)
+    assert (paid.owner_amount, paid.owner_cumulative, paid.slash_id) == (10 * IO, 45 * IO, sid)
     assert not events(receipt, "RewardsForfeited") and settled_sum(funded, [(dev(1), ZERO)])
 
 
