@@ -4,7 +4,8 @@
     python -m benchmarks.bench_merkle_scale --devices 200000 --no-json
 
 Goal (issue 5): building the tree and all proofs for 1,000,000 devices takes at most 60 s. The
-JSON file with every proof (~1.5 GB for 1M devices) is timed separately. Results go to
+leaves have seven fields (issue 9; one device in ten has a co-staker, one in a hundred a slash).
+The JSON file with every proof (~2 GB for 1M devices) is timed separately. Results go to
 benchmarks/merkle_scale.md. Not part of `make test` (a 10,000-leaf test is).
 """
 
@@ -18,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ionet.merkle import MerkleTree, keccak, leaf_hash, process_proof
+from ionet.merkle import ZERO_ADDRESS, MerkleTree, RewardLeaf, keccak, leaf_hash, process_proof
 from ionet.rewards import RewardsTree
 
 OUT = Path(__file__).resolve().parent / "merkle_scale.md"
@@ -27,7 +28,17 @@ GOAL_SECONDS = 60.0
 
 def run(n: int, write_json: bool) -> list[tuple[str, float]]:
     rng = random.Random(1)
-    entries = sorted((keccak(b"device" + i.to_bytes(8, "big")), rng.randrange(1, 10**24)) for i in range(n))
+    # Seven-field leaves as the engine writes them: one device in ten has a co-staker, one in a
+    # hundred a slash with its at-slash checkpoints.
+    co = "0x" + "c0" * 20
+    entries = []
+    for i in range(n):
+        device, owner = keccak(b"device" + i.to_bytes(8, "big")), rng.randrange(1, 10**24)
+        if i % 10 == 0:
+            entries.append(RewardLeaf(device, owner, co, owner // 4, i // 100, owner // 2, owner // 8))
+        else:
+            entries.append(RewardLeaf(device, owner, ZERO_ADDRESS, 0, 0, 0, 0))
+    entries.sort()
     timings: list[tuple[str, float]] = []
     t0 = time.perf_counter()
     tree = MerkleTree(entries)
@@ -40,17 +51,15 @@ def run(n: int, write_json: bool) -> list[tuple[str, float]]:
         ("tree + all proofs", t2 - t0),
     ]
     for i in rng.sample(range(n), 1_000):  # spot-check proofs
-        d, a = entries[i]
         proof = [bytes(hashes[i, j]) for j in range(int(lengths[i]))]
-        assert process_proof(leaf_hash(d, a), proof) == tree.root
+        assert process_proof(leaf_hash(entries[i]), proof) == tree.root
     if write_json:
         built = RewardsTree(
             root=tree.root,
-            total=sum(a for _, a in entries),
+            total=sum(e.owner_cumulative + e.co_cumulative for e in entries),
             through_epoch=0,
             through_time=0,
-            devices=[d for d, _ in entries],
-            amounts=[a for _, a in entries],
+            leaves=entries,
             tree=tree,
         )
         with tempfile.TemporaryDirectory() as tmp:

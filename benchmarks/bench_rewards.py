@@ -1,11 +1,13 @@
 """Gas of RewardsDistributor on a 1,000,000-leaf tree (20-level proofs), beside Synthetix getReward.
 
 The distributor is funded the way it is in production (EmissionSchedule.mint_due after a day of
-epochs); the tree holds 1,000,000 devices whose cumulative amounts sum to less than that. Two
-devices are real (registered in staking): one without a co-staker, one with a 25 % co-staker.
-The goals are for a device's usual claim (it has claimed before, its wallets hold IO, as
-Synthetix's getReward anchor); the first claim of a device (zero -> nonzero storage) is listed
-without a goal.
+epochs); the tree holds 1,000,000 seven-field leaves whose cumulative amounts sum to less than
+that. Four devices are real (registered in the suite's NodeStaking): one without a co-staker, one
+with a 25 % co-staker, and two that are slashed (without jail) between the two roots: the first
+slash is finalized (its held rewards are forfeited by `settle_slash`), the second overturned (its
+held rewards are released by the next claim). The goals are for a device's usual claim (it has
+claimed before, its wallets hold IO, as Synthetix's getReward anchor); first claims (zero ->
+nonzero storage) and the slash paths are listed without a goal.
 """
 
 from __future__ import annotations
@@ -18,46 +20,65 @@ from benchmarks.gasbench import GasRow, at_most, gas_of, isolated
 from ionet import IO
 from ionet.chain.rewards_setup import ensure_device
 from ionet.emission import EPOCH_SECONDS
-from ionet.merkle import MerkleTree, keccak
+from ionet.merkle import ZERO_ADDRESS, MerkleTree, RewardLeaf, keccak
+from ionet.rewards import address
 
 N_LEAVES = 1_000_000
 SYNTHETIX = ("Synthetix getReward 90,719", 90_719)
+APPEAL_SECONDS = 30 * 86_400
 
 
-def big_tree(special: dict[bytes, int], seed: int) -> MerkleTree:
-    """N_LEAVES leaves: the special devices plus filler devices of up to 0.01 IO each."""
+def big_tree(special: list[RewardLeaf], seed: int) -> MerkleTree:
+    """N_LEAVES leaves: the special leaves plus filler devices of up to 0.01 IO each."""
     rng = random.Random(seed)
     entries = [
-        (keccak(b"filler" + i.to_bytes(8, "big")), rng.randrange(1, 10**16))
+        RewardLeaf(keccak(b"filler" + i.to_bytes(8, "big")), rng.randrange(1, 10**16))
         for i in range(N_LEAVES - len(special))
     ]
-    entries += list(special.items())
+    entries += special
     return MerkleTree(entries)
 
 
-def claim_args(tree: MerkleTree, device: bytes) -> tuple[bytes, int, list[bytes]]:
-    i = [d for d, _ in tree.entries].index(device)
-    return device, tree.entries[i][1], tree.proof(i)
+def total_of(tree: MerkleTree) -> int:
+    """Σ owner cumulatives (once per device) + Σ co cumulatives."""
+    owners = {leaf.device: leaf.owner_cumulative for leaf in tree.entries}
+    return sum(owners.values()) + sum(leaf.co_cumulative for leaf in tree.entries)
+
+
+def claim_args(tree: MerkleTree, leaf: RewardLeaf) -> tuple:
+    i = len(tree.entries) - 1
+    while tree.entries[i] != leaf:  # the special leaves are at the end
+        i -= 1
+    return (*leaf, tree.proof(i))
 
 
 def measure(eco: Any) -> list[GasRow]:
-    dist, sched = eco.suite.RewardsDistributor, eco.suite.EmissionSchedule
+    dist, sched, staking = eco.suite.RewardsDistributor, eco.suite.EmissionSchedule, eco.suite.NodeStaking
     oracle = eco.operator
     rows: list[GasRow] = []
     with isolated():
         solo = ensure_device(eco, "bench-solo-h100", eco.provider_a, None, 0)
         shared = ensure_device(eco, "bench-shared-a100", eco.provider_b, eco.co_staker, 2_500)
+        burnt = ensure_device(eco, "bench-slashed-l40s", eco.provider_c, None, 0, "L40S", 2)
+        saved = ensure_device(eco, "bench-appealed-4090", eco.renter_y, None, 0, "RTX 4090", 1)
+        co = address(eco.co_staker)
         eco.advance_to(sched.START_TIME() + 24 * EPOCH_SECONDS)
         sched.mint_due(sender=oracle)
-        for who in (eco.provider_a, eco.provider_b, eco.co_staker):  # wallets that hold IO already
-            if eco.suite.IOToken.balanceOf(who) == 0:
+        for who in (eco.provider_a, eco.provider_b, eco.co_staker, eco.provider_c, eco.renter_y):
+            if eco.suite.IOToken.balanceOf(who) == 0:  # wallets that hold IO already
                 eco.fund(who, IO)
+        leaves1 = [
+            RewardLeaf(solo, 100 * IO),
+            RewardLeaf(shared, 150 * IO, co, 50 * IO),
+            RewardLeaf(burnt, 80 * IO),
+            RewardLeaf(saved, 40 * IO),
+        ]
         t0 = time.monotonic()
-        tree1 = big_tree({solo: 100 * IO, shared: 200 * IO}, seed=1)
+        tree1 = big_tree(leaves1, seed=1)
         build_s = time.monotonic() - t0
-        total1 = sum(a for _, a in tree1.entries)
+        total1 = total_of(tree1)
         assert total1 <= dist.funding_limit(), "bench tree exceeds the day's emission"
-        depth = len(claim_args(tree1, solo)[2])
+        depth = len(claim_args(tree1, leaves1[0])[-1])
         eco.advance(60)
         rows.append(
             GasRow(
@@ -72,39 +93,83 @@ def measure(eco: Any) -> list[GasRow]:
             GasRow(
                 "RewardsDistributor",
                 f"claim, first of a device, no co-staker ({depth}-hash proof)",
-                gas_of(dist.claim(*claim_args(tree1, solo), sender=eco.provider_a)),
+                gas_of(dist.claim(*claim_args(tree1, leaves1[0]), sender=eco.provider_a)),
             )
         )
         rows.append(
             GasRow(
                 "RewardsDistributor",
-                "claim, first of a device, co-staker split",
-                gas_of(dist.claim(*claim_args(tree1, shared), sender=eco.provider_b)),
+                "claim, first of a device, co-staker split (first of both parties)",
+                gas_of(dist.claim(*claim_args(tree1, leaves1[1]), sender=eco.provider_b)),
             )
         )
-        tree2 = big_tree({solo: 150 * IO, shared: 300 * IO}, seed=2)
+        for leaf in leaves1[2:]:
+            dist.claim(*claim_args(tree1, leaf), sender=eco.provider_c)
+        # Both slashed devices earned 20 IO more before their slash (unclaimed: held) and 30 IO after.
+        staking.slash(burnt, staking.min_stake(burnt) // 10, b"\x01" * 32, False, sender=oracle)
+        burnt_id = staking.last_slash_id(burnt)
+        staking.slash(saved, staking.min_stake(saved) // 10, b"\x02" * 32, False, sender=oracle)
+        saved_id = staking.last_slash_id(saved)
+        leaves2 = [
+            RewardLeaf(solo, 150 * IO),
+            RewardLeaf(shared, 225 * IO, co, 75 * IO),
+            RewardLeaf(burnt, 130 * IO, ZERO_ADDRESS, 0, burnt_id, 100 * IO, 0),
+            RewardLeaf(saved, 90 * IO, ZERO_ADDRESS, 0, saved_id, 60 * IO, 0),
+        ]
+        tree2 = big_tree(leaves2, seed=2)
         eco.advance(60)
-        dist.publish_root(tree2.root, sum(a for _, a in tree2.entries), 25, eco.now(), sender=oracle)
+        dist.publish_root(tree2.root, total_of(tree2), 25, eco.now(), sender=oracle)
         eco.advance(dist.ACTIVATION_DELAY_SECONDS())
         dist.activate_root(sender=oracle)
-        args = claim_args(tree2, solo)
+        args = claim_args(tree2, leaves2[0])
         rows.append(
             at_most(
                 "RewardsDistributor",
-                f"claim, no co-staker ({len(args[2])}-hash proof, 1M leaves)",
+                f"claim, no co-staker ({len(args[-1])}-hash proof, 1M leaves)",
                 gas_of(dist.claim(*args, sender=eco.provider_a)),
                 80_000,
                 *SYNTHETIX,
             )
         )
-        args = claim_args(tree2, shared)
+        args = claim_args(tree2, leaves2[1])
         rows.append(
             at_most(
                 "RewardsDistributor",
-                f"claim, co-staker split ({len(args[2])}-hash proof, 1M leaves)",
+                f"claim, co-staker split ({len(args[-1])}-hash proof, 1M leaves)",
                 gas_of(dist.claim(*args, sender=eco.provider_b)),
                 100_000,
                 *SYNTHETIX,
+            )
+        )
+        rows.append(
+            GasRow(
+                "RewardsDistributor",
+                "claim after a slash in its appeal window (20 IO held, 30 IO earned after it paid)",
+                gas_of(dist.claim(*claim_args(tree2, leaves2[2]), sender=eco.provider_c)),
+            )
+        )
+        rows.append(
+            GasRow(
+                "RewardsDistributor",
+                "settle_slash in the appeal window (held, nothing paid)",
+                gas_of(dist.settle_slash(*claim_args(tree2, leaves2[3]), sender=eco.renter_x)),
+            )
+        )
+        staking.overturn_slash(saved_id, sender=eco.admin)
+        eco.advance(APPEAL_SECONDS)
+        staking.finalize_slash(burnt_id, sender=eco.renter_x)
+        rows.append(
+            GasRow(
+                "RewardsDistributor",
+                "settle_slash after the slash is finalized (held rewards forfeited)",
+                gas_of(dist.settle_slash(*claim_args(tree2, leaves2[2]), sender=eco.renter_x)),
+            )
+        )
+        rows.append(
+            GasRow(
+                "RewardsDistributor",
+                "claim after the slash is overturned (held rewards released, 30 IO paid)",
+                gas_of(dist.claim(*claim_args(tree2, leaves2[3]), sender=eco.renter_y)),
             )
         )
     return rows

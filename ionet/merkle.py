@@ -1,15 +1,21 @@
-"""OpenZeppelin StandardMerkleTree for (bytes32 device, uint256 cumulative) leaves, fast.
+"""OpenZeppelin StandardMerkleTree for the rewards leaves, fast.
 
+A leaf is a `RewardLeaf` of seven fields, ABI types
+
+    (bytes32 device, uint256 owner_cumulative, address co_staker, uint256 co_cumulative,
+     uint256 slash_id, uint256 owner_at_slash, uint256 co_at_slash)
+
+(`LEAF_TYPES`; what each field means: contracts/RewardsDistributor.vy's @dev and ionet/rewards.py).
 The encoding is exactly what `@openzeppelin/merkle-tree`'s `StandardMerkleTree.of(values,
-["bytes32", "uint256"])` produces and snekmate's `merkle_proof_verification` verifies:
+LEAF_TYPES)` produces and snekmate's `merkle_proof_verification` verifies:
 
-* leaf  = keccak256(keccak256(abi.encode(device, amount)))   (double hash: a 64-byte node pair
+* leaf  = keccak256(keccak256(abi.encode(<seven fields>)))   (double hash: a 64-byte node pair
   can never be read as a leaf);
 * node  = keccak256(sort(a, b))                                (sorted pairs: proofs need no side bits);
 * leaves sorted by hash, stored as a complete binary tree in one array of 2n-1 nodes, leaf i at
   index 2n-2-i, node k's children at 2k+1 and 2k+2, the root at index 0.
 
-For speed (1,000,000 leaves in seconds) the ABI encoding is done by hand (two 32-byte words), the
+For speed (1,000,000 leaves in seconds) the ABI encoding is done by hand (seven 32-byte words), the
 hash is `sha3.keccak_256` (safe-pysha3, C) when installed, else pycryptodome, and the tree lives in
 one `bytearray` of 32-byte nodes. Proof paths are index arithmetic; `all_proofs()` materialises
 every proof with numpy gathers.
@@ -18,6 +24,7 @@ every proof with numpy gathers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 try:  # C keccak, ~0.8 us per hash
     from sha3 import keccak_256 as _keccak_256
@@ -31,18 +38,64 @@ except ImportError:  # pragma: no cover - pycryptodome, ~3 us per hash
         return _cd_keccak.new(data=data, digest_bits=256).digest()
 
 
-def encode_leaf(device: bytes, amount: int) -> bytes:
-    """abi.encode(bytes32 device, uint256 amount): two 32-byte words."""
+ZERO_ADDRESS = "0x" + "00" * 20
+LEAF_TYPES = ["bytes32", "uint256", "address", "uint256", "uint256", "uint256", "uint256"]
+LEAF_FIELDS = [
+    "device",
+    "owner_cumulative",
+    "co_staker",
+    "co_cumulative",
+    "slash_id",
+    "owner_at_slash",
+    "co_at_slash",
+]
+
+
+class RewardLeaf(NamedTuple):
+    """One leaf of a rewards tree, in the contract's argument order (`claim(*leaf, proof)`).
+
+    `co_staker` is a 0x-prefixed hex address (ZERO_ADDRESS when the device never had one)."""
+
+    device: bytes
+    owner_cumulative: int
+    co_staker: str = ZERO_ADDRESS
+    co_cumulative: int = 0
+    slash_id: int = 0
+    owner_at_slash: int = 0
+    co_at_slash: int = 0
+
+
+_PAD12 = bytes(12)
+
+
+def encode_leaf(leaf: RewardLeaf) -> bytes:
+    """abi.encode of the seven fields: seven 32-byte words."""
+    device, owner_cum, co, co_cum, slash_id, owner_at, co_at = leaf
     if len(device) != 32:
         raise ValueError("device id must be 32 bytes")
-    if not 0 <= amount < 2**256:
-        raise ValueError("amount out of uint256 range")
-    return device + amount.to_bytes(32, "big")
+    co_raw = bytes.fromhex(co[2:] if co[:2] in ("0x", "0X") else co)
+    if len(co_raw) != 20:
+        raise ValueError("co_staker must be a 20-byte address")
+    try:
+        return b"".join(
+            (
+                device,
+                owner_cum.to_bytes(32, "big"),
+                _PAD12,
+                co_raw,
+                co_cum.to_bytes(32, "big"),
+                slash_id.to_bytes(32, "big"),
+                owner_at.to_bytes(32, "big"),
+                co_at.to_bytes(32, "big"),
+            )
+        )
+    except OverflowError as e:  # negative or >= 2**256
+        raise ValueError(f"amount out of uint256 range in {leaf!r}") from e
 
 
-def leaf_hash(device: bytes, amount: int) -> bytes:
-    """The OpenZeppelin standard leaf: keccak256(keccak256(abi.encode(device, amount)))."""
-    return keccak(keccak(encode_leaf(device, amount)))
+def leaf_hash(leaf: RewardLeaf) -> bytes:
+    """The OpenZeppelin standard leaf: keccak256(keccak256(abi.encode(<seven fields>)))."""
+    return keccak(keccak(encode_leaf(leaf)))
 
 
 def hash_pair(a: bytes, b: bytes) -> bytes:
@@ -59,14 +112,14 @@ def process_proof(leaf: bytes, proof: Iterable[bytes]) -> bytes:
 
 
 class MerkleTree:
-    """A standard tree over (device, cumulative amount) pairs; one leaf per device."""
+    """A standard tree over `RewardLeaf` entries (in any order; the tree sorts their hashes)."""
 
-    def __init__(self, entries: Sequence[tuple[bytes, int]]):
+    def __init__(self, entries: Sequence[RewardLeaf]):
         n = len(entries)
         if n == 0:
             raise ValueError("a Merkle tree needs at least one leaf")
         k = keccak
-        hashed = [(k(k(encode_leaf(d, a))), i) for i, (d, a) in enumerate(entries)]
+        hashed = [(k(k(encode_leaf(e))), i) for i, e in enumerate(entries)]
         hashed.sort()  # leaves sorted by hash, as OpenZeppelin's sortLeaves default
         size = 2 * n - 1
         nodes = bytearray(32 * size)
@@ -112,8 +165,7 @@ class MerkleTree:
         return self.node(self.position[i])
 
     def verify(self, i: int, proof: Sequence[bytes] | None = None) -> bool:
-        d, a = self.entries[i]
-        return process_proof(leaf_hash(d, a), proof if proof is not None else self.proof(i)) == self.root
+        return process_proof(leaf_hash(self.entries[i]), proof if proof is not None else self.proof(i)) == self.root
 
     def all_proofs(self):  # -> tuple[numpy.ndarray, numpy.ndarray]
         """Every entry's proof at once: (hashes uint8[n, depth, 32], lengths int[n]).

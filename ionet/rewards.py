@@ -1,31 +1,60 @@
 """The rewards engine: each hourly epoch's emission, split over eligible devices, as Merkle roots.
 
     devices (file or chain) --score--> pro-rata split of each epoch's emission (ionet.emission)
-        --> cumulative reward per device --> OpenZeppelin standard Merkle tree (ionet.merkle)
-        --> JSON {root, total, through_epoch, through_time, claims: {device: {amount, proof}}}
+        --> per device: the owner's part and each co-staker's part (the co-stake in force in
+            that epoch) --> cumulative amounts, with each device's latest slash and what its
+            parties had earned by then --> OpenZeppelin standard Merkle tree (ionet.merkle)
+        --> JSON {root, total, through_epoch, through_time, claims: {device: [leaf + proof]}}
 
-Everything is integers in wei. Each epoch's amount is split exactly (largest-remainder rounding:
-the shares of an epoch sum to the epoch's amount to the wei), so after epochs 1..E the tree's
-total is `cumulative_through(E) + recycled - carried`, where `recycled` is forfeited IO the engine
-gave out again (read from the distributor's `total_forfeited`) and `carried` is an amount waiting
-for an epoch with an eligible device (an epoch with none carries its emission to the next).
+Everything is integers in wei. Each epoch's amount is split exactly over devices (largest-remainder
+rounding: the shares of an epoch sum to the epoch's amount to the wei); a device's share is then
+split between its owner and the co-staker in force in that epoch by the offer's share, the
+co-staker's part floored (owner + co-staker == the device's share, to the wei). So after epochs
+1..E the tree's total (Σ owner cumulatives + Σ co-staker cumulatives) is
+`cumulative_through(E) + recycled - carried`, where `recycled` is forfeited IO the engine gave out
+again (read from the distributor's `total_forfeited`) and `carried` is an amount waiting for an
+epoch with an eligible device (an epoch with none carries its emission to the next).
+
+Leaves (contracts/RewardsDistributor.vy's @dev): one per (device, co-staker that ever earned on
+it), or one with co_staker = 0 for a device that never had a co-staker; each carries the owner's
+cumulative, the co-staker's cumulative on that device, the device's latest slash made at or before
+the root's through_time, the owner's cumulative at that slash (through the last epoch that ended
+at or before it) and, if the slash hit this co-staker's principal, its cumulative at the slash.
+Slashes come from NodeStaking's `Slashed` events (`slashes_from_chain`) or from a list the caller
+passes (`record_slashes`); the engine applies each when its run reaches the slash's time.
 
 The score is ONE function, `device_score`, so the formula can change by governance without
 touching anything else.
+
+File formats (version strings in the files): rewards JSON "ionet-rewards-v2" (v1 had one
+(device, cumulative) leaf per device); engine state "ionet-rewards-engine-v2".
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ionet import emission
-from ionet.merkle import MerkleTree
+from ionet.merkle import LEAF_FIELDS, LEAF_TYPES, ZERO_ADDRESS, MerkleTree, RewardLeaf
 
 BPS = 10_000
+TREE_FORMAT = "ionet-rewards-v2"
+STATE_FORMAT = "ionet-rewards-engine-v2"
+
+
+def address(value: Any) -> str:
+    """An address as the engine keys it: checksummed 0x-hex (ZERO_ADDRESS for none)."""
+    from eth_utils import to_checksum_address
+
+    if value is None:
+        return ZERO_ADDRESS
+    if isinstance(value, bytes | bytearray):
+        return to_checksum_address(bytes(value))
+    return to_checksum_address(str(getattr(value, "address", value)))
 
 
 @dataclass(frozen=True)
@@ -37,6 +66,29 @@ class Device:
     processors: int  # GPUs (or CPUs) in the machine
     eligible: bool = True  # minimum stake met, not jailed (NodeStaking.is_eligible)
     label: str = ""
+    co_staker: str = ZERO_ADDRESS  # the co-staker earning in this epoch (an ACTIVE co-stake)
+    co_share_bps: int = 0  # its share of the device's rewards in this epoch
+
+
+@dataclass(frozen=True)
+class SlashRecord:
+    """A slash as NodeStaking's `Slashed` event tells it."""
+
+    slash_id: int
+    device: bytes
+    time: int  # block timestamp of the slash
+    co_staker: str = ZERO_ADDRESS  # the co-staker whose principal it hit (co part > 0), else zero
+
+
+@dataclass(frozen=True)
+class SlashMark:
+    """A device's latest slash the engine has reached, with its parties' checkpoints."""
+
+    slash_id: int
+    time: int
+    co_staker: str  # the co-staker it hit, or ZERO_ADDRESS
+    owner_at_slash: int  # owner's cumulative through the last epoch ended at or before `time`
+    co_at_slash: int  # the hit co-staker's cumulative on the device then (0 if none hit)
 
 
 def device_score(device: Device) -> int:
@@ -82,27 +134,49 @@ def split_pro_rata(amount: int, scores: Mapping[bytes, int]) -> dict[bytes, int]
 
 @dataclass
 class RewardsTree:
-    """A built tree: root, total and every device's (cumulative amount, proof)."""
+    """A built tree: root, total and every leaf with its proof."""
 
     root: bytes
     total: int
     through_epoch: int
     through_time: int
-    devices: list[bytes]
-    amounts: list[int]
+    leaves: list[RewardLeaf]
     tree: MerkleTree
+    _index: dict[bytes, list[int]] = field(default_factory=dict, repr=False)
 
-    def proof(self, device: bytes) -> list[bytes]:
-        return self.tree.proof(self.devices.index(device))
+    def __post_init__(self) -> None:
+        for i, leaf in enumerate(self.leaves):
+            self._index.setdefault(leaf.device, []).append(i)
 
-    def claim_args(self, device: bytes) -> tuple[bytes, int, list[bytes]]:
-        i = self.devices.index(device)
-        return device, self.amounts[i], self.tree.proof(i)
+    @property
+    def devices(self) -> list[bytes]:
+        """Every device with a leaf, in leaf order."""
+        return list(self._index)
+
+    def leaves_of(self, device: bytes) -> list[RewardLeaf]:
+        return [self.leaves[i] for i in self._index.get(device, [])]
+
+    def leaf(self, device: bytes, co_staker: str | None = None) -> tuple[int, RewardLeaf]:
+        """(index, leaf) of `device`: its leaf for `co_staker`, or its first leaf."""
+        for i in self._index.get(device, []):
+            if co_staker is None or self.leaves[i].co_staker == address(co_staker):
+                return i, self.leaves[i]
+        raise KeyError(f"no leaf for device 0x{device.hex()} and co-staker {co_staker}")
+
+    def proof(self, device: bytes, co_staker: str | None = None) -> list[bytes]:
+        return self.tree.proof(self.leaf(device, co_staker)[0])
+
+    def claim_args(self, device: bytes, co_staker: str | None = None) -> tuple:
+        """The arguments of `claim`, `settle_slash`, `preview_claim` and `claimable`:
+        (*leaf, proof)."""
+        i, leaf = self.leaf(device, co_staker)
+        return (*leaf, self.tree.proof(i))
 
     def header(self) -> dict[str, Any]:
         return {
-            "format": "ionet-rewards-v1",
-            "leaf_encoding": ["bytes32", "uint256"],
+            "format": TREE_FORMAT,
+            "leaf_encoding": LEAF_TYPES,
+            "leaf_fields": LEAF_FIELDS,
             "root": "0x" + self.root.hex(),
             "total": str(self.total),
             "through_epoch": self.through_epoch,
@@ -110,75 +184,179 @@ class RewardsTree:
         }
 
     def write(self, path: str | Path) -> Path:
-        """Write {header..., "claims": {device: {"amount", "proof"}}} as JSON, one claim per line,
-        streamed (1,000,000 devices make a ~1.5 GB file; nothing that size is held in memory)."""
+        """Write {header..., "claims": {device: [leaf fields + "proof", ...]}} as JSON, one device
+        per line, streamed (1,000,000 devices make a ~2 GB file; nothing that size is held in
+        memory). Amounts are decimal strings, the slash id a number."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         hashes, lengths = self.tree.all_proofs()
         head = json.dumps(self.header())[:-1]
+        order = sorted(range(len(self.leaves)), key=lambda i: (self.leaves[i].device, self.leaves[i].co_staker))
         with path.open("w") as f:
             f.write(head + ', "claims": {\n')
-            n = len(self.devices)
+            n = len(order)
             chunk = 4_096
-            for start in range(0, n, chunk):
-                stop = min(n, start + chunk)
-                block = hashes[start:stop].reshape(stop - start, -1)
-                lines = []
-                for i in range(start, stop):
+            first = True
+            pos = 0
+            while pos < n:
+                stop = min(n, pos + chunk)
+                while stop < n and self.leaves[order[stop]].device == self.leaves[order[stop - 1]].device:
+                    stop += 1  # never split a device's leaves over two chunks
+                rows = order[pos:stop]
+                block = hashes[rows].reshape(len(rows), -1)
+                lines: list[str] = []
+                current: bytes | None = None
+                items: list[str] = []
+                for r, i in enumerate(rows):
+                    leaf = self.leaves[i]
                     k = int(lengths[i])
-                    hx = block[i - start, : 32 * k].tobytes().hex()
+                    hx = block[r, : 32 * k].tobytes().hex()
                     proof = ", ".join('"0x' + hx[64 * j : 64 * j + 64] + '"' for j in range(k))
-                    lines.append(
-                        f'"0x{self.devices[i].hex()}": {{"amount": "{self.amounts[i]}", "proof": [{proof}]}}'
+                    item = (
+                        f'{{"owner_cumulative": "{leaf.owner_cumulative}", "co_staker": "{leaf.co_staker}", '
+                        f'"co_cumulative": "{leaf.co_cumulative}", "slash_id": {leaf.slash_id}, '
+                        f'"owner_at_slash": "{leaf.owner_at_slash}", "co_at_slash": "{leaf.co_at_slash}", '
+                        f'"proof": [{proof}]}}'
                     )
-                f.write(",\n".join(lines))
-                f.write(",\n" if stop < n else "\n")
-            f.write("}}\n")
+                    if leaf.device != current:
+                        if current is not None:
+                            lines.append(f'"0x{current.hex()}": [{", ".join(items)}]')
+                        current, items = leaf.device, []
+                    items.append(item)
+                if current is not None:
+                    lines.append(f'"0x{current.hex()}": [{", ".join(items)}]')
+                f.write(("" if first else ",\n") + ",\n".join(lines))
+                first = False
+                pos = stop
+            f.write("\n}}\n")
         return path
 
 
 def read_claims(path: str | Path) -> dict[str, Any]:
-    """A rewards JSON as written by `RewardsTree.write`."""
-    return json.loads(Path(path).read_text())
+    """A rewards JSON as written by `RewardsTree.write` (format "ionet-rewards-v2")."""
+    data = json.loads(Path(path).read_text())
+    if data.get("format") != TREE_FORMAT:
+        raise ValueError(f"{path}: format {data.get('format')!r}, expected {TREE_FORMAT!r}")
+    return data
+
+
+def claims_of(data: Mapping[str, Any], device: bytes) -> list[tuple[RewardLeaf, list[bytes]]]:
+    """A device's (leaf, proof) pairs from a rewards JSON (empty when it has none)."""
+    out = []
+    for c in data["claims"].get("0x" + device.hex(), []):
+        leaf = RewardLeaf(
+            device,
+            int(c["owner_cumulative"]),
+            address(c["co_staker"]),
+            int(c["co_cumulative"]),
+            int(c["slash_id"]),
+            int(c["owner_at_slash"]),
+            int(c["co_at_slash"]),
+        )
+        out.append((leaf, [bytes.fromhex(p[2:]) for p in c["proof"]]))
+    return out
 
 
 @dataclass
 class RewardsEngine:
-    """Accumulates per-device cumulative rewards epoch by epoch.
+    """Accumulates per-device cumulative rewards (owner and co-stakers) epoch by epoch, and the
+    devices' slashes with their checkpoints.
 
     `start_time` is the emission's START_TIME (epoch t ends at start_time + t × 3600)."""
 
     start_time: int
-    cumulative: dict[bytes, int] = field(default_factory=dict)
+    owner_cumulative: dict[bytes, int] = field(default_factory=dict)
+    co_cumulative: dict[bytes, dict[str, int]] = field(default_factory=dict)  # device -> co -> amount
+    slashes: dict[bytes, SlashMark] = field(default_factory=dict)  # device -> latest slash reached
+    queued_slashes: list[SlashRecord] = field(default_factory=list)  # recorded, time not reached yet
+    last_slash_id: int = 0  # highest slash id recorded (ids are global and increasing)
+    scanned_block: int = 0  # last block whose Slashed events were read (slashes_from_chain)
     through_epoch: int = 0
     recycled: int = 0  # forfeited IO given out again
     carried: int = 0  # emission of epochs with no eligible device, waiting for one
     history: list[tuple[int, int, int]] = field(default_factory=list)  # (epoch, amount, devices paid)
 
+    # ------------------------------------------------------------ amounts
+    def device_total(self, device: bytes) -> int:
+        """Everything the device earned: its owner's part plus every co-staker's part."""
+        return self.owner_cumulative.get(device, 0) + sum(self.co_cumulative.get(device, {}).values())
+
+    @property
+    def cumulative(self) -> dict[bytes, int]:
+        """Device -> everything it earned (owner + co-stakers)."""
+        devices = set(self.owner_cumulative) | set(self.co_cumulative)
+        return {d: self.device_total(d) for d in devices}
+
     @property
     def total(self) -> int:
-        return sum(self.cumulative.values())
+        return sum(self.owner_cumulative.values()) + sum(sum(c.values()) for c in self.co_cumulative.values())
+
+    def epoch_end(self, epoch: int) -> int:
+        return self.start_time + epoch * emission.EPOCH_SECONDS
 
     def through_time(self) -> int:
-        return self.start_time + self.through_epoch * emission.EPOCH_SECONDS
+        return self.epoch_end(self.through_epoch)
 
+    # ------------------------------------------------------------ slashes
+    def record_slash(self, rec: SlashRecord) -> bool:
+        """Take note of a slash (ids in increasing order; an id already recorded is ignored and
+        False returned). It is applied when the engine's run reaches its time: its checkpoints are
+        the cumulative amounts through the last epoch that ended at or before it. A slash older
+        than the engine's through_time cannot be checkpointed any more: ValueError."""
+        if rec.slash_id <= self.last_slash_id:
+            return False
+        if rec.time < self.through_time() and self.through_epoch > 0:
+            raise ValueError(
+                f"slash #{rec.slash_id} at {rec.time} is before the engine's through time "
+                f"{self.through_time()}: record slashes before running past them"
+            )
+        self.queued_slashes.append(SlashRecord(rec.slash_id, bytes(rec.device), rec.time, address(rec.co_staker)))
+        self.last_slash_id = rec.slash_id
+        self._flush_slashes(self.through_time())
+        return True
+
+    def record_slashes(self, records: Iterable[SlashRecord]) -> int:
+        """`record_slash` for each, in slash-id order; returns how many were new."""
+        return sum(self.record_slash(r) for r in sorted(records, key=lambda r: r.slash_id))
+
+    def _flush_slashes(self, until: int) -> None:
+        """Apply the queued slashes whose time is at or before `until` (in id order)."""
+        due = [r for r in self.queued_slashes if r.time <= until]
+        if not due:
+            return
+        self.queued_slashes = [r for r in self.queued_slashes if r.time > until]
+        for r in due:
+            co_at = self.co_cumulative.get(r.device, {}).get(r.co_staker, 0) if r.co_staker != ZERO_ADDRESS else 0
+            self.slashes[r.device] = SlashMark(
+                r.slash_id, r.time, r.co_staker, self.owner_cumulative.get(r.device, 0), co_at
+            )
+
+    # ------------------------------------------------------------ epochs
     def run_epoch(self, devices: Iterable[Device], extra: int = 0) -> dict[bytes, int]:
         """Distribute the next epoch's emission (plus `extra`, e.g. recycled forfeits)."""
         epoch = self.through_epoch + 1
         if epoch > emission.EPOCH_COUNT:
             raise ValueError("the emission has ended")
+        self._flush_slashes(self.epoch_end(epoch) - 1)  # slashes inside this epoch: checkpoint before it
         amount = emission.emission_of(epoch) + extra + self.carried
-        scores = {d.device_id: device_score(d) for d in devices}
-        shares = split_pro_rata(amount, scores)
+        devs = {d.device_id: d for d in devices}
+        shares = split_pro_rata(amount, {d: device_score(x) for d, x in devs.items()})
         if shares:
             self.carried = 0
             for d, s in shares.items():
-                self.cumulative[d] = self.cumulative.get(d, 0) + s
+                dev = devs[d]
+                co = address(dev.co_staker)
+                co_part = s * dev.co_share_bps // BPS if co != ZERO_ADDRESS and dev.co_share_bps > 0 else 0
+                self.owner_cumulative[d] = self.owner_cumulative.get(d, 0) + s - co_part
+                if co_part:
+                    per_co = self.co_cumulative.setdefault(d, {})
+                    per_co[co] = per_co.get(co, 0) + co_part
         else:
             self.carried = amount
         self.recycled += extra
         self.through_epoch = epoch
         self.history.append((epoch, amount if shares else 0, len(shares)))
+        self._flush_slashes(self.epoch_end(epoch))  # a slash exactly at the epoch's end
         return shares
 
     def run_until(
@@ -195,32 +373,70 @@ class RewardsEngine:
             self.run_epoch(devs, extra)
             extra = 0
 
+    # ------------------------------------------------------------ the tree
+    def leaves(self) -> list[RewardLeaf]:
+        """Every leaf, sorted by (device, co-staker): devices that earned anything."""
+        out: list[RewardLeaf] = []
+        for d in sorted(set(self.owner_cumulative) | set(self.co_cumulative)):
+            own = self.owner_cumulative.get(d, 0)
+            cos = {c: a for c, a in self.co_cumulative.get(d, {}).items() if a > 0}
+            if own == 0 and not cos:
+                continue
+            mark = self.slashes.get(d)
+            sid, own_at = (mark.slash_id, mark.owner_at_slash) if mark else (0, 0)
+            if not cos:
+                out.append(RewardLeaf(d, own, ZERO_ADDRESS, 0, sid, own_at, 0))
+            for c in sorted(cos):
+                co_at = mark.co_at_slash if mark and mark.co_staker == c else 0
+                out.append(RewardLeaf(d, own, c, cos[c], sid, own_at, co_at))
+        return out
+
     def build(self) -> RewardsTree:
-        """The Merkle tree of the cumulative amounts so far (devices with a positive amount)."""
-        items = sorted((d, a) for d, a in self.cumulative.items() if a > 0)
-        if not items:
+        """The Merkle tree of the cumulative amounts so far."""
+        leaves = self.leaves()
+        if not leaves:
             raise ValueError("no device has earned anything yet")
-        tree = MerkleTree(items)
+        tree = MerkleTree(leaves)
         return RewardsTree(
             root=tree.root,
-            total=sum(a for _, a in items),
+            total=self.total,
             through_epoch=self.through_epoch,
             through_time=self.through_time(),
-            devices=[d for d, _ in items],
-            amounts=[a for _, a in items],
+            leaves=leaves,
             tree=tree,
         )
 
     # ------------------------------------------------------------ persistence between runs
     def save(self, path: str | Path) -> None:
+        def slash(r: SlashRecord) -> dict[str, Any]:
+            return {"slash_id": r.slash_id, "device": "0x" + r.device.hex(), "time": r.time, "co_staker": r.co_staker}
+
         Path(path).write_text(
             json.dumps(
                 {
+                    "format": STATE_FORMAT,
                     "start_time": self.start_time,
                     "through_epoch": self.through_epoch,
                     "recycled": str(self.recycled),
                     "carried": str(self.carried),
-                    "cumulative": {"0x" + d.hex(): str(a) for d, a in sorted(self.cumulative.items())},
+                    "last_slash_id": self.last_slash_id,
+                    "scanned_block": self.scanned_block,
+                    "owner_cumulative": {"0x" + d.hex(): str(a) for d, a in sorted(self.owner_cumulative.items())},
+                    "co_cumulative": {
+                        "0x" + d.hex(): {c: str(a) for c, a in sorted(cos.items())}
+                        for d, cos in sorted(self.co_cumulative.items())
+                    },
+                    "slashes": {
+                        "0x" + d.hex(): {
+                            "slash_id": m.slash_id,
+                            "time": m.time,
+                            "co_staker": m.co_staker,
+                            "owner_at_slash": str(m.owner_at_slash),
+                            "co_at_slash": str(m.co_at_slash),
+                        }
+                        for d, m in sorted(self.slashes.items())
+                    },
+                    "queued_slashes": [slash(r) for r in self.queued_slashes],
                 },
                 indent=1,
             )
@@ -230,19 +446,39 @@ class RewardsEngine:
     @classmethod
     def load(cls, path: str | Path) -> RewardsEngine:
         raw = json.loads(Path(path).read_text())
+        if raw.get("format") != STATE_FORMAT:
+            raise ValueError(f"{path}: engine state format {raw.get('format')!r}, expected {STATE_FORMAT!r}")
+
+        def dev(h: str) -> bytes:
+            return bytes.fromhex(h[2:])
+
         return cls(
             start_time=int(raw["start_time"]),
             through_epoch=int(raw["through_epoch"]),
             recycled=int(raw["recycled"]),
             carried=int(raw["carried"]),
-            cumulative={bytes.fromhex(d[2:]): int(a) for d, a in raw["cumulative"].items()},
+            last_slash_id=int(raw["last_slash_id"]),
+            scanned_block=int(raw["scanned_block"]),
+            owner_cumulative={dev(d): int(a) for d, a in raw["owner_cumulative"].items()},
+            co_cumulative={dev(d): {c: int(a) for c, a in cos.items()} for d, cos in raw["co_cumulative"].items()},
+            slashes={
+                dev(d): SlashMark(
+                    int(m["slash_id"]), int(m["time"]), m["co_staker"], int(m["owner_at_slash"]), int(m["co_at_slash"])
+                )
+                for d, m in raw["slashes"].items()
+            },
+            queued_slashes=[
+                SlashRecord(int(r["slash_id"]), dev(r["device"]), int(r["time"]), r["co_staker"])
+                for r in raw["queued_slashes"]
+            ],
         )
 
 
 # ---------------------------------------------------------------- device data
 def devices_from_file(path: str | Path) -> list[Device]:
     """A JSON list of {"device": "0x<64 hex>", "multiplier_bps": int, "processors": int,
-    "eligible": bool (default true), "label": str (optional)}."""
+    "eligible": bool (default true), "label": str (optional), "co_staker": "0x<40 hex>" (optional),
+    "co_share_bps": int (optional)}."""
     out = []
     for row in json.loads(Path(path).read_text()):
         out.append(
@@ -252,6 +488,8 @@ def devices_from_file(path: str | Path) -> list[Device]:
                 processors=int(row["processors"]),
                 eligible=bool(row.get("eligible", True)),
                 label=row.get("label", ""),
+                co_staker=address(row.get("co_staker") or ZERO_ADDRESS),
+                co_share_bps=int(row.get("co_share_bps", 0)),
             )
         )
     return out
@@ -267,6 +505,8 @@ def devices_to_file(devices: Iterable[Device], path: str | Path) -> None:
                     "processors": d.processors,
                     "eligible": d.eligible,
                     "label": d.label,
+                    "co_staker": d.co_staker,
+                    "co_share_bps": d.co_share_bps,
                 }
                 for d in devices
             ],
@@ -279,22 +519,20 @@ def devices_to_file(devices: Iterable[Device], path: str | Path) -> None:
 def with_chain_eligibility(devices: Iterable[Device], staking: Any) -> list[Device]:
     """The same devices with `eligible` read from NodeStaking.is_eligible (any object with that
     method: an ape contract, or a test double)."""
-    return [
-        Device(d.device_id, d.multiplier_bps, d.processors, bool(staking.is_eligible(d.device_id)), d.label)
-        for d in devices
-    ]
+    return [replace(d, eligible=bool(staking.is_eligible(d.device_id))) for d in devices]
 
 
 def devices_from_chain(staking: Any, device_ids: Iterable[bytes] | None = None) -> list[Device]:
     """Devices as NodeStaking knows them now: class multiplier (class_multiplier of the device's
-    class), processors (device_info) and eligibility (is_eligible). Without `device_ids`, every
-    registered device (device_at(1..device_count)). `staking` is an ape contract or any object
-    with those methods."""
+    class), processors (device_info), eligibility (is_eligible) and the co-staker earning with its
+    share (reward_split: an active co-stake only). Without `device_ids`, every registered device
+    (device_at(1..device_count)). `staking` is an ape contract or any object with those methods."""
     if device_ids is None:
         device_ids = [bytes(staking.device_at(i)) for i in range(1, staking.device_count() + 1)]
     out = []
     for d in device_ids:
         _owner, cls, processors, _wallet, _index = staking.device_info(d)
+        _reward_wallet, co, share = staking.reward_split(d)
         out.append(
             Device(
                 device_id=bytes(d),
@@ -302,6 +540,37 @@ def devices_from_chain(staking: Any, device_ids: Iterable[bytes] | None = None) 
                 processors=int(processors),
                 eligible=bool(staking.is_eligible(d)),
                 label=bytes(cls).rstrip(b"\0").decode(errors="replace"),
+                co_staker=address(co),
+                co_share_bps=int(share) if address(co) != ZERO_ADDRESS else 0,
             )
         )
     return out
+
+
+def slashes_from_file(path: str | Path) -> list[SlashRecord]:
+    """A JSON list of {"slash_id": int, "device": "0x<64 hex>", "time": int (block timestamp),
+    "co_staker": "0x<40 hex>" (optional: the co-staker whose principal the slash hit)}."""
+    return [
+        SlashRecord(
+            int(r["slash_id"]),
+            bytes.fromhex(r["device"].removeprefix("0x")),
+            int(r["time"]),
+            address(r.get("co_staker") or ZERO_ADDRESS),
+        )
+        for r in json.loads(Path(path).read_text())
+    ]
+
+
+def slashes_from_chain(staking: Any, start_block: int = 0, stop_block: int | None = None) -> list[SlashRecord]:
+    """NodeStaking's `Slashed` events from `start_block` to `stop_block` (default: the head), as
+    SlashRecords: id, device, block time and the co-staker hit (the event's co_staker is set only
+    when the slash took a nonzero co part)."""
+    from ape import chain
+
+    stop = chain.blocks.head.number if stop_block is None else stop_block
+    if stop < start_block:
+        return []
+    return [
+        SlashRecord(int(e.slash_id), bytes(e.device), int(e.timestamp), address(e.co_staker))
+        for e in staking.Slashed.range(start_block, stop + 1)
+    ]

@@ -1,29 +1,57 @@
-"""Claim a device's rewards under the active root, with its proof from a rewards JSON.
+"""Claim a device's rewards under the active root, with its leaves and proofs from a rewards JSON.
 
     ape run claim --rewards .build/rewards/ethereum-local/rewards-epoch-24.json --device 0x<id>
     ape run claim --rewards rewards.json --all --account me --network ethereum:sepolia:node
+    ape run claim --rewards rewards.json --device 0x<id> --settle   # apply a slash, no claim
 
-Anyone may claim for any device: the IO goes to the device's reward wallet and its co-staker.
+Anyone may claim for any device: the owner's part goes to the device's reward wallet, each
+co-staker's part to that co-staker. Before sending, each leaf is previewed (`preview_claim`): what
+it would pay, hold (rewards a slash takes while it can be appealed), release or forfeit, or why it
+would revert. `--settle` calls `settle_slash` instead: it applies the device's slash and resolves
+held rewards whose slash was overturned (paid) or finalized (forfeited to the pool), and pays no
+ordinary rewards.
 """
 
 import click
 from ape import networks, project
 from ape.cli import ConnectedProviderCommand
+from ape.exceptions import ContractLogicError
 
 from ionet.chain.accounts import pick_account
-from ionet.chain.rewards_ops import claim_from_file
+from ionet.chain.rewards_ops import claim_from_file, previews, settle_from_file
 from ionet.manifest import Manifest, manifest_path
 from ionet.rewards import read_claims
+
+
+def _party(e) -> str:
+    return "owner" if int(e.party, 16) == 0 else f"co-staker {e.party}"
+
+
+def describe(receipt) -> list[str]:
+    """What a claim or settle_slash did, one line per event."""
+    out = []
+    for e in receipt.events:
+        if e.event_name == "RewardsClaimed":
+            co = f", {e.co_staker_amount} wei to co-staker {e.co_staker}" if e.co_staker_amount else ""
+            out.append(f"paid {e.owner_amount} wei to {e.owner_wallet}{co}")
+        elif e.event_name == "RewardsHeld":
+            out.append(f"{e.amount} wei of the {_party(e)}'s rewards held by slash #{e.slash_id} (appeal window)")
+        elif e.event_name == "RewardsReleased":
+            out.append(f"{e.amount} wei held by slash #{e.slash_id} released to {e.paid_to} (slash overturned)")
+        elif e.event_name == "RewardsForfeited":
+            out.append(
+                f"{e.amount} wei of the {_party(e)}'s rewards forfeited to the pool (slash #{e.slash_id} finalized)"
+            )
+    return out
 
 
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--rewards", "rewards_file", required=True, help="rewards JSON written by publish_root")
 @click.option("--device", "devices", multiple=True, help="device id (0x + 64 hex); repeatable")
 @click.option("--all", "claim_all", is_flag=True, help="claim for every device in the file")
-@click.option(
-    "--account", "account_alias", default=None, help="ape account alias (local default: test account 0)"
-)
-def cli(rewards_file, devices, claim_all, account_alias):
+@click.option("--settle", is_flag=True, help="settle_slash instead of claim (no ordinary rewards paid)")
+@click.option("--account", "account_alias", default=None, help="ape account alias (local default: test account 0)")
+def cli(rewards_file, devices, claim_all, settle, account_alias):
     net = networks.provider.network
     sender = pick_account(account_alias, net.name == "local")
     m = Manifest.from_json(manifest_path(net.ecosystem.name, net.name).read_text())
@@ -33,15 +61,18 @@ def cli(rewards_file, devices, claim_all, account_alias):
     if not targets:
         raise SystemExit("name a --device or pass --all")
     for d in targets:
-        receipt = claim_from_file(dist, data, bytes.fromhex(d.removeprefix("0x")), sender)
-        if receipt is None:
-            click.echo(f"{d}: nothing to claim (not in the active root, or already claimed)")
+        device = bytes.fromhex(d.removeprefix("0x"))
+        if not settle:
+            for leaf, _proof, p in previews(dist, data, device):
+                if p.reason:
+                    click.echo(f"{d} (co-staker {leaf.co_staker}): no claim: {p.reason}")
+        try:
+            receipts = (settle_from_file if settle else claim_from_file)(dist, data, device, sender)
+        except ContractLogicError as e:  # settle_slash of a leaf that cannot be settled
+            click.echo(f"{d}: no settle_slash: {e.message}")
             continue
-        for e in receipt.events:
-            if e.event_name == "RewardsClaimed":
-                click.echo(
-                    f"{d}: paid {e.owner_amount} wei to {e.owner_wallet}, {e.co_staker_amount} wei to "
-                    f"co-staker {e.co_staker}"
-                )
-            elif e.event_name == "RewardsForfeited":
-                click.echo(f"{d}: {e.amount} wei forfeited to the pool (device slashed at {e.slashed_at})")
+        if not receipts:
+            click.echo(f"{d}: nothing done (not in the active root, or nothing due)")
+        for receipt in receipts:
+            for line in describe(receipt):
+                click.echo(f"{d}: {line}")

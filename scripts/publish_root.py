@@ -3,10 +3,14 @@
     ape run publish_root                                   # local chain, oracle = test account 1
     ape run publish_root --network ethereum:sepolia:node --account oracle
     ape run publish_root --devices devices.json            # device data from a file, not the chain
+    ape run publish_root --slashes slashes.json            # slashes from a file, not Slashed events
     ape run publish_root --activate-only                   # just activate a pending root that is due
 
-Reads the deployment manifest, keeps the engine's state (cumulative per device) in
-<out>/state.json between runs, writes <out>/rewards-epoch-<n>.json (root, total, every proof).
+Reads the deployment manifest, keeps the engine's state (owner and co-staker cumulatives per
+device, each device's latest slash with its checkpoints, the last block scanned for Slashed
+events) in <out>/state.json between runs ("ionet-rewards-engine-v2"; a v1 state is refused:
+rebuild it from epoch 0), writes <out>/rewards-epoch-<n>.json ("ionet-rewards-v2": root, total,
+every leaf with its proof).
 """
 
 from pathlib import Path
@@ -18,7 +22,7 @@ from ape.cli import ConnectedProviderCommand
 from ionet.chain.accounts import pick_account
 from ionet.chain.rewards_ops import oracle_round
 from ionet.manifest import ROOT, Manifest, manifest_path
-from ionet.rewards import RewardsEngine, devices_from_file
+from ionet.rewards import RewardsEngine, devices_from_file, slashes_from_file
 
 
 def contracts(net):
@@ -33,21 +37,14 @@ def contracts(net):
 
 
 @click.command(cls=ConnectedProviderCommand)
-@click.option(
-    "--account", "account_alias", default=None, help="ape account alias of the oracle (local: TEST::1)"
-)
-@click.option(
-    "--devices", "devices_file", default=None, help="device data file (default: read from NodeStaking)"
-)
-@click.option(
-    "--out", "out_dir", default=None, help="where state and rewards JSON go (default .build/rewards/<net>)"
-)
-@click.option(
-    "--through-epoch", type=int, default=None, help="last epoch to include (default: last completed)"
-)
+@click.option("--account", "account_alias", default=None, help="ape account alias of the oracle (local: TEST::1)")
+@click.option("--devices", "devices_file", default=None, help="device data file (default: read from NodeStaking)")
+@click.option("--out", "out_dir", default=None, help="where state and rewards JSON go (default .build/rewards/<net>)")
+@click.option("--through-epoch", type=int, default=None, help="last epoch to include (default: last completed)")
+@click.option("--slashes", "slashes_file", default=None, help="slash list file (default: NodeStaking's Slashed events)")
 @click.option("--no-recycle", is_flag=True, help="do not give forfeited rewards out again")
 @click.option("--activate-only", is_flag=True, help="only activate a pending root whose delay has passed")
-def cli(account_alias, devices_file, out_dir, through_epoch, no_recycle, activate_only):
+def cli(account_alias, devices_file, out_dir, through_epoch, slashes_file, no_recycle, activate_only):
     net = networks.provider.network
     is_local = net.name == "local"
     oracle = pick_account(account_alias or ("TEST::1" if is_local else None), is_local)
@@ -78,10 +75,12 @@ def cli(account_alias, devices_file, out_dir, through_epoch, no_recycle, activat
         devices=devices,
         through_epoch=through_epoch,
         recycle=not no_recycle,
+        slashes=slashes_from_file(slashes_file) if slashes_file else None,
     )
     engine.save(state)
     click.echo(
-        f"root #{r.root_id} 0x{r.tree.root.hex()}: {len(r.tree.devices):,} devices, "
+        f"root #{r.root_id} 0x{r.tree.root.hex()}: {len(r.tree.devices):,} devices "
+        f"({len(r.tree.leaves):,} leaves, {r.new_slashes} new slashes), "
         f"total {r.tree.total} wei, "
         f"through epoch {r.tree.through_epoch} (recycled {r.recycled} wei of forfeits)"
     )

@@ -2,7 +2,10 @@
 
 Reads `config["rewards"]`:
     activation_delay_seconds  delay between a root's publication and its activation (default 1 day)
-    governance                address (or "deployer", or "test:<n>" on local chains) given GOVERNANCE_ROLE
+    governance                the CANCELLER: address (or "deployer", or "test:<n>" on local chains) given
+                              CANCELLER_ROLE, which only cancels pending roots (a guardian Safe, no
+                              delay; the key keeps its historical name). DEFAULT_ADMIN_ROLE stays with
+                              the deployer, to be handed to the governance timelock.
     oracle                    address (same forms) given ORACLE_ROLE
 It must run after the staking step (it needs `suite.contracts["NodeStaking"]`) and before the
 emission step (which then pays this contract).
@@ -29,7 +32,7 @@ def role_address(suite: Any, value: str) -> str:
 def step_rewards(suite: Any) -> None:
     cfg = suite.config.get("rewards", {})
     delay = int(cfg.get("activation_delay_seconds", DAY))
-    governance = role_address(suite, cfg.get("governance", "deployer"))
+    canceller = role_address(suite, cfg.get("governance", "deployer"))
     oracle = role_address(suite, cfg.get("oracle", "deployer"))
     staking = suite.contracts["NodeStaking"]
     distributor = suite.deploy(
@@ -38,14 +41,14 @@ def step_rewards(suite: Any) -> None:
         suite.IOToken.address,
         staking.address,
         delay,
-        governance,
+        canceller,
         oracle,
         params={
             "activation_delay_seconds": delay,
-            "governance": governance,
+            "canceller": canceller,
             "oracle": oracle,
             "staking": staking.address,
         },
     )
-    suite.log(f"RewardsDistributor: oracle {oracle}, governance {governance}, activation delay {delay:,} s")
+    suite.log(f"RewardsDistributor: oracle {oracle}, canceller {canceller}, activation delay {delay:,} s")
     suite.contracts["RewardsDistributor"] = distributor

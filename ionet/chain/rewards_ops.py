@@ -1,17 +1,33 @@
 """The reward oracle's round and a device's claim, on any network (used by scripts and the demo).
 
-round:  mint what is due -> read devices -> run the engine up to the last completed epoch
-        (recycling forfeits) -> build the tree -> write the JSON -> publish the root
-claim:  read the JSON -> claim for a device with its (cumulative amount, proof)
+round:  mint what is due -> read devices and new slashes -> run the engine up to the last completed
+        epoch (recycling forfeits) -> build the tree -> write the JSON -> publish the root
+claim:  read the JSON -> for each of the device's leaves, ask `preview_claim` what a claim would do
+        -> claim the leaves that would go through
+settle: read the JSON -> `settle_slash` each of the device's leaves that has a slash to apply or
+        held rewards whose slash is decided (no ordinary rewards are paid)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ionet.rewards import Device, RewardsEngine, RewardsTree, devices_from_chain, read_claims
+from ionet.merkle import RewardLeaf
+from ionet.rewards import (
+    Device,
+    RewardsEngine,
+    RewardsTree,
+    SlashRecord,
+    claims_of,
+    devices_from_chain,
+    read_claims,
+    slashes_from_chain,
+)
+
+NOTHING_TO_SETTLE = "RewardsDistributor: nothing to settle"
 
 
 @dataclass
@@ -21,6 +37,7 @@ class Round:
     root_id: int
     recycled: int
     activated_pending: bool
+    new_slashes: int  # slashes the engine took note of in this round
 
 
 def oracle_round(
@@ -33,16 +50,26 @@ def oracle_round(
     devices: list[Device] | None = None,
     through_epoch: int | None = None,
     recycle: bool = True,
+    slashes: Iterable[SlashRecord] | None = None,
     tx_kwargs: dict[str, Any] | None = None,
 ) -> Round:
-    """One publication: the engine (state in `engine`, updated in place) runs up to
-    `through_epoch` (default: every completed epoch) and its root is published."""
+    """One publication: the engine (state in `engine`, updated in place) takes note of the slashes
+    (`slashes`, or NodeStaking's Slashed events since its last scan), runs up to `through_epoch`
+    (default: every completed epoch) and its root is published."""
     kw = tx_kwargs or {}
     if schedule.mintable() > 0:
         schedule.mint_due(sender=oracle, **kw)  # fund the distributor up to now
     through = schedule.completed_epochs() if through_epoch is None else through_epoch
     if through <= engine.through_epoch:
         raise ValueError(f"nothing new: the engine is at epoch {engine.through_epoch}, chain at {through}")
+    if slashes is None:
+        from ape import chain
+
+        head = chain.blocks.head.number
+        start = engine.scanned_block + 1 if engine.scanned_block else 0
+        slashes = slashes_from_chain(staking, start, head)
+        engine.scanned_block = head
+    new_slashes = engine.record_slashes(slashes)
     devs = devices if devices is not None else devices_from_chain(staking)
     to_recycle = max(0, distributor.total_forfeited() - engine.recycled) if recycle else 0
     engine.run_until(through, devs, forfeited_to_recycle=to_recycle)
@@ -59,24 +86,61 @@ def oracle_round(
         root_id=root_id,
         recycled=to_recycle,
         activated_pending=pending.root != b"\x00" * 32,
+        new_slashes=new_slashes,
     )
+
+
+def _active_claims(distributor: Any, rewards_json: Mapping[str, Any] | str | Path, device: bytes):
+    data = rewards_json if isinstance(rewards_json, Mapping) else read_claims(rewards_json)
+    if bytes.fromhex(data["root"][2:]) != bytes(distributor.active().root):
+        return []
+    return claims_of(data, device)
+
+
+def previews(
+    distributor: Any, rewards_json: Mapping[str, Any] | str | Path, device: bytes
+) -> list[tuple[RewardLeaf, list[bytes], Any]]:
+    """(leaf, proof, preview_claim) for each of the device's leaves under the active root ([] when
+    the file's root is not the active one or the device has no leaf)."""
+    return [
+        (leaf, proof, distributor.preview_claim(*leaf, proof))
+        for leaf, proof in _active_claims(distributor, rewards_json, device)
+    ]
 
 
 def claim_from_file(
     distributor: Any,
-    rewards_json: dict[str, Any] | str | Path,
+    rewards_json: Mapping[str, Any] | str | Path,
     device: bytes,
     sender: Any,
     tx_kwargs: dict[str, Any] | None = None,
-) -> Any | None:
-    """Claim for `device` with its entry of a rewards JSON; None when nothing is claimable (not in
-    the file, the file's root is not the active one, or already claimed)."""
-    data = rewards_json if isinstance(rewards_json, dict) else read_claims(rewards_json)
-    entry = data["claims"].get("0x" + device.hex())
-    if entry is None or bytes.fromhex(data["root"][2:]) != bytes(distributor.active().root):
-        return None
-    amount = int(entry["amount"])
-    proof = [bytes.fromhex(p[2:]) for p in entry["proof"]]
-    if distributor.claimable(device, amount, proof) == 0:
-        return None
-    return distributor.claim(device, amount, proof, sender=sender, **(tx_kwargs or {}))
+) -> list[Any]:
+    """Claim each of `device`'s leaves whose preview says the claim would go through; returns the
+    receipts ([] when nothing is claimable: not in the file, the file's root is not the active
+    one, already claimed, or the root predates the device's latest slash)."""
+    out = []
+    for leaf, proof, p in previews(distributor, rewards_json, device):
+        if p.reason == "":
+            out.append(distributor.claim(*leaf, proof, sender=sender, **(tx_kwargs or {})))
+    return out
+
+
+def settle_from_file(
+    distributor: Any,
+    rewards_json: Mapping[str, Any] | str | Path,
+    device: bytes,
+    sender: Any,
+    tx_kwargs: dict[str, Any] | None = None,
+) -> list[Any]:
+    """`settle_slash` each of `device`'s leaves that has something to settle (a slash to apply,
+    held rewards whose slash was overturned or finalized); returns the receipts."""
+    from ape.exceptions import ContractLogicError
+
+    out = []
+    for leaf, proof in _active_claims(distributor, rewards_json, device):
+        try:
+            out.append(distributor.settle_slash(*leaf, proof, sender=sender, **(tx_kwargs or {})))
+        except ContractLogicError as e:
+            if NOTHING_TO_SETTLE not in str(e):
+                raise
+    return out
