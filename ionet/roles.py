@@ -69,21 +69,41 @@ ROLE_TABLE: list[RoleSpec] = [
     RoleSpec("EmissionSchedule", OWNER, Holder.TIMELOCK, "change where the emission goes"),
     RoleSpec("VestingVault.*", OWNER, Holder.TIMELOCK, "grant from the vault, revoke revocable grants"),
     RoleSpec("NodeStaking", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "grant and revoke every role"),
-    RoleSpec("NodeStaking", "GOVERNANCE_ROLE", Holder.TIMELOCK,
-             "class multipliers, slash maximum, overturn slashes, unjail, unpause"),
+    RoleSpec(
+        "NodeStaking",
+        "GOVERNANCE_ROLE",
+        Holder.TIMELOCK,
+        "class multipliers, slash maximum, overturn slashes, unjail, unpause",
+    ),
     RoleSpec("NodeStaking", "PAUSER_ROLE", Holder.GUARDIAN, "pause new stakes, offers and acceptances"),
-    RoleSpec("NodeStaking", "SLASHER_ROLE", Holder.OPERATIONAL,
-             "slash up to max_slash_bps into the 30-day appeal escrow", "staking.slasher"),
+    RoleSpec(
+        "NodeStaking",
+        "SLASHER_ROLE",
+        Holder.OPERATIONAL,
+        "slash up to max_slash_bps into the 30-day appeal escrow",
+        "staking.slasher",
+    ),
     RoleSpec("RewardsDistributor", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "grant and revoke every role"),
-    RoleSpec("RewardsDistributor", ROOT_CANCELLER_ROLES, Holder.GUARDIAN,
-             "cancel a pending root inside its activation delay"),
-    RoleSpec("RewardsDistributor", "ORACLE_ROLE", Holder.OPERATIONAL,
-             "publish roots (funded totals only, each cancellable for a day)", "rewards.oracle"),
+    RoleSpec(
+        "RewardsDistributor", ROOT_CANCELLER_ROLES, Holder.GUARDIAN, "cancel a pending root inside its activation delay"
+    ),
+    RoleSpec(
+        "RewardsDistributor",
+        "ORACLE_ROLE",
+        Holder.OPERATIONAL,
+        "publish roots (funded totals only, each cancellable for a day)",
+        "rewards.oracle",
+    ),
     RoleSpec("SettlementRouter", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "grant and revoke every role, unpause"),
     RoleSpec("SettlementRouter", "TREASURY_ROLE", Holder.TIMELOCK, "withdraw the accrued fees"),
     RoleSpec("SettlementRouter", "PAUSER_ROLE", Holder.GUARDIAN, "pause new bookings"),
-    RoleSpec("SettlementRouter", "OPERATOR_ROLE", Holder.OPERATIONAL,
-             "record work and end bookings (at most what was booked)", "settlement.operator"),
+    RoleSpec(
+        "SettlementRouter",
+        "OPERATOR_ROLE",
+        Holder.OPERATIONAL,
+        "record work and end bookings (at most what was booked)",
+        "settlement.operator",
+    ),
     RoleSpec("Timelock", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "grant timelock roles (only by its own operations)"),
     RoleSpec("Timelock", "PROPOSER_ROLE", Holder.GOVERNANCE, "schedule operations"),
     RoleSpec("Timelock", "CANCELLER_ROLE", Holder.GOVERNANCE, "cancel scheduled operations"),
@@ -121,8 +141,12 @@ def specs_for(key: str, abi: list[dict[str, Any]] | None = None) -> list[tuple[R
 def is_governed(key: str, record: Any) -> bool:
     """Contracts the governance covers: everything but test doubles and the Safe's own parts."""
     args = getattr(record, "args", {}) or {}
-    return not (key.startswith("Mock") or args.get("test_double") or args.get("safe_infra")
-                or key in (GOVERNANCE_SAFE_KEY, GUARDIAN_SAFE_KEY))
+    return not (
+        key.startswith("Mock")
+        or args.get("test_double")
+        or args.get("safe_infra")
+        or key in (GOVERNANCE_SAFE_KEY, GUARDIAN_SAFE_KEY)
+    )
 
 
 # ------------------------------------------------------------------ reading the chain
@@ -149,8 +173,14 @@ def _logs(w3: Any, address: str, from_block: int, to_block: int) -> list[Any]:
     while start <= to_block:
         end = min(to_block, start + chunk - 1)
         try:
-            out += w3.eth.get_logs({"address": to_checksum_address(address), "fromBlock": start, "toBlock": end,
-                                    "topics": [[ROLE_GRANTED, ROLE_REVOKED]]})
+            out += w3.eth.get_logs(
+                {
+                    "address": to_checksum_address(address),
+                    "fromBlock": start,
+                    "toBlock": end,
+                    "topics": [[ROLE_GRANTED, ROLE_REVOKED]],
+                }
+            )
         except Exception:
             if chunk <= 100:
                 raise
@@ -175,8 +205,11 @@ def role_holders(w3: Any, address: str, from_block: int, to_block: int | None = 
         elif account in current:
             current.remove(account)
     for role, accounts in holders.items():
-        confirmed = [a for a in accounts
-                     if _call(w3, address, "hasRole(bytes32,address)", ["bytes32", "address"], [role, a], ["bool"])]
+        confirmed = [
+            a
+            for a in accounts
+            if _call(w3, address, "hasRole(bytes32,address)", ["bytes32", "address"], [role, a], ["bool"])
+        ]
         if confirmed != accounts:
             raise RuntimeError(f"{address}: role events disagree with hasRole for {role.hex()}")
     return holders
@@ -244,8 +277,11 @@ def _abi(record: Any) -> list[dict[str, Any]] | None:
 def _role_names(abi: list[dict[str, Any]] | None, extra: Iterable[str]) -> dict[bytes, str]:
     """Role hash -> name: every `*_ROLE` constant of the ABI and the table's names."""
     names = {n for n in extra}
-    names |= {item["name"] for item in abi or [] if item.get("type") == "function"
-              and str(item.get("name", "")).endswith("_ROLE") and not item.get("inputs")}
+    names |= {
+        item["name"]
+        for item in abi or []
+        if item.get("type") == "function" and str(item.get("name", "")).endswith("_ROLE") and not item.get("inputs")
+    }
     return {role_hash(n): n for n in names}
 
 
@@ -319,13 +355,27 @@ def audit(w3: Any, manifest: Manifest, log: Callable[[str], None] | None = None)
             spec = owner_specs[0] if owner_specs else None
             owner, pending = owner_of(w3, address)
             want = expected_address(spec.holder) if spec else None
-            row = Row(key, OWNER, owner, kind(owner), spec.holder.value if spec else "(not in the table)",
-                      spec.powers if spec else "")
+            row = Row(
+                key,
+                OWNER,
+                owner,
+                kind(owner),
+                spec.holder.value if spec else "(not in the table)",
+                spec.powers if spec else "",
+            )
             _check_holder(row, owner, spec.holder if spec else None, want, deployer, contract_code)
             rows.append(row)
             if pending != ZERO_ADDRESS:
-                rows.append(Row(key, "pending_owner", pending, kind(pending), "none",
-                                problems=[f"hand-off to {kind(pending)} {pending} not accepted yet"]))
+                rows.append(
+                    Row(
+                        key,
+                        "pending_owner",
+                        pending,
+                        kind(pending),
+                        "none",
+                        problems=[f"hand-off to {kind(pending)} {pending} not accepted yet"],
+                    )
+                )
         # ---- access_control
         if "hasRole" not in fn_names:
             continue
@@ -348,8 +398,9 @@ def audit(w3: Any, manifest: Manifest, log: Callable[[str], None] | None = None)
                 want = expected_address(spec.holder) if spec else None
                 _check_holder(row, account, spec.holder if spec else None, want, deployer, contract_code)
                 if admin_role != b"\x00" * 32:
-                    row.problems.append(f"administered by {names.get(admin_role, '0x' + admin_role.hex())}, "
-                                        "not DEFAULT_ADMIN_ROLE")
+                    row.problems.append(
+                        f"administered by {names.get(admin_role, '0x' + admin_role.hex())}, not DEFAULT_ADMIN_ROLE"
+                    )
                 rows.append(row)
     if log:
         for n in notes:
@@ -357,8 +408,9 @@ def audit(w3: Any, manifest: Manifest, log: Callable[[str], None] | None = None)
     return AuditReport(rows=rows, notes=notes)
 
 
-def _check_holder(row: Row, account: str, holder: Holder | None, want: str | None, deployer: str,
-                  contract_code: Callable[[str], bool]) -> None:
+def _check_holder(
+    row: Row, account: str, holder: Holder | None, want: str | None, deployer: str, contract_code: Callable[[str], bool]
+) -> None:
     if account == deployer:
         row.problems.append("held by the deployer")
     is_admin = holder is None or holder in ADMIN_HOLDERS

@@ -167,11 +167,32 @@ def domain_separator(chain_id: int, safe: str) -> bytes:
 def safe_tx_struct_hash(tx: SafeTx) -> bytes:
     return keccak(
         encode(
-            ["bytes32", "address", "uint256", "bytes32", "uint8", "uint256", "uint256", "uint256", "address",
-             "address", "uint256"],
-            [SAFE_TX_TYPEHASH, to_checksum_address(tx.to), tx.value, keccak(tx.data), tx.operation, tx.safe_tx_gas,
-             tx.base_gas, tx.gas_price, to_checksum_address(tx.gas_token), to_checksum_address(tx.refund_receiver),
-             tx.nonce],
+            [
+                "bytes32",
+                "address",
+                "uint256",
+                "bytes32",
+                "uint8",
+                "uint256",
+                "uint256",
+                "uint256",
+                "address",
+                "address",
+                "uint256",
+            ],
+            [
+                SAFE_TX_TYPEHASH,
+                to_checksum_address(tx.to),
+                tx.value,
+                keccak(tx.data),
+                tx.operation,
+                tx.safe_tx_gas,
+                tx.base_gas,
+                tx.gas_price,
+                to_checksum_address(tx.gas_token),
+                to_checksum_address(tx.refund_receiver),
+                tx.nonce,
+            ],
         )
     )
 
@@ -203,8 +224,7 @@ def sign(private_key: str | bytes, chain_id: int, safe: str, tx: SafeTx) -> tupl
 
 def recover(chain_id: int, safe: str, tx: SafeTx, signature: bytes) -> str:
     """The address that made `signature` over this Safe transaction."""
-    return Account.recover_message(encode_typed_data(full_message=typed_data(chain_id, safe, tx)),
-                                   signature=signature)
+    return Account.recover_message(encode_typed_data(full_message=typed_data(chain_id, safe, tx)), signature=signature)
 
 
 def pack_signatures(signatures: dict[str, bytes] | list[tuple[str, bytes]]) -> bytes:
@@ -220,8 +240,18 @@ def pack_signatures(signatures: dict[str, bytes] | list[tuple[str, bytes]]) -> b
 def exec_transaction_args(tx: SafeTx, signatures: bytes) -> list[Any]:
     """Arguments of `execTransaction(to, value, data, operation, safeTxGas, baseGas, gasPrice,
     gasToken, refundReceiver, signatures)`; the nonce is the Safe's own, not an argument."""
-    return [to_checksum_address(tx.to), tx.value, tx.data, tx.operation, tx.safe_tx_gas, tx.base_gas, tx.gas_price,
-            to_checksum_address(tx.gas_token), to_checksum_address(tx.refund_receiver), signatures]
+    return [
+        to_checksum_address(tx.to),
+        tx.value,
+        tx.data,
+        tx.operation,
+        tx.safe_tx_gas,
+        tx.base_gas,
+        tx.gas_price,
+        to_checksum_address(tx.gas_token),
+        to_checksum_address(tx.refund_receiver),
+        signatures,
+    ]
 
 
 def selector(signature: str) -> bytes:
@@ -240,6 +270,14 @@ def encode_setup(owners: list[str], threshold: int, fallback_handler: str) -> by
     if not 1 <= threshold <= len(owners):
         raise ValueError(f"threshold {threshold} with {len(owners)} owners")
     types = ["address[]", "uint256", "address", "bytes", "address", "address", "uint256", "address"]
-    args = [[to_checksum_address(o) for o in owners], threshold, ZERO_ADDRESS, b"",
-            to_checksum_address(fallback_handler), ZERO_ADDRESS, 0, ZERO_ADDRESS]
+    args = [
+        [to_checksum_address(o) for o in owners],
+        threshold,
+        ZERO_ADDRESS,
+        b"",
+        to_checksum_address(fallback_handler),
+        ZERO_ADDRESS,
+        0,
+        ZERO_ADDRESS,
+    ]
     return selector(f"setup({','.join(types)})") + encode(types, args)

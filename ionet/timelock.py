@@ -39,9 +39,12 @@ class Operation:
 
     @property
     def id(self) -> bytes:
-        return keccak(encode(["address", "uint256", "bytes", "bytes32", "bytes32"],
-                             [to_checksum_address(self.target), self.value, self.payload, self.predecessor,
-                              self.salt]))
+        return keccak(
+            encode(
+                ["address", "uint256", "bytes", "bytes32", "bytes32"],
+                [to_checksum_address(self.target), self.value, self.payload, self.predecessor, self.salt],
+            )
+        )
 
     def schedule_args(self, delay: int) -> list:
         return [self.target, self.value, self.payload, self.predecessor, self.salt, delay]
@@ -69,9 +72,18 @@ class BatchOperation:
 
     @property
     def id(self) -> bytes:
-        return keccak(encode(["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"],
-                             [[to_checksum_address(t) for t in self.targets], list(self.values),
-                              list(self.payloads), self.predecessor, self.salt]))
+        return keccak(
+            encode(
+                ["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"],
+                [
+                    [to_checksum_address(t) for t in self.targets],
+                    list(self.values),
+                    list(self.payloads),
+                    self.predecessor,
+                    self.salt,
+                ],
+            )
+        )
 
     def schedule_args(self, delay: int) -> list:
         return [list(self.targets), list(self.values), list(self.payloads), self.predecessor, self.salt, delay]
@@ -80,13 +92,21 @@ class BatchOperation:
         return [list(self.targets), list(self.values), list(self.payloads), self.predecessor, self.salt]
 
     def to_json(self) -> dict:
-        return {"id": "0x" + self.id.hex(), "targets": list(self.targets), "values": list(self.values),
-                "payloads": ["0x" + p.hex() for p in self.payloads], "predecessor": "0x" + self.predecessor.hex(),
-                "salt": "0x" + self.salt.hex()}
+        return {
+            "id": "0x" + self.id.hex(),
+            "targets": list(self.targets),
+            "values": list(self.values),
+            "payloads": ["0x" + p.hex() for p in self.payloads],
+            "predecessor": "0x" + self.predecessor.hex(),
+            "salt": "0x" + self.salt.hex(),
+        }
 
     @classmethod
     def from_json(cls, raw: dict) -> BatchOperation:
-        return cls(targets=tuple(raw["targets"]), values=tuple(raw["values"]),
-                   payloads=tuple(bytes.fromhex(p.removeprefix("0x")) for p in raw["payloads"]),
-                   predecessor=bytes.fromhex(raw["predecessor"].removeprefix("0x")),
-                   salt=bytes.fromhex(raw["salt"].removeprefix("0x")))
+        return cls(
+            targets=tuple(raw["targets"]),
+            values=tuple(raw["values"]),
+            payloads=tuple(bytes.fromhex(p.removeprefix("0x")) for p in raw["payloads"]),
+            predecessor=bytes.fromhex(raw["predecessor"].removeprefix("0x")),
+            salt=bytes.fromhex(raw["salt"].removeprefix("0x")),
+        )

@@ -63,7 +63,11 @@ from ionet.safe import (
 from ionet.timelock import DAY, BatchOperation, Operation, salt_of
 
 DEFAULT_LIVE_DELAY_SECONDS = 2 * DAY
-SAFE_INFRA = {"singleton": None, "proxy_factory": "SafeProxyFactory", "fallback_handler": "CompatibilityFallbackHandler"}
+SAFE_INFRA = {
+    "singleton": None,
+    "proxy_factory": "SafeProxyFactory",
+    "fallback_handler": "CompatibilityFallbackHandler",
+}
 ACCEPT_OWNERSHIP = keccak(text="accept_ownership()")[:4]
 
 
@@ -152,8 +156,10 @@ def parse_governance(suite: Any, raw: dict[str, Any]) -> GovernanceConfig:
     for spec, _role in _operational_specs():
         key = operational_key(suite, spec.config_key)
         if key == suite.deployer.address:
-            raise GovernanceConfigError(f"{spec.config_key} is the deployer: with governance the deployer keeps no "
-                                        f"role; name the {spec.config_key.split('.')[1]}'s own account")
+            raise GovernanceConfigError(
+                f"{spec.config_key} is the deployer: with governance the deployer keeps no "
+                f"role; name the {spec.config_key.split('.')[1]}'s own account"
+            )
     return cfg
 
 
@@ -166,8 +172,9 @@ def _check_is_safe(web3: Any, spec: SafeSpec) -> None:
     try:
         owners, threshold = safe_info(web3, spec.address)
     except Exception as err:
-        raise GovernanceConfigError(f"governance.{name}_safe.address {spec.address} is not a Safe "
-                                    f"(getOwners/getThreshold failed)") from err
+        raise GovernanceConfigError(
+            f"governance.{name}_safe.address {spec.address} is not a Safe (getOwners/getThreshold failed)"
+        ) from err
     if spec.owners and sorted(owners) != sorted(spec.owners):
         raise GovernanceConfigError(f"the Safe at {spec.address} has other owners than governance.{name}_safe lists")
     if spec.threshold and threshold != spec.threshold:
@@ -186,20 +193,29 @@ def _operational_specs() -> list[tuple[Any, str]]:
 def artifact_container(name: str) -> ContractContainer:
     """An ape container for one of the Safe 1.4.1 artifacts (bytecode as published)."""
     art = load_artifact(name)
-    return ContractContainer(ContractType.model_validate({
-        "contractName": name,
-        "abi": art.abi,
-        "deploymentBytecode": {"bytecode": "0x" + art.bytecode.hex()},
-        "runtimeBytecode": {"bytecode": "0x" + art.deployed_bytecode.hex()},
-    }))
+    return ContractContainer(
+        ContractType.model_validate(
+            {
+                "contractName": name,
+                "abi": art.abi,
+                "deploymentBytecode": {"bytecode": "0x" + art.bytecode.hex()},
+                "runtimeBytecode": {"bytecode": "0x" + art.deployed_bytecode.hex()},
+            }
+        )
+    )
 
 
 def _record_existing(suite: Any, key: str, address: str, name: str, args: dict[str, Any]) -> Any:
     art = load_artifact(name)
     code = bytes(chain.provider.web3.eth.get_code(address))
-    suite.manifest.contracts[key] = ContractRecord(address=address, tx="", block=0, abi=art.path,
-                                                   args={**args, "reused": True},
-                                                   code_hash="0x" + keccak(code).hex())
+    suite.manifest.contracts[key] = ContractRecord(
+        address=address,
+        tx="",
+        block=0,
+        abi=art.path,
+        args={**args, "reused": True},
+        code_hash="0x" + keccak(code).hex(),
+    )
     instance = artifact_container(name).at(address)
     suite.contracts[key] = instance
     suite.log(f"reused   {key:<28} {address}  (existing {name} {art.name})")
@@ -216,27 +232,35 @@ def ensure_safe_infra(suite: Any, cfg: GovernanceConfig) -> dict[str, Any]:
         key = f"Safe.{role}"
         art = load_artifact(name)
         if key in suite.manifest.contracts and suite.manifest.contracts[key].args.get("reused"):
-            out[role] = _record_existing(suite, key, suite.manifest.contracts[key].address, name,
-                                         suite.manifest.contracts[key].args)
+            out[role] = _record_existing(
+                suite, key, suite.manifest.contracts[key].address, name, suite.manifest.contracts[key].args
+            )
             continue
         given = cfg.infra.get(role)
         candidate = to_checksum_address(given or CANONICAL_ADDRESSES[name])
         if bytes(web3.eth.get_code(candidate)) == art.deployed_bytecode:
-            out[role] = _record_existing(suite, key, candidate, name, {"safe_infra": True, "artifact": name,
-                                                                       "version": "1.4.1"})
+            out[role] = _record_existing(
+                suite, key, candidate, name, {"safe_infra": True, "artifact": name, "version": "1.4.1"}
+            )
             continue
         if given:
             raise GovernanceConfigError(f"governance.safe_contracts.{role} {given} is not Safe 1.4.1's {name}")
-        out[role] = suite.deploy(key, name, container=artifact_container(name), abi=art.path,
-                                 params={"safe_infra": True, "artifact": name, "version": "1.4.1"})
+        out[role] = suite.deploy(
+            key,
+            name,
+            container=artifact_container(name),
+            abi=art.path,
+            params={"safe_infra": True, "artifact": name, "version": "1.4.1"},
+        )
     return out
 
 
 def ensure_safe(suite: Any, spec: SafeSpec, infra: dict[str, Any], variant: str) -> Any:
     """The Safe of `spec`: reused, or a new proxy created through the factory."""
     if spec.address:
-        return _record_existing(suite, spec.key, spec.address, variant,
-                                {"owners": spec.owners, "threshold": spec.threshold})
+        return _record_existing(
+            suite, spec.key, spec.address, variant, {"owners": spec.owners, "threshold": spec.threshold}
+        )
     factory, singleton, handler = infra["proxy_factory"], infra["singleton"], infra["fallback_handler"]
     initializer = encode_setup(spec.owners, spec.threshold, handler.address)
     # Unique per deployment (the manifest's start time is fixed across resumed runs).
@@ -246,10 +270,18 @@ def ensure_safe(suite: Any, spec: SafeSpec, infra: dict[str, Any], variant: str)
     art = load_artifact(variant)
     code = bytes(chain.provider.web3.eth.get_code(address))
     suite.manifest.contracts[spec.key] = ContractRecord(
-        address=address, tx=str(receipt.txn_hash), block=receipt.block_number, abi=art.path,
-        args={"owners": spec.owners, "threshold": spec.threshold, "singleton": singleton.address,
-              "salt_nonce": str(salt_nonce)},
-        code_hash="0x" + keccak(code).hex())
+        address=address,
+        tx=str(receipt.txn_hash),
+        block=receipt.block_number,
+        abi=art.path,
+        args={
+            "owners": spec.owners,
+            "threshold": spec.threshold,
+            "singleton": singleton.address,
+            "salt_nonce": str(salt_nonce),
+        },
+        code_hash="0x" + keccak(code).hex(),
+    )
     instance = artifact_container(variant).at(address)
     suite.contracts[spec.key] = instance
     suite.journal.save()
@@ -280,20 +312,26 @@ class SafeClient:
     def tx(self, fn: Any, *args: Any, value: int = 0, nonce: int | None = None) -> SafeTx:
         """A Safe transaction calling contract method `fn` with `args` (at the Safe's next nonce)."""
         data = bytes(fn.encode_input(*args))
-        return SafeTx(to=fn.contract.address, data=data, value=value,
-                      nonce=self.nonce() if nonce is None else nonce)
+        return SafeTx(to=fn.contract.address, data=data, value=value, nonce=self.nonce() if nonce is None else nonce)
 
     def sign(self, tx: SafeTx, signers: list[Any]) -> bytes:
         """Packed signatures of `signers` (accounts with private keys), in the Safe's order."""
         return pack_signatures(dict(sign(s.private_key, chain.chain_id, self.address, tx) for s in signers))
 
-    def execute(self, tx: SafeTx, signers: list[Any] | None = None, sender: Any = None,
-                signatures: bytes | None = None, **kwargs: Any) -> Any:
+    def execute(
+        self,
+        tx: SafeTx,
+        signers: list[Any] | None = None,
+        sender: Any = None,
+        signatures: bytes | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """`execTransaction` with the signatures of `signers` (or ready `signatures`), sent by
         `sender` (anyone: it pays the gas)."""
         sigs = signatures if signatures is not None else self.sign(tx, signers or [])
-        return self.safe.execTransaction(*exec_transaction_args(tx, sigs), sender=sender or (signers or [None])[0],
-                                         **kwargs)
+        return self.safe.execTransaction(
+            *exec_transaction_args(tx, sigs), sender=sender or (signers or [None])[0], **kwargs
+        )
 
     def call(self, fn: Any, *args: Any, signers: list[Any], sender: Any = None, **kwargs: Any) -> Any:
         return self.execute(self.tx(fn, *args), signers, sender, **kwargs)
@@ -302,8 +340,9 @@ class SafeClient:
         """With safeTxGas 0 a failing inner call surfaces only as GS013: replay the inner call from
         the Safe's address to read its reason."""
         try:
-            chain.provider.web3.eth.call({"from": self.address, "to": tx.to, "data": "0x" + tx.data.hex(),
-                                          "value": tx.value})
+            chain.provider.web3.eth.call(
+                {"from": self.address, "to": tx.to, "data": "0x" + tx.data.hex(), "value": tx.value}
+            )
         except Exception as err:  # web3 ContractLogicError carries the reason
             return str(getattr(err, "message", None) or err)
         return None
@@ -326,20 +365,21 @@ class Governance:
     def operation(self, fn: Any, *args: Any, salt: str) -> Operation:
         return Operation(target=fn.contract.address, payload=bytes(fn.encode_input(*args)), salt=salt_of(salt))
 
-    def schedule(self, op: Operation, delay: int | None = None, signers: list[Any] | None = None,
-                 sender: Any = None) -> Any:
+    def schedule(
+        self, op: Operation, delay: int | None = None, signers: list[Any] | None = None, sender: Any = None
+    ) -> Any:
         """The governance Safe schedules `op` in the timelock."""
         delay = self.min_delay if delay is None else delay
-        return self.council.call(self.timelock.schedule, *op.schedule_args(delay),
-                                 signers=signers or self.council_signers, sender=sender)
+        return self.council.call(
+            self.timelock.schedule, *op.schedule_args(delay), signers=signers or self.council_signers, sender=sender
+        )
 
     def execute(self, op: Operation, sender: Any) -> Any:
         """Anyone executes a ready operation (executor = anyone)."""
         return self.timelock.execute(*op.execute_args(), sender=sender)
 
     def cancel(self, op: Operation, signers: list[Any] | None = None, sender: Any = None) -> Any:
-        return self.council.call(self.timelock.cancel, op.id, signers=signers or self.council_signers,
-                                 sender=sender)
+        return self.council.call(self.timelock.cancel, op.id, signers=signers or self.council_signers, sender=sender)
 
 
 def governance_of(suite: Any) -> Governance:
@@ -354,8 +394,13 @@ def governance_of(suite: Any) -> Governance:
         owners = [by_address[o] for o in client.owners() if o in by_address]
         return owners[: client.threshold()]
 
-    return Governance(timelock=suite.contracts[TIMELOCK_KEY], council=council, guardian=guardian,
-                      council_signers=signers(council), guardian_signers=signers(guardian))
+    return Governance(
+        timelock=suite.contracts[TIMELOCK_KEY],
+        council=council,
+        guardian=guardian,
+        council_signers=signers(council),
+        guardian_signers=signers(guardian),
+    )
 
 
 # ------------------------------------------------------------------ the hand-off
@@ -370,8 +415,9 @@ def _holder_address(suite: Any, holder: Holder, config_key: str, current: list[s
             return [named]
         kept = [a for a in current if a != suite.deployer.address]
         if not kept:
-            raise GovernanceConfigError(f"{config_key} is not set and only the deployer holds the role: name the "
-                                        "account in the deploy config")
+            raise GovernanceConfigError(
+                f"{config_key} is not set and only the deployer holds the role: name the account in the deploy config"
+            )
         return kept
     return [addresses[holder]]
 
@@ -386,14 +432,30 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
     council = ensure_safe(suite, cfg.governance, infra, cfg.variant)
     guardian = ensure_safe(suite, cfg.guardian, infra, cfg.variant)
     executor = ZERO_ADDRESS if cfg.executor == "anyone" else council.address
-    timelock = suite.deploy(TIMELOCK_KEY, "Timelock", cfg.min_delay, [council.address, deployer], [executor],
-                            ZERO_ADDRESS, params={"min_delay_seconds": cfg.min_delay, "proposers": [council.address],
-                                                  "executor": "anyone" if executor == ZERO_ADDRESS else executor,
-                                                  "temporary_proposer": deployer})
-    addresses = {Holder.TIMELOCK: timelock.address, Holder.GUARDIAN: guardian.address,
-                 Holder.GOVERNANCE: council.address}
-    governed = [k for k, r in suite.manifest.contracts.items()
-                if is_governed(k, r) and k != TIMELOCK_KEY and k in suite.contracts]
+    timelock = suite.deploy(
+        TIMELOCK_KEY,
+        "Timelock",
+        cfg.min_delay,
+        [council.address, deployer],
+        [executor],
+        ZERO_ADDRESS,
+        params={
+            "min_delay_seconds": cfg.min_delay,
+            "proposers": [council.address],
+            "executor": "anyone" if executor == ZERO_ADDRESS else executor,
+            "temporary_proposer": deployer,
+        },
+    )
+    addresses = {
+        Holder.TIMELOCK: timelock.address,
+        Holder.GUARDIAN: guardian.address,
+        Holder.GOVERNANCE: council.address,
+    }
+    governed = [
+        k
+        for k, r in suite.manifest.contracts.items()
+        if is_governed(k, r) and k != TIMELOCK_KEY and k in suite.contracts
+    ]
 
     # 4. access_control roles converge to the table; 5a. ownable_2step hand-off starts
     owned: list[str] = []
@@ -425,25 +487,31 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
     # 5b. one timelocked batch accepts every ownership (scheduled while the deployer still proposes)
     handoff = suite.manifest.governance.get("handoff")
     if owned and not handoff:
-        op = BatchOperation(targets=tuple(suite.contracts[k].address for k in owned),
-                            payloads=tuple(ACCEPT_OWNERSHIP for _ in owned),
-                            salt=salt_of(f"ionet:handoff:{suite.manifest.deployed_at}"))
+        op = BatchOperation(
+            targets=tuple(suite.contracts[k].address for k in owned),
+            payloads=tuple(ACCEPT_OWNERSHIP for _ in owned),
+            salt=salt_of(f"ionet:handoff:{suite.manifest.deployed_at}"),
+        )
         handoff = {"what": [f"{k}.accept_ownership()" for k in owned], **op.to_json()}
         suite.manifest.governance["handoff"] = handoff
     if handoff and not timelock.is_operation(handoff["id"]):
         op = BatchOperation.from_json(handoff)
         suite.send(timelock.schedule_batch, *op.schedule_args(cfg.min_delay))
-        suite.log(f"Timelock: scheduled the ownership hand-off of {len(op.targets)} contracts "
-                  f"(operation {handoff['id']}, ready after {cfg.min_delay:,} s)")
+        suite.log(
+            f"Timelock: scheduled the ownership hand-off of {len(op.targets)} contracts "
+            f"(operation {handoff['id']}, ready after {cfg.min_delay:,} s)"
+        )
 
     # 6. the deployer renounces every role it still holds (DEFAULT_ADMIN_ROLE and PROPOSER last)
     for key in governed + [TIMELOCK_KEY]:
         contract = suite.contracts[key]
         if "hasRole" not in {a.get("name") for a in _abi_dicts(contract)}:
             continue
-        held = [rh for rh, accounts in role_holders(web3, contract.address,
-                                                    suite.manifest.contracts[key].block).items()
-                if deployer in accounts]
+        held = [
+            rh
+            for rh, accounts in role_holders(web3, contract.address, suite.manifest.contracts[key].block).items()
+            if deployer in accounts
+        ]
         for rh in sorted(held, key=lambda r: (r == role_hash(DEFAULT_ADMIN_ROLE), r == role_hash("PROPOSER_ROLE"))):
             suite.send(contract.renounceRole, rh, deployer)
     suite.log("the deployer renounced every role")
@@ -460,34 +528,50 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
                 suite.send(timelock.execute_batch, *op.execute_args())
             elif suite.is_local:
                 gov = governance_of(suite)
-                gov.council.call(timelock.execute_batch, *op.execute_args(), signers=gov.council_signers,
-                                 sender=suite.deployer)
+                gov.council.call(
+                    timelock.execute_batch, *op.execute_args(), signers=gov.council_signers, sender=suite.deployer
+                )
             else:
                 suite.log("the hand-off is ready: the governance Safe (the only executor) must execute it")
         else:
             when = datetime.fromtimestamp(ready_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-            suite.log(f"ownership hand-off pending until {when}: then run this deploy again (it resumes and executes "
-                      f"it) or let anyone call Timelock.execute_batch; `ape run roles --strict` reports it until then")
+            suite.log(
+                f"ownership hand-off pending until {when}: then run this deploy again (it resumes and executes "
+                f"it) or let anyone call Timelock.execute_batch; `ape run roles --strict` reports it until then"
+            )
     if handoff:
         handoff["executed"] = bool(timelock.is_operation_done(handoff["id"]))
-    suite.manifest.governance.update({
-        "safe": cfg.variant, "timelock": timelock.address, "min_delay_seconds": cfg.min_delay,
-        "executor": "anyone" if executor == ZERO_ADDRESS else executor,
-        "governance_safe": {"address": council.address, "owners": council_owners(council),
-                            "threshold": int(council.getThreshold())},
-        "guardian_safe": {"address": guardian.address, "owners": council_owners(guardian),
-                          "threshold": int(guardian.getThreshold())},
-    })
+    suite.manifest.governance.update(
+        {
+            "safe": cfg.variant,
+            "timelock": timelock.address,
+            "min_delay_seconds": cfg.min_delay,
+            "executor": "anyone" if executor == ZERO_ADDRESS else executor,
+            "governance_safe": {
+                "address": council.address,
+                "owners": council_owners(council),
+                "threshold": int(council.getThreshold()),
+            },
+            "guardian_safe": {
+                "address": guardian.address,
+                "owners": council_owners(guardian),
+                "threshold": int(guardian.getThreshold()),
+            },
+        }
+    )
     suite.journal.save()
 
     # 7. the audit
     report = audit(web3, suite.manifest)
-    blocking = [p for r in report.rows if r.role != "pending_owner" for p in
-                (f"{r.contract} {r.role}: {q}" for q in r.problems)]
+    blocking = [
+        p for r in report.rows if r.role != "pending_owner" for p in (f"{r.contract} {r.role}: {q}" for q in r.problems)
+    ]
     if blocking:
         raise RuntimeError("governance audit failed:\n  " + "\n  ".join(blocking))
-    suite.log(f"governance audit: {len(report.rows)} role holdings checked, "
-              f"{len(report.pending_handoffs())} hand-offs pending")
+    suite.log(
+        f"governance audit: {len(report.rows)} role holdings checked, "
+        f"{len(report.pending_handoffs())} hand-offs pending"
+    )
     return report
 
 

@@ -91,8 +91,11 @@ class Journal:
         return receipt
 
     def record(self, key: str, receipt: Any) -> None:
-        self.manifest.journal[key] = {"tx": str(receipt.txn_hash), "block": receipt.block_number,
-                                      "gas": int(receipt.gas_used)}
+        self.manifest.journal[key] = {
+            "tx": str(receipt.txn_hash),
+            "block": receipt.block_number,
+            "gas": int(receipt.gas_used),
+        }
         self.manifest.pending = None
         self.sent += 1
         self.gas_used += int(receipt.gas_used)
@@ -106,8 +109,10 @@ def verify_recorded_contracts(manifest: Manifest) -> None:
     for key, record in manifest.contracts.items():
         code = bytes(web3.eth.get_code(to_checksum_address(record.address)))
         if not code:
-            raise ResumeError(f"{key}: no code at {record.address}; this manifest belongs to another chain "
-                              "(deploy afresh with --fresh)")
+            raise ResumeError(
+                f"{key}: no code at {record.address}; this manifest belongs to another chain "
+                "(deploy afresh with --fresh)"
+            )
         if record.code_hash and "0x" + keccak(code).hex() != record.code_hash:
             raise ResumeError(f"{key}: the code at {record.address} is not the code recorded at deployment")
 
@@ -121,8 +126,10 @@ def resolve_pending(manifest: Manifest, deployer: str) -> str | None:
     latest = web3.eth.get_transaction_count(deployer, "latest")
     waiting = web3.eth.get_transaction_count(deployer, "pending")
     if waiting > latest:
-        raise DeployStopped(f"a transaction of the deployer (nonce {latest}) is still waiting to be mined; "
-                            "run the deploy again once it is")
+        raise DeployStopped(
+            f"a transaction of the deployer (nonce {latest}) is still waiting to be mined; "
+            "run the deploy again once it is"
+        )
     if latest <= pending["nonce"]:
         manifest.pending = None
         return f"{pending['key']} was never mined: it will be sent again"
@@ -135,8 +142,13 @@ def resolve_pending(manifest: Manifest, deployer: str) -> str | None:
                 manifest.pending = None
                 if receipt.failed:
                     return f"{pending['key']} was mined but reverted: it will be sent again"
-                manifest.journal[pending["key"]] = {"tx": str(receipt.txn_hash), "block": receipt.block_number,
-                                                    "gas": int(receipt.gas_used)}
+                manifest.journal[pending["key"]] = {
+                    "tx": str(receipt.txn_hash),
+                    "block": receipt.block_number,
+                    "gas": int(receipt.gas_used),
+                }
                 return f"{pending['key']} was mined in block {receipt.block_number} before the stop: recorded"
-    raise ResumeError(f"nonce {pending['nonce']} of the deployer was used by a transaction this deploy did not "
-                      f"send (searched blocks {pending['block']}..{head}); resume is unsafe, deploy afresh")
+    raise ResumeError(
+        f"nonce {pending['nonce']} of the deployer was used by a transaction this deploy did not "
+        f"send (searched blocks {pending['block']}..{head}); resume is unsafe, deploy afresh"
+    )
