@@ -313,9 +313,13 @@ def audit(w3: Any, manifest: Manifest, log: Callable[[str], None] | None = None)
             owners, threshold = safe_info(w3, addr[key])
             safe_kinds[addr[key]] = f"{key} ({threshold} of {len(owners)})"
             notes.append(f"{key} {addr[key]}: {threshold} of {len(owners)} owners: {', '.join(owners)}")
+    timelock_problems: list[str] = []
     if timelock and contract_code(timelock):
         delay = _call(w3, timelock, "get_minimum_delay()", [], [], ["uint256"])
         notes.append(f"Timelock {timelock}: minimum delay {delay:,} s ({delay / 86_400:g} days)")
+        configured = (manifest.governance or {}).get("min_delay_seconds")
+        if configured is not None and delay < int(configured):
+            timelock_problems.append(f"minimum delay {delay:,} s, below the {int(configured):,} s of the deploy")
 
     def kind(a: str) -> str:
         if a == ZERO_ADDRESS:
@@ -402,6 +406,10 @@ def audit(w3: Any, manifest: Manifest, log: Callable[[str], None] | None = None)
                         f"administered by {names.get(admin_role, '0x' + admin_role.hex())}, not DEFAULT_ADMIN_ROLE"
                     )
                 rows.append(row)
+    if timelock_problems:
+        rows.append(
+            Row(TIMELOCK_KEY, "minimum delay", timelock, "Timelock", "the deploy's delay", problems=timelock_problems)
+        )
     if log:
         for n in notes:
             log(n)

@@ -9,23 +9,22 @@ is given (`ape run deploy --governance`, `deploy_suite(..., governance=...)`):
    artifacts' bytecode (never recompiled);
 2. the governance Safe and the guardian Safe: created (owners and threshold from the config) or
    reused (an address that must hold a Safe);
-3. the Timelock (minimum delay from the config, default 2 days on live networks): proposer and
-   canceller the governance Safe, executor anyone or the Safe; the deployer is a proposer too, only
-   until it has scheduled the ownership hand-off below;
+3. the Timelock: proposer and canceller the governance Safe, executor anyone or the Safe. It is
+   born with delay 0 and the deployer as a temporary proposer, only for its set-up operation (5b);
 4. every access_control role converges to the table: the holder is granted, anyone else revoked;
-5. every `ownable_2step` contract: `transfer_ownership(timelock)`, and one timelocked batch of
-   `accept_ownership()` calls scheduled. On a local chain the clock moves past the delay and it is
-   executed at once; on a live network it is executed by re-running the deploy (or by anyone)
-   once the delay has passed, and `ape run roles --strict` reports it pending until then;
-6. the deployer renounces every role it still holds, the timelock's proposer role last;
-7. the audit (`ionet.roles.audit`) runs and must find nothing but that pending hand-off.
+5. every `ownable_2step` contract: `transfer_ownership(timelock)`, then ONE timelock operation,
+   scheduled and executed at once, accepts every ownership and raises the timelock's delay to the
+   configured one (default 2 days on live networks) with `update_delay`. So the deploy finishes in
+   one run and the deployer never keeps an owner's power while a delay runs; from then on every
+   operation waits the full delay (the `MinimumDelayChange` event shows it);
+6. the deployer renounces every role it still holds, the timelock's proposer role included;
+7. the audit (`ionet.roles.audit`) runs and must find no problem.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from ape import chain
@@ -34,7 +33,6 @@ from eth_utils import keccak, to_checksum_address
 from ethpm_types import ContractType
 
 from ionet import ZERO_ADDRESS
-from ionet.chain import clock
 from ionet.chain.deploy_vesting import resolve
 from ionet.manifest import ContractRecord
 from ionet.roles import (
@@ -97,7 +95,12 @@ class GovernanceConfig:
 def _safe_spec(suite: Any, key: str, raw: dict[str, Any] | None, name: str) -> SafeSpec:
     if not raw:
         raise GovernanceConfigError(f"governance.{name} is missing (owners and threshold, or address)")
-    owners = [resolve(suite, o) for o in raw.get("owners", [])]
+    owners = []
+    for owner in raw.get("owners", []):
+        try:
+            owners.append(resolve(suite, owner))
+        except ValueError as err:
+            raise GovernanceConfigError(f"governance.{name}.owners: '{owner}' is not an address ({err})") from err
     spec = SafeSpec(key=key, owners=owners, threshold=int(raw.get("threshold", 0)), address=raw.get("address"))
     if spec.address:
         spec.address = to_checksum_address(spec.address)
@@ -424,7 +427,8 @@ def _holder_address(suite: Any, holder: Holder, config_key: str, current: list[s
 
 def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
     """Hand every role of the deployed suite to the Safes, the timelock and the operational keys
-    (see the module docstring). Returns the final audit."""
+    (see the module docstring). Idempotent: a resumed deploy converges from where it stopped.
+    Returns the final audit, which must find no problem."""
     cfg = parse_governance(suite, raw)
     web3 = chain.provider.web3
     deployer = suite.deployer.address
@@ -432,18 +436,21 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
     council = ensure_safe(suite, cfg.governance, infra, cfg.variant)
     guardian = ensure_safe(suite, cfg.guardian, infra, cfg.variant)
     executor = ZERO_ADDRESS if cfg.executor == "anyone" else council.address
+    # Born with delay 0 and the deployer as a temporary proposer (and executor), so that the
+    # set-up batch below runs at once; the batch itself raises the delay.
+    executors = [executor] if executor == ZERO_ADDRESS else [executor, deployer]
     timelock = suite.deploy(
         TIMELOCK_KEY,
         "Timelock",
-        cfg.min_delay,
+        0,
         [council.address, deployer],
-        [executor],
+        executors,
         ZERO_ADDRESS,
         params={
             "min_delay_seconds": cfg.min_delay,
             "proposers": [council.address],
             "executor": "anyone" if executor == ZERO_ADDRESS else executor,
-            "temporary_proposer": deployer,
+            "bootstrap": {"initial_delay_seconds": 0, "temporary_proposer_and_executor": deployer},
         },
     )
     addresses = {
@@ -457,17 +464,15 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
         if is_governed(k, r) and k != TIMELOCK_KEY and k in suite.contracts
     ]
 
-    # 4. access_control roles converge to the table; 5a. ownable_2step hand-off starts
+    # 4. access_control roles converge to the table; 5a. every ownable_2step owner starts the hand-off
     owned: list[str] = []
     for key in governed:
         contract = suite.contracts[key]
         specs = specs_for(key, _abi_dicts(contract))
-        if any(role == OWNER for _s, role in specs):
-            owner, pending = contract.owner(), contract.pending_owner()
-            if owner != timelock.address:
-                if pending != timelock.address:
-                    suite.send(contract.transfer_ownership, timelock.address)
-                owned.append(key)
+        if any(role == OWNER for _s, role in specs) and contract.owner() != timelock.address:
+            if contract.pending_owner() != timelock.address:
+                suite.send(contract.transfer_ownership, timelock.address)
+            owned.append(key)
         roles = [(s, r) for s, r in specs if r != OWNER]
         if not roles:
             continue
@@ -484,25 +489,31 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
                     suite.send(contract.revokeRole, rh, account)
         suite.log(f"{key}: roles handed over ({', '.join(r for _s, r in roles)})")
 
-    # 5b. one timelocked batch accepts every ownership (scheduled while the deployer still proposes)
-    handoff = suite.manifest.governance.get("handoff")
-    if owned and not handoff:
+    # 5b. one timelock operation accepts every ownership and raises the delay to the configured one
+    targets = [suite.contracts[k].address for k in owned]
+    payloads = [ACCEPT_OWNERSHIP for _ in owned]
+    if int(timelock.get_minimum_delay()) != cfg.min_delay:
+        targets.append(timelock.address)
+        payloads.append(bytes(timelock.update_delay.encode_input(cfg.min_delay)))
+    if targets:
         op = BatchOperation(
-            targets=tuple(suite.contracts[k].address for k in owned),
-            payloads=tuple(ACCEPT_OWNERSHIP for _ in owned),
-            salt=salt_of(f"ionet:handoff:{suite.manifest.deployed_at}"),
+            targets=tuple(targets),
+            payloads=tuple(payloads),
+            salt=salt_of(f"ionet:governance-setup:{suite.manifest.deployed_at}"),
         )
-        handoff = {"what": [f"{k}.accept_ownership()" for k in owned], **op.to_json()}
-        suite.manifest.governance["handoff"] = handoff
-    if handoff and not timelock.is_operation(handoff["id"]):
-        op = BatchOperation.from_json(handoff)
-        suite.send(timelock.schedule_batch, *op.schedule_args(cfg.min_delay))
+        suite.manifest.governance["setup_operation"] = {
+            "what": [f"{k}.accept_ownership()" for k in owned] + [f"Timelock.update_delay({cfg.min_delay})"],
+            **op.to_json(),
+        }
+        if not timelock.is_operation(op.id):
+            suite.send(timelock.schedule_batch, *op.schedule_args(0))
+        suite.send(timelock.execute_batch, *op.execute_args())
         suite.log(
-            f"Timelock: scheduled the ownership hand-off of {len(op.targets)} contracts "
-            f"(operation {handoff['id']}, ready after {cfg.min_delay:,} s)"
+            f"Timelock: accepted the ownership of {len(owned)} contracts and set its delay to "
+            f"{cfg.min_delay:,} s (operation 0x{op.id.hex()})"
         )
 
-    # 6. the deployer renounces every role it still holds (DEFAULT_ADMIN_ROLE and PROPOSER last)
+    # 6. the deployer renounces every role it still holds (DEFAULT_ADMIN_ROLE and the timelock last)
     for key in governed + [TIMELOCK_KEY]:
         contract = suite.contracts[key]
         if "hasRole" not in {a.get("name") for a in _abi_dicts(contract)}:
@@ -512,35 +523,10 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
             for rh, accounts in role_holders(web3, contract.address, suite.manifest.contracts[key].block).items()
             if deployer in accounts
         ]
-        for rh in sorted(held, key=lambda r: (r == role_hash(DEFAULT_ADMIN_ROLE), r == role_hash("PROPOSER_ROLE"))):
+        for rh in sorted(held, key=lambda r: r == role_hash(DEFAULT_ADMIN_ROLE)):
             suite.send(contract.renounceRole, rh, deployer)
     suite.log("the deployer renounced every role")
 
-    # 5c. execute the hand-off once its delay has passed
-    if handoff and not timelock.is_operation_done(handoff["id"]):
-        op = BatchOperation.from_json(handoff)
-        ready_at = int(timelock.get_timestamp(handoff["id"]))
-        handoff["ready_at"] = ready_at
-        if suite.is_local and chain.pending_timestamp < ready_at:
-            clock.advance_to(ready_at)  # a local chain: move the clock past the short delay
-        if timelock.is_operation_ready(handoff["id"]) or chain.blocks.head.timestamp >= ready_at:
-            if executor == ZERO_ADDRESS:
-                suite.send(timelock.execute_batch, *op.execute_args())
-            elif suite.is_local:
-                gov = governance_of(suite)
-                gov.council.call(
-                    timelock.execute_batch, *op.execute_args(), signers=gov.council_signers, sender=suite.deployer
-                )
-            else:
-                suite.log("the hand-off is ready: the governance Safe (the only executor) must execute it")
-        else:
-            when = datetime.fromtimestamp(ready_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-            suite.log(
-                f"ownership hand-off pending until {when}: then run this deploy again (it resumes and executes "
-                f"it) or let anyone call Timelock.execute_batch; `ape run roles --strict` reports it until then"
-            )
-    if handoff:
-        handoff["executed"] = bool(timelock.is_operation_done(handoff["id"]))
     suite.manifest.governance.update(
         {
             "safe": cfg.variant,
@@ -563,15 +549,9 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
 
     # 7. the audit
     report = audit(web3, suite.manifest)
-    blocking = [
-        p for r in report.rows if r.role != "pending_owner" for p in (f"{r.contract} {r.role}: {q}" for q in r.problems)
-    ]
-    if blocking:
-        raise RuntimeError("governance audit failed:\n  " + "\n  ".join(blocking))
-    suite.log(
-        f"governance audit: {len(report.rows)} role holdings checked, "
-        f"{len(report.pending_handoffs())} hand-offs pending"
-    )
+    if not report.ok:
+        raise RuntimeError("governance audit failed:\n  " + "\n  ".join(report.problems))
+    suite.log(f"governance audit: {len(report.rows)} role holdings checked, no problem")
     return report
 
 

@@ -188,6 +188,10 @@ def deploy_suite(deployer: Any, config: dict[str, Any], network: str = "local", 
     """
     suite = Suite(deployer=deployer, config=config, network=network, ecosystem=ecosystem,
                   tx_kwargs=tx_kwargs or {}, log=log or (lambda _m: None))
+    if governance is not None:
+        from ionet.chain.governance import parse_governance
+
+        parse_governance(suite, governance)  # a bad section fails here, before any transaction
     if resume is not None:
         if resume.chain_id != chain.chain_id or resume.deployer != deployer.address:
             raise ResumeError(f"the partial manifest is for chain {resume.chain_id} and deployer {resume.deployer}, "
