@@ -304,7 +304,7 @@ class SafeClient:
         return self.safe.address
 
     def nonce(self) -> int:
-        return int(self.safe.nonce())
+        return int(self.safe.call_view_method("nonce"))  # `.nonce` is the account nonce in ape
 
     def owners(self) -> list[str]:
         return [to_checksum_address(o) for o in self.safe.getOwners()]

@@ -78,13 +78,22 @@ class Journal:
     def receipt(self, key: str) -> Any:
         return chain.provider.get_receipt(self.manifest.journal[key]["tx"])
 
-    def run(self, key: str, nonce: int, send: Callable[[], Any]) -> Any:
-        """Send once: the recorded receipt if `key` is done, else send and record."""
+    def run(
+        self, key: str, nonce: int, send: Callable[[], Any], to: str | None = None, calldata: bytes | None = None
+    ) -> Any:
+        """Send once: the recorded receipt if `key` is done, else send and record. `to` and
+        `calldata` (None for a deployment) identify the transaction if it must be found on chain."""
         if self.done(key):
             return self.receipt(key)
         if self.stop_after is not None and self.sent >= self.stop_after:
             raise DeployStopped(f"stopped after {self.sent} transactions as asked (IONET_DEPLOY_STOP_AFTER)")
-        self.manifest.pending = {"key": key, "nonce": nonce, "block": chain.blocks.head.number}
+        self.manifest.pending = {
+            "key": key,
+            "nonce": nonce,
+            "block": chain.blocks.head.number,
+            "to": to,
+            "input_hash": "0x" + keccak(calldata).hex() if calldata is not None else None,
+        }
         self.save()
         receipt = send()
         self.record(key, receipt)
@@ -138,6 +147,11 @@ def resolve_pending(manifest: Manifest, deployer: str) -> str | None:
         block = web3.eth.get_block(number, full_transactions=True)
         for tx in block["transactions"]:
             if to_checksum_address(tx["from"]) == deployer and tx["nonce"] == pending["nonce"]:
+                if not _is_the_pending_one(tx, pending):
+                    raise ResumeError(
+                        f"nonce {pending['nonce']} of the deployer was used by a transaction this deploy did not "
+                        f"send ({'0x' + bytes(tx['hash']).hex()}); resume is unsafe, deploy afresh"
+                    )
                 receipt = chain.provider.get_receipt("0x" + bytes(tx["hash"]).hex())
                 manifest.pending = None
                 if receipt.failed:
@@ -152,3 +166,14 @@ def resolve_pending(manifest: Manifest, deployer: str) -> str | None:
         f"nonce {pending['nonce']} of the deployer was used by a transaction this deploy did not "
         f"send (searched blocks {pending['block']}..{head}); resume is unsafe, deploy afresh"
     )
+
+
+def _is_the_pending_one(tx: Any, pending: dict[str, Any]) -> bool:
+    """Does the mined transaction with the pending nonce match what the deploy was sending?"""
+    to = tx.get("to")
+    if pending.get("to") is None:
+        return to is None  # a deployment creates a contract
+    if to is None or to_checksum_address(to) != to_checksum_address(pending["to"]):
+        return False
+    expected = pending.get("input_hash")
+    return expected is None or "0x" + keccak(bytes(tx["input"])).hex() == expected

@@ -96,7 +96,9 @@ class Suite:
         label = self.label_of(contract.address) if contract is not None else "call"
         method = fn.abis[0].name if getattr(fn, "abis", None) else getattr(fn, "__name__", "call")
         key = self.journal.key(f"{label}.{method}({digest(args)})")
-        return self.journal.run(key, self.next_nonce(), lambda: fn(*args, sender=self.deployer, **self.tx_kwargs))
+        calldata = bytes(fn.encode_input(*args)) if hasattr(fn, "encode_input") else None
+        return self.journal.run(key, self.next_nonce(), lambda: fn(*args, sender=self.deployer, **self.tx_kwargs),
+                                to=contract.address if contract is not None else None, calldata=calldata)
 
     def next_nonce(self) -> int:
         return int(self.tx_kwargs.get("nonce", self.deployer.nonce))
