@@ -60,8 +60,15 @@ class LiveNet:
 
     def ape(self, *args: str, timeout: int = 600, **env: str) -> subprocess.CompletedProcess:
         ape = os.path.join(os.path.dirname(sys.executable), "ape")
-        return subprocess.run([ape, *args], cwd=ROOT, env=self.env(**env), capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [ape, *args],
+            cwd=ROOT,
+            env=self.env(**env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
 
     def increase_time(self, seconds: int) -> None:
         self.w3.provider.make_request("evm_increaseTime", [seconds])
@@ -70,8 +77,11 @@ class LiveNet:
 
 def start_sepolia_anvil(workdir: Path) -> LiveNet:
     port = free_port()
-    proc = subprocess.Popen(["anvil", "--chain-id", str(SEPOLIA_CHAIN_ID), "--port", str(port), "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["anvil", "--chain-id", str(SEPOLIA_CHAIN_ID), "--port", str(port), "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     data = workdir / "ape-data"
     data.mkdir(parents=True, exist_ok=True)
     net = LiveNet(proc=proc, port=port, data_folder=data, workdir=workdir)
@@ -92,8 +102,15 @@ def import_keystore(net: LiveNet, alias: str = "deployer") -> str:
     out = net.ape("accounts", "import", alias, timeout=120)  # no stdin: must fail, proving it asks
     assert out.returncode != 0
     ape = os.path.join(os.path.dirname(sys.executable), "ape")
-    done = subprocess.run([ape, "accounts", "import", alias], cwd=ROOT, env=net.env(), text=True,
-                          input=f"{DEPLOYER_KEY}\n{PASSPHRASE}\n{PASSPHRASE}\n", capture_output=True, timeout=120)
+    done = subprocess.run(
+        [ape, "accounts", "import", alias],
+        cwd=ROOT,
+        env=net.env(),
+        text=True,
+        input=f"{DEPLOYER_KEY}\n{PASSPHRASE}\n{PASSPHRASE}\n",
+        capture_output=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (net.data_folder / "accounts" / f"{alias}.json").exists()
     return Account.from_key(DEPLOYER_KEY).address
@@ -118,11 +135,13 @@ def live_config(net: LiveNet, usdc: str, delay: int = 3_600) -> Path:
     cfg["settlement"].update({"usdc": usdc, "operator": dev[7], "treasury": dev[8]})
     cfg["staking"].update({"slasher": dev[7], "pauser": dev[9]})
     cfg["rewards"].update({"oracle": dev[7], "governance": dev[9]})
-    cfg["governance"].update({
-        "governance_safe": {"owners": dev[1:4], "threshold": 2},
-        "guardian_safe": {"owners": dev[4:7], "threshold": 2},
-        "timelock": {"min_delay_seconds": delay, "executor": "anyone"},
-    })
+    cfg["governance"].update(
+        {
+            "governance_safe": {"owners": dev[1:4], "threshold": 2},
+            "guardian_safe": {"owners": dev[4:7], "threshold": 2},
+            "timelock": {"min_delay_seconds": delay, "executor": "anyone"},
+        }
+    )
     path = net.workdir / "deploy.sepolia.json"
     path.write_text(json.dumps(cfg, indent=2))
     return path
