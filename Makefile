@@ -68,7 +68,7 @@ lint: setup
 
 ROLES_ARGS ?=
 roles: compile
-	$(APE) run roles $(ROLES_ARGS)
+	$(APE) run roles --deploy-if-missing $(ROLES_ARGS)
 
 clean:
 	rm -rf .build .ape-data

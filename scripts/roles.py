@@ -3,6 +3,8 @@
     ape run roles                                          # local chain, .build/deployment-ethereum-local.json
     ape run roles --network ethereum:sepolia:node          # deployments/ethereum-sepolia.json
     ape run roles --manifest path/to/manifest.json --strict
+    ape run roles --deploy-if-missing                      # `make roles`: a fresh local chain gets the
+                                                           # governed local suite first
 
 Holders come from the contracts' RoleGranted/RoleRevoked events (confirmed with hasRole) and the
 owner()/pending_owner() views, never from the deploy config; the expectations from
@@ -19,8 +21,20 @@ from ape.cli import ConnectedProviderCommand
 from rich.console import Console
 from rich.table import Table
 
-from ionet.manifest import manifest_path
-from ionet.roles import audit, load_manifest
+from ionet.chain.accounts import pick_account
+from ionet.chain.suite import deploy_suite
+from ionet.config import load_config
+from ionet.manifest import manifest_path, write_manifest
+from ionet.roles import audit, has_code, load_manifest
+
+
+def _deployed_here(path: Path) -> bool:
+    if not path.exists():
+        return False
+    manifest = load_manifest(path)
+    return manifest.chain_id == chain.chain_id and all(
+        has_code(chain.provider.web3, r.address) for r in manifest.contracts.values()
+    )
 
 
 def render(report, console: Console) -> None:
@@ -38,9 +52,15 @@ def render(report, console: Console) -> None:
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--manifest", "manifest_file", default=None, help="deployment manifest (default: the network's)")
 @click.option("--strict", is_flag=True, help="exit 1 on any problem (CI, release checks)")
-def cli(manifest_file, strict):
+@click.option("--deploy-if-missing", is_flag=True, help="local chain without the deployment: deploy it governed first")
+def cli(manifest_file, strict, deploy_if_missing):
     net = networks.provider.network
     path = Path(manifest_file) if manifest_file else manifest_path(net.ecosystem.name, net.name)
+    if deploy_if_missing and net.name == "local" and not _deployed_here(path):
+        click.echo("no deployment on this chain: deploying the governed local suite first")
+        config = load_config("local")
+        suite = deploy_suite(pick_account(None, True), config, governance=config["governance"])
+        write_manifest(suite.manifest, path)
     if not path.exists():
         raise click.ClickException(f"no manifest at {path}: deploy first or pass --manifest")
     manifest = load_manifest(path)

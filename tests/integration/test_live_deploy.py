@@ -109,3 +109,13 @@ def test_live_deploy__keystore_account__plan_once_unattended_resume_and_strict_a
     failing = live.ape("run", "roles", "--network", live.network, "--manifest", str(tampered), "--strict")
     assert failing.returncode == 1
     assert "SettlementRouter OPERATOR_ROLE: held by the deployer" in failing.stdout
+
+
+def test_roles_script__fresh_local_chain__deploys_governed_suite_and_passes_strict():
+    """`make roles` on a machine with no running deployment: `ape run roles --deploy-if-missing --strict`."""
+    from tests.ape_subprocess import ape_run
+
+    out = ape_run("roles", "--deploy-if-missing", "--strict", timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "deploying the governed local suite first" in out.stdout
+    assert "roles: 22 holdings, no problem" in out.stdout
