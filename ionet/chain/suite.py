@@ -59,6 +59,7 @@ class Suite:
         """Deploy `project.<contract_name>` (or `container`) as `key` in the manifest (e.g. key
         'VestingVault.seed'). In a resumed deploy, a contract the journal has is reused, not redeployed."""
         container = container if container is not None else getattr(project, contract_name)
+        self._ensure_journal()
         assert self.manifest is not None and self.journal is not None
         jkey = self.journal.key(f"deploy:{key}")
         reused = self.journal.done(jkey)
@@ -91,6 +92,7 @@ class Suite:
     def send(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Send a wiring transaction from the deployer (once: a resumed deploy skips it if the journal
         has it, and returns the receipt of the first time)."""
+        self._ensure_journal()
         assert self.journal is not None
         contract = getattr(fn, "contract", None)
         label = self.label_of(contract.address) if contract is not None else "call"
@@ -99,6 +101,12 @@ class Suite:
         calldata = bytes(fn.encode_input(*args)) if hasattr(fn, "encode_input") else None
         return self.journal.run(key, self.next_nonce(), lambda: fn(*args, sender=self.deployer, **self.tx_kwargs),
                                 to=contract.address if contract is not None else None, calldata=calldata)
+
+    def _ensure_journal(self) -> None:
+        """A Suite built by hand (tests of single steps) gets an in-memory journal."""
+        if self.journal is None:
+            assert self.manifest is not None
+            self.journal = Journal(self.manifest)
 
     def next_nonce(self) -> int:
         return int(self.tx_kwargs.get("nonce", self.deployer.nonce))

@@ -114,3 +114,19 @@ def test_deploy_suite__bad_governance__fails_before_any_transaction(fresh, cfg, 
     with pytest.raises(GovernanceConfigError, match="has no code"):
         deploy_suite(fresh, cfg, governance=section)
     assert fresh.nonce == nonce
+
+
+def test_deploy_suite__executor_governance_safe__only_the_safe_executes(fresh, cfg, section):
+    """The other executor choice: the deployer was a temporary executor for the set-up operation and
+    renounced it; afterwards only the governance Safe executes."""
+    from ape import chain
+
+    from ionet.roles import audit, role_hash
+
+    section["timelock"]["executor"] = "governance_safe"
+    suite = deploy_suite(fresh, cfg, governance=section)
+    timelock, council = suite.contracts["Timelock"], suite.contracts["Safe.governance"]
+    executor = role_hash("EXECUTOR_ROLE")
+    assert timelock.hasRole(executor, council) and not timelock.hasRole(executor, fresh)
+    assert not timelock.hasRole(executor, ZERO_ADDRESS)
+    assert audit(chain.provider.web3, suite.manifest).ok

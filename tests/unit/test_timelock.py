@@ -242,3 +242,25 @@ def test_update_delay__through_an_operation__changes_with_event(timelock, alice,
     assert timelock.get_minimum_delay() == 2 * DELAY
     [ev] = timelock.MinimumDelayChange.from_receipt(receipt)
     assert (ev.old_duration, ev.new_duration) == (DELAY, 2 * DELAY)
+
+
+def test_execute__target_reverts_without_reason__generic_reason(timelock, usdc, alice, bob):
+    """A call the target rejects with no revert data (an unknown selector) surfaces as the timelock's
+    own reason."""
+    op = Operation(target=usdc.address, payload=bytes.fromhex("12345678"), salt=salt_of("unknown selector"))
+    schedule(timelock, op, alice)
+    advance(DELAY)
+    with ape.reverts("timelock_controller: underlying transaction reverted"):
+        timelock.execute(*op.execute_args(), sender=bob)
+
+
+def test_renounce_role__for_another_account__reverts(timelock, alice, bob):
+    with ape.reverts("access_control: can only renounce roles for itself"):
+        timelock.renounceRole(timelock.PROPOSER_ROLE(), alice, sender=bob)
+
+
+def test_renounce_role__own_role__gone_with_event(timelock, alice):
+    receipt = timelock.renounceRole(timelock.PROPOSER_ROLE(), alice, sender=alice)
+    assert not timelock.hasRole(timelock.PROPOSER_ROLE(), alice)
+    [ev] = timelock.RoleRevoked.from_receipt(receipt)
+    assert (ev.role, ev.account, ev.sender) == (timelock.PROPOSER_ROLE(), alice.address, alice.address)
