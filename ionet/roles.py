@@ -220,9 +220,12 @@ def role_admin(w3: Any, address: str, role: bytes) -> bytes:
 
 
 def owner_of(w3: Any, address: str) -> tuple[str, str]:
-    """(owner, pending_owner) of an ownable_2step contract."""
+    """(owner, pending_owner) of an ownable_2step contract (pending: the zero address if none)."""
     owner = _call(w3, address, "owner()", [], [], ["address"])
-    pending = _call(w3, address, "pending_owner()", [], [], ["address"])
+    try:  # a one-step Ownable (no pending owner) reads as nothing pending
+        pending = _call(w3, address, "pending_owner()", [], [], ["address"])
+    except Exception:
+        pending = ZERO_ADDRESS
     return to_checksum_address(owner), to_checksum_address(pending)
 
 

@@ -67,3 +67,15 @@ def test_is_governed__mocks_and_safe_parts__excluded():
     assert not is_governed("MockUSDC", rec)
     assert not is_governed("Safe.governance", rec)
     assert not is_governed("Safe.singleton", ContractRecord("0x", "", 0, "", args={"safe_infra": True}))
+
+
+def test_readme__who_holds_what__lists_every_line_of_the_table():
+    """The README's table is what the deploy enforces: each (contract, role) of ROLE_TABLE is there."""
+    from ionet.manifest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Who holds what") : text.index("### How the deploy wires it")]
+    lines = [line for line in section.splitlines() if line.startswith("| `")]
+    for spec in ROLE_TABLE:
+        roles = spec.role if isinstance(spec.role, tuple) else (spec.role,)
+        assert any(f"`{spec.contract}`" in line and any(f"`{r}`" in line for r in roles) for line in lines), spec
