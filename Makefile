@@ -13,7 +13,7 @@ export APE_DATA_FOLDER ?= $(CURDIR)/.ape-data
 APE := $(VENV)/bin/ape
 PYTEST_ARGS ?=
 
-.PHONY: setup compile demo test test-fast gas merkle-bench mutate abi chart lint clean help
+.PHONY: setup compile demo test test-fast gas merkle-bench mutate abi chart lint roles clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
@@ -24,6 +24,7 @@ help:
 	@echo "make abi    regenerate the committed ABIs in abi/"
 	@echo "make chart  write docs/supply.png (circulating supply by category over 20 years)"
 	@echo "make lint   ruff over the Python code"
+	@echo "make roles  who holds every role of the local deployment, read from the chain (ROLES_ARGS=\"--strict\")"
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +71,10 @@ chart: setup
 
 lint: setup
 	$(VENV)/bin/ruff check ionet scripts tests benchmarks
+
+ROLES_ARGS ?=
+roles: compile
+	$(APE) run roles --deploy-if-missing $(ROLES_ARGS)
 
 clean:
 	rm -rf .build .ape-data

@@ -7,7 +7,13 @@ A manifest is plain JSON:
       "deployed_at": "2026-11-24T18:00:00Z", "genesis_time": 1764000000,
       "contracts": {"IOToken": {"address": "0x…", "tx": "0x…", "block": 1, "abi": "abi/IOToken.json"}, …},
       "parameters": {…},
+      "complete": true, "journal": {…}, "pending": null, "governance": {…},
     }
+
+`journal` records every transaction the deploy sent (action key -> transaction hash and block) and
+`pending` the one in flight: a deploy that stopped halfway resumes from them without sending
+anything twice (`ionet.chain.journal`). `complete` is false until the last step ran.
+`governance` (a governed deploy only): the Safes, the timelock and its pending operations.
 
 Local runs write it under `.build/`, live networks to `deployments/<ecosystem>-<network>.json`.
 """
@@ -30,6 +36,7 @@ class ContractRecord:
     block: int
     abi: str
     args: dict[str, Any] = field(default_factory=dict)
+    code_hash: str = ""  # keccak256 of the runtime code at deployment: a resumed deploy checks it
 
 
 @dataclass
@@ -41,6 +48,10 @@ class Manifest:
     deployed_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     contracts: dict[str, ContractRecord] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
+    complete: bool = True
+    journal: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pending: dict[str, Any] | None = None
+    governance: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, default=_jsonable) + "\n"
@@ -69,5 +80,7 @@ def manifest_path(ecosystem: str, network: str) -> Path:
 
 def write_manifest(manifest: Manifest, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(manifest.to_json())
+    tmp = path.with_name(path.name + ".tmp")  # written after every deploy step: never leave half a file
+    tmp.write_text(manifest.to_json())
+    tmp.replace(path)
     return path

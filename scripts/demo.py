@@ -22,6 +22,7 @@ SECTIONS = [
     "_demo_router",
     "_demo_rewards",
     "_demo_vesting",
+    "_demo_governance",  # last: hands the deployer's powers to the Safes and the timelock
 ]
 
 

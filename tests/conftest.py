@@ -179,3 +179,28 @@ def scratch_deployer(accounts):
     acct = accounts.generate_test_account()
     acct.balance = 10**24  # set by the provider: no transaction, no nonce used anywhere
     return acct
+
+
+# ------------------------------------------------------------------ governance (issue 12)
+# The `suite` above keeps its direct role holders (the deployer and test accounts) for every other
+# area's tests. `governed` is a second, separate deployment of the same suite, handed over to the
+# Safes and the timelock exactly as `ape run deploy --governance` does, by its own deployer.
+@pytest.fixture(scope="session")
+def gov_deployer(accounts):
+    acct = accounts.generate_test_account()
+    acct.balance = 10**24  # set by the provider: no transaction from any shared account
+    return acct
+
+
+@pytest.fixture(scope="session")
+def governed(gov_deployer):
+    cfg = load_config("local")
+    return deploy_suite(gov_deployer, cfg, governance=cfg["governance"])
+
+
+@pytest.fixture(scope="session")
+def gov(governed):
+    """Timelock, governance Safe (council) and guardian Safe, with their owners' test keys."""
+    from ionet.chain.governance import governance_of
+
+    return governance_of(governed)

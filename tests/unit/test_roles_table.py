@@ -1,0 +1,81 @@
+"""ionet/roles.py's table: every line names a role the contract really has, and the rename of the
+rewards canceller role (GOVERNANCE_ROLE -> CANCELLER_ROLE, branch fair-rewards) needs no edit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ionet.abi import ABI_DIR
+from ionet.manifest import ContractRecord
+from ionet.roles import (
+    ADMIN_HOLDERS,
+    DEFAULT_ADMIN_ROLE,
+    OWNER,
+    ROLE_TABLE,
+    Holder,
+    is_governed,
+    role_hash,
+    specs_for,
+)
+
+
+def abi_of(name: str) -> list[dict]:
+    return json.loads((ABI_DIR / f"{name}.json").read_text())
+
+
+@pytest.mark.parametrize("spec", ROLE_TABLE, ids=lambda s: f"{s.contract}:{s.role}")
+def test_role_table__each_line__names_a_role_or_owner_the_contract_has(spec):
+    contract = spec.contract.split(".")[0]
+    names = {item.get("name") for item in abi_of(contract) if item.get("type") == "function"}
+    roles = spec.role if isinstance(spec.role, tuple) else (spec.role,)
+    if spec.role == OWNER:
+        assert {"owner", "pending_owner", "transfer_ownership", "accept_ownership"} <= names
+    elif spec.role == DEFAULT_ADMIN_ROLE:
+        assert {"DEFAULT_ADMIN_ROLE", "grantRole", "hasRole"} <= names
+    else:
+        assert any(r in names for r in roles)
+    if spec.holder is Holder.OPERATIONAL:
+        assert spec.config_key.count(".") == 1
+    else:
+        assert spec.holder in ADMIN_HOLDERS or spec.holder is Holder.EXECUTOR
+
+
+def test_specs_for__canceller_role_renamed__the_new_name_is_used():
+    renamed = [i for i in abi_of("RewardsDistributor") if i.get("name") != "GOVERNANCE_ROLE"]
+    renamed.append({"type": "function", "name": "CANCELLER_ROLE", "inputs": [], "outputs": []})
+    roles = {role: spec.holder for spec, role in specs_for("RewardsDistributor", renamed)}
+    assert roles["CANCELLER_ROLE"] is Holder.GUARDIAN and "GOVERNANCE_ROLE" not in roles
+    today = {role: spec.holder for spec, role in specs_for("RewardsDistributor", abi_of("RewardsDistributor"))}
+    assert today["GOVERNANCE_ROLE"] is Holder.GUARDIAN
+
+
+def test_specs_for__vault_glob__matches_every_vault_only():
+    assert [r for _s, r in specs_for("VestingVault.core_contributors")] == [OWNER]
+    assert specs_for("VestingVaultX") == []
+
+
+def test_role_hash__default_admin_is_zero_and_others_keccak():
+    assert role_hash(DEFAULT_ADMIN_ROLE) == b"\x00" * 32
+    assert role_hash("PAUSER_ROLE").hex() == "65d7a28e3265b37a6474929f336521b332c1681b933f6cb9f3376673440d862a"
+
+
+def test_is_governed__mocks_and_safe_parts__excluded():
+    rec = ContractRecord(address="0x" + "00" * 20, tx="", block=0, abi="")
+    assert is_governed("NodeStaking", rec)
+    assert not is_governed("MockUSDC", rec)
+    assert not is_governed("Safe.governance", rec)
+    assert not is_governed("Safe.singleton", ContractRecord("0x", "", 0, "", args={"safe_infra": True}))
+
+
+def test_readme__who_holds_what__lists_every_line_of_the_table():
+    """The README's table is what the deploy enforces: each (contract, role) of ROLE_TABLE is there."""
+    from ionet.manifest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Who holds what") : text.index("### How the deploy wires it")]
+    lines = [line for line in section.splitlines() if line.startswith("| `")]
+    for spec in ROLE_TABLE:
+        roles = spec.role if isinstance(spec.role, tuple) else (spec.role,)
+        assert any(f"`{spec.contract}`" in line and any(f"`{r}`" in line for r in roles) for line in lines), spec
