@@ -81,7 +81,7 @@ def scenario(eco: Any, devices: int) -> list[GasRow]:
         st.exit_co_stake(d, sender=co)
         chain.pending_timestamp = chain.pending_timestamp + 8 * DAY  # wait over: the co-stake cools down
         chain.mine()
-        assert st.co_stake(d)[3] == 3 and st.counting_stake(d) == 4_000 * IO  # exiting, no longer counting
+        assert st.co_stake(d).state_name == "cooldown" and st.counting_stake(d) == 4_000 * IO
         slash = st.slash(d, 100 * IO, b"\x02" * 32, True, sender=eco.operator)
         rows.append(at_most("NodeStaking", f"slash, co-staker in cooldown, jail ({tag})", gas_of(slash),
                             120_000))
