@@ -349,3 +349,14 @@ def test_eligibility__minimum_met_exactly__true_one_wei_less_false(staking, toke
     fund(token, owner, alice, 1, staking)
     staking.stake(d, 1, sender=alice)
     assert staking.is_eligible(d) and staking.counting_stake(d) == 250 * IO
+
+
+def test_step_staking__multiplier_above_maximum__refused_before_deploying():
+    """The deploy step checks the config's multipliers against the contract's bound first."""
+    from types import SimpleNamespace
+
+    from ionet.chain.deploy_staking import step_staking
+
+    suite = SimpleNamespace(config={"staking": {"class_multipliers": {"H100": 100_000, "X": 1_000_001}}})
+    with pytest.raises(ValueError, match="out of 0..1,000,000"):
+        step_staking(suite)
