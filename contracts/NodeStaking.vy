@@ -541,7 +541,7 @@ def register_device(device: bytes32, device_class: bytes32, processors: uint256,
     @param reward_wallet Where the owner's rewards go.
     """
     assert device != empty(bytes32), "NodeStaking: device id is zero"
-    assert self._meta[device] == 0, "NodeStaking: device already registered"
+    assert self._unpack_meta(self._meta[device]).owner == empty(address), "NodeStaking: device already registered"
     assert self.class_multiplier[device_class] != 0, "NodeStaking: class is unsupported"
     assert processors != 0 and processors <= MASK32, "NodeStaking: bad processor count"
     assert reward_wallet != empty(address), "NodeStaking: reward wallet is the zero address"
@@ -635,7 +635,7 @@ def unstake(device: bytes32):
     self._held = self._pack_held(held.owner_active - own.active, unsafe_add(held.owner_cooldown, own.active))
     log Unstaked(device=device, owner=msg.sender, amount=own.active, cooldown=cooldown, release_at=release_at)
     co: Co = self._unpack_co(self._co[device])
-    if self._counts(co):
+    if self._counts(co.state, co.counts_until):
         self._push_out(device, co)
 
 
@@ -678,7 +678,7 @@ def offer_co_stake(device: bytes32, co_staker: address, amount: uint256, reward_
     assert co_staker != empty(address) and co_staker != msg.sender, "NodeStaking: bad co-staker"
     assert amount != 0, "NodeStaking: amount is zero"
     assert reward_share_bps != 0 and reward_share_bps <= BPS, "NodeStaking: bad reward share"
-    assert self._co[device] == 0, "NodeStaking: device has a co-staker"
+    assert self._unpack_co(self._co[device]).state == CO_NONE, "NodeStaking: device has a co-staker"
     assert amount <= self._unpack_own(self._own[device]).active, "NodeStaking: co-stake above 50 %"
     self._co[device] = self._pack_co(co_staker, reward_share_bps, CO_OFFERED, 0)
     mark: Mark = self._unpack_mark(self._mark[device])
@@ -902,7 +902,7 @@ def overturn_slash(slash_id: uint256):
             co_amount: uint256 = self._amount96(mark.co_amount + sc.co_part)
             self._mark[device] = self._pack_mark(co_amount, mark.last_slashed_at, mark.jailed, mark.last_slash_id)
             co_staked = unsafe_add(co_staked, sc.co_part)  # back to at most IO held < 2**96
-            if self._counts(co) and co_amount > active:
+            if self._counts(co.state, co.counts_until) and co_amount > active:
                 self._push_out(device, co)
         else:
             to_balance = True
@@ -1006,13 +1006,22 @@ def is_eligible(device: bytes32) -> bool:
     @param device The device id.
     @return bool Eligibility.
     """
-    if self._meta[device] == 0:
+    # Each word read once (the router and the rewards read this on every booking and claim).
+    meta: Meta = self._unpack_meta(self._meta[device])
+    if meta.owner == empty(address):
         return False
-    if self.class_multiplier[self._class[device]] == 0:
+    multiplier: uint256 = self.class_multiplier[self._class[device]]
+    if multiplier == 0:
         return False
-    if self._unpack_mark(self._mark[device]).jailed:
+    mark: Mark = self._unpack_mark(self._mark[device])
+    if mark.jailed:
         return False
-    return self._counting(device) >= self._min_stake(device)
+    active: uint256 = self._unpack_own(self._own[device]).active
+    co: Co = self._unpack_co(self._co[device])
+    co_counting: uint256 = 0
+    if self._counts(co.state, co.counts_until):
+        co_counting = mark.co_amount
+    return self._counted(active, co_counting) >= self._min_stake_of(multiplier, meta.processors)
 
 
 @external
@@ -1247,7 +1256,7 @@ def _outcome(slash_id: uint256) -> uint256:
     outcome: uint256 = self._slash_outcome[slash_id]
     if outcome != 0:
         return outcome
-    if self._slash[slash_id] != 0:
+    if self._unpack_slash(self._slash[slash_id]).created_at != 0:
         return SLASH_PENDING
     return SLASH_UNKNOWN
 
@@ -1264,36 +1273,47 @@ def _pending_slash(slash_id: uint256) -> SlashRecord:
 @internal
 @view
 def _min_stake(device: bytes32) -> uint256:
-    processors: uint256 = self._unpack_meta(self._meta[device]).processors
-    if processors == 0:
-        return 0
-    mult: uint256 = max(self.class_multiplier[self._class[device]], BPS)
-    # mult <= MAX_MULTIPLIER_BPS and processors < 2**32: the product is below 2**126.
+    # An unknown device has 0 processors: minimum 0.
+    return self._min_stake_of(self.class_multiplier[self._class[device]],
+                              self._unpack_meta(self._meta[device]).processors)
+
+
+@internal
+@pure
+def _min_stake_of(multiplier_bps: uint256, processors: uint256) -> uint256:
+    # multiplier <= MAX_MULTIPLIER_BPS and processors < 2**32: the product is below 2**126.
     # 200e18 is a multiple of 10_000, so the division is exact.
-    return BASE_STAKE * mult * processors // BPS
+    return BASE_STAKE * max(multiplier_bps, BPS) * processors // BPS
 
 
 @internal
 @view
-def _counts(co: Co) -> bool:
-    return co.state == CO_ACTIVE or (co.state == CO_EXITING and block.timestamp < co.counts_until)
+def _counts(state: uint256, counts_until: uint256) -> bool:
+    # A co-stake counts toward the minimum while active, or exiting and still in its wait.
+    return state == CO_ACTIVE or (state == CO_EXITING and block.timestamp < counts_until)
 
 
 @internal
 @view
 def _co_counting(device: bytes32) -> uint256:
-    if self._counts(self._unpack_co(self._co[device])):
+    co: Co = self._unpack_co(self._co[device])
+    if self._counts(co.state, co.counts_until):
         return self._unpack_mark(self._mark[device]).co_amount
     return 0
 
 
 @internal
-@view
-def _counting(device: bytes32) -> uint256:
-    active: uint256 = self._unpack_own(self._own[device]).active
+@pure
+def _counted(active: uint256, co_counting: uint256) -> uint256:
     # co_cap keeps the counting co-stake <= active; min() makes eligibility on more than 50 %
     # co-stake impossible by construction as well.
-    return active + min(self._co_counting(device), active)
+    return active + min(co_counting, active)
+
+
+@internal
+@view
+def _counting(device: bytes32) -> uint256:
+    return self._counted(self._unpack_own(self._own[device]).active, self._co_counting(device))
 
 
 @internal
@@ -1322,7 +1342,7 @@ def _push_out(device: bytes32, co: Co):
 
 @internal
 def _clear_co(device: bytes32):
-    self._co[device] = 0
+    self._co[device] = self._pack_co(empty(address), 0, CO_NONE, 0)
     mark: Mark = self._unpack_mark(self._mark[device])
     self._mark[device] = self._pack_mark(0, mark.last_slashed_at, mark.jailed, mark.last_slash_id)
 

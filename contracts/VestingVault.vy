@@ -406,7 +406,8 @@ def accept_beneficiary(grant_id: uint256) -> uint256:
     key: GrantKey = self._unpack_id(grant_id)
     new_id: uint256 = self._pack_id(key.serial, new_beneficiary)
     # A pending proposal exists only for a live grant (propose checks it; rotation clears it).
-    self._grants[new_id] = self._grants[grant_id]
+    g: GrantWord = self._unpack_grant(self._grants[grant_id])
+    self._grants[new_id] = self._pack_grant(g.amount, g.claimed, g.revoked_at, False)
     self._grants[grant_id] = self._pack_grant(0, 0, 0, True)
     self._pending[grant_id] = empty(address)
     self.rotated_to[key.serial] = new_beneficiary
