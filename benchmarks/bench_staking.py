@@ -1,5 +1,6 @@
 """Gas of NodeStaking: stake, unstake, withdraw, slash (also with a co-staker in cooldown), each with
-1 and with 10,000 registered devices, beside Synthetix StakingRewards (anchors.md).
+1 and with 10,000 registered devices, beside Synthetix StakingRewards (anchors.md); also a declined
+offer and an unstake that pushes a co-stake out (issue 9 items 5 and 6).
 
 The 9,999 extra devices are registered by a bench-only filler contract (contracts/mocks/
 MockDeviceFiller.vy) in a few large transactions; every measured operation is a real single
@@ -81,7 +82,7 @@ def scenario(eco: Any, devices: int) -> list[GasRow]:
         st.exit_co_stake(d, sender=co)
         chain.pending_timestamp = chain.pending_timestamp + 8 * DAY  # wait over: the co-stake cools down
         chain.mine()
-        assert st.co_stake(d)[3] == 3 and st.counting_stake(d) == 4_000 * IO  # exiting, no longer counting
+        assert st.co_stake(d).state_name == "cooldown" and st.counting_stake(d) == 4_000 * IO
         slash = st.slash(d, 100 * IO, b"\x02" * 32, True, sender=eco.operator)
         rows.append(at_most("NodeStaking", f"slash, co-staker in cooldown, jail ({tag})", gas_of(slash),
                             120_000))
@@ -89,6 +90,17 @@ def scenario(eco: Any, devices: int) -> list[GasRow]:
         chain.mine()
         rows.append(GasRow("NodeStaking", f"finalize_slash, burns ({tag})",
                            gas_of(st.finalize_slash(st.slash_count(), sender=co))))
+    with isolated():
+        d = device(eco, "bench-1", stake=4_000 * IO)
+        st.offer_co_stake(d, co, 2_000 * IO, 2_000, sender=who)
+        rows.append(GasRow("NodeStaking", f"decline_co_stake ({tag})", gas_of(st.decline_co_stake(d, sender=co))))
+        eco.fund(co, 2_000 * IO)
+        eco.suite.IOToken.approve(st, 2**256 - 1, sender=co)
+        st.offer_co_stake(d, co, 2_000 * IO, 2_000, sender=who)
+        st.accept_co_stake(d, sender=co)
+        unstake = st.unstake(d, sender=who)
+        assert st.co_stake(d).state_name == "cooldown"
+        rows.append(at_most("NodeStaking", f"unstake, pushes the co-stake out ({tag})", gas_of(unstake), 60_000))
     return rows
 
 

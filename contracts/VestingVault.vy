@@ -10,7 +10,8 @@
         Beneficiaries claim what has vested to any address; anyone may push a grant's vested IO to
         its own beneficiary. In a revocable vault the admin may revoke a grant: what has vested
         stays claimable, the rest returns to the unallocated balance (never to the admin's wallet).
-        A beneficiary moves a grant to a new key in two steps (propose, accept).
+        A beneficiary moves a grant to a new key in two steps (propose, accept), and may withdraw
+        a proposal before it is accepted (propose the zero address).
 @dev The schedule, fixed at deployment (all five vaults of a deployment share START_TIME, the
      genesis time). After m = floor((t - START_TIME) / PERIOD_SECONDS) full periods:
          initial(A)   = floor(A * UNLOCKED_BPS / 10_000)
@@ -23,7 +24,19 @@
 
      A grant id is `serial << 160 | beneficiary`: the id names its holder, so a claim reads one
      storage slot (amount, claimed and revocation time packed together) and checks the caller
-     against the id itself. Rotation re-keys the grant: same serial, new id.
+     against the id itself. Rotation re-keys the grant: same serial, new id; the old id keeps a
+     "moved" mark (so it is told apart from an id that never held a grant) and `rotated_to`
+     records the serial's new holder, so `current_grant_id(any earlier id)` is O(1).
+
+     Storage layout. Each packed word is read only through its `_unpack_<word>` helper (a struct
+     with named fields) and written only through its `_pack_<word>` helper; no shift or mask
+     appears anywhere else. Amounts are 96 bits (MAX_AMOUNT).
+       grant id          beneficiary (bits 0-159) | serial (160-255)
+       _grants[id]       amount (0-95) | claimed (96-191) | revoked at (192-254, 0 = not revoked) |
+                         moved (255: the grant was rotated to another id; every other field 0)
+       _totals           total granted (0-95) | total claimed (96-191) | serials issued (192-254) |
+                         one (255): set by the constructor so that the word is never zero and the
+                         vault's first grant pays the same as any later one
 
      Accounting: outstanding(g) = amount - claimed - (revoked-unvested), and
          unallocated = token balance - sum of outstanding
@@ -63,12 +76,25 @@ exports: (
 BPS: constant(uint256) = 10_000
 # @dev Largest amount one grant, or any running total, may hold (packing width).
 MAX_AMOUNT: public(constant(uint256)) = (1 << 96) - 1
+# @dev The most tranches a schedule may have (a monthly schedule of 1,000 years fits).
+MAX_TRANCHES: public(constant(uint256)) = 12_000
 # @dev The most grants `grant_many` makes in one call.
 MAX_BATCH: constant(uint256) = 256
 # @dev Low 160 bits of a grant id: the beneficiary.
 ADDRESS_MASK: constant(uint256) = (1 << 160) - 1
 # @dev Low 96 bits of a packed word.
 AMOUNT_MASK: constant(uint256) = (1 << 96) - 1
+# @dev 63-bit fields (revocation time, serials issued).
+MASK63: constant(uint256) = (1 << 63) - 1
+# @dev Bit 255: the "moved" mark of a grant word, the "one" of the totals word.
+TOP_BIT: constant(uint256) = 1 << 255
+
+# @dev Grant status (grant_state): an id that never held a grant, a grant in force, a revoked
+#      grant (what had vested stays claimable), an id the grant was rotated away from.
+STATUS_UNKNOWN: public(constant(uint256)) = 0
+STATUS_ACTIVE: public(constant(uint256)) = 1
+STATUS_REVOKED: public(constant(uint256)) = 2
+STATUS_MOVED: public(constant(uint256)) = 3
 
 
 # @dev The IO token this vault holds.
@@ -89,10 +115,34 @@ UNLOCKED_BPS: public(immutable(uint256))
 REVOCABLE: public(immutable(bool))
 
 
+# @dev A grant id unpacked.
+struct GrantKey:
+    serial: uint256
+    beneficiary: address
+
+
+# @dev `_grants[id]` unpacked.
+struct GrantWord:
+    amount: uint256
+    claimed: uint256
+    revoked_at: uint256
+    moved: bool
+
+
+# @dev `_totals` unpacked (bit 255, always one, is not a field).
+struct TotalsWord:
+    granted: uint256
+    claimed: uint256
+    serials: uint256
+
+
 struct GrantState:
     grant_id: uint256
     serial: uint256
     beneficiary: address
+    status: uint256
+    status_name: String[8]
+    current_grant_id: uint256
     amount: uint256
     claimed: uint256
     vested: uint256
@@ -113,16 +163,19 @@ struct Totals:
     grant_count: uint256
 
 
-# @dev Per grant id: amount (bits 0-95) | claimed (96-191) | revoked_at (192-255, 0 = not revoked).
+# @dev Per grant id: amount | claimed | revoked at | moved (layout in the contract's @dev).
 _grants: HashMap[uint256, uint256]
 # @dev Per revoked grant id: what had vested when it was revoked (its vested value forever after).
 _vested_at_revocation: HashMap[uint256, uint256]
 # @dev Per grant id: the address proposed to take it over (empty when none).
 _pending: HashMap[uint256, address]
-# @dev total_granted (bits 0-95) | total_claimed (96-191) | grant serials issued (192-255).
+# @dev total_granted | total_claimed | grant serials issued | one (layout in the contract's @dev).
 _totals: uint256
 # @dev Sum of the unvested amounts returned by revocations.
 total_revoked: public(uint256)
+# @dev Per serial: the beneficiary the grant was last rotated to; empty if it never was (its id
+#      is then the one of its Granted event).
+rotated_to: public(HashMap[uint256, address])
 
 
 # @dev The vault and its schedule, once, at deployment.
@@ -161,7 +214,8 @@ event Revoked:
     unvested: uint256
 
 
-# @dev The beneficiary proposed a new key for its grant (empty = proposal withdrawn).
+# @dev The beneficiary proposed a new key for its grant, or withdrew its proposal (`proposed`
+#      empty): `propose_beneficiary(grant_id, empty(address))`.
 event BeneficiaryProposed:
     grant_id: indexed(uint256)
     beneficiary: indexed(address)
@@ -197,7 +251,7 @@ def __init__(
     @param start_time_ The vesting start (genesis time); 0 means this block's timestamp.
     @param period_seconds_ Seconds per period (> 0).
     @param cliff_periods_ Full periods before the first tranche.
-    @param tranche_count_ Number of tranches (>= 1).
+    @param tranche_count_ Number of tranches, 1..MAX_TRANCHES.
     @param unlocked_bps_ Share vested at the start, in bps (<= 10,000).
     @param revocable_ Whether grants can be revoked.
     """
@@ -206,6 +260,7 @@ def __init__(
     assert token_.address != empty(address), "VestingVault: token is the zero address"
     assert period_seconds_ != 0, "VestingVault: period is zero"
     assert tranche_count_ != 0, "VestingVault: tranche count is zero"
+    assert tranche_count_ <= MAX_TRANCHES, "VestingVault: tranche count above maximum"
     assert unlocked_bps_ <= BPS, "VestingVault: unlocked bps above 10000"
     token = token_
     category = category_
@@ -215,6 +270,7 @@ def __init__(
     TRANCHE_COUNT = tranche_count_
     UNLOCKED_BPS = unlocked_bps_
     REVOCABLE = revocable_
+    self._totals = self._pack_totals(0, 0, 0)
     log VaultCreated(
         token=token_.address,
         category=category_,
@@ -238,11 +294,11 @@ def grant(beneficiary: address, amount: uint256) -> uint256:
     @return uint256 The new grant id (serial << 160 | beneficiary).
     """
     ownable._check_owner()
-    totals: uint256 = self._totals
-    unallocated: uint256 = self._unallocated(totals)
+    totals: TotalsWord = self._unpack_totals(self._totals)
     grant_id: uint256 = 0
-    totals, grant_id, unallocated = self._grant(totals, unallocated, beneficiary, amount)
-    self._totals = totals
+    unallocated: uint256 = 0
+    totals, grant_id, unallocated = self._grant(totals, self._unallocated(totals), beneficiary, amount)
+    self._totals = self._pack_totals(totals.granted, totals.claimed, totals.serials)
     return grant_id
 
 
@@ -256,13 +312,13 @@ def grant_many(beneficiaries: DynArray[address, MAX_BATCH], amounts: DynArray[ui
     """
     ownable._check_owner()
     assert len(beneficiaries) == len(amounts), "VestingVault: lengths differ"
-    totals: uint256 = self._totals
-    first_serial: uint256 = (totals >> 192) + 1
+    totals: TotalsWord = self._unpack_totals(self._totals)
+    first_serial: uint256 = totals.serials + 1
     unallocated: uint256 = self._unallocated(totals)
     grant_id: uint256 = 0
     for i: uint256 in range(len(beneficiaries), bound=MAX_BATCH):
         totals, grant_id, unallocated = self._grant(totals, unallocated, beneficiaries[i], amounts[i])
-    self._totals = totals
+    self._totals = self._pack_totals(totals.granted, totals.claimed, totals.serials)
     return first_serial
 
 
@@ -271,23 +327,22 @@ def revoke(grant_id: uint256) -> uint256:
     """
     @notice Revokes a grant (revocable vaults only): what has vested now stays claimable by the
             beneficiary; the rest returns to the unallocated balance. Admin only, once per grant.
-    @param grant_id The grant.
+    @param grant_id The grant's current id.
     @return uint256 The unvested amount returned to the unallocated balance, in wei.
     """
     ownable._check_owner()
     assert REVOCABLE, "VestingVault: vault is not revocable"
-    word: uint256 = self._grants[grant_id]
-    assert word != 0, "VestingVault: unknown grant"
-    assert word >> 192 == 0, "VestingVault: grant already revoked"
-    amount: uint256 = word & AMOUNT_MASK
-    vested: uint256 = self._schedule(amount, block.timestamp)
+    g: GrantWord = self._live_grant(grant_id)
+    assert g.revoked_at == 0, "VestingVault: grant already revoked"
+    vested: uint256 = self._schedule(g.amount, block.timestamp)
     # vested <= amount (the schedule never exceeds its amount).
-    unvested: uint256 = unsafe_sub(amount, vested)
-    # block.timestamp > 0 and < 2**64 for the foreseeable future: fits the 64-bit field.
-    self._grants[grant_id] = word | (block.timestamp << 192)
+    unvested: uint256 = unsafe_sub(g.amount, vested)
+    # 0 < block.timestamp < 2**63 for the foreseeable future: fits the 63-bit field.
+    self._grants[grant_id] = self._pack_grant(g.amount, g.claimed, block.timestamp, False)
     self._vested_at_revocation[grant_id] = vested
     self.total_revoked += unvested
-    log Revoked(grant_id=grant_id, beneficiary=self._beneficiary(grant_id), vested=vested, unvested=unvested)
+    log Revoked(grant_id=grant_id, beneficiary=self._unpack_id(grant_id).beneficiary, vested=vested,
+                unvested=unvested)
     return unvested
 
 
@@ -297,11 +352,11 @@ def claim(grant_id: uint256, recipient: address) -> uint256:
     """
     @notice Pays what has vested and is not yet claimed to `recipient`. Only the grant's
             beneficiary may call it.
-    @param grant_id The grant (its beneficiary is the caller).
+    @param grant_id The grant's current id (its beneficiary is the caller).
     @param recipient Where the IO goes; not the zero address.
     @return uint256 The amount paid, in wei (0 when nothing is claimable).
     """
-    assert msg.sender == self._beneficiary(grant_id), "VestingVault: caller is not the beneficiary"
+    assert msg.sender == self._unpack_id(grant_id).beneficiary, "VestingVault: caller is not the beneficiary"
     assert recipient != empty(address), "VestingVault: recipient is the zero address"
     return self._claim(grant_id, recipient)
 
@@ -311,24 +366,26 @@ def release(grant_id: uint256) -> uint256:
     """
     @notice Pays what has vested and is not yet claimed to the grant's own beneficiary. Anyone
             may call it.
-    @param grant_id The grant.
+    @param grant_id The grant's current id.
     @return uint256 The amount paid, in wei (0 when nothing is claimable).
     """
-    return self._claim(grant_id, self._beneficiary(grant_id))
+    return self._claim(grant_id, self._unpack_id(grant_id).beneficiary)
 
 
 @external
 def propose_beneficiary(grant_id: uint256, new_beneficiary: address):
     """
     @notice First step of a key rotation: the beneficiary names the address that may take the
-            grant over. A new proposal replaces the previous one. Beneficiary only.
-    @param grant_id The grant.
-    @param new_beneficiary The new key; not the zero address, not the current one.
+            grant over. A new proposal replaces the previous one; proposing the zero address
+            withdraws the pending proposal (there must be one). Beneficiary only.
+    @param grant_id The grant's current id.
+    @param new_beneficiary The new key, not the current one; or the zero address to withdraw.
     """
-    beneficiary: address = self._beneficiary(grant_id)
+    beneficiary: address = self._unpack_id(grant_id).beneficiary
     assert msg.sender == beneficiary, "VestingVault: caller is not the beneficiary"
-    assert self._grants[grant_id] != 0, "VestingVault: unknown grant"
-    assert new_beneficiary != empty(address), "VestingVault: new beneficiary is the zero address"
+    self._live_grant(grant_id)
+    if new_beneficiary == empty(address):
+        assert self._pending[grant_id] != empty(address), "VestingVault: no rotation proposed"
     assert new_beneficiary != beneficiary, "VestingVault: new beneficiary is the current one"
     self._pending[grant_id] = new_beneficiary
     log BeneficiaryProposed(grant_id=grant_id, beneficiary=beneficiary, proposed=new_beneficiary)
@@ -338,18 +395,22 @@ def propose_beneficiary(grant_id: uint256, new_beneficiary: address):
 def accept_beneficiary(grant_id: uint256) -> uint256:
     """
     @notice Second step of a key rotation: the proposed address takes the grant over, with its
-            amount, claims and revocation state. Proposed address only.
+            amount, claims and revocation state. The old id is marked "moved" and
+            `current_grant_id(old id)` gives the new one. Proposed address only.
     @param grant_id The grant's current id.
     @return uint256 The grant's new id (same serial, new beneficiary).
     """
     new_beneficiary: address = self._pending[grant_id]
     assert new_beneficiary != empty(address), "VestingVault: no rotation proposed"
     assert msg.sender == new_beneficiary, "VestingVault: caller is not the proposed beneficiary"
-    serial: uint256 = grant_id >> 160
-    new_id: uint256 = (serial << 160) | convert(convert(new_beneficiary, uint160), uint256)
-    self._grants[new_id] = self._grants[grant_id]
-    self._grants[grant_id] = 0
+    key: GrantKey = self._unpack_id(grant_id)
+    new_id: uint256 = self._pack_id(key.serial, new_beneficiary)
+    # A pending proposal exists only for a live grant (propose checks it; rotation clears it).
+    g: GrantWord = self._unpack_grant(self._grants[grant_id])
+    self._grants[new_id] = self._pack_grant(g.amount, g.claimed, g.revoked_at, False)
+    self._grants[grant_id] = self._pack_grant(0, 0, 0, True)
     self._pending[grant_id] = empty(address)
+    self.rotated_to[key.serial] = new_beneficiary
     revoked_vested: uint256 = self._vested_at_revocation[grant_id]
     if revoked_vested != 0:
         self._vested_at_revocation[new_id] = revoked_vested
@@ -357,8 +418,8 @@ def accept_beneficiary(grant_id: uint256) -> uint256:
     log BeneficiaryRotated(
         old_grant_id=grant_id,
         new_grant_id=new_id,
-        serial=serial,
-        old_beneficiary=self._beneficiary(grant_id),
+        serial=key.serial,
+        old_beneficiary=key.beneficiary,
         new_beneficiary=new_beneficiary,
     )
     return new_id
@@ -370,54 +431,84 @@ def accept_beneficiary(grant_id: uint256) -> uint256:
 def vested(grant_id: uint256, at_time: uint256) -> uint256:
     """
     @notice What of a grant has vested (claimed or not) at `at_time`, in wei.
-    @param grant_id The grant.
+    @dev Reverts "VestingVault: unknown grant" for an id that never held a grant and
+         "VestingVault: grant moved to a new id" for an id the grant was rotated away from
+         (see current_grant_id): an amount is never shown for an id that cannot be paid.
+    @param grant_id The grant's current id.
     @param at_time A unix time (past or future).
-    @return uint256 The vested amount; 0 for an unknown grant.
+    @return uint256 The vested amount.
     """
-    return self._vested(grant_id, self._grants[grant_id], at_time)
+    g: GrantWord = self._live_grant(grant_id)
+    return self._vested(grant_id, g.amount, g.revoked_at, at_time)
 
 
 @external
 @view
 def claimable(grant_id: uint256) -> uint256:
     """
-    @notice What `claim` would pay now, in wei.
-    @param grant_id The grant.
+    @notice What `claim` would pay now, in wei. Reverts as `vested` for an unknown or moved id.
+    @param grant_id The grant's current id.
     @return uint256 vested(now) - claimed.
     """
-    word: uint256 = self._grants[grant_id]
-    return self._vested(grant_id, word, block.timestamp) - ((word >> 96) & AMOUNT_MASK)
+    g: GrantWord = self._live_grant(grant_id)
+    return self._vested(grant_id, g.amount, g.revoked_at, block.timestamp) - g.claimed
 
 
 @external
 @view
 def grant_state(grant_id: uint256) -> GrantState:
     """
-    @notice A grant's full state, for front ends (all amounts in wei; vested and claimable as of now).
-    @param grant_id The grant.
-    @return GrantState Everything about it; amount 0 for an unknown (or rotated-away) id.
+    @notice Any id's full state, for front ends (amounts in wei; vested and claimable as of
+            now). `status`: 0 "unknown" (never a grant: every field 0), 1 "active", 2 "revoked"
+            (what had vested stays claimable), 3 "moved" (rotated to `current_grant_id`: every
+            amount 0 here, read the new id). `current_grant_id` is the id to use now (this one
+            unless moved; 0 if unknown).
+    @param grant_id Any id.
+    @return GrantState Everything about it.
     """
-    word: uint256 = self._grants[grant_id]
-    amount: uint256 = word & AMOUNT_MASK
-    claimed: uint256 = (word >> 96) & AMOUNT_MASK
-    revoked_at: uint256 = word >> 192
-    vested: uint256 = self._vested(grant_id, word, block.timestamp)
+    g: GrantWord = self._unpack_grant(self._grants[grant_id])
+    key: GrantKey = self._unpack_id(grant_id)
+    status: uint256 = self._status(g)
+    name: String[8] = "unknown"
+    vested: uint256 = 0
     unvested_returned: uint256 = 0
-    if revoked_at != 0:
-        unvested_returned = amount - self._vested_at_revocation[grant_id]
+    if status == STATUS_MOVED:
+        name = "moved"
+    elif status != STATUS_UNKNOWN:
+        name = "active"
+        vested = self._vested(grant_id, g.amount, g.revoked_at, block.timestamp)
+        if status == STATUS_REVOKED:
+            name = "revoked"
+            unvested_returned = g.amount - self._vested_at_revocation[grant_id]
     return GrantState(
         grant_id=grant_id,
-        serial=grant_id >> 160,
-        beneficiary=self._beneficiary(grant_id),
-        amount=amount,
-        claimed=claimed,
+        serial=key.serial,
+        beneficiary=key.beneficiary,
+        status=status,
+        status_name=name,
+        current_grant_id=self._current_id(grant_id, g, key.serial),
+        amount=g.amount,
+        claimed=g.claimed,
         vested=vested,
-        claimable=vested - claimed,
-        revoked=revoked_at != 0,
-        revoked_at=revoked_at,
+        claimable=vested - g.claimed,
+        revoked=g.revoked_at != 0,
+        revoked_at=g.revoked_at,
         unvested_returned=unvested_returned,
         pending_beneficiary=self._pending[grant_id],
     )
+
+
+@external
+@view
+def current_grant_id(grant_id: uint256) -> uint256:
+    """
+    @notice The id a grant has now, from any id it ever had: itself while it holds the grant,
+            the latest holder's id after rotations (O(1): `rotated_to` keeps the serial's
+            holder), 0 for an id that never held a grant.
+    @param grant_id Any id the grant had (e.g. the one in its Granted event).
+    @return uint256 The current id, or 0.
+    """
+    return self._current_id(grant_id, self._unpack_grant(self._grants[grant_id]), self._unpack_id(grant_id).serial)
 
 
 @external
@@ -428,20 +519,18 @@ def totals() -> Totals:
             outstanding (granted - claimed - revoked), unallocated, token balance, grants made.
     @return Totals The totals.
     """
-    word: uint256 = self._totals
-    granted: uint256 = word & AMOUNT_MASK
-    claimed: uint256 = (word >> 96) & AMOUNT_MASK
+    word: TotalsWord = self._unpack_totals(self._totals)
     revoked: uint256 = self.total_revoked
     balance: uint256 = staticcall token.balanceOf(self)
-    outstanding: uint256 = granted - claimed - revoked
+    outstanding: uint256 = word.granted - word.claimed - revoked
     return Totals(
-        granted=granted,
-        claimed=claimed,
+        granted=word.granted,
+        claimed=word.claimed,
         revoked=revoked,
         outstanding=outstanding,
         unallocated=balance - outstanding,
         balance=balance,
-        grant_count=word >> 192,
+        grant_count=word.serials,
     )
 
 
@@ -453,7 +542,7 @@ def unallocated() -> uint256:
             claimed or revoked.
     @return uint256 The amount in wei.
     """
-    return self._unallocated(self._totals)
+    return self._unallocated(self._unpack_totals(self._totals))
 
 
 @external
@@ -463,7 +552,7 @@ def total_granted() -> uint256:
     @notice The sum of every grant's amount ever made, in wei.
     @return uint256 The amount.
     """
-    return self._totals & AMOUNT_MASK
+    return self._unpack_totals(self._totals).granted
 
 
 @external
@@ -473,7 +562,7 @@ def total_claimed() -> uint256:
     @notice Everything ever paid out by claims, in wei.
     @return uint256 The amount.
     """
-    return (self._totals >> 96) & AMOUNT_MASK
+    return self._unpack_totals(self._totals).claimed
 
 
 @external
@@ -483,7 +572,7 @@ def grant_count() -> uint256:
     @notice How many grants were ever made (the last serial issued).
     @return uint256 The count.
     """
-    return self._totals >> 192
+    return self._unpack_totals(self._totals).serials
 
 
 @external
@@ -491,10 +580,11 @@ def grant_count() -> uint256:
 def schedule_vested(amount: uint256, at_time: uint256) -> uint256:
     """
     @notice The schedule itself: what of a (non-revoked) grant of `amount` has vested at `at_time`.
-    @param amount An amount in wei.
+    @param amount An amount in wei, at most MAX_AMOUNT (what a grant can hold).
     @param at_time A unix time.
     @return uint256 The vested amount in wei.
     """
+    assert amount <= MAX_AMOUNT, "VestingVault: amount above maximum"
     return self._schedule(amount, at_time)
 
 
@@ -507,54 +597,85 @@ def grant_id_of(serial: uint256, beneficiary: address) -> uint256:
     @param beneficiary Its holder.
     @return uint256 serial << 160 | beneficiary.
     """
-    return (serial << 160) | convert(convert(beneficiary, uint160), uint256)
+    return self._pack_id(serial, beneficiary)
 
 
 # ------------------------------------------------------------------ internal
 @internal
-@pure
-def _beneficiary(grant_id: uint256) -> address:
-    return convert(convert(grant_id & ADDRESS_MASK, uint160), address)
-
-
-@internal
 @view
-def _unallocated(totals: uint256) -> uint256:
+def _unallocated(totals: TotalsWord) -> uint256:
     # granted >= claimed + revoked always (each grant's claimed + unvested-returned <= its amount).
-    outstanding: uint256 = (totals & AMOUNT_MASK) - ((totals >> 96) & AMOUNT_MASK) - self.total_revoked
+    outstanding: uint256 = totals.granted - totals.claimed - self.total_revoked
     return staticcall token.balanceOf(self) - outstanding
 
 
 @internal
-def _grant(totals: uint256, unallocated: uint256, beneficiary: address, amount: uint256) -> (uint256, uint256, uint256):
+@pure
+def _status(g: GrantWord) -> uint256:
+    if g.moved:
+        return STATUS_MOVED
+    if g.amount == 0:
+        return STATUS_UNKNOWN
+    if g.revoked_at != 0:
+        return STATUS_REVOKED
+    return STATUS_ACTIVE
+
+
+@internal
+@view
+def _current_id(grant_id: uint256, g: GrantWord, serial: uint256) -> uint256:
+    if g.moved:
+        return self._pack_id(serial, self.rotated_to[serial])
+    if g.amount == 0:
+        return 0
+    return grant_id
+
+
+@internal
+@view
+def _live_grant(grant_id: uint256) -> GrantWord:
+    # The grant an id holds now; reverts for an id that never held one or was rotated away.
+    g: GrantWord = self._unpack_grant(self._grants[grant_id])
+    assert not g.moved, "VestingVault: grant moved to a new id"
+    assert g.amount != 0, "VestingVault: unknown grant"
+    return g
+
+
+@internal
+def _grant(totals: TotalsWord, unallocated: uint256, beneficiary: address, amount: uint256) -> (TotalsWord, uint256, uint256):
     assert beneficiary != empty(address), "VestingVault: beneficiary is the zero address"
     assert amount != 0, "VestingVault: amount is zero"
     assert amount <= unallocated, "VestingVault: amount exceeds unallocated"
-    granted: uint256 = (totals & AMOUNT_MASK) + amount
+    granted: uint256 = totals.granted + amount
     assert granted <= MAX_AMOUNT, "VestingVault: total granted overflows"
-    serial: uint256 = (totals >> 192) + 1
-    grant_id: uint256 = (serial << 160) | convert(convert(beneficiary, uint160), uint256)
-    self._grants[grant_id] = amount
+    # Serials stay far below 2**63 (each grant costs gas): the field cannot overflow.
+    serial: uint256 = totals.serials + 1
+    grant_id: uint256 = self._pack_id(serial, beneficiary)
+    self._grants[grant_id] = self._pack_grant(amount, 0, 0, False)
     # amount <= unallocated was checked above.
     remaining: uint256 = unsafe_sub(unallocated, amount)
     log Granted(grant_id=grant_id, beneficiary=beneficiary, serial=serial, amount=amount, unallocated=remaining)
-    # granted < 2**96 and serial < 2**64: the fields do not overlap.
-    return (serial << 192) | (totals & (AMOUNT_MASK << 96)) | granted, grant_id, remaining
+    return TotalsWord(granted=granted, claimed=totals.claimed, serials=serial), grant_id, remaining
 
 
 @internal
 def _claim(grant_id: uint256, recipient: address) -> uint256:
-    word: uint256 = self._grants[grant_id]
-    assert word != 0, "VestingVault: unknown grant"
-    claimed: uint256 = (word >> 96) & AMOUNT_MASK
+    g: GrantWord = self._unpack_grant(self._grants[grant_id])
+    if g.amount == 0:  # no grant here (a moved id keeps amount 0): say which case
+        assert not g.moved, "VestingVault: grant moved to a new id"
+        raise "VestingVault: unknown grant"
+    vested: uint256 = self._schedule(g.amount, block.timestamp)
+    if g.revoked_at != 0:
+        vested = min(vested, self._vested_at_revocation[grant_id])  # as in _vested
     # vested >= claimed always (invariant 2).
-    amount: uint256 = unsafe_sub(self._vested(grant_id, word, block.timestamp), claimed)
+    amount: uint256 = unsafe_sub(vested, g.claimed)
     if amount == 0:
         return 0
     # claimed + amount = vested <= grant amount < 2**96: the packed field does not overflow.
-    self._grants[grant_id] = word + (amount << 96)
+    self._grants[grant_id] = self._pack_grant(g.amount, unsafe_add(g.claimed, amount), g.revoked_at, False)
+    totals: TotalsWord = self._unpack_totals(self._totals)
     # total_claimed <= total_granted < 2**96 likewise.
-    self._totals = unsafe_add(self._totals, amount << 96)
+    self._totals = self._pack_totals(totals.granted, unsafe_add(totals.claimed, amount), totals.serials)
     assert extcall token.transfer(recipient, amount, default_return_value=True), "VestingVault: transfer failed"
     log Claimed(grant_id=grant_id, recipient=recipient, amount=amount)
     return amount
@@ -562,9 +683,9 @@ def _claim(grant_id: uint256, recipient: address) -> uint256:
 
 @internal
 @view
-def _vested(grant_id: uint256, word: uint256, at_time: uint256) -> uint256:
-    vested: uint256 = self._schedule(word & AMOUNT_MASK, at_time)
-    if word >> 192 != 0:
+def _vested(grant_id: uint256, amount: uint256, revoked_at: uint256, at_time: uint256) -> uint256:
+    vested: uint256 = self._schedule(amount, at_time)
+    if revoked_at != 0:
         # Revoked: vested froze at the revocation (the schedule is monotone, so min() keeps the
         # past unchanged and caps the future).
         vested = min(vested, self._vested_at_revocation[grant_id])
@@ -574,16 +695,59 @@ def _vested(grant_id: uint256, word: uint256, at_time: uint256) -> uint256:
 @internal
 @view
 def _schedule(amount: uint256, at_time: uint256) -> uint256:
-    if at_time < START_TIME:
+    # The schedule of the contract's @dev, for an amount <= MAX_AMOUNT.
+    start: uint256 = START_TIME
+    if at_time < start:
         return 0
     # amount < 2**96 and UNLOCKED_BPS <= 10_000: no overflow; rounds down.
     initial: uint256 = unsafe_div(unsafe_mul(amount, UNLOCKED_BPS), BPS)
-    # at_time >= START_TIME checked above; PERIOD_SECONDS > 0 (constructor).
-    periods: uint256 = unsafe_div(unsafe_sub(at_time, START_TIME), PERIOD_SECONDS)
-    if periods <= CLIFF_PERIODS:
+    # at_time >= start checked above; PERIOD_SECONDS > 0 (constructor).
+    periods: uint256 = unsafe_div(unsafe_sub(at_time, start), PERIOD_SECONDS)
+    cliff: uint256 = CLIFF_PERIODS
+    if periods <= cliff:
         return initial
-    tranches: uint256 = min(unsafe_sub(periods, CLIFF_PERIODS), TRANCHE_COUNT)
-    # rest < 2**96, tranches <= TRANCHE_COUNT: the product fits unless TRANCHE_COUNT >= 2**160;
-    # checked multiplication. Rounds down; tranches == TRANCHE_COUNT gives exactly `rest`.
+    count: uint256 = TRANCHE_COUNT
+    tranches: uint256 = min(unsafe_sub(periods, cliff), count)
+    # rest < 2**96 and tranches <= TRANCHE_COUNT <= MAX_TRANCHES < 2**14: the product is below
+    # 2**110; TRANCHE_COUNT > 0 (constructor); initial + part <= amount. Rounds down;
+    # tranches == TRANCHE_COUNT gives exactly `rest`.
     rest: uint256 = unsafe_sub(amount, initial)
-    return initial + (rest * tranches) // TRANCHE_COUNT
+    return unsafe_add(initial, unsafe_div(unsafe_mul(rest, tranches), count))
+
+
+# ------------------------------------------------------------------ packing (the only shifts and masks)
+@internal
+@pure
+def _unpack_id(grant_id: uint256) -> GrantKey:
+    return GrantKey(serial=grant_id >> 160, beneficiary=convert(convert(grant_id & ADDRESS_MASK, uint160), address))
+
+
+@internal
+@pure
+def _pack_id(serial: uint256, beneficiary: address) -> uint256:
+    return (serial << 160) | convert(convert(beneficiary, uint160), uint256)
+
+
+@internal
+@pure
+def _unpack_grant(word: uint256) -> GrantWord:
+    return GrantWord(amount=word & AMOUNT_MASK, claimed=(word >> 96) & AMOUNT_MASK, revoked_at=(word >> 192) & MASK63,
+                     moved=word >= TOP_BIT)
+
+
+@internal
+@pure
+def _pack_grant(amount: uint256, claimed: uint256, revoked_at: uint256, moved: bool) -> uint256:
+    return amount | (claimed << 96) | (revoked_at << 192) | (convert(moved, uint256) << 255)
+
+
+@internal
+@pure
+def _unpack_totals(word: uint256) -> TotalsWord:
+    return TotalsWord(granted=word & AMOUNT_MASK, claimed=(word >> 96) & AMOUNT_MASK, serials=(word >> 192) & MASK63)
+
+
+@internal
+@pure
+def _pack_totals(granted: uint256, claimed: uint256, serials: uint256) -> uint256:
+    return granted | (claimed << 96) | (serials << 192) | TOP_BIT

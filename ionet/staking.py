@@ -27,9 +27,15 @@ def device_id(text: str) -> bytes:
 COOLDOWN_SECONDS = 14 * 86_400
 EXIT_WAIT_SECONDS = 7 * 86_400
 APPEAL_SECONDS = 30 * 86_400
-MAX_OFFERS_PER_CO_STAKER = 2
+MAX_OFFERS_PER_CO_STAKER = 2  # accepted co-stakes one co-staker may hold (pending offers do not count)
+MAX_MULTIPLIER_BPS = 1_000_000  # 100x, the largest class multiplier governance may set
 
-CO_NONE, CO_OFFERED, CO_ACTIVE, CO_EXITING = 0, 1, 2, 3
+# Co-stake states as stored; CO_COOLDOWN and CO_WITHDRAWABLE are phases of CO_EXITING that
+# `co_stake` reports (never stored).
+CO_NONE, CO_OFFERED, CO_ACTIVE, CO_EXITING, CO_COOLDOWN, CO_WITHDRAWABLE = 0, 1, 2, 3, 4, 5
+CO_STATE_NAMES = ("none", "offered", "active", "exiting", "cooldown", "withdrawable")
+SLASH_UNKNOWN, SLASH_PENDING, SLASH_OVERTURNED, SLASH_FINALIZED = 0, 1, 2, 3
+SLASH_OUTCOME_NAMES = ("unknown", "pending", "overturned", "finalized")
 
 # Published multipliers (2025) in bps, 10_000 = 1.0x.
 CLASS_MULTIPLIERS = {
@@ -99,10 +105,42 @@ class Slash:
     co_part: int
     co_staker: str
     created_at: int
+    outcome: int = SLASH_PENDING
 
     @property
     def amount(self) -> int:
         return self.active_part + self.cooldown_part + self.co_part
+
+
+@dataclass(frozen=True)
+class CoStakeView:
+    """What `NodeStaking.co_stake(device)` returns."""
+
+    co_staker: str
+    state: int
+    state_name: str
+    amount: int
+    reward_share_bps: int
+    counts_until: int
+    withdrawable_at: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What `NodeStaking.totals()` returns (without the token balance, which the model keeps apart)."""
+
+    owner_active: int
+    owner_cooldown: int
+    co_staked: int
+    escrowed: int
+    refunds_owed: int
+    slash_count: int
+    device_count: int
+
+    @property
+    def held(self) -> int:
+        """What the contract must hold (invariant io_held)."""
+        return self.owner_active + self.owner_cooldown + self.co_staked + self.escrowed + self.refunds_owed
 
 
 @dataclass
@@ -112,8 +150,8 @@ class StakingModel:
     multipliers: dict[bytes, int] = field(default_factory=dict)
     max_slash_bps: int = 5_000
     devices: dict[bytes, Device] = field(default_factory=dict)
-    offers_held: dict[str, int] = field(default_factory=dict)
-    slashes: dict[int, Slash] = field(default_factory=dict)  # pending only
+    offers_held: dict[str, int] = field(default_factory=dict)  # accepted co-stakes, until withdrawn
+    slashes: dict[int, Slash] = field(default_factory=dict)  # every slash, settled ones with their outcome
     slash_count: int = 0
     refunds: dict[str, int] = field(default_factory=dict)
     balances: dict[str, int] = field(default_factory=dict)  # IO of the wallets we follow
@@ -125,14 +163,19 @@ class StakingModel:
         dev = self.devices.get(d)
         return min_stake_of(self.multipliers.get(dev.device_class, 0), dev.processors) if dev else 0
 
+    @staticmethod
+    def co_counts(dev: Device, now: int) -> bool:
+        """The co-stake counts toward the minimum: active, or exiting and still in its wait."""
+        return dev.co_state == CO_ACTIVE or (dev.co_state == CO_EXITING and now < dev.co_exit_at)
+
     def co_counting(self, d: bytes, now: int) -> int:
         dev = self.devices[d]
-        if dev.co_state == CO_ACTIVE or (dev.co_state == CO_EXITING and now < dev.co_exit_at):
-            return dev.co_amount
-        return 0
+        return dev.co_amount if self.co_counts(dev, now) else 0
 
     def counting(self, d: bytes, now: int) -> int:
-        return self.devices[d].active + self.co_counting(d, now)
+        """Owner active + counting co-stake, the latter never above the owner's active stake."""
+        active = self.devices[d].active
+        return active + min(self.co_counting(d, now), active)
 
     def is_eligible(self, d: bytes, now: int) -> bool:
         dev = self.devices.get(d)
@@ -152,16 +195,38 @@ class StakingModel:
             return dev.wallet, "", 0
         return dev.wallet, dev.co_staker, dev.co_share_bps
 
+    def co_stake(self, d: bytes, now: int) -> CoStakeView:
+        """The contract's `co_stake` view: the stored state, EXITING split into its three phases."""
+        dev = self.devices.get(d) or Device("", b"", 0, "", 0)
+        state, counts_until, withdrawable_at = dev.co_state, 0, 0
+        if state == CO_EXITING:
+            counts_until, withdrawable_at = dev.co_exit_at, dev.co_exit_at + COOLDOWN_SECONDS
+            if now >= withdrawable_at:
+                state = CO_WITHDRAWABLE
+            elif now >= counts_until:
+                state = CO_COOLDOWN
+        return CoStakeView(dev.co_staker, state, CO_STATE_NAMES[state], dev.co_amount, dev.co_share_bps,
+                           counts_until, withdrawable_at)
+
     def deposited_co(self, dev: Device) -> int:
         return dev.co_amount if dev.co_state >= CO_ACTIVE else 0
 
     def escrowed(self) -> int:
-        return sum(s.amount for s in self.slashes.values())
+        return sum(s.amount for s in self.slashes.values() if s.outcome == SLASH_PENDING)
+
+    def slash_outcome(self, slash_id: int) -> int:
+        s = self.slashes.get(slash_id)
+        return s.outcome if s else SLASH_UNKNOWN
+
+    def totals(self) -> Totals:
+        devs = self.devices.values()
+        return Totals(sum(d.active for d in devs), sum(d.cooldown for d in devs),
+                      sum(self.deposited_co(d) for d in devs), self.escrowed(), sum(self.refunds.values()),
+                      self.slash_count, len(self.devices))
 
     def held(self) -> int:
         """What the contract must hold (invariant io_held)."""
-        return (sum(d.active + d.cooldown + self.deposited_co(d) for d in self.devices.values())
-                + self.escrowed() + sum(self.refunds.values()))
+        return self.totals().held
 
     # ------------------------------------------------------------ helpers
     def _move(self, frm: str, to: str, amount: int) -> None:
@@ -175,7 +240,16 @@ class StakingModel:
         _req(dev.owner == sender, "caller is not the owner")
         return dev
 
+    def _push_out(self, dev: Device, now: int) -> None:
+        """Forced exit (co_cap): the co-stake stops counting now and cools down for 14 days."""
+        dev.co_state, dev.co_exit_at = CO_EXITING, now
+
     # ------------------------------------------------------------ actions
+    def set_class_multiplier(self, cls: bytes, multiplier_bps: int) -> None:
+        _req(cls != bytes(32), "class is empty")
+        _req(multiplier_bps <= MAX_MULTIPLIER_BPS, "multiplier above maximum")
+        self.multipliers[cls] = multiplier_bps
+
     def register_device(self, sender: str, d: bytes, cls: bytes, processors: int, wallet: str) -> None:
         _req(d != bytes(32), "device id is zero")
         _req(d not in self.devices, "device already registered")
@@ -187,6 +261,7 @@ class StakingModel:
         _req(not self.paused, PAUSED)
         dev = self._owned(d, sender)
         _req(amount != 0, "amount is zero")
+        _req(dev.active + amount < 2**96, "amount too large")
         self._move(sender, "staking", amount)
         dev.active += amount
 
@@ -203,13 +278,13 @@ class StakingModel:
         dev.cooldown += dev.active
         dev.active = 0
         dev.release_at = now + COOLDOWN_SECONDS
-        counts = dev.co_state == CO_ACTIVE or (dev.co_state == CO_EXITING and now < dev.co_exit_at)
-        if counts and dev.co_amount < self.min_stake(d):  # the device is left below its minimum
-            dev.co_state, dev.co_exit_at = CO_EXITING, now
+        if self.co_counts(dev, now):  # the owner's active stake is 0 now: below any co-stake (co_cap)
+            self._push_out(dev, now)
 
     def withdraw(self, sender: str, d: bytes, now: int) -> int:
         dev = self.devices.get(d)
-        _req(dev is not None and dev.owner == sender, "caller is not the staker")
+        _req(dev is not None, "unknown device")
+        _req(dev.owner == sender, "caller is not the staker")
         _req(dev.cooldown != 0, "nothing in cooldown")
         _req(now >= dev.release_at, "cooldown not over")
         amount, dev.cooldown, dev.release_at = dev.cooldown, 0, 0
@@ -224,18 +299,21 @@ class StakingModel:
         _req(0 < share_bps <= BPS, "bad reward share")
         _req(dev.co_state == CO_NONE, "device has a co-staker")
         _req(amount <= dev.active, "co-stake above 50 %")
-        _req(self.offers_held.get(co_staker, 0) < MAX_OFFERS_PER_CO_STAKER, "co-staker holds 2 offers")
-        self.offers_held[co_staker] = self.offers_held.get(co_staker, 0) + 1
         dev.co_staker, dev.co_amount, dev.co_share_bps, dev.co_state, dev.co_exit_at = (
             co_staker, amount, share_bps, CO_OFFERED, 0)
 
     def _clear_co(self, dev: Device) -> None:
-        self.offers_held[dev.co_staker] -= 1
         dev.co_staker, dev.co_amount, dev.co_share_bps, dev.co_state, dev.co_exit_at = "", 0, 0, CO_NONE, 0
 
     def cancel_co_stake_offer(self, sender: str, d: bytes) -> None:
         dev = self._owned(d, sender)
         _req(dev.co_state == CO_OFFERED, "no pending offer")
+        self._clear_co(dev)
+
+    def decline_co_stake(self, sender: str, d: bytes) -> None:
+        dev = self.devices.get(d)
+        _req(dev is not None and dev.co_staker == sender and dev.co_state == CO_OFFERED,
+             "no offer for caller")
         self._clear_co(dev)
 
     def accept_co_stake(self, sender: str, d: bytes) -> None:
@@ -244,7 +322,9 @@ class StakingModel:
         _req(dev is not None and dev.co_staker == sender and dev.co_state == CO_OFFERED,
              "no offer for caller")
         _req(dev.co_amount <= dev.active, "co-stake above 50 %")
+        _req(self.offers_held.get(sender, 0) < MAX_OFFERS_PER_CO_STAKER, "co-staker holds 2 offers")
         self._move(sender, "staking", dev.co_amount)
+        self.offers_held[sender] = self.offers_held.get(sender, 0) + 1
         dev.co_state = CO_ACTIVE
 
     def exit_co_stake(self, sender: str, d: bytes, now: int) -> None:
@@ -260,6 +340,7 @@ class StakingModel:
         _req(now >= dev.co_exit_at + COOLDOWN_SECONDS, "cooldown not over")
         amount, staker = dev.co_amount, dev.co_staker
         self._clear_co(dev)
+        self.offers_held[staker] -= 1
         self._move("staking", staker, amount)
         return amount
 
@@ -289,9 +370,13 @@ class StakingModel:
         self.slashes[self.slash_count] = Slash(d, a, c, k, dev.co_staker if k else "", now)
         return self.slash_count
 
-    def overturn_slash(self, slash_id: int, now: int) -> bool:
+    def _pending(self, slash_id: int) -> Slash:
         s = self.slashes.get(slash_id)
-        _req(s is not None, "slash not pending")
+        _req(s is not None and s.outcome == SLASH_PENDING, "slash not pending")
+        return s
+
+    def overturn_slash(self, slash_id: int, now: int) -> bool:
+        s = self._pending(slash_id)
         _req(now < s.created_at + APPEAL_SECONDS, "appeal window over")
         dev = self.devices[s.device]
         dev.active += s.active_part
@@ -300,17 +385,18 @@ class StakingModel:
         if s.co_part:
             if dev.co_staker == s.co_staker and dev.co_state >= CO_ACTIVE:
                 dev.co_amount += s.co_part
+                if self.co_counts(dev, now) and dev.co_amount > dev.active:  # co_cap, by rounding
+                    self._push_out(dev, now)
             else:
                 to_balance = True
                 self.refunds[s.co_staker] = self.refunds.get(s.co_staker, 0) + s.co_part
-        del self.slashes[slash_id]
+        s.outcome = SLASH_OVERTURNED
         return to_balance
 
     def finalize_slash(self, slash_id: int, now: int) -> int:
-        s = self.slashes.get(slash_id)
-        _req(s is not None, "slash not pending")
+        s = self._pending(slash_id)
         _req(now >= s.created_at + APPEAL_SECONDS, "appeal window open")
-        del self.slashes[slash_id]
+        s.outcome = SLASH_FINALIZED
         self.balances["staking"] = self.balances.get("staking", 0) - s.amount
         self.burned += s.amount
         return s.amount

@@ -1,4 +1,4 @@
-"""Genesis allocations and their vesting (../shared/spec/tokenomics.md §3), in integers.
+"""Genesis allocations and their vesting (docs/economy.md, genesis and vesting), in integers.
 
 * `Schedule` and `vested_amount`: the math of `contracts/VestingVault.vy`, bit for bit.
 * `VaultModel`: a plain-Python twin of one vault (grants, claims, releases, revocations, key
@@ -22,7 +22,13 @@ from ionet import emission as em
 MONTH = 2_629_746  # the default period: a mean Gregorian month, in seconds
 BPS = 10_000
 MAX_AMOUNT = 2**96 - 1
+MAX_TRANCHES = 12_000
 ADDRESS_MASK = 2**160 - 1
+ZERO = "0x" + "00" * 20
+
+# grant_state(id).status
+STATUS_UNKNOWN, STATUS_ACTIVE, STATUS_REVOKED, STATUS_MOVED = 0, 1, 2, 3
+STATUS_NAMES = ("unknown", "active", "revoked", "moved")
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,8 @@ class VaultModel:
     total_granted: int = 0
     total_claimed: int = 0
     total_revoked: int = 0
+    moved: set[int] = field(default_factory=set)  # ids a grant was rotated away from
+    rotated_to: dict[int, str] = field(default_factory=dict)  # serial -> holder after its last rotation
 
     # ---------------------------------------------------------- views
     @property
@@ -132,16 +140,38 @@ class VaultModel:
         g = self.grants.get(grant_id >> 160)
         return g if g is not None and g.grant_id == grant_id else None
 
-    def vested(self, grant_id: int, at_time: int) -> int:
+    def live(self, grant_id: int) -> GrantModel:
+        """The grant an id holds now; the contract's reverts for a moved or an unknown id."""
+        if grant_id in self.moved:
+            raise VestingError("VestingVault: grant moved to a new id")
         g = self.by_id(grant_id)
         if g is None:
-            return 0
+            raise VestingError("VestingVault: unknown grant")
+        return g
+
+    def status(self, grant_id: int) -> int:
+        if grant_id in self.moved:
+            return STATUS_MOVED
+        g = self.by_id(grant_id)
+        if g is None:
+            return STATUS_UNKNOWN
+        return STATUS_REVOKED if g.revoked_at else STATUS_ACTIVE
+
+    def current_grant_id(self, grant_id: int) -> int:
+        if grant_id in self.moved:
+            return grant_id_of(grant_id >> 160, self.rotated_to[grant_id >> 160])
+        return grant_id if self.by_id(grant_id) is not None else 0
+
+    def _vested(self, g: GrantModel, at_time: int) -> int:
         v = vested_amount(self.schedule, g.amount, at_time)
         return min(v, g.vested_at_revocation) if g.revoked_at else v
 
+    def vested(self, grant_id: int, at_time: int) -> int:
+        return self._vested(self.live(grant_id), at_time)
+
     def claimable(self, grant_id: int, now: int) -> int:
-        g = self.by_id(grant_id)
-        return 0 if g is None else self.vested(grant_id, now) - g.claimed
+        g = self.live(grant_id)
+        return self._vested(g, now) - g.claimed
 
     # ---------------------------------------------------------- actions
     def deposit(self, amount: int) -> None:
@@ -163,10 +193,8 @@ class VaultModel:
         return self.grants[serial].grant_id
 
     def _pay(self, grant_id: int, now: int) -> int:
-        g = self.by_id(grant_id)
-        if g is None:
-            raise VestingError("VestingVault: unknown grant")
-        amount = self.vested(grant_id, now) - g.claimed
+        g = self.live(grant_id)
+        amount = self._vested(g, now) - g.claimed
         g.claimed += amount
         self.total_claimed += amount
         self.balance -= amount
@@ -185,9 +213,7 @@ class VaultModel:
     def revoke(self, grant_id: int, now: int) -> int:
         if not self.schedule.revocable:
             raise VestingError("VestingVault: vault is not revocable")
-        g = self.by_id(grant_id)
-        if g is None:
-            raise VestingError("VestingVault: unknown grant")
+        g = self.live(grant_id)
         if g.revoked_at:
             raise VestingError("VestingVault: grant already revoked")
         vested = vested_amount(self.schedule, g.amount, now)
@@ -196,16 +222,15 @@ class VaultModel:
         return g.amount - vested
 
     def propose(self, caller: str, grant_id: int, new: str) -> None:
+        """Propose `new` as the grant's key; the zero address withdraws the pending proposal."""
         if caller.lower() != beneficiary_of(grant_id):
             raise VestingError("VestingVault: caller is not the beneficiary")
-        g = self.by_id(grant_id)
-        if g is None:
-            raise VestingError("VestingVault: unknown grant")
-        if int(new, 16) == 0:
-            raise VestingError("VestingVault: new beneficiary is the zero address")
+        g = self.live(grant_id)
+        if int(new, 16) == 0 and g.pending is None:
+            raise VestingError("VestingVault: no rotation proposed")
         if new.lower() == g.beneficiary:
             raise VestingError("VestingVault: new beneficiary is the current one")
-        g.pending = new.lower()
+        g.pending = new.lower() if int(new, 16) else None
 
     def accept(self, caller: str, grant_id: int) -> int:
         g = self.by_id(grant_id)
@@ -213,7 +238,10 @@ class VaultModel:
             raise VestingError("VestingVault: no rotation proposed")
         if caller.lower() != g.pending:
             raise VestingError("VestingVault: caller is not the proposed beneficiary")
+        self.moved.add(grant_id)
         g.beneficiary, g.pending = g.pending, None
+        self.moved.discard(g.grant_id)  # rotating back onto an old id makes it live again
+        self.rotated_to[g.serial] = g.beneficiary
         return g.grant_id
 
 

@@ -1,15 +1,40 @@
-"""Demo section: the genesis in its five vesting vaults; investors and contributors claim at months
-12, 13, 36 and 48 (counted from the vaults' start, the genesis time, whatever ran before); one
-contributor leaves at month 20 and is revoked."""
+"""Demo section: the genesis in its five vesting vaults; the Series A investor moves its grant to a
+new key (withdrawing a mistyped proposal first) and finds its new grant id from the old one;
+investors and contributors claim at months 12, 13, 36 and 48 (counted from the vaults' start, the
+genesis time, whatever ran before); one contributor leaves at month 20 and is revoked."""
 
 from __future__ import annotations
 
+from ape import accounts
+
+from ionet import ZERO_ADDRESS as ZERO
 from ionet import vesting as model
 from ionet.chain.deploy_vesting import vaults as deployed_vaults
 from ionet.chain.economy import MONTH, Economy, fmt_io
 
 LEAVES_AT_MONTH = 20
 SHORT = {"seed": "Seed", "series_a": "Series A", "core_contributors": "Core"}
+
+
+def rotate_key(eco: Economy, grants: dict, label: str) -> None:
+    """The holder moves its grant to a new key in two steps; a mistyped proposal is withdrawn
+    first (proposing the zero address). The old id is then "moved" and names the new one."""
+    who, v, old_id = grants[label]
+    new_key = accounts.test_accounts.generate_test_account()
+    eco.admin.transfer(new_key, 10**17)  # gas money for the new key's first transactions
+    v.propose_beneficiary(old_id, eco.treasury, sender=who)  # the wrong address
+    v.propose_beneficiary(old_id, ZERO, sender=who)
+    assert v.grant_state(old_id).pending_beneficiary == ZERO
+    v.propose_beneficiary(old_id, new_key, sender=who)
+    v.accept_beneficiary(old_id, sender=new_key)
+    new_id = v.current_grant_id(old_id)
+    old, new = v.grant_state(old_id), v.grant_state(new_id)
+    assert (old.status_name, old.current_grant_id, new.status_name) == ("moved", new_id, "active")
+    assert new.amount == v.grant_state(new_id).amount > 0 and new.beneficiary == new_key.address
+    eco.say(f"the {label} moves its grant to a new key: it proposes a wrong address, withdraws that proposal, "
+            f"proposes the right key, which accepts. The grant (serial {new.serial}, {fmt_io(new.amount, 0)} IO) "
+            f"now has a new id; current_grant_id(old id) gives it, and the old id reads \"{old.status_name}\"")
+    grants[label] = (new_key, v, new_id)
 
 
 def run(eco: Economy) -> None:
@@ -43,6 +68,7 @@ def run(eco: Economy) -> None:
         v = vaults[category]
         serial = next(s for s in range(1, v.grant_count() + 1) if v.grant_state(v.grant_id_of(s, who)).amount)
         grants[label] = (who, v, v.grant_id_of(serial, who))
+    rotate_key(eco, grants, "series A investor")
     start_balance = {label: token.balanceOf(who) for label, (who, _, _) in grants.items()}
     claimed_total = {label: 0 for label in grants}
     core = vaults["core_contributors"]
@@ -71,7 +97,7 @@ def run(eco: Economy) -> None:
                 paid = v.Claimed.from_receipt(receipt)[0].amount
             claimed_total[label] += paid
             s = v.grant_state(gid)
-            cat = next(c for _, w, c in people if w == who)
+            cat = v.category()
             expected = model.vested_amount(model.category_schedule(cat, start), s.amount, eco.now())
             if s.revoked:
                 expected = min(expected, eco.notes["vesting_revoked_vested"])

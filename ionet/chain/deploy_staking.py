@@ -2,7 +2,8 @@
 
 Config key `staking` (config/deploy.<network>.json):
     max_slash_bps       largest slash as bps of a device's slashable stake
-    class_multipliers   {"H100": 100000, ...}: class name -> multiplier in bps (10_000 = 1.0x)
+    class_multipliers   {"H100": 100000, ...}: class name -> multiplier in bps (10_000 = 1.0x),
+                        each at most MAX_MULTIPLIER_BPS (1,000,000 = 100x; the contract refuses more)
     slasher, pauser     addresses (or "deployer"); locally the slasher is test account 1
 """
 
@@ -12,13 +13,16 @@ from typing import Any
 
 from ape import accounts
 
-from ionet.staking import device_class
+from ionet.staking import MAX_MULTIPLIER_BPS, device_class
 
 
 def step_staking(suite: Any) -> None:
     cfg = suite.config.get("staking", {})
     multipliers = cfg.get("class_multipliers", {})
     names = list(multipliers)
+    too_high = {n: m for n, m in multipliers.items() if not 0 <= int(m) <= MAX_MULTIPLIER_BPS}
+    if too_high:
+        raise ValueError(f"staking.class_multipliers out of 0..{MAX_MULTIPLIER_BPS:,} bps: {too_high}")
     staking = suite.deploy(
         "NodeStaking", "NodeStaking", suite.IOToken.address, int(cfg.get("max_slash_bps", 5_000)),
         [device_class(n) for n in names], [int(multipliers[n]) for n in names],

@@ -14,8 +14,9 @@ def ensure_eligible_device(suite: Any, name: str, owner: Any, class_name: str = 
                            co_staker: Any | None = None, share_bps: int = 0) -> bytes:
     """Register `name` (device id = keccak of it) for `owner` unless it is registered, top its owner
     stake up to the minimum (the IO paid out of the Community vault) and, when `co_staker` is given
-    and the device has none, have it co-stake a tenth of the minimum (within the 50 % cap) at
-    `share_bps`. Returns the device id; the device is eligible afterwards."""
+    and the device has no co-stake (nor a pending offer), have it co-stake a tenth of the minimum
+    (within the 50 % cap: never more than the owner's active stake) at `share_bps`. Returns the
+    device id; the device is eligible afterwards."""
     staking, token = suite.NodeStaking, suite.IOToken
     device = device_id(name)
     if staking.device_owner(device) == ZERO:
@@ -26,7 +27,7 @@ def ensure_eligible_device(suite: Any, name: str, owner: Any, class_name: str = 
         _top_up(suite, owner, need - own)
         token.approve(staking, need - own, sender=owner)
         staking.stake(device, need - own, sender=owner)
-    if co_staker is not None and staking.co_stake(device)[0] == ZERO:
+    if co_staker is not None and staking.co_stake(device).state_name == "none":
         amount = need // 10
         staking.offer_co_stake(device, co_staker, amount, share_bps, sender=owner)
         _top_up(suite, co_staker, amount)

@@ -1,10 +1,11 @@
 """Hypothesis state machine: a vesting vault on chain against ionet.vesting.VaultModel.
 
 Rules: grants (any amount, the whole unallocated balance, more than it), claims to any address by
-anyone, releases, revocations, rotation proposals and acceptances (by the right or wrong key),
-direct token deposits and time jumps (random, or exactly onto a month boundary). After every step
-every balance, total and grant field on chain is compared with the model, and the vault's @dev
-invariants are checked by name:
+anyone, releases, revocations, rotation proposals, withdrawals of proposals and acceptances (by
+the right or wrong key; ids rotated away from stay in play and must be refused as moved), direct
+token deposits and time jumps (random, or exactly onto a month boundary). After every step every
+balance, total and grant field on chain is compared with the model (status and current id of
+every id ever used included), and the vault's @dev invariants are checked by name:
   1. balance_equals_unallocated_plus_outstanding
   2. claimed_le_vested_le_granted
   3. vested_monotone_in_time
@@ -160,7 +161,8 @@ class VaultMachine(RuleBasedStateMachine):
         now = self._next_time()
         times = [t for t in (self.vault.START_TIME() + k * MONTH for k in (0, 13, 24, 40)) if t <= now]
         times += [now - 1, now]
-        before = [self.vault.vested(gid, t) for t in times]
+        live = self.m.status(gid) in (model.STATUS_ACTIVE, model.STATUS_REVOKED)
+        before = [self.vault.vested(gid, t) for t in times] if live else []
         returned, receipt = self._expect(lambda: self.vault.revoke(gid, sender=self.owner),
                                          lambda: self.m.revoke(gid, now))
         if returned is not None:
@@ -175,6 +177,18 @@ class VaultMachine(RuleBasedStateMachine):
         sender, proposed = self.people[caller], self.people[new]
         self._expect(lambda: self.vault.propose_beneficiary(gid, proposed, sender=sender),
                      lambda: self.m.propose(sender.address, gid, proposed.address))
+
+    @rule(i=st.integers(0, 50))
+    def withdraw_proposal(self, i):
+        """The holder withdraws its proposal (proposes the zero address)."""
+        gid = self._pick_id(i)
+        sender = self.signers.get(model.beneficiary_of(gid))
+        if sender is None:
+            return
+        _, receipt = self._expect(lambda: self.vault.propose_beneficiary(gid, model.ZERO, sender=sender),
+                                  lambda: self.m.propose(sender.address, gid, model.ZERO))
+        if receipt is not None:
+            assert self.vault.BeneficiaryProposed.from_receipt(receipt)[0].proposed == model.ZERO
 
     @rule(i=st.integers(0, 50), caller=st.integers(0, 4))
     def accept(self, i, caller):
@@ -231,12 +245,22 @@ class VaultMachine(RuleBasedStateMachine):
             assert (s.beneficiary.lower(), s.amount, s.claimed, s.vested, s.claimable) == (
                 g.beneficiary, g.amount, g.claimed, vested, vested - g.claimed)
             assert (s.revoked, s.revoked_at) == (bool(g.revoked_at), g.revoked_at)
+            assert (s.status, s.current_grant_id) == (m.status(g.grant_id), g.grant_id)
             assert (s.pending_beneficiary.lower() if int(s.pending_beneficiary, 16) else None) == g.pending
             # 2. claimed_le_vested_le_granted
             assert s.claimed <= s.vested <= s.amount
             # 3. vested_monotone_in_time
             assert vested >= self.last_vested.get(g.serial, 0)
             self.last_vested[g.serial] = vested
+        # every id ever used: its status, and the id its grant has now
+        for gid in set(self.ids):
+            s = v.grant_state(gid)
+            status = m.status(gid)
+            assert (s.status, s.status_name, s.current_grant_id) == (
+                status, model.STATUS_NAMES[status], m.current_grant_id(gid))
+            assert v.current_grant_id(gid) == m.current_grant_id(gid)
+            if status == model.STATUS_MOVED:
+                assert (s.amount, s.claimed, s.vested, s.claimable) == (0, 0, 0, 0)
 
 
 def _run(vault, token, owner, accounts, category, examples, steps, donor_funding=True, eco_fund=None):

@@ -1,4 +1,5 @@
-"""NodeStaking: deployment, roles, governance setters, pause, device registration, minimum stake."""
+"""NodeStaking: deployment, roles, governance setters and their bounds (issue 9 item 7), pause,
+device registration, minimum stake."""
 
 import ape
 import pytest
@@ -50,6 +51,22 @@ def test_init__bad_max_slash__reverts(owner, token, scratch_deployer):
         scratch_deployer.deploy(project.NodeStaking, token, 0, [], [])
 
 
+def test_init__multiplier_above_maximum__reverts(owner, token, scratch_deployer):
+    with ape.reverts("NodeStaking: multiplier above maximum"):
+        scratch_deployer.deploy(project.NodeStaking, token, 5_000, [H100], [1_000_001])
+
+
+def test_init__empty_class__reverts(owner, token, scratch_deployer):
+    with ape.reverts("NodeStaking: class is empty"):
+        scratch_deployer.deploy(project.NodeStaking, token, 5_000, [b"\x00" * 32], [10_000])
+
+
+def test_init__fresh_contract__totals_zero_and_io_held(scratch_deployer, token):
+    st = scratch_deployer.deploy(project.NodeStaking, token, 5_000, [H100], [1_000_000])
+    assert st.totals() == (0, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert st.max_slash_bps() == 5_000 and st.class_multiplier(H100) == st.MAX_MULTIPLIER_BPS() == 1_000_000
+
+
 # ------------------------------------------------------------------ governance
 def test_set_class_multiplier__governance__updates_and_logs(staking, owner):
     cls = device_class("MI300X")
@@ -62,6 +79,37 @@ def test_set_class_multiplier__governance__updates_and_logs(staking, owner):
 def test_set_class_multiplier__not_governance__reverts(staking, attacker):
     with ape.reverts("access_control: account is missing role"):
         staking.set_class_multiplier(H100, 1, sender=attacker)
+
+
+def test_set_class_multiplier__2_pow_200__reverts_with_a_reason(staking, token, owner, alice):
+    """Issue 9 item 7, reproduced: a multiplier of 2**200 used to be stored and made min_stake and
+    is_eligible (and every rewards and router call reading them) revert without a reason. Every
+    multiplier is now bounded by MAX_MULTIPLIER_BPS (100x; the highest published class is 30x)."""
+    d = new_device(staking, token, owner, alice)
+    with ape.reverts("NodeStaking: multiplier above maximum"):
+        staking.set_class_multiplier(H100, 2**200, sender=owner)
+    assert staking.class_multiplier(H100) == 100_000 and staking.is_eligible(d)
+
+
+@pytest.mark.parametrize(("mult", "ok"), [(0, True), (1, True), (1_000_000, True), (1_000_001, False)])
+def test_set_class_multiplier__bounds__0_to_100x(staking, owner, mult, ok):
+    cls = device_class("bounded")
+    if ok:
+        staking.set_class_multiplier(cls, mult, sender=owner)
+        assert staking.class_multiplier(cls) == mult
+    else:
+        with ape.reverts("NodeStaking: multiplier above maximum"):
+            staking.set_class_multiplier(cls, mult, sender=owner)
+
+
+def test_min_stake__largest_multiplier_and_processor_count__no_overflow(staking, owner, alice):
+    """Every accepted input keeps min_stake and is_eligible computable: 100x and 2**32-1 processors."""
+    cls = device_class("max")
+    staking.set_class_multiplier(cls, 1_000_000, sender=owner)
+    d = device_id("max-box")
+    staking.register_device(d, cls, 2**32 - 1, alice, sender=alice)
+    assert staking.min_stake(d) == 200 * IO * 100 * (2**32 - 1) == min_stake_of(1_000_000, 2**32 - 1)
+    assert not staking.is_eligible(d) and staking.overflow(d) == 0 and staking.counting_stake(d) == 0
 
 
 def test_set_class_multiplier__empty_class__reverts(staking, owner):
@@ -82,6 +130,13 @@ def test_set_max_slash_bps__governance__updates_and_logs(staking, owner):
     assert staking.max_slash_bps() == 10_000
     ev = one(tx, staking.MaxSlashUpdated)
     assert (ev.old_bps, ev.new_bps) == (5_000, 10_000)
+
+
+@pytest.mark.parametrize("bps", [1, 10_000])
+def test_set_max_slash_bps__edges__accepted(staking, owner, bps):
+    staking.set_max_slash_bps(bps, sender=owner)
+    assert staking.max_slash_bps() == bps
+    assert staking.totals().slash_count == 0  # the other fields of the packed word are untouched
 
 
 @pytest.mark.parametrize("bps", [0, 10_001])
@@ -219,6 +274,12 @@ def test_register_device__unsupported_class__reverts(staking, alice):
         staking.register_device(device_id("x"), device_class("GTX 1080"), 1, alice, sender=alice)
 
 
+def test_register_device__largest_processor_count__accepted(staking, alice):
+    d = device_id("big")
+    staking.register_device(d, H100, 2**32 - 1, alice, sender=alice)
+    assert staking.device_info(d)[2] == 2**32 - 1
+
+
 @pytest.mark.parametrize("processors", [0, 2**32])
 def test_register_device__bad_processors__reverts(staking, alice, processors):
     with ape.reverts("NodeStaking: bad processor count"):
@@ -288,3 +349,14 @@ def test_eligibility__minimum_met_exactly__true_one_wei_less_false(staking, toke
     fund(token, owner, alice, 1, staking)
     staking.stake(d, 1, sender=alice)
     assert staking.is_eligible(d) and staking.counting_stake(d) == 250 * IO
+
+
+def test_step_staking__multiplier_above_maximum__refused_before_deploying():
+    """The deploy step checks the config's multipliers against the contract's bound first."""
+    from types import SimpleNamespace
+
+    from ionet.chain.deploy_staking import step_staking
+
+    suite = SimpleNamespace(config={"staking": {"class_multipliers": {"H100": 100_000, "X": 1_000_001}}})
+    with pytest.raises(ValueError, match="out of 0..1,000,000"):
+        step_staking(suite)

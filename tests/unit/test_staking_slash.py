@@ -1,9 +1,11 @@
-"""NodeStaking: slashing, appeal escrow, overturns, finalization (burn), refunds; the invariants
-slash_bounded, cooldown_slashable, io_held, burn_on_finalize, o1 on fixed scenarios."""
+"""NodeStaking: slashing, appeal escrow, overturns, finalization (burn), refunds, slash records
+kept after settlement, the aggregate totals; the invariants slash_bounded, cooldown_slashable,
+io_held, co_cap, burn_on_finalize, o1 on fixed scenarios."""
 
 import ape
 import pytest
 
+from ionet import ZERO_ADDRESS as ZERO
 from ionet.staking import pro_rata
 from tests.staking_helpers import DAY, EVIDENCE, IO, advance, co_stake, device_id, fund, new_device, one
 
@@ -21,12 +23,14 @@ def test_slash__owner_and_co_staker__pro_rata_into_escrow(staking, token, operat
     held, supply = token.balanceOf(staking), token.totalSupply()
     tx = staking.slash(d, 400 * IO, EVIDENCE, True, sender=operator)
     assert staking.owner_stake(d)[0] == 2_700 * IO
-    assert staking.co_stake(d)[1] == 900 * IO
+    assert staking.co_stake(d).amount == 900 * IO
     assert staking.escrowed() == 400 * IO and staking.slash_count() == 1
     assert token.balanceOf(staking) == held and token.totalSupply() == supply  # escrowed, not burned
     assert staking.is_jailed(d) and not staking.is_eligible(d)
     assert staking.last_slashed_at(d) == tx.timestamp
-    assert staking.slash_info(1) == (d, 300 * IO, 0, 100 * IO, bob.address, tx.timestamp)
+    t = tx.timestamp
+    assert staking.slash_info(1) == (d, 300 * IO, 0, 100 * IO, bob.address, 400 * IO, t, t + 30 * DAY, 1, "pending")
+    assert staking.totals()[:5] == (2_700 * IO, 0, 900 * IO, 400 * IO, 0)
     ev = one(tx, staking.Slashed)
     assert (ev.slash_id, ev.device, ev.co_staker, ev.amount, ev.owner_active_part, ev.owner_cooldown_part,
             ev.co_part, ev.evidence, bool(ev.jailed)) == (1, d, bob.address, 400 * IO, 300 * IO, 0, 100 * IO,
@@ -50,10 +54,11 @@ def test_slash__cooldown_slashable__owner_cooldown_and_co_cooldown_hit(staking, 
     advance(10 * DAY)  # co-stake past its wait: in cooldown; owner stake in cooldown
     staking.slash(d, 2_000 * IO, EVIDENCE, False, sender=operator)
     assert staking.owner_stake(d)[:2] == (0, 1_500 * IO)
-    assert staking.co_stake(d)[1] == 500 * IO
+    assert staking.co_stake(d).amount == 500 * IO
     advance(30 * DAY)  # long past every cooldown, not withdrawn: still slashable
     staking.slash(d, 1_000 * IO, EVIDENCE, False, sender=operator)
-    assert staking.owner_stake(d)[1] == 750 * IO and staking.co_stake(d)[1] == 250 * IO
+    assert staking.owner_stake(d)[1] == 750 * IO and staking.co_stake(d).amount == 250 * IO
+    assert staking.co_stake(d).state_name == "withdrawable"
     staking.withdraw(d, sender=alice)
     staking.withdraw_co_stake(d, sender=bob)
     assert token.balanceOf(alice) == 750 * IO and token.balanceOf(bob) == 250 * IO
@@ -106,7 +111,8 @@ def test_slash__pending_offer__not_slashed(staking, token, owner, operator, alic
     d = new_device(staking, token, owner, alice, stake=2_000 * IO)
     staking.offer_co_stake(d, bob, 1_000 * IO, 1_000, sender=alice)
     staking.slash(d, 1_000 * IO, EVIDENCE, False, sender=operator)
-    assert staking.owner_stake(d)[0] == 1_000 * IO and staking.co_stake(d)[1] == 1_000 * IO  # offer intact
+    assert staking.owner_stake(d)[0] == 1_000 * IO and staking.co_stake(d).amount == 1_000 * IO  # offer intact
+    assert staking.totals().co_staked == 0  # an offer is not deposited
 
 
 # ------------------------------------------------------------------ appeals
@@ -116,11 +122,14 @@ def test_overturn_slash__inside_window__stakes_restored(staking, token, owner, o
     staking.slash(d, 400 * IO, EVIDENCE, True, sender=operator)
     advance(30 * DAY - 10)
     tx = staking.overturn_slash(1, sender=owner)
-    assert staking.owner_stake(d)[0] == 3_000 * IO and staking.co_stake(d)[1] == 1_000 * IO
-    assert staking.escrowed() == 0 and staking.slash_info(1)[0] == b"\x00" * 32
+    assert staking.owner_stake(d)[0] == 3_000 * IO and staking.co_stake(d).amount == 1_000 * IO
+    assert staking.escrowed() == 0
     assert staking.is_jailed(d)  # overturning does not unjail
+    assert staking.totals()[:5] == (3_000 * IO, 0, 1_000 * IO, 0, 0)
     ev = one(tx, staking.SlashOverturned)
-    assert (ev.slash_id, ev.device, ev.amount, bool(ev.co_refunded_to_balance)) == (1, d, 400 * IO, False)
+    assert (ev.slash_id, ev.device, ev.co_staker, ev.amount, ev.owner_active_part, ev.owner_cooldown_part,
+            ev.co_part, bool(ev.co_refunded_to_balance)) == (1, d, bob.address, 400 * IO, 300 * IO, 0, 100 * IO,
+                                                             False)
 
 
 def test_overturn_slash__co_staker_gone__refund_claimable(staking, token, owner, operator, alice, bob,
@@ -133,9 +142,10 @@ def test_overturn_slash__co_staker_gone__refund_claimable(staking, token, owner,
     assert token.balanceOf(bob) == 900 * IO
     tx = staking.overturn_slash(1, sender=owner)
     assert bool(one(tx, staking.SlashOverturned).co_refunded_to_balance)
-    assert staking.refunds(bob) == 100 * IO
+    assert staking.refunds(bob) == 100 * IO == staking.refunds_owed() == staking.totals().refunds_owed
+    assert token.balanceOf(staking) == staking.totals().held  # io_held with a refund owed
     tx = staking.claim_refund(sender=bob)
-    assert token.balanceOf(bob) == 1_000 * IO and staking.refunds(bob) == 0
+    assert token.balanceOf(bob) == 1_000 * IO and staking.refunds(bob) == 0 and staking.refunds_owed() == 0
     ev = one(tx, staking.RefundClaimed)
     assert (ev.co_staker, ev.amount) == (bob.address, 100 * IO)
 
@@ -163,7 +173,7 @@ def test_overturn_slash__not_governance__reverts(staking, operator, attacker, co
         staking.overturn_slash(1, sender=attacker)
 
 
-def test_finalize_slash__burn_on_finalize__supply_falls_cap_stays(staking, token, operator, attacker,
+def test_finalize_slash__burn_on_finalize__supply_falls_cap_stays(staking, token, operator, attacker, bob,
                                                                   co_device):
     """Invariant burn_on_finalize: the escrow is burned; total_minted (the cap's measure) is unchanged."""
     staking.slash(co_device, 400 * IO, EVIDENCE, False, sender=operator)
@@ -174,7 +184,8 @@ def test_finalize_slash__burn_on_finalize__supply_falls_cap_stays(staking, token
     assert token.total_burned() == 400 * IO and token.mintable_supply() == token.MAX_SUPPLY() - minted
     assert token.balanceOf(staking) == held - 400 * IO and staking.escrowed() == 0
     ev = one(tx, staking.SlashFinalized)
-    assert (ev.slash_id, ev.device, ev.amount) == (1, co_device, 400 * IO)
+    assert (ev.slash_id, ev.device, ev.co_staker, ev.amount, ev.owner_active_part, ev.owner_cooldown_part,
+            ev.co_part) == (1, co_device, bob.address, 400 * IO, 300 * IO, 0, 100 * IO)
     with ape.reverts("NodeStaking: slash not pending"):
         staking.finalize_slash(1, sender=attacker)
 
@@ -195,8 +206,38 @@ def test_io_held__mixed_history__contract_balance_equals_buckets(staking, token,
     staking.unstake(d, sender=alice)
     staking.slash(d, 100 * IO, EVIDENCE, False, sender=operator)
     active, cooling, _ = staking.owner_stake(d)
-    co = staking.co_stake(d)[1]
+    co = staking.co_stake(d).amount
     assert token.balanceOf(staking) == active + cooling + co + staking.escrowed()
+    assert staking.totals()[:5] == (active, cooling, co, staking.escrowed(), 0)
+
+
+def test_totals__io_held__anyone_checks_the_books_in_one_call(staking, token, owner, operator, alice, bob,
+                                                              carol, attacker):
+    """Issue 9 item 8: totals() gives every kind of IO held (owner active, owner cooldown,
+    deposited co-stake, escrow, refunds owed) so that anyone checks invariant io_held,
+    balance == held, without replaying events; every field is checked against the devices."""
+    a = new_device(staking, token, owner, alice, name="t-a", stake=3_000 * IO)
+    b = new_device(staking, token, owner, carol, name="t-b", stake=4_000 * IO)
+    co_stake(staking, token, owner, alice, bob, a, 1_000 * IO)
+    staking.offer_co_stake(b, bob, 500 * IO, 1_000, sender=carol)  # pending: not held
+    staking.slash(a, 400 * IO, EVIDENCE, False, sender=operator)  # 300 owner + 100 co into escrow
+    staking.exit_co_stake(a, sender=bob)
+    staking.unstake(b, sender=carol)
+    staking.slash(b, 1_000 * IO, EVIDENCE, False, sender=operator)  # from b's cooldown
+    advance(21 * DAY)
+    staking.withdraw_co_stake(a, sender=bob)  # bob's 900 paid out
+    staking.overturn_slash(1, sender=owner)  # bob's 100 now owed as a refund
+    t = staking.totals()
+    assert (t.owner_active, t.owner_cooldown, t.co_staked, t.escrowed, t.refunds_owed) == (
+        3_000 * IO, 3_000 * IO, 0, 1_000 * IO, 100 * IO)
+    assert t.held == 7_100 * IO == t.balance == token.balanceOf(staking)
+    assert (t.slash_count, t.device_count) == (2, staking.device_count())
+    advance(30 * DAY)
+    staking.finalize_slash(2, sender=attacker)
+    staking.claim_refund(sender=bob)
+    staking.withdraw(b, sender=carol)
+    t = staking.totals()
+    assert t[:5] == (3_000 * IO, 0, 0, 0, 0) and t.held == t.balance == token.balanceOf(staking) == 3_000 * IO
 
 
 def test_o1__ten_times_more_devices__same_gas(staking, token, owner, operator, alice, carol):
@@ -229,6 +270,41 @@ def test_last_slash_id__two_slashes__latest_id_and_claim_context(staking, token,
     assert staking.claim_context(device_id("nobody")) == ("0x" + "00" * 20, 0)
     staking.unjail(d, sender=owner)  # unjailing keeps the slash id
     assert staking.last_slash_id(d) == 3 and not staking.is_jailed(d)
+
+
+def test_slash_info__settled__record_kept_with_outcome(staking, token, owner, operator, attacker, bob,
+                                                       co_device):
+    """Issue 9 item 8: a settled slash still shows its parts and says whether it was overturned
+    or finalized; an unknown id says "unknown"."""
+    d = co_device
+    t1 = staking.slash(d, 400 * IO, EVIDENCE, False, sender=operator).timestamp
+    t2 = staking.slash(d, 100 * IO, EVIDENCE, False, sender=operator).timestamp
+    staking.overturn_slash(1, sender=owner)
+    advance(30 * DAY)
+    staking.finalize_slash(2, sender=attacker)
+    assert staking.slash_info(1) == (d, 300 * IO, 0, 100 * IO, bob.address, 400 * IO, t1, t1 + 30 * DAY, 2,
+                                     "overturned")
+    info = staking.slash_info(2)
+    assert (info.device, info.amount, info.created_at, info.outcome, info.outcome_name) == (
+        d, 100 * IO, t2, 3, "finalized")
+    assert info.owner_active_part + info.owner_cooldown_part + info.co_part == 100 * IO
+    assert staking.slash_info(3) == (b"\x00" * 32, 0, 0, 0, ZERO, 0, 0, 0, 0, "unknown")
+    with ape.reverts("NodeStaking: slash not pending"):
+        staking.overturn_slash(1, sender=owner)
+
+
+def test_slash__co_cap__owner_keeps_at_least_the_co_stake(staking, token, owner, operator, alice, bob):
+    """co_cap survives a slash (proof at NodeStaking.slash): equal owner and co stakes, an odd
+    slash: the owner's floor leaves it at least as much as the co-stake keeps."""
+    d = new_device(staking, token, owner, alice, stake=1_000 * IO + 1)
+    staking.unstake(d, sender=alice)
+    fund(token, owner, alice, 2_000 * IO, staking)
+    staking.stake(d, 2_000 * IO, sender=alice)
+    co_stake(staking, token, owner, alice, bob, d, 2_000 * IO)
+    for amount in (1, 3, 7 * IO + 5, 999 * IO + 1):
+        staking.slash(d, amount, EVIDENCE, False, sender=operator)
+        assert staking.co_stake(d).amount <= staking.owner_stake(d)[0]
+        assert staking.co_stake(d).state_name == "active"
 
 
 def test_slash_outcome__pending_overturned_finalized_unknown(staking, owner, operator, attacker, co_device):

@@ -1,9 +1,24 @@
-"""NodeStaking: owner stake, overflow, unstake and withdraw; co-staking offers, exits, withdrawals."""
+"""NodeStaking: owner stake, overflow, unstake and withdraw; co-staking offers, declines,
+acceptances, exits, withdrawals; the fairness fixes of issue 9 (items 5 and 6) reproduced by name."""
 
 import ape
 
 from ionet import ZERO_ADDRESS as ZERO
-from tests.staking_helpers import DAY, H100, IO, RTX4090, advance, co_stake, device_id, fund, new_device, one
+from tests.staking_helpers import (
+    DAY,
+    EVIDENCE,
+    H100,
+    IO,
+    RTX4090,
+    advance,
+    co_stake,
+    device_id,
+    fund,
+    new_device,
+    one,
+)
+
+NO_CO = (ZERO, 0, "none", 0, 0, 0, 0)
 
 
 # ------------------------------------------------------------------ stake
@@ -119,7 +134,8 @@ def test_unstake__below_minimum__co_stake_pushed_into_cooldown(staking, token, o
     d = new_device(staking, token, owner, alice, stake=2_000 * IO)
     co_stake(staking, token, owner, alice, bob, d, 1_000 * IO)
     tx = staking.unstake(d, sender=alice)
-    assert staking.co_stake(d) == (bob.address, 1_000 * IO, 2_000, 3, tx.timestamp)
+    t = tx.timestamp
+    assert staking.co_stake(d) == (bob.address, 4, "cooldown", 1_000 * IO, 2_000, t, t + 14 * DAY)
     assert staking.reward_split(d) == (alice.address, ZERO, 0)
     ev = one(tx, staking.CoStakeExited)
     assert (ev.co_staker, ev.amount, ev.counts_until, ev.release_at, bool(ev.forced)) == (
@@ -129,11 +145,49 @@ def test_unstake__below_minimum__co_stake_pushed_into_cooldown(staking, token, o
     assert token.balanceOf(bob) == 1_000 * IO
 
 
-def test_unstake__co_stake_alone_meets_minimum__co_stake_stays(staking, token, owner, alice, bob):
-    d = new_device(staking, token, owner, alice, cls=RTX4090, stake=1_000 * IO)  # minimum 250
+def test_unstake__device_runs_on_100_pct_co_stake__co_stake_pushed_out_device_ineligible(
+        staking, token, owner, operator, alice, bob):
+    """Issue 9 item 6, reproduced: the owner stakes 300 on a 250 IO device, offers 300 to a
+    co-staker who accepts, then unstakes and withdraws. The co-stake alone (300) would meet the
+    minimum, but a co-stake never counts above the owner's active stake (co_cap): the unstake
+    pushes it out, the device stops being eligible, its rewards no longer flow, and the owner
+    cannot keep a device running on somebody else's stake."""
+    d = new_device(staking, token, owner, alice, cls=RTX4090, stake=300 * IO)  # minimum 250
+    co_stake(staking, token, owner, alice, bob, d, 300 * IO, share_bps=2_000)
+    assert staking.is_eligible(d) and staking.reward_split(d) == (alice.address, bob.address, 2_000)
+    tx = staking.unstake(d, sender=alice)
+    ev = one(tx, staking.CoStakeExited)
+    assert (ev.co_staker, ev.amount, ev.counts_until, bool(ev.forced)) == (bob.address, 300 * IO, tx.timestamp,
+                                                                          True)
+    assert staking.co_stake(d).state_name == "cooldown" and staking.counting_stake(d) == 0
+    assert not staking.is_eligible(d) and staking.reward_split(d) == (alice.address, ZERO, 0)
+    advance(14 * DAY)
+    staking.withdraw(d, sender=alice)
+    assert not staking.is_eligible(d)
+    staking.withdraw_co_stake(d, sender=bob)
+    assert token.balanceOf(bob) == 300 * IO and token.balanceOf(alice) == 300 * IO
+
+
+def test_unstake__co_stake_in_its_wait__pushed_out_now(staking, token, owner, alice, bob):
+    """A co-stake in its 7-day wait still counts: an unstake ends the wait at once."""
+    d = new_device(staking, token, owner, alice, cls=RTX4090, stake=1_000 * IO)
     co_stake(staking, token, owner, alice, bob, d, 500 * IO)
-    staking.unstake(d, sender=alice)
-    assert staking.co_stake(d)[3] == 2 and staking.is_eligible(d)
+    staking.exit_co_stake(d, sender=bob)
+    advance(DAY)
+    tx = staking.unstake(d, sender=alice)
+    t = tx.timestamp
+    assert staking.co_stake(d) == (bob.address, 4, "cooldown", 500 * IO, 2_000, t, t + 14 * DAY)
+    assert bool(one(tx, staking.CoStakeExited).forced)
+
+
+def test_unstake__co_stake_already_cooling__left_alone(staking, token, owner, alice, bob):
+    d = new_device(staking, token, owner, alice, cls=RTX4090, stake=1_000 * IO)
+    co_stake(staking, token, owner, alice, bob, d, 500 * IO)
+    exit_tx = staking.exit_co_stake(d, sender=bob)
+    advance(8 * DAY)
+    tx = staking.unstake(d, sender=alice)
+    assert len(tx.events.filter(staking.CoStakeExited)) == 0
+    assert staking.co_stake(d).counts_until == exit_tx.timestamp + 7 * DAY
 
 
 def test_withdraw__after_cooldown__paid_to_staker(staking, token, owner, alice):
@@ -164,6 +218,11 @@ def test_withdraw__other_wallet__reverts(staking, token, owner, alice, bob):
         staking.withdraw(d, sender=bob)
 
 
+def test_withdraw__unknown_device__reverts(staking, alice):
+    with ape.reverts("NodeStaking: unknown device"):
+        staking.withdraw(device_id("nope"), sender=alice)
+
+
 def test_withdraw__nothing_in_cooldown__reverts(staking, token, owner, alice):
     d = new_device(staking, token, owner, alice)
     with ape.reverts("NodeStaking: nothing in cooldown"):
@@ -174,8 +233,8 @@ def test_withdraw__nothing_in_cooldown__reverts(staking, token, owner, alice):
 def test_offer_co_stake__owner__recorded_and_logged(staking, token, owner, alice, bob):
     d = new_device(staking, token, owner, alice, stake=4_000 * IO)
     tx = staking.offer_co_stake(d, bob, 4_000 * IO, 2_500, sender=alice)  # exactly 50 % of the total
-    assert staking.co_stake(d) == (bob.address, 4_000 * IO, 2_500, 1, 0)
-    assert staking.offers_held(bob) == 1
+    assert staking.co_stake(d) == (bob.address, 1, "offered", 4_000 * IO, 2_500, 0, 0)
+    assert staking.offers_held(bob) == 0  # a pending offer takes none of bob's places
     assert staking.reward_split(d) == (alice.address, ZERO, 0)  # nothing deposited yet
     ev = one(tx, staking.CoStakeOffered)
     assert (ev.device, ev.co_staker, ev.amount, ev.reward_share_bps) == (d, bob.address, 4_000 * IO, 2_500)
@@ -187,12 +246,50 @@ def test_offer_co_stake__above_half__reverts(staking, token, owner, alice, bob):
         staking.offer_co_stake(d, bob, 4_000 * IO + 1, 2_500, sender=alice)
 
 
-def test_offer_co_stake__third_offer__reverts(staking, token, owner, alice, bob):
+def test_offer_co_stake__many_pending__none_count_any_may_be_accepted(staking, token, owner, alice, bob):
+    ds = [new_device(staking, token, owner, alice, name=f"d{i}", stake=2_000 * IO) for i in range(4)]
+    for d in ds:
+        staking.offer_co_stake(d, bob, 100 * IO, 1_000, sender=alice)
+    assert staking.offers_held(bob) == 0
+    fund(token, owner, bob, 200 * IO, staking)
+    staking.accept_co_stake(ds[3], sender=bob)
+    staking.accept_co_stake(ds[0], sender=bob)
+    assert staking.offers_held(bob) == 2
+
+
+def test_accept_co_stake__two_held__third_reverts_until_one_withdrawn(staking, token, owner, alice, bob):
+    """The published limit: a co-staker holds at most 2 co-stakes; a withdrawn one frees a place."""
     ds = [new_device(staking, token, owner, alice, name=f"d{i}", stake=2_000 * IO) for i in range(3)]
-    staking.offer_co_stake(ds[0], bob, 100 * IO, 1_000, sender=alice)
-    staking.offer_co_stake(ds[1], bob, 100 * IO, 1_000, sender=alice)
+    co_stake(staking, token, owner, alice, bob, ds[0], 100 * IO)
+    co_stake(staking, token, owner, alice, bob, ds[1], 100 * IO)
+    staking.offer_co_stake(ds[2], bob, 100 * IO, 1_000, sender=alice)
+    fund(token, owner, bob, 100 * IO, staking)
     with ape.reverts("NodeStaking: co-staker holds 2 offers"):
-        staking.offer_co_stake(ds[2], bob, 100 * IO, 1_000, sender=alice)
+        staking.accept_co_stake(ds[2], sender=bob)
+    staking.exit_co_stake(ds[0], sender=bob)
+    advance(21 * DAY)
+    assert one(staking.withdraw_co_stake(ds[0], sender=bob), staking.CoStakeWithdrawn).offers_held == 1
+    staking.accept_co_stake(ds[2], sender=bob)
+    assert staking.offers_held(bob) == 2
+
+
+def test_accept_co_stake__blocked_for_2_wei__pending_offers_cannot_fill_the_limit(
+        staking, token, owner, alice, bob, attacker):
+    """Issue 9 item 5, reproduced: a stranger registers two cheap devices, stakes 1 wei on each
+    and offers the victim 1 wei on both. Pending offers take none of the victim's 2 places, so
+    an honest offer is still made and accepted, and the victim declines the stranger's offers."""
+    junk = [new_device(staking, token, owner, attacker, name=f"junk-{i}", cls=RTX4090, stake=1) for i in range(2)]
+    for d in junk:
+        staking.offer_co_stake(d, bob, 1, 1, sender=attacker)
+    honest = new_device(staking, token, owner, alice, name="honest", stake=4_000 * IO)
+    staking.offer_co_stake(honest, bob, 1_000 * IO, 2_000, sender=alice)
+    fund(token, owner, bob, 1_000 * IO, staking)
+    staking.accept_co_stake(honest, sender=bob)
+    assert staking.offers_held(bob) == 1 and staking.reward_split(honest) == (alice.address, bob.address, 2_000)
+    for d in junk:
+        staking.decline_co_stake(d, sender=bob)
+        assert staking.co_stake(d) == NO_CO
+    assert staking.offers_held(bob) == 1
 
 
 def test_offer_co_stake__device_has_co_staker__reverts(staking, token, owner, alice, bob, carol):
@@ -232,7 +329,7 @@ def test_cancel_co_stake_offer__pending__cleared_and_logged(staking, token, owne
     d = new_device(staking, token, owner, alice)
     staking.offer_co_stake(d, bob, 100 * IO, 1_000, sender=alice)
     tx = staking.cancel_co_stake_offer(d, sender=alice)
-    assert staking.co_stake(d) == (ZERO, 0, 0, 0, 0) and staking.offers_held(bob) == 0
+    assert staking.co_stake(d) == NO_CO and staking.offers_held(bob) == 0
     ev = one(tx, staking.CoStakeOfferCancelled)
     assert (ev.device, ev.co_staker) == (d, bob.address)
 
@@ -250,18 +347,54 @@ def test_cancel_co_stake_offer__not_owner__reverts(staking, token, owner, alice,
         staking.cancel_co_stake_offer(d, sender=bob)
 
 
+# ------------------------------------------------------------------ decline
+def test_decline_co_stake__offered_co_staker__slot_freed_and_logged(staking, token, owner, alice, bob, carol):
+    d = new_device(staking, token, owner, alice)
+    staking.offer_co_stake(d, bob, 100 * IO, 1_000, sender=alice)
+    tx = staking.decline_co_stake(d, sender=bob)
+    assert staking.co_stake(d) == NO_CO and staking.offers_held(bob) == 0
+    ev = one(tx, staking.CoStakeOfferDeclined)
+    assert (ev.device, ev.co_staker) == (d, bob.address)
+    staking.offer_co_stake(d, carol, 100 * IO, 1_000, sender=alice)  # the device's slot is free again
+
+
+def test_decline_co_stake__while_paused__still_works(staking, token, owner, alice, bob):
+    d = new_device(staking, token, owner, alice)
+    staking.offer_co_stake(d, bob, 100 * IO, 1_000, sender=alice)
+    staking.pause(sender=owner)
+    staking.decline_co_stake(d, sender=bob)
+    assert staking.co_stake(d) == NO_CO
+
+
+def test_decline_co_stake__not_the_offered_co_staker__reverts(staking, token, owner, alice, bob, carol):
+    d = new_device(staking, token, owner, alice)
+    staking.offer_co_stake(d, bob, 100 * IO, 1_000, sender=alice)
+    for who in (carol, alice):
+        with ape.reverts("NodeStaking: no offer for caller"):
+            staking.decline_co_stake(d, sender=who)
+
+
+def test_decline_co_stake__already_accepted__reverts(staking, token, owner, alice, bob):
+    d = new_device(staking, token, owner, alice, stake=2_000 * IO)
+    co_stake(staking, token, owner, alice, bob, d, 100 * IO)
+    with ape.reverts("NodeStaking: no offer for caller"):
+        staking.decline_co_stake(d, sender=bob)
+
+
 # ------------------------------------------------------------------ accept / exit / withdraw
 def test_accept_co_stake__offered__deposited_counts_and_earns(staking, token, owner, alice, bob):
     d = new_device(staking, token, owner, alice, stake=1_000 * IO)  # below the 2,000 minimum
     staking.offer_co_stake(d, bob, 1_000 * IO, 2_000, sender=alice)
     fund(token, owner, bob, 1_000 * IO, staking)
     tx = staking.accept_co_stake(d, sender=bob)
-    assert token.balanceOf(bob) == 0
-    assert staking.co_stake(d) == (bob.address, 1_000 * IO, 2_000, 2, 0)
+    assert token.balanceOf(bob) == 0 and staking.offers_held(bob) == 1
+    assert staking.co_stake(d) == (bob.address, 2, "active", 1_000 * IO, 2_000, 0, 0)
     assert staking.is_eligible(d) and staking.counting_stake(d) == 2_000 * IO
     assert staking.reward_split(d) == (alice.address, bob.address, 2_000)
+    assert staking.totals().co_staked == 1_000 * IO
     ev = one(tx, staking.CoStakeAccepted)
-    assert (ev.device, ev.co_staker, ev.amount, ev.reward_share_bps) == (d, bob.address, 1_000 * IO, 2_000)
+    assert (ev.device, ev.co_staker, ev.amount, ev.reward_share_bps, ev.offers_held) == (
+        d, bob.address, 1_000 * IO, 2_000, 1)
 
 
 def test_accept_co_stake__not_offered_to_caller__reverts(staking, token, owner, alice, bob, carol):
@@ -285,7 +418,8 @@ def test_exit_co_stake__active__waits_7_days_counting_without_earning(staking, t
     co_stake(staking, token, owner, alice, bob, d, 1_000 * IO)
     tx = staking.exit_co_stake(d, sender=bob)
     counts_until = tx.timestamp + 7 * DAY
-    assert staking.co_stake(d) == (bob.address, 1_000 * IO, 2_000, 3, counts_until)
+    assert staking.co_stake(d) == (bob.address, 3, "exiting", 1_000 * IO, 2_000, counts_until,
+                                   counts_until + 14 * DAY)
     assert staking.reward_split(d) == (alice.address, ZERO, 0)
     assert staking.is_eligible(d)  # still counts during the wait
     ev = one(tx, staking.CoStakeExited)
@@ -293,6 +427,9 @@ def test_exit_co_stake__active__waits_7_days_counting_without_earning(staking, t
         bob.address, counts_until, counts_until + 14 * DAY, False)
     advance(7 * DAY)
     assert not staking.is_eligible(d)  # the wait is over: cooldown, no longer counts
+    assert (staking.co_stake(d).state, staking.co_stake(d).state_name) == (4, "cooldown")
+    advance(14 * DAY)
+    assert (staking.co_stake(d).state, staking.co_stake(d).state_name) == (5, "withdrawable")
 
 
 def test_exit_co_stake__not_active__reverts(staking, token, owner, alice, bob):
@@ -309,9 +446,10 @@ def test_withdraw_co_stake__after_wait_and_cooldown__paid_and_slot_freed(staking
     advance(21 * DAY)
     tx = staking.withdraw_co_stake(d, sender=bob)
     assert token.balanceOf(bob) == 1_000 * IO
-    assert staking.co_stake(d) == (ZERO, 0, 0, 0, 0) and staking.offers_held(bob) == 0
+    assert staking.co_stake(d) == NO_CO and staking.offers_held(bob) == 0
+    assert staking.totals().co_staked == 0
     ev = one(tx, staking.CoStakeWithdrawn)
-    assert (ev.device, ev.co_staker, ev.amount) == (d, bob.address, 1_000 * IO)
+    assert (ev.device, ev.co_staker, ev.amount, ev.offers_held) == (d, bob.address, 1_000 * IO, 0)
 
 
 def test_withdraw_co_stake__by_owner__paid_to_co_staker(staking, token, owner, alice, bob):
@@ -352,3 +490,44 @@ def test_eligibility__owner_plus_co_stake__counts_both(staking, token, owner, al
     assert not staking.is_eligible(d)
     co_stake(staking, token, owner, alice, bob, d, 2_000 * IO)
     assert staking.is_eligible(d)
+
+
+# ------------------------------------------------------------------ co_cap (issue 9 item 6)
+def test_overturn_slash__rounding_would_lift_co_stake_above_owner__co_stake_pushed_out(
+        staking, token, owner, operator, alice, bob):
+    """co_cap through an overturn: a 1-wei slash of equal owner and co stakes takes the wei from
+    the co-stake (floor for the owner, remainder for the co part); the owner then withdraws its
+    1-wei overflow, so owner active == co amount. Overturning returns the wei to the co-stake,
+    which would count 1 wei more than the owner's active stake: it is pushed out."""
+    d = new_device(staking, token, owner, alice, cls=RTX4090, stake=1_000 * IO)
+    co_stake(staking, token, owner, alice, bob, d, 1_000 * IO)
+    ev = one(staking.slash(d, 1, EVIDENCE, False, sender=operator), staking.Slashed)
+    assert (ev.owner_active_part, ev.co_part) == (0, 1)
+    assert staking.overflow(d) == 1
+    staking.withdraw_overflow(d, 1, sender=alice)
+    assert staking.owner_stake(d)[0] == staking.co_stake(d).amount == 1_000 * IO - 1
+    tx = staking.overturn_slash(1, sender=owner)
+    exited = one(tx, staking.CoStakeExited)
+    assert (exited.amount, exited.counts_until, bool(exited.forced)) == (1_000 * IO, tx.timestamp, True)
+    assert staking.co_stake(d).state_name == "cooldown"
+    assert staking.counting_stake(d) == 1_000 * IO - 1
+
+
+def test_overturn_slash__co_stake_still_within_cap__stays_active(staking, token, owner, operator, alice, bob):
+    d = new_device(staking, token, owner, alice, cls=RTX4090, stake=3_000 * IO)
+    co_stake(staking, token, owner, alice, bob, d, 1_000 * IO)
+    staking.slash(d, 400 * IO, EVIDENCE, False, sender=operator)
+    tx = staking.overturn_slash(1, sender=owner)
+    assert len(tx.events.filter(staking.CoStakeExited)) == 0
+    assert staking.co_stake(d).state_name == "active" and staking.co_stake(d).amount == 1_000 * IO
+
+
+def test_counting_stake__co_cap__co_stake_never_counts_above_owner_active(staking, token, owner, alice, bob):
+    """Eligibility never rests on more than 50 % co-stake: the owner's minimum-sized co-stake
+    counts once, and withdraw_overflow cannot take the owner below it."""
+    d = new_device(staking, token, owner, alice, cls=RTX4090, stake=125 * IO)
+    co_stake(staking, token, owner, alice, bob, d, 125 * IO)
+    assert staking.counting_stake(d) == 250 * IO and staking.is_eligible(d)
+    assert staking.overflow(d) == 0
+    with ape.reverts("NodeStaking: amount exceeds overflow"):
+        staking.withdraw_overflow(d, 1, sender=alice)

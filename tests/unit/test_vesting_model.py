@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ionet import IO
 from ionet import vesting as model
 
@@ -44,3 +46,26 @@ def test_vault_model__revoke_and_rotate__totals_add_up():
     assert model.beneficiary_of(new_id) == bob and vm.by_id(gid) is None
     assert vm.claimable(new_id, 99 * model.MONTH) == 0
     assert vm.balance == vm.unallocated + vm.outstanding == 920 and vm.unallocated == 920
+
+
+def test_vault_model__rotations__moved_ids_current_id_and_withdrawn_proposal():
+    vm = model.VaultModel(model.category_schedule("core_contributors", 0), balance=1_000)
+    alice, bob, carol = "0x" + "aa" * 20, "0x" + "bb" * 20, "0x" + "cc" * 20
+    first = vm.grant(alice, 360)
+    vm.propose(alice, first, bob)
+    vm.propose(alice, first, model.ZERO)  # withdrawn
+    with pytest.raises(model.VestingError, match="no rotation proposed"):
+        vm.accept(bob, first)
+    with pytest.raises(model.VestingError, match="no rotation proposed"):
+        vm.propose(alice, first, model.ZERO)
+    vm.propose(alice, first, bob)
+    second = vm.accept(bob, first)
+    vm.propose(bob, second, carol)
+    third = vm.accept(carol, second)
+    assert [vm.status(g) for g in (first, second, third)] == [model.STATUS_MOVED] * 2 + [model.STATUS_ACTIVE]
+    assert vm.current_grant_id(first) == vm.current_grant_id(second) == third
+    assert vm.current_grant_id(model.grant_id_of(1, "0x" + "dd" * 20)) == 0
+    with pytest.raises(model.VestingError, match="grant moved to a new id"):
+        vm.vested(first, 0)
+    with pytest.raises(model.VestingError, match="unknown grant"):
+        vm.claimable(model.grant_id_of(9, alice), 0)

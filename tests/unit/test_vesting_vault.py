@@ -1,4 +1,6 @@
-"""VestingVault: every external function (state and events) and every revert reason."""
+"""VestingVault: every external function (state and events) and every revert reason; the fixes of
+issue 9 (item 9: a vault's first grant; item 10: withdrawing a proposal, finding a grant after
+rotations, unknown ids told apart) reproduced by name."""
 
 from __future__ import annotations
 
@@ -24,6 +26,19 @@ def grant_id_from(vault, receipt) -> int:
 
 def new_grant(vault, owner, who, amount=1_000 * IO) -> int:
     return grant_id_from(vault, vault.grant(who, amount, sender=owner))
+
+
+def accepted(vault, grant_id, new) -> int:
+    """`new` accepts the rotation proposed to it; returns the grant's new id (from the event)."""
+    return vault.BeneficiaryRotated.from_receipt(vault.accept_beneficiary(grant_id, sender=new))[0].new_grant_id
+
+
+def rotated(vault, owner, old, new, amount=36 * IO) -> int:
+    """A grant made to `old` and rotated to `new`; returns the id it was rotated away from."""
+    gid = new_grant(vault, owner, old, amount)
+    vault.propose_beneficiary(gid, new, sender=old)
+    vault.accept_beneficiary(gid, sender=new)
+    return gid
 
 
 # ------------------------------------------------------------------ deployment
@@ -58,6 +73,7 @@ def test_constructor__valid_schedule__logs_vault_created(owner, token):
     (("token", "x", 0, 0, 0, 1, 0, False), "VestingVault: period is zero"),
     (("token", "x", 0, 100, 0, 0, 0, False), "VestingVault: tranche count is zero"),
     (("token", "x", 0, 100, 0, 1, 10_001, False), "VestingVault: unlocked bps above 10000"),
+    (("token", "x", 0, 100, 0, 12_001, 0, False), "VestingVault: tranche count above maximum"),
 ])
 def test_constructor__bad_schedule__reverts(owner, token, args, reason, scratch_deployer):
     args = tuple(token.address if a == "token" else a for a in args)
@@ -80,6 +96,22 @@ def test_grant__within_unallocated__records_grant_and_logs(seed_vault, owner, al
     after = seed_vault.totals()
     assert after.granted == before.granted + 5_000 * IO and after.grant_count == serial
     assert after.balance == before.balance
+
+
+def test_grant__first_grant_of_a_vault__costs_no_more_than_any_other(scratch_deployer, token, fund, alice, bob):
+    """Issue 9 item 9, reproduced: a vault's first grant cost 78,490 gas (its totals word went
+    from zero to non-zero), above the 70,000 goal. The constructor sets the word's "one" bit, so
+    the first grant pays what every later grant pays."""
+    admin = scratch_deployer
+    vault = admin.deploy(project.VestingVault, token, "fresh", 0, MONTH, 12, 24, 0, False)
+    assert vault.totals().grant_count == 0 and vault.unallocated() == 0
+    fund(admin, 10 * IO)
+    token.transfer(vault, 10 * IO, sender=admin)
+    first = vault.grant(alice, 1 * IO, sender=admin)
+    second = vault.grant(bob, 1 * IO, sender=admin)
+    assert first.gas_used <= 70_000 and first.gas_used == second.gas_used
+    t = vault.totals()
+    assert (t.granted, t.claimed, t.grant_count, t.unallocated) == (2 * IO, 0, 2, 8 * IO)
 
 
 def test_grant__same_beneficiary_twice__two_grants(seed_vault, owner, alice):
@@ -189,6 +221,12 @@ def test_claim__unknown_grant__reverts(seed_vault, alice):
         seed_vault.claim(seed_vault.grant_id_of(999, alice), alice, sender=alice)
 
 
+def test_claim__id_rotated_away__reverts_moved(core_vault, owner, alice, bob):
+    gid = rotated(core_vault, owner, alice, bob)
+    with ape.reverts("VestingVault: grant moved to a new id"):
+        core_vault.claim(gid, alice, sender=alice)
+
+
 def test_release__by_anyone__pays_the_beneficiary(seed_vault, token, owner, alice, attacker):
     gid = new_grant(seed_vault, owner, alice, 24 * IO)
     advance_to(month(seed_vault, 36))
@@ -202,6 +240,12 @@ def test_release__by_anyone__pays_the_beneficiary(seed_vault, token, owner, alic
 def test_release__unknown_grant__reverts(seed_vault, alice, attacker):
     with ape.reverts("VestingVault: unknown grant"):
         seed_vault.release(seed_vault.grant_id_of(999, alice), sender=attacker)
+
+
+def test_release__id_rotated_away__reverts_moved(core_vault, owner, alice, bob, attacker):
+    gid = rotated(core_vault, owner, alice, bob)
+    with ape.reverts("VestingVault: grant moved to a new id"):
+        core_vault.release(gid, sender=attacker)
 
 
 # ------------------------------------------------------------------ revoke
@@ -253,6 +297,13 @@ def test_revoke__unknown_grant__reverts(core_vault, owner, alice):
         core_vault.revoke(core_vault.grant_id_of(999, alice), sender=owner)
 
 
+def test_revoke__id_rotated_away__reverts_moved(core_vault, owner, alice, bob):
+    gid = rotated(core_vault, owner, alice, bob)
+    with ape.reverts("VestingVault: grant moved to a new id"):
+        core_vault.revoke(gid, sender=owner)
+    core_vault.revoke(core_vault.current_grant_id(gid), sender=owner)  # the current id works
+
+
 def test_revoke__not_admin__reverts(core_vault, owner, alice, attacker):
     gid = new_grant(core_vault, owner, alice)
     with ape.reverts("ownable: caller is not the owner"):
@@ -279,10 +330,30 @@ def test_propose_beneficiary__unknown_grant__reverts(core_vault, alice, bob):
         core_vault.propose_beneficiary(core_vault.grant_id_of(999, alice), bob, sender=alice)
 
 
-def test_propose_beneficiary__zero_address__reverts(core_vault, owner, alice):
+def test_propose_beneficiary__withdraw_a_proposal__as_the_event_documents(core_vault, owner, alice, bob):
+    """Issue 9 item 10, reproduced: BeneficiaryProposed documented "empty = proposal withdrawn",
+    but proposing the zero address reverted. Now it withdraws the pending proposal, and the
+    proposed key can no longer take the grant."""
     gid = new_grant(core_vault, owner, alice)
-    with ape.reverts("VestingVault: new beneficiary is the zero address"):
+    core_vault.propose_beneficiary(gid, bob, sender=alice)
+    receipt = core_vault.propose_beneficiary(gid, ZERO, sender=alice)
+    ev = core_vault.BeneficiaryProposed.from_receipt(receipt)[0]
+    assert (ev.grant_id, ev.beneficiary, ev.proposed) == (gid, alice.address, ZERO)
+    assert core_vault.grant_state(gid).pending_beneficiary == ZERO
+    with ape.reverts("VestingVault: no rotation proposed"):
+        core_vault.accept_beneficiary(gid, sender=bob)
+
+
+def test_propose_beneficiary__withdraw_with_nothing_proposed__reverts(core_vault, owner, alice):
+    gid = new_grant(core_vault, owner, alice)
+    with ape.reverts("VestingVault: no rotation proposed"):
         core_vault.propose_beneficiary(gid, ZERO, sender=alice)
+
+
+def test_propose_beneficiary__id_rotated_away__reverts_moved(core_vault, owner, alice, bob, carol):
+    gid = rotated(core_vault, owner, alice, bob)
+    with ape.reverts("VestingVault: grant moved to a new id"):
+        core_vault.propose_beneficiary(gid, carol, sender=alice)
 
 
 def test_propose_beneficiary__current_one__reverts(core_vault, owner, alice):
@@ -306,9 +377,12 @@ def test_accept_beneficiary__by_proposed__moves_grant_and_logs(core_vault, token
     assert (st.beneficiary, st.amount, st.claimed, st.revoked, st.pending_beneficiary) == \
         (bob.address, 36 * IO, 2 * IO, True, ZERO)
     assert st.vested == 2 * IO and st.unvested_returned == 34 * IO
+    assert (st.status, st.status_name, st.current_grant_id) == (2, "revoked", new_id)
     old = core_vault.grant_state(gid)
-    assert old.amount == 0 and old.pending_beneficiary == ZERO
-    with ape.reverts("VestingVault: unknown grant"):
+    assert (old.status, old.status_name, old.current_grant_id) == (3, "moved", new_id)
+    assert (old.amount, old.claimed, old.vested, old.claimable, old.pending_beneficiary) == (0, 0, 0, 0, ZERO)
+    assert core_vault.rotated_to(gid >> 160) == bob.address
+    with ape.reverts("VestingVault: grant moved to a new id"):
         core_vault.claim(gid, alice, sender=alice)
 
 
@@ -349,8 +423,58 @@ def test_vested__before_start__is_zero_and_community_unlocked_at_start(
     assert seed_vault.vested(sid, start) == 0
 
 
-def test_vested__unknown_grant__zero(seed_vault, alice):
-    assert seed_vault.vested(seed_vault.grant_id_of(999, alice), 2**40) == 0
+def test_vested__unknown_grant__reverts(seed_vault, alice):
+    gid = seed_vault.grant_id_of(999, alice)
+    with ape.reverts("VestingVault: unknown grant"):
+        seed_vault.vested(gid, 2**40)
+    with ape.reverts("VestingVault: unknown grant"):
+        seed_vault.claimable(gid)
+
+
+def test_vested__id_rotated_away__reverts_moved(core_vault, owner, alice, bob):
+    gid = rotated(core_vault, owner, alice, bob)
+    with ape.reverts("VestingVault: grant moved to a new id"):
+        core_vault.vested(gid, 2**40)
+    with ape.reverts("VestingVault: grant moved to a new id"):
+        core_vault.claimable(gid)
+    assert core_vault.vested(core_vault.current_grant_id(gid), 2**40) == 36 * IO
+
+
+def test_grant_state__every_status__unknown_active_revoked_moved(core_vault, owner, alice, bob, carol):
+    """Issue 9 item 10: an unknown id is told apart from a grant (status 0 "unknown", every field
+    0, current id 0), as are a revoked grant and an id the grant was rotated away from."""
+    unknown = core_vault.grant_state(core_vault.grant_id_of(999, carol))
+    assert (unknown.status, unknown.status_name, unknown.current_grant_id, unknown.amount) == (0, "unknown", 0, 0)
+    gid = new_grant(core_vault, owner, alice, 36 * IO)
+    st = core_vault.grant_state(gid)
+    assert (st.status, st.status_name, st.current_grant_id, st.amount) == (1, "active", gid, 36 * IO)
+    core_vault.revoke(gid, sender=owner)
+    assert (core_vault.grant_state(gid).status, core_vault.grant_state(gid).status_name) == (2, "revoked")
+    core_vault.propose_beneficiary(gid, bob, sender=alice)
+    new_id = accepted(core_vault, gid, bob)
+    moved = core_vault.grant_state(gid)
+    assert (moved.status, moved.status_name, moved.current_grant_id) == (3, "moved", new_id)
+
+
+def test_current_grant_id__after_rotations__found_from_every_earlier_id(core_vault, owner, alice, bob, carol):
+    """Issue 9 item 10: front ends find a grant's current id from any id it ever had (O(1)), and
+    from its serial once it was rotated (rotated_to); an id that never held a grant gives 0."""
+    first = new_grant(core_vault, owner, alice)
+    serial = first >> 160
+    assert core_vault.current_grant_id(first) == first and core_vault.rotated_to(serial) == ZERO
+    core_vault.propose_beneficiary(first, bob, sender=alice)
+    second = accepted(core_vault, first, bob)
+    core_vault.propose_beneficiary(second, carol, sender=bob)
+    third = accepted(core_vault, second, carol)
+    assert third == core_vault.grant_id_of(serial, carol)
+    for gid in (first, second, third):
+        assert core_vault.current_grant_id(gid) == third
+    assert core_vault.grant_id_of(serial, core_vault.rotated_to(serial)) == third
+    assert core_vault.current_grant_id(core_vault.grant_id_of(serial, owner)) == 0
+    core_vault.propose_beneficiary(third, alice, sender=carol)  # back to the first key
+    assert accepted(core_vault, third, alice) == first
+    assert core_vault.grant_state(first).status_name == "active"
+    assert core_vault.current_grant_id(second) == core_vault.current_grant_id(third) == first
 
 
 def test_schedule_vested__sample_amounts_and_times__match_python_model(vaults):
@@ -379,6 +503,12 @@ def test_totals__after_grant_claim_revoke__add_up(core_vault, token, owner, alic
 
 def test_grant_id_of__packs_serial_and_beneficiary(seed_vault, alice):
     assert seed_vault.grant_id_of(5, alice) == (5 << 160) | int(alice.address, 16)
+
+
+def test_schedule_vested__amount_above_maximum__reverts(seed_vault):
+    assert seed_vault.schedule_vested(2**96 - 1, 2**40) == 2**96 - 1
+    with ape.reverts("VestingVault: amount above maximum"):
+        seed_vault.schedule_vested(2**96, 2**40)
 
 
 # ------------------------------------------------------------------ admin role (snekmate ownable_2step)
