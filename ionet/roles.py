@@ -37,10 +37,6 @@ from ionet.manifest import ROOT, Manifest
 OWNER = "owner"  # the `ownable_2step` owner of a contract
 DEFAULT_ADMIN_ROLE = "DEFAULT_ADMIN_ROLE"
 
-# The RewardsDistributor role that cancels a pending root. Branch fair-rewards renames it from
-# GOVERNANCE_ROLE to CANCELLER_ROLE: the table takes the first of these names the contract's ABI
-# has, so either build works unchanged (drop the old name once the rename is merged).
-ROOT_CANCELLER_ROLES = ("CANCELLER_ROLE", "GOVERNANCE_ROLE")
 
 
 class Holder(StrEnum):
@@ -58,7 +54,7 @@ ADMIN_HOLDERS = {Holder.TIMELOCK, Holder.GUARDIAN, Holder.GOVERNANCE}
 @dataclass(frozen=True)
 class RoleSpec:
     contract: str  # manifest key; a glob ("VestingVault.*") matches several
-    role: str | tuple[str, ...]  # OWNER, or an access_control role name (a tuple: the first in the ABI)
+    role: str  # OWNER, or an access_control role name
     holder: Holder
     powers: str
     config_key: str = ""  # operational keys: where the deploy config names the account
@@ -85,7 +81,7 @@ ROLE_TABLE: list[RoleSpec] = [
     ),
     RoleSpec("RewardsDistributor", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "grant and revoke every role"),
     RoleSpec(
-        "RewardsDistributor", ROOT_CANCELLER_ROLES, Holder.GUARDIAN, "cancel a pending root inside its activation delay"
+        "RewardsDistributor", "CANCELLER_ROLE", Holder.GUARDIAN, "cancel a pending root inside its activation delay"
     ),
     RoleSpec(
         "RewardsDistributor",
@@ -120,22 +116,10 @@ def role_hash(name: str) -> bytes:
     return b"\x00" * 32 if name == DEFAULT_ADMIN_ROLE else keccak(text=name)
 
 
-def specs_for(key: str, abi: list[dict[str, Any]] | None = None) -> list[tuple[RoleSpec, str]]:
-    """The table's lines for manifest key `key`, each with the role name that applies (for a
-    tuple of names, the first the contract's ABI has)."""
-    names = {item.get("name") for item in abi or [] if item.get("type") == "function"}
-    out = []
-    for spec in ROLE_TABLE:
-        if not fnmatch.fnmatchcase(key, spec.contract):
-            continue
-        if isinstance(spec.role, tuple):
-            found = [r for r in spec.role if r in names] if abi is not None else list(spec.role[:1])
-            if not found:
-                continue
-            out.append((spec, found[0]))
-        else:
-            out.append((spec, spec.role))
-    return out
+def specs_for(key: str) -> list[tuple[RoleSpec, str]]:
+    """The table's lines for manifest key `key`, each with its role name (every role of the table
+    is in its contract's ABI: tests/unit/test_roles_table.py checks)."""
+    return [(spec, spec.role) for spec in ROLE_TABLE if fnmatch.fnmatchcase(key, spec.contract)]
 
 
 def is_governed(key: str, record: Any) -> bool:
@@ -354,7 +338,7 @@ def audit(w3: Any, manifest: Manifest, log: Callable[[str], None] | None = None)
             rows.append(Row(key, "-", "", "no code", "-", problems=["no code at the manifest's address"]))
             continue
         abi = _abi(record)
-        specs = specs_for(key, abi)
+        specs = specs_for(key)
         fn_names = {i.get("name") for i in abi or [] if i.get("type") == "function"}
         # ---- ownable_2step
         owner_specs = [s for s, r in specs if r == OWNER]

@@ -17,7 +17,7 @@ from ionet.chain.economy import Economy, fmt_io
 from ionet.chain.governance import governance_of, wire_governance
 from ionet.config import load_config
 from ionet.manifest import manifest_path, write_manifest
-from ionet.merkle import MerkleTree
+from ionet.merkle import MerkleTree, RewardLeaf
 from ionet.roles import audit
 from ionet.safe import exec_transaction_args, safe_tx_hash
 from ionet.staking import device_class, device_id
@@ -96,7 +96,7 @@ def run(eco: Economy) -> None:
         dist.activate_root(sender=eco.renter_x)
     pool = dist.funding_limit()
     stranger = device_id("io-demo/unknown-device")
-    tree = MerkleTree([(stranger, pool)])
+    tree = MerkleTree([RewardLeaf(stranger, pool)])
     dist.publish_root(tree.root, pool, sched.completed_epochs(), chain.blocks.head.timestamp, sender=eco.operator)
     eco.say(
         f"the oracle key publishes a root paying the whole pool ({fmt_io(pool, 0)} IO) to one unknown device: "

@@ -468,7 +468,7 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
     owned: list[str] = []
     for key in governed:
         contract = suite.contracts[key]
-        specs = specs_for(key, _abi_dicts(contract))
+        specs = specs_for(key)
         if any(role == OWNER for _s, role in specs) and contract.owner() != timelock.address:
             if contract.pending_owner() != timelock.address:
                 suite.send(contract.transfer_ownership, timelock.address)

@@ -42,15 +42,6 @@ def test_role_table__each_line__names_a_role_or_owner_the_contract_has(spec):
         assert spec.holder in ADMIN_HOLDERS or spec.holder is Holder.EXECUTOR
 
 
-def test_specs_for__canceller_role_renamed__the_new_name_is_used():
-    renamed = [i for i in abi_of("RewardsDistributor") if i.get("name") != "GOVERNANCE_ROLE"]
-    renamed.append({"type": "function", "name": "CANCELLER_ROLE", "inputs": [], "outputs": []})
-    roles = {role: spec.holder for spec, role in specs_for("RewardsDistributor", renamed)}
-    assert roles["CANCELLER_ROLE"] is Holder.GUARDIAN and "GOVERNANCE_ROLE" not in roles
-    today = {role: spec.holder for spec, role in specs_for("RewardsDistributor", abi_of("RewardsDistributor"))}
-    assert today["GOVERNANCE_ROLE"] is Holder.GUARDIAN
-
-
 def test_specs_for__vault_glob__matches_every_vault_only():
     assert [r for _s, r in specs_for("VestingVault.core_contributors")] == [OWNER]
     assert specs_for("VestingVaultX") == []
