@@ -107,6 +107,7 @@ def step_emission(suite: Suite) -> None:
     suite.log(f"IOToken minter set to EmissionSchedule; emission starts at {start}, pays {recipient}")
 
 
+from ionet.chain.deploy_market import step_market  # noqa: E402
 from ionet.chain.deploy_router import step_router  # noqa: E402
 from ionet.chain.deploy_staking import step_staking  # noqa: E402
 
@@ -117,6 +118,7 @@ STEPS: list[Callable[[Suite], None]] = [
     step_staking,
     step_rewards,
     step_emission,
+    step_market,  # before the router: it needs the pools at construction
     step_router,
 ]
 
