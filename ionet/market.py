@@ -166,8 +166,9 @@ def sort_tokens(a: str, b: str) -> tuple[str, str]:
     return (a, b) if int(a, 16) < int(b, 16) else (b, a)
 
 
-def sqrt_price_x96_for(price: Fraction | Decimal | str, base: str, base_decimals: int, quote: str,
-                       quote_decimals: int) -> int:
+def sqrt_price_x96_for(
+    price: Fraction | Decimal | str, base: str, base_decimals: int, quote: str, quote_decimals: int
+) -> int:
     """`sqrtPriceX96` of a pool where one whole `base` token costs `price` whole `quote` tokens:
     isqrt(floor(P_raw * 2^192)), P_raw = token1 base units per token0 base unit."""
     p = Fraction(str(price)) if not isinstance(price, Fraction) else price

@@ -47,8 +47,18 @@ class Market:
         u.weth.deposit(value=TRADER_WETH, sender=trader)
         for t in (suite.USDC, suite.IOToken, u.weth):
             t.approve(u.swap_router, MAX, sender=trader)
-        mk = cls(suite, pools[0], pools[1], suite.IOPriceOracle, u.weth, u.swap_router, u.quoter, suite.USDC,
-                 suite.IOToken, trader)
+        mk = cls(
+            suite,
+            pools[0],
+            pools[1],
+            suite.IOPriceOracle,
+            u.weth,
+            u.swap_router,
+            u.quoter,
+            suite.USDC,
+            suite.IOToken,
+            trader,
+        )
         clock.advance(WINDOW + 1)
         return mk
 

@@ -79,8 +79,14 @@ def _deploy_artifact(suite: Any) -> Any:
     def deploy(key: str, artifact: str, *args: Any) -> Any:
         instance = suite.deployer.deploy(uniswap.container(artifact), *args, **suite.tx_kwargs)
         receipt = chain.provider.get_receipt(instance.txn_hash)
-        _record(suite, key, instance, receipt, artifact, {"npm_artifact": uniswap.relative_artifact(artifact),
-                                                         "args": [str(a) for a in args]})
+        _record(
+            suite,
+            key,
+            instance,
+            receipt,
+            artifact,
+            {"npm_artifact": uniswap.relative_artifact(artifact), "args": [str(a) for a in args]},
+        )
         return instance
 
     return deploy
@@ -99,14 +105,26 @@ def _rnd_io(suite: Any, amount: int) -> None:
     suite.send(vault.release, grant_id)
 
 
-def _local_pool(suite: Any, u: uniswap.Uniswap, cfg: dict[str, Any], symbol: str, token: Any, decimals: int,
-                price: str, liquidity: int, usdc: Any, usdc_is_mock: bool, owner: str) -> Any:
+def _local_pool(
+    suite: Any,
+    u: uniswap.Uniswap,
+    cfg: dict[str, Any],
+    symbol: str,
+    token: Any,
+    decimals: int,
+    price: str,
+    liquidity: int,
+    usdc: Any,
+    usdc_is_mock: bool,
+    owner: str,
+) -> Any:
     """A pool of `token`/USDC at `price` USDC per whole token, with `liquidity` whole tokens (and the
     USDC that matches them) in a full-range position owned by `owner`, its cardinality raised."""
     fee = int(cfg.get("fee_tier", 3000))
     sqrt_price = sqrt_price_x96_for(price, token.address, decimals, usdc.address, 6)
-    pool, receipt = uniswap.create_pool(u.factory, token.address, usdc.address, fee, sqrt_price, suite.deployer,
-                                        **suite.tx_kwargs)
+    pool, receipt = uniswap.create_pool(
+        u.factory, token.address, usdc.address, fee, sqrt_price, suite.deployer, **suite.tx_kwargs
+    )
     token0, token1 = sort_tokens(token.address, usdc.address)
     amount_token = liquidity * 10**decimals
     from fractions import Fraction
@@ -119,16 +137,36 @@ def _local_pool(suite: Any, u: uniswap.Uniswap, cfg: dict[str, Any], symbol: str
     for t in (token, usdc):
         suite.send(t.approve, u.position_manager.address, MAX_UINT256)
     amounts = (amount_token, amount_usdc) if token0 == token.address else (amount_usdc, amount_token)
-    token_id, liq, used0, used1 = uniswap.mint_full_range(u.position_manager, pool, *amounts, owner,
-                                                          suite.deployer, **suite.tx_kwargs)
+    token_id, liq, used0, used1 = uniswap.mint_full_range(
+        u.position_manager, pool, *amounts, owner, suite.deployer, **suite.tx_kwargs
+    )
     cardinality = uniswap.raise_cardinality(pool, required_cardinality(cfg), suite.deployer, **suite.tx_kwargs)
-    _record(suite, pool_key(symbol), pool, receipt, "UniswapV3Pool", {
-        "token0": token0, "token1": token1, "fee": fee, "price_usdc": str(price), "sqrt_price_x96": sqrt_price,
-        "initial_tick": int(pool.slot0().tick), "position_id": token_id, "position_owner": owner,
-        "liquidity": liq, "amount0": used0, "amount1": used1, "observation_cardinality_next": cardinality,
-        "created_by": u.factory.address})
-    suite.log(f"{symbol}/USDC pool at {price} USDC per {symbol}: full-range position #{token_id} "
-              f"({used0:,} / {used1:,} base units of token0 / token1), cardinality {cardinality}")
+    _record(
+        suite,
+        pool_key(symbol),
+        pool,
+        receipt,
+        "UniswapV3Pool",
+        {
+            "token0": token0,
+            "token1": token1,
+            "fee": fee,
+            "price_usdc": str(price),
+            "sqrt_price_x96": sqrt_price,
+            "initial_tick": int(pool.slot0().tick),
+            "position_id": token_id,
+            "position_owner": owner,
+            "liquidity": liq,
+            "amount0": used0,
+            "amount1": used1,
+            "observation_cardinality_next": cardinality,
+            "created_by": u.factory.address,
+        },
+    )
+    suite.log(
+        f"{symbol}/USDC pool at {price} USDC per {symbol}: full-range position #{token_id} "
+        f"({used0:,} / {used1:,} base units of token0 / token1), cardinality {cardinality}"
+    )
     return pool
 
 
@@ -139,16 +177,30 @@ def _deploy_local(suite: Any, cfg: dict[str, Any], usdc: Any, usdc_is_mock: bool
     owner = resolve(suite, liq.get("position_owner", "deployer"))
     io_amount = int(liq.get("io", 5_000_000))
     _rnd_io(suite, io_amount * IO)
-    io_pool = _local_pool(suite, u, cfg, "IO", suite.IOToken, 18, str(cfg["price_usdc_per_io"]), io_amount, usdc,
-                          usdc_is_mock, owner)
+    io_pool = _local_pool(
+        suite, u, cfg, "IO", suite.IOToken, 18, str(cfg["price_usdc_per_io"]), io_amount, usdc, usdc_is_mock, owner
+    )
     others = []
     for asset in cfg.get("assets") or []:
         if asset.get("symbol") != "WETH" or asset.get("token"):
             raise SystemExit("a local deploy creates only the WETH/USDC pool (market.assets: symbol WETH)")
         amount = int(asset.get("liquidity", 100))
         u.weth.deposit(value=amount * 10**18, sender=suite.deployer, **suite.tx_kwargs)
-        others.append(_local_pool(suite, u, {**cfg, **asset}, "WETH", u.weth, 18, str(asset["price_usdc"]), amount,
-                                  usdc, usdc_is_mock, owner))
+        others.append(
+            _local_pool(
+                suite,
+                u,
+                {**cfg, **asset},
+                "WETH",
+                u.weth,
+                18,
+                str(asset["price_usdc"]),
+                amount,
+                usdc,
+                usdc_is_mock,
+                owner,
+            )
+        )
     return io_pool, others
 
 
@@ -165,13 +217,23 @@ def _given_pool(suite: Any, cfg: dict[str, Any], symbol: str, address: str, toke
         if not cfg.get("raise_cardinality"):
             raise SystemExit(
                 f"market: pool {address} keeps {have} observations, the {cfg['twap_window_seconds']} s window "
-                f"needs {needed}: set market.raise_cardinality (about {22_200 * (needed - have):,} gas) or raise it")
+                f"needs {needed}: set market.raise_cardinality (about {22_200 * (needed - have):,} gas) or raise it"
+            )
         have = uniswap.raise_cardinality(pool, needed, suite.deployer, **suite.tx_kwargs)
     suite.contracts[pool_key(symbol)] = pool
     suite.manifest.contracts[pool_key(symbol)] = ContractRecord(
-        address=pool.address, tx="", block=0, abi=uniswap.relative_artifact("UniswapV3Pool"),
-        args={"given": True, "token0": pool.token0(), "token1": pool.token1(), "fee": int(pool.fee()),
-              "observation_cardinality_next": have})
+        address=pool.address,
+        tx="",
+        block=0,
+        abi=uniswap.relative_artifact("UniswapV3Pool"),
+        args={
+            "given": True,
+            "token0": pool.token0(),
+            "token1": pool.token1(),
+            "fee": int(pool.fee()),
+            "observation_cardinality_next": have,
+        },
+    )
     suite.log(f"{symbol}/USDC pool given: {address} (cardinality {have})")
     return pool
 
@@ -201,12 +263,22 @@ def step_market(suite: Any) -> None:
     elif suite.is_local:
         io_pool, others = _deploy_local(suite, cfg, usdc, usdc_is_mock)
     else:
-        raise SystemExit("a live network needs market.io_usdc_pool (the IO/USDC Uniswap V3 pool): "
-                         "Uniswap is never deployed outside a local chain")
+        raise SystemExit(
+            "a live network needs market.io_usdc_pool (the IO/USDC Uniswap V3 pool): "
+            "Uniswap is never deployed outside a local chain"
+        )
     window = int(cfg["twap_window_seconds"])
-    suite.deploy("IOPriceOracle", "IOPriceOracle", io_pool.address, suite.IOToken.address, usdc_address, window,
-                 params={"pool": io_pool.address, "io": suite.IOToken.address, "usdc": usdc_address,
-                         "window_seconds": window})
+    suite.deploy(
+        "IOPriceOracle",
+        "IOPriceOracle",
+        io_pool.address,
+        suite.IOToken.address,
+        usdc_address,
+        window,
+        params={"pool": io_pool.address, "io": suite.IOToken.address, "usdc": usdc_address, "window_seconds": window},
+    )
     suite.contracts["market_pools"] = [io_pool, *others]
-    suite.log(f"IOPriceOracle: TWAP over {window} s of {io_pool.address}; trades bounded by "
-              f"{cfg['max_deviation_bps']} bps deviation and {cfg['max_slippage_bps']} bps slippage")
+    suite.log(
+        f"IOPriceOracle: TWAP over {window} s of {io_pool.address}; trades bounded by "
+        f"{cfg['max_deviation_bps']} bps deviation and {cfg['max_slippage_bps']} bps slippage"
+    )

@@ -105,14 +105,16 @@ def deploy_uniswap(deploy: Any) -> Uniswap:
     weth = deploy("WETH9", "WETH9")
     factory = deploy("UniswapV3Factory", "UniswapV3Factory")
     swap_router = deploy("SwapRouter", "SwapRouter", factory.address, weth.address)
-    npm = deploy("NonfungiblePositionManager", "NonfungiblePositionManager", factory.address, weth.address,
-                 "0x" + "00" * 20)
+    npm = deploy(
+        "NonfungiblePositionManager", "NonfungiblePositionManager", factory.address, weth.address, "0x" + "00" * 20
+    )
     quoter = deploy("QuoterV2", "QuoterV2", factory.address, weth.address)
     return Uniswap(weth, factory, swap_router, npm, quoter)
 
 
-def create_pool(factory: Any, token_a: str, token_b: str, fee: int, sqrt_price_x96: int, sender: Any,
-                **tx: Any) -> tuple[Any, Any]:
+def create_pool(
+    factory: Any, token_a: str, token_b: str, fee: int, sqrt_price_x96: int, sender: Any, **tx: Any
+) -> tuple[Any, Any]:
     """createPool + initialize; returns (pool instance, createPool receipt)."""
     receipt = factory.createPool(token_a, token_b, fee, sender=sender, **tx)
     address = factory.getPool(token_a, token_b, fee)
@@ -131,32 +133,56 @@ def raise_cardinality(pool: Any, target: int, sender: Any, **tx: Any) -> int:
     return pool.slot0().observationCardinalityNext
 
 
-def mint_full_range(position_manager: Any, pool: Any, amount0: int, amount1: int, recipient: str, sender: Any,
-                    **tx: Any) -> tuple[int, int, int, int]:
+def mint_full_range(
+    position_manager: Any, pool: Any, amount0: int, amount1: int, recipient: str, sender: Any, **tx: Any
+) -> tuple[int, int, int, int]:
     """A full-range position of (amount0, amount1) through the position manager (the sender has
     approved it for both tokens); returns (token id, liquidity, amount0 used, amount1 used)."""
     from ionet.market import full_range
 
     lower, upper = full_range(FEE_TICK_SPACING[int(pool.fee())])
     deadline = chain.pending_timestamp + 3_600
-    params = (pool.token0(), pool.token1(), int(pool.fee()), lower, upper, amount0, amount1, 0, 0, recipient,
-              deadline)
+    params = (pool.token0(), pool.token1(), int(pool.fee()), lower, upper, amount0, amount1, 0, 0, recipient, deadline)
     receipt = position_manager.mint(params, sender=sender, **tx)
     event = position_manager.IncreaseLiquidity.from_receipt(receipt)[0]
     return int(event.tokenId), int(event.liquidity), int(event.amount0), int(event.amount1)
 
 
-def swap_exact_input(swap_router: Any, token_in: str, token_out: str, fee: int, amount_in: int, trader: Any,
-                     recipient: str | None = None, **tx: Any) -> Any:
+def swap_exact_input(
+    swap_router: Any,
+    token_in: str,
+    token_out: str,
+    fee: int,
+    amount_in: int,
+    trader: Any,
+    recipient: str | None = None,
+    **tx: Any,
+) -> Any:
     """SwapRouter.exactInputSingle (an outside trader; the trader approved the router)."""
-    params = (token_in, token_out, fee, recipient or trader.address, chain.pending_timestamp + 3_600, amount_in,
-              0, 0)
+    params = (token_in, token_out, fee, recipient or trader.address, chain.pending_timestamp + 3_600, amount_in, 0, 0)
     return swap_router.exactInputSingle(params, sender=trader, **tx)
 
 
-def swap_exact_output(swap_router: Any, token_in: str, token_out: str, fee: int, amount_out: int, trader: Any,
-                      max_in: int = 2**256 - 1, recipient: str | None = None, **tx: Any) -> Any:
+def swap_exact_output(
+    swap_router: Any,
+    token_in: str,
+    token_out: str,
+    fee: int,
+    amount_out: int,
+    trader: Any,
+    max_in: int = 2**256 - 1,
+    recipient: str | None = None,
+    **tx: Any,
+) -> Any:
     """SwapRouter.exactOutputSingle (an outside trader; the trader approved the router)."""
-    params = (token_in, token_out, fee, recipient or trader.address, chain.pending_timestamp + 3_600, amount_out,
-              max_in, 0)
+    params = (
+        token_in,
+        token_out,
+        fee,
+        recipient or trader.address,
+        chain.pending_timestamp + 3_600,
+        amount_out,
+        max_in,
+        0,
+    )
     return swap_router.exactOutputSingle(params, sender=trader, **tx)
