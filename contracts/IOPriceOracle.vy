@@ -65,7 +65,9 @@ def price() -> uint256:
     @notice The TWAP price of one IO, in USDC base units (6 decimals).
     @return uint256 USDC base units per 10^18 IO wei.
     """
-    return uniswap_twap._quote_at_tick(self._mean(), ONE_IO, IO, USDC)
+    mean: int256 = uniswap_twap._mean_tick(POOL, WINDOW_SECONDS)
+    assert mean != uniswap_twap.NO_TICK, "IOPriceOracle: pool history shorter than window"
+    return uniswap_twap._quote_at_tick(convert(mean, int24), ONE_IO, IO, USDC)
 
 
 @external
@@ -148,8 +150,6 @@ def quote_at_tick(tick: int24, base_amount: uint256, base_token: address, quote_
 @internal
 @view
 def _mean() -> int24:
-    ok: bool = False
-    mean: int24 = 0
-    ok, mean = uniswap_twap._mean_tick(POOL, WINDOW_SECONDS)
-    assert ok, "IOPriceOracle: pool history shorter than window"
-    return mean
+    mean: int256 = uniswap_twap._mean_tick(POOL, WINDOW_SECONDS)
+    assert mean != uniswap_twap.NO_TICK, "IOPriceOracle: pool history shorter than window"
+    return convert(mean, int24)

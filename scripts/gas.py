@@ -21,6 +21,7 @@ BENCHES = [
     "bench_staking",
     "bench_rewards",
     "bench_router",
+    "bench_market",
 ]
 
 

@@ -160,11 +160,9 @@ def _twap_quote(pool: address, amount: uint256, base: address, quote: address) -
 @internal
 @view
 def _mean_tick(pool: address) -> int24:
-    ok: bool = False
-    mean: int24 = 0
-    ok, mean = uniswap_twap._mean_tick(pool, self.twap_window)
-    assert ok, "guarded_swap: pool history shorter than window"
-    return mean
+    mean: int256 = uniswap_twap._mean_tick(pool, self.twap_window)
+    assert mean != uniswap_twap.NO_TICK, "guarded_swap: pool history shorter than window"
+    return convert(mean, int24)
 
 
 @internal

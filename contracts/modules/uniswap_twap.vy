@@ -17,11 +17,13 @@
           `quote_token` at `tick` (both branches: ratio in Q192 when the sqrt ratio fits 128 bits,
           else in Q128), every division floored like `FullMath.mulDiv`. `base_amount` must fit
           128 bits ("uniswap_twap: amount too large").
-        - `_mean_tick(pool, window) -> (bool, int24)`: `OracleLibrary.consult`'s arithmetic mean
-          tick over the last `window` seconds from `pool.observe([window, 0])`, rounded toward
-          negative infinity. Returns (False, 0) instead of reverting when the pool cannot serve
-          the window (Uniswap's "OLD": its observations do not reach that far back; "I": not
-          initialized), so that each caller reverts with its own reason. Never the spot price.
+        - `_mean_tick(pool, window) -> int256`: `OracleLibrary.consult`'s arithmetic mean tick
+          over the last `window` seconds from `pool.observe([window, 0])`, rounded toward
+          negative infinity (convert it to int24 after the check below). Answers NO_TICK instead
+          of reverting when the pool cannot serve the window (Uniswap's "OLD": its observations do
+          not reach that far back; "I": not initialized), so that each caller reverts with its
+          own reason: `assert mean != uniswap_twap.NO_TICK, "<Contract>: ..."`. Never the spot
+          price.
         - `_spot_tick(pool) -> int24`: the current tick from `slot0`.
         - `_deviation_bps(spot, mean) -> uint256`: how far the spot price is from the mean price,
           ceil((1.0001^|spot - mean| - 1) * 10,000), the same whichever token is the base;
@@ -49,6 +51,8 @@ MIN_SQRT_RATIO: constant(uint256) = 4_295_128_739
 MAX_SQRT_RATIO: constant(uint256) = 1_461_446_703_485_210_103_287_273_052_203_988_822_378_723_970_342
 # @dev Basis points denominator.
 BPS: constant(uint256) = 10_000
+# @dev What `_mean_tick` answers when the pool cannot serve the window (no tick is that large).
+NO_TICK: constant(int256) = max_value(int256)
 # @dev Tick distance at which `_deviation_bps` saturates.
 MAX_DEVIATION_TICKS: constant(uint256) = 400_000
 _Q128: constant(uint256) = 1 << 128
@@ -149,19 +153,19 @@ def _quote_at_tick(tick: int24, base_amount: uint256, base_token: address, quote
 
 @internal
 @view
-def _mean_tick(pool: address, window: uint32) -> (bool, int24):
+def _mean_tick(pool: address, window: uint32) -> int256:
     """
     @dev OracleLibrary.consult's arithmetic mean tick over the last `window` seconds (window > 0),
-         or (False, 0) when `observe` reverts (history shorter than the window) or answers
-         nothing decodable.
+         or NO_TICK when `observe` reverts (history shorter than the window) or answers nothing
+         decodable.
     """
     ok: bool = False
     response: Bytes[256] = b""
     # observe([window, 0]): the array's offset, its length, then its two items.
     ok, response = raw_call(
         pool,
-        concat(method_id("observe(uint32[])"), convert(32, bytes32), convert(2, bytes32), convert(window, bytes32),
-               empty(bytes32)),
+        abi_encode(convert(32, uint256), convert(2, uint256), convert(window, uint256), convert(0, uint256),
+                   method_id=method_id("observe(uint32[])")),
         max_outsize=256,
         is_static_call=True,
         revert_on_failure=False,
@@ -170,16 +174,14 @@ def _mean_tick(pool: address, window: uint32) -> (bool, int24):
     # length 2: [offset 0x40][offset 0xa0][2][tc0][tc1][2][spl0][spl1] (the pool's canonical
     # encoding: 256 bytes). Only tc0 and tc1 are used.
     if not ok or len(response) != 256:
-        return False, 0
-    cumulative_then: int256 = extract32(response, 96, output_type=int256)
-    cumulative_now: int256 = extract32(response, 128, output_type=int256)
+        return NO_TICK
     # int56 values: the difference and the quotient cannot overflow int256.
-    delta: int256 = cumulative_now - cumulative_then
+    delta: int256 = extract32(response, 128, output_type=int256) - extract32(response, 96, output_type=int256)
     w: int256 = convert(window, int256)
     mean: int256 = delta // w  # truncates toward zero, as Solidity's signed division
     if delta < 0 and delta % w != 0:
         mean -= 1  # round toward negative infinity, as OracleLibrary.consult
-    return True, convert(mean, int24)
+    return mean
 
 
 @internal
