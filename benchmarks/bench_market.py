@@ -40,7 +40,7 @@ class Env:
         self.s, self.eco = s, eco
         self.router, self.usdc, self.io, self.oracle = s.SettlementRouter, s.USDC, s.IOToken, s.IOPriceOracle
         self.pool, self.weth_pool = s.contracts["UniswapV3Pool.IO/USDC"], s.contracts["UniswapV3Pool.WETH/USDC"]
-        u = s.contracts["Uniswap"]
+        u = s.uniswap
         self.weth, self.swap_router = u.weth, u.swap_router
         self.admin, self.operator = eco.admin, eco.operator
         # a trader holding all three tokens

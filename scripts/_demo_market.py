@@ -56,7 +56,7 @@ def run(eco: Economy) -> None:
     s = eco.suite
     router, usdc, io, oracle = s.SettlementRouter, s.USDC, s.IOToken, s.IOPriceOracle
     pool = s.contracts["UniswapV3Pool.IO/USDC"]
-    u = s.contracts["Uniswap"]
+    u = s.uniswap
     weth = u.weth
     admin, op = eco.admin, eco.operator
     pa, pb, rx, ry = eco.provider_a, eco.provider_b, eco.renter_x, eco.renter_y

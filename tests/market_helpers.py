@@ -39,7 +39,7 @@ class Market:
     def ready(cls, suite: Any, pools: tuple[Any, Any], owner: Any, fund: Any) -> Market:
         """A funded trader (USDC, IO, WETH, all approved to SwapRouter), then the clock moved past the
         window so that both pools serve the TWAP."""
-        u = suite.contracts["Uniswap"]
+        u = suite.uniswap
         trader = accounts.test_accounts.generate_test_account()
         trader.balance = 10**25
         suite.USDC.mint(trader, TRADER_USDC, sender=owner)

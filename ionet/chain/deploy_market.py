@@ -172,7 +172,7 @@ def _local_pool(
 
 def _deploy_local(suite: Any, cfg: dict[str, Any], usdc: Any, usdc_is_mock: bool) -> tuple[Any, list[Any]]:
     u = uniswap.deploy_uniswap(_deploy_artifact(suite))
-    suite.contracts["Uniswap"] = u
+    suite.uniswap = u
     liq = cfg.get("liquidity") or {}
     owner = resolve(suite, liq.get("position_owner", "deployer"))
     io_amount = int(liq.get("io", 5_000_000))
@@ -277,7 +277,7 @@ def step_market(suite: Any) -> None:
         window,
         params={"pool": io_pool.address, "io": suite.IOToken.address, "usdc": usdc_address, "window_seconds": window},
     )
-    suite.contracts["market_pools"] = [io_pool, *others]
+    suite.market_pools = [io_pool, *others]
     suite.log(
         f"IOPriceOracle: TWAP over {window} s of {io_pool.address}; trades bounded by "
         f"{cfg['max_deviation_bps']} bps deviation and {cfg['max_slippage_bps']} bps slippage"

@@ -69,7 +69,7 @@ def _market(suite: Any) -> tuple[list[str], dict[str, Any]]:
     step (ionet/chain/deploy_market.py)."""
     from ionet.chain.deploy_market import market_config
 
-    pools = [p.address for p in suite.contracts.get("market_pools") or []]
+    pools = [p.address for p in getattr(suite, "market_pools", None) or []]
     if not pools:
         raise SystemExit("the settlement router needs the IO/USDC pool: the market step must run first")
     cfg = market_config(suite)

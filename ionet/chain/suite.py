@@ -31,6 +31,10 @@ class Suite:
     manifest: Manifest | None = None
     tx_kwargs: dict[str, Any] = field(default_factory=dict)
     log: Callable[[str], None] = lambda _msg: None
+    # The market step's Uniswap V3 (ionet.chain.uniswap.Uniswap; local chains only) and the pools the
+    # router trades on, the IO/USDC pool first.
+    uniswap: Any = None
+    market_pools: list[Any] = field(default_factory=list)
 
     @property
     def is_local(self) -> bool:

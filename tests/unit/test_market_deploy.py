@@ -38,7 +38,7 @@ def test_step_market__local__deploys_uniswap_from_artifacts_and_records_it(suite
     runtime = chain.provider.web3.eth.get_code(m["UniswapV3Factory"].address).hex()
     own = m["UniswapV3Factory"].address[2:].lower()  # its one immutable: its own address (NoDelegateCall)
     assert runtime.replace(own, "0" * 40) == factory_runtime[2:]
-    u = suite.contracts["Uniswap"]
+    u = suite.uniswap
     assert u.factory.owner() == suite.deployer.address and u.factory.feeAmountTickSpacing(3000) == 60
     assert u.swap_router.factory() == u.factory.address and u.swap_router.WETH9() == u.weth.address
     assert u.position_manager.factory() == u.factory.address and u.quoter.factory() == u.factory.address
@@ -58,9 +58,9 @@ def test_step_market__local__io_pool_at_the_configured_price_with_liquidity_and_
     assert 4_999_999 * IO < held_io <= 5_000_000 * IO and held_usdc == 2_000_000 * USDC
     assert suite.USDC.balanceOf(suite.deployer) == 0  # USDC was the limiting side: all of it went in
     assert suite.IOToken.balanceOf(suite.deployer) < 10**7  # the position took all but rounding dust
-    npm = suite.contracts["Uniswap"].position_manager
+    npm = suite.uniswap.position_manager
     assert npm.ownerOf(record["position_id"]) == record["position_owner"] == suite.deployer.address
-    assert record["created_by"] == suite.contracts["Uniswap"].factory.address
+    assert record["created_by"] == suite.uniswap.factory.address
 
 
 def test_step_market__local__liquidity_io_comes_from_the_rnd_vault(suite):
@@ -72,7 +72,7 @@ def test_step_market__local__liquidity_io_comes_from_the_rnd_vault(suite):
 
 def test_step_market__local__weth_pool_and_the_router_knows_both(suite):
     weth_pool = suite.contracts["UniswapV3Pool.WETH/USDC"]
-    weth = suite.contracts["Uniswap"].weth
+    weth = suite.uniswap.weth
     assert {weth_pool.token0(), weth_pool.token1()} == {weth.address, suite.USDC.address}
     assert weth.balanceOf(weth_pool) > 199 * 10**18 and suite.USDC.balanceOf(weth_pool) == 600_000 * USDC
     router = suite.SettlementRouter
@@ -142,11 +142,11 @@ def test_step_market__live_with_pools__deploys_only_the_oracle(suite, scratch_de
         "assets": [
             {
                 "symbol": "WETH",
-                "token": suite.contracts["Uniswap"].weth.address,
+                "token": suite.uniswap.weth.address,
                 "pool": suite.contracts["UniswapV3Pool.WETH/USDC"].address,
             }
         ],
-        "uniswap": {"factory": suite.contracts["Uniswap"].factory.address},
+        "uniswap": {"factory": suite.uniswap.factory.address},
     }
     fake = _live(suite, scratch_deployer, **pools)
     deploy_market.step_market(fake)

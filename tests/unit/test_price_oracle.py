@@ -50,7 +50,7 @@ B_TOKEN = "0x" + "ee" * 20
 
 
 # ------------------------------------------------------------------ tick maths (invariant 2)
-def test_sqrt_ratio_at_tick__every_kind_of_tick__equals_model_and_decimal(suite):
+def test_exact_tick_math__every_kind_of_tick__equals_model_and_decimal(suite):
     oracle = suite.IOPriceOracle
     for tick in TICKS:
         got = oracle.sqrt_ratio_at_tick(tick)
@@ -69,10 +69,10 @@ def test_sqrt_ratio_at_tick__beyond_the_bounds__reverts(suite, tick):
         suite.IOPriceOracle.sqrt_ratio_at_tick(tick)
 
 
-def test_sqrt_ratio_at_tick__pools_initialized_on_it__uniswap_reads_back_the_same_tick(suite, owner):
+def test_exact_tick_math__pools_initialized_on_it__uniswap_reads_back_the_same_tick(suite, owner):
     """exact_tick_math against Uniswap itself: a pool initialized at our sqrt ratio of tick t sits at
     tick t (v3-core's getTickAtSqrtRatio), and one unit below it at tick t - 1."""
-    factory = suite.contracts["Uniswap"].factory
+    factory = suite.uniswap.factory
     oracle = suite.IOPriceOracle
     ticks = [-887_000, -443_637, -285_488, -1, 0, 1, 60, 123_457, 443_637, 887_000]
     for i, tick in enumerate(ticks):
@@ -84,7 +84,7 @@ def test_sqrt_ratio_at_tick__pools_initialized_on_it__uniswap_reads_back_the_sam
             assert pool.slot0().tick == tick - j, (tick, j)
 
 
-def test_sqrt_ratio_at_tick__pool_after_trades__brackets_the_pools_own_slot0(suite, market):
+def test_exact_tick_math__pool_after_trades__brackets_the_pools_own_slot0(suite, market):
     """exact_tick_math against the live pool: at every price the trades reach,
     sqrt_ratio(slot0.tick) <= slot0.sqrtPriceX96 < sqrt_ratio(slot0.tick + 1)."""
     oracle = suite.IOPriceOracle
@@ -147,7 +147,7 @@ def test_price__quiet_window__the_pool_price_and_views_agree(suite, market):
     )
 
 
-def test_price__after_a_push__twap_moves_slowly_spot_at_once(suite, market):
+def test_twap_only__after_a_push__twap_moves_slowly_spot_at_once(suite, market):
     """twap_only: a trade moves the spot price now and the TWAP by a window-weighted part of it."""
     oracle = suite.IOPriceOracle
     before = oracle.price()
@@ -162,7 +162,7 @@ def test_price__after_a_push__twap_moves_slowly_spot_at_once(suite, market):
     assert oracle.mean_tick() == market.spot_tick() and oracle.deviation_bps() == 0
 
 
-def test_mean_tick__negative_inexact_delta__rounded_toward_negative_infinity(suite, market):
+def test_mean_tick_floor__negative_inexact_delta__rounded_toward_negative_infinity(suite, market):
     """mean_tick_floor: the IO/USDC tick is negative, so after a trade at an odd moment the
     cumulative delta is negative and not a multiple of the window: the mean is floored, one below
     what a truncating division gives."""
@@ -189,7 +189,7 @@ def test_deviation_bps__model_and_decimal__agree(suite):
 def test_price__pool_younger_than_window__reverts_then_serves(suite, owner, scratch_deployer, market):
     """A fresh IO/USDC pool (another fee tier) cannot serve the window: every price view reverts
     with the oracle's own reason (not the pool's "OLD"); once the window has passed, it serves."""
-    factory = suite.contracts["Uniswap"].factory
+    factory = suite.uniswap.factory
     io, usdc = suite.IOToken.address, suite.USDC.address
     pool, _ = create_pool(factory, io, usdc, 500, market.io_pool.slot0().sqrtPriceX96, owner)
     oracle = scratch_deployer.deploy(_oracle_container(), pool, io, usdc, WINDOW)
@@ -210,7 +210,7 @@ def test_price__pool_younger_than_window__reverts_then_serves(suite, owner, scra
 
 def test_price__ring_overwritten_within_window__reverts(suite, owner, scratch_deployer, market):
     """A pool whose ring (cardinality 1) is rewritten by a trade no longer reaches a window back."""
-    factory = suite.contracts["Uniswap"].factory
+    factory = suite.uniswap.factory
     io, usdc = suite.IOToken.address, suite.USDC.address
     pool, _ = create_pool(factory, io, usdc, 10_000, market.io_pool.slot0().sqrtPriceX96, owner)
     oracle = scratch_deployer.deploy(_oracle_container(), pool, io, usdc, WINDOW)
@@ -218,7 +218,7 @@ def test_price__ring_overwritten_within_window__reverts(suite, owner, scratch_de
     assert oracle.mean_tick() == pool.slot0().tick
     from ionet.chain.uniswap import mint_full_range
 
-    u = suite.contracts["Uniswap"]
+    u = suite.uniswap
     suite.IOToken.approve(u.position_manager, 2**256 - 1, sender=market.trader)
     suite.USDC.approve(u.position_manager, 2**256 - 1, sender=market.trader)
     amounts = (1_000 * IO, 400 * USDC) if int(io, 16) < int(usdc, 16) else (400 * USDC, 1_000 * IO)

@@ -130,7 +130,7 @@ def test_withdraw_as_io__pool_history_shorter_than_window__reverts(
     from ionet.chain.uniswap import create_pool
 
     fresh, _ = create_pool(
-        suite.contracts["Uniswap"].factory, token.address, usdc.address, 500, market.io_pool.slot0().sqrtPriceX96, owner
+        suite.uniswap.factory, token.address, usdc.address, 500, market.io_pool.slot0().sqrtPriceX96, owner
     )
     router.set_asset_pool(token, fresh, sender=owner)
     with ape.reverts("guarded_swap: pool history shorter than window"):
@@ -405,7 +405,9 @@ def test_set_market_bounds__not_admin__reverts(router, operator, treasury):
             router.set_market_bounds(1_800, 200, 100, sender=who)
 
 
-def test_slippage_bound__tighter__a_trade_that_passed_now_reverts(router, market, income, owner, provider):
+def test_trades_within_twap_bound__tighter_slippage__a_trade_that_passed_now_reverts(
+    router, market, income, owner, provider
+):
     """Invariant 8: the bound is the TWAP value less max_slippage_bps: at 0.01 % no trade through
     a 0.3 % pool can pass; at the default 1 % it does."""
     router.set_market_bounds(1_800, 200, 1, sender=owner)
@@ -413,6 +415,19 @@ def test_slippage_bound__tighter__a_trade_that_passed_now_reverts(router, market
         router.withdraw_as_io(USDC, 0, provider, sender=provider)
     router.set_market_bounds(1_800, 200, 100, sender=owner)
     router.withdraw_as_io(USDC, 0, provider, sender=provider)
+
+
+def test_only_usdc_and_io_held__after_io_payouts_and_asset_bookings__nothing_else_nothing_unspent(
+    router, market, income, weth_renter, usdc, token, provider
+):
+    """Invariant 9: after IO payouts and WETH bookings the router's USDC and IO are exactly its
+    books and no WETH was left in it by a swap: the renter's WETH went straight to the pool."""
+    for _ in range(2):
+        router.withdraw_as_io(10 * USDC, 0, provider, sender=provider)
+        router.book_with_asset(DEVICE_A, market.weth, 5, USDC_RATE, MAX, sender=weth_renter)
+        assert only_usdc_and_io(router, market)
+    assert market.weth.allowance(weth_renter, router) == MAX  # WETH9 keeps an infinite allowance
+    assert conserved(router, usdc, token)
 
 
 # ------------------------------------------------------------------ the callback
