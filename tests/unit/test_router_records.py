@@ -368,3 +368,11 @@ def test_grant_role__admin_grants_operator__new_operator_records_old_one_revoked
     with ape.reverts("access_control: account is missing role"):
         router.grantRole(role, operator, sender=carol)
     assert router.supportsInterface(bytes.fromhex("7965db0b"))  # IAccessControl
+
+
+@pytest.mark.parametrize("rate, hours", [(1, 1), (399, 1), (USDC_RATE, 24), (10**6 + 3, 7), (IO_RATE, 48)])
+def test_quote_payout__any_amount__net_of_the_supplier_fee_rounded_up(router, rate, hours):
+    gross = rate * hours
+    assert router.quote_payout(rate, hours) == (gross, sfee(gross), net(gross))
+    assert sfee(gross) * 10_000 >= gross * 25 > (sfee(gross) - 1) * 10_000  # the exact fee, rounded up
+    assert router.quote_payout(1, 1) == (1, 1, 0)  # never rounded down to nothing
