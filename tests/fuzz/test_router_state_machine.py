@@ -5,8 +5,9 @@ Rules: bookings (USDC and IO), time passing, single and batch work records (with
 fee), endings by the renter and by the operator, grace-period settlements, providers withdrawing
 their income in USDC (payment fee) or in IO and taking USDC income as IO (`withdraw_as_io`, swapped
 on the pool), renters withdrawing refunds, fee withdrawals, outside traders moving the IO price
-(one trade per 12 s block or more, up to about 15 %), USDC blacklisting and unblacklisting of any
-actor, USDC pause and unpause, the router's own pause of new bookings. Every expected revert is
+(at the end of a time step, at most one trade per 12 s, up to about 8 %), USDC blacklisting and
+unblacklisting of any actor, USDC pause and unpause, the router's own pause of new bookings (the
+toggles share one rule, as the two payouts do). Every expected revert is
 predicted (with its reason) by the model, and for IO payouts by Uniswap's own figures (observe,
 slot0, QuoterV2), and checked on chain.
 
