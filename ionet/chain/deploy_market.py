@@ -180,11 +180,11 @@ def _deploy_local(suite: Any, cfg: dict[str, Any], usdc: Any, usdc_is_mock: bool
     io_pool = _local_pool(
         suite, u, cfg, "IO", suite.IOToken, 18, str(cfg["price_usdc_per_io"]), io_amount, usdc, usdc_is_mock, owner
     )
-    # The position manager rounds the liquidity down: the few wei of IO it did not take go back to
-    # the vault (its unallocated balance), so that after deployment only the vaults and the pool hold IO.
+    # The position manager rounds the liquidity down: the few wei of IO it did not take (about 1e-12
+    # IO) go to the pool as well, so that after deployment only the vaults and the pool hold IO.
     dust = suite.IOToken.balanceOf(suite.deployer)
     if dust:
-        suite.send(suite.IOToken.transfer, suite.contracts[vault_key("rnd_ecosystem")].address, dust)
+        suite.send(suite.IOToken.transfer, io_pool.address, dust)
     others = []
     for asset in cfg.get("assets") or []:
         if asset.get("symbol") != "WETH" or asset.get("token"):
