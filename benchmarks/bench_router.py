@@ -1,5 +1,7 @@
-"""Gas of the SettlementRouter (issue 6) beside LlamaPay and Sablier Flow (anchors.md), each
-operation measured with 1 and with 10,000 open bookings.
+"""Gas of the SettlementRouter (issues 6 and 10) beside LlamaPay and Sablier Flow (anchors.md), each
+operation measured with 1 and with 10,000 open bookings. Every record bears the supplier reservation
+fee (0.25 %) and a provider's USDC withdrawal the payment fee (2 %); the market's operations
+(withdraw_as_io, book_with_asset) are in bench_market.py.
 
 Conventions (the anchors' own): one transaction per block, so every access is cold; a provider
 that is paid has been paid before (its router balance is nonzero: providers are credited daily),
@@ -116,7 +118,7 @@ def _round(env: Env, label: str) -> list[GasRow]:
     rows.append(
         at_most(
             AREA,
-            f"withdraw USDC by a provider, to an address holding USDC ({label})",
+            f"withdraw USDC income by a provider (2 % payment fee), to an address holding USDC ({label})",
             gas_of(r.withdraw(env.usdc, RATE, env.provider, sender=env.provider)),
             60_000,
         )
@@ -176,6 +178,13 @@ def _others(env: Env) -> list[GasRow]:
     rows.append(
         GasRow(
             AREA,
+            "withdraw_refund USDC by the renter (no fee), to its wallet",
+            gas_of(r.withdraw_refund(env.usdc, RATE, renter, sender=renter)),
+        )
+    )
+    rows.append(
+        GasRow(
+            AREA,
             "operator_end_booking, final hours 1",
             gas_of(r.operator_end_booking(bid - 1, 1, sender=env.operator)),
         )
@@ -204,8 +213,8 @@ def _others(env: Env) -> list[GasRow]:
     rows.append(
         GasRow(
             AREA,
-            "withdraw USDC to a fresh address (+zero-to-nonzero slot)",
-            gas_of(r.withdraw(env.usdc, RATE, fresh, sender=fresh)),
+            "withdraw USDC income to a fresh address (+zero-to-nonzero slot)",
+            gas_of(r.withdraw(env.usdc, r.income(fresh, env.usdc), fresh, sender=fresh)),
         )
     )
     rows.append(

@@ -1,15 +1,22 @@
 # pragma version ~=0.4.3
+# pragma optimize codesize
 """
 @title IO Settlement Router
 @custom:contract-name SettlementRouter
 @license GNU Affero General Public License v3.0 only
-@notice Where renters pay for compute and providers are paid. A renter books an eligible device
-        (node staking's `is_eligible`) for a number of hours at an hourly rate, in USDC or in IO,
-        naming the most it accepts to pay. It prepays rate x hours plus the published fees: the
-        reservation fee (25 bps, every booking) and, in USDC only, the facilitation fee (200 bps).
-        The price is held in escrow; the fees go to the fee balance at once and are never refunded.
+@notice Where renters pay for compute and providers are paid (docs/economy.md, the published fee
+        table of both sides). A renter books an eligible device (node staking's `is_eligible`) for
+        a number of hours at an hourly rate, in USDC or in IO, naming the most it accepts to pay,
+        or in any other asset that has a configured Uniswap V3 pool into USDC (`book_with_asset`:
+        the router buys exactly the USDC the booking costs on that pool, under the TWAP bound, and
+        the booking is then an ordinary USDC booking). The renter prepays rate x hours plus the
+        renter-side fees: the reservation fee (25 bps, every booking) and, in USDC only, the
+        facilitation fee (200 bps). The price is held in escrow; the fees go to the fee balance at
+        once and are never refunded.
         The operator records worked hours at least every 24 h, for one or many bookings per call;
-        each record moves rate x hours from escrow to the provider's balance. A booking ends:
+        each record pays the provider rate x hours less the supplier reservation fee (25 bps,
+        "charged to the supplier upon payment for compute"), which goes to the fee balance.
+        A booking ends:
           - when all its hours are recorded (completed);
           - early, by the renter (`end_booking`): the time elapsed so far, in started hours and at
             least the first hour, is the provider's; the rest is refunded to the renter;
@@ -18,49 +25,92 @@
           - by anyone, once GRACE_SECONDS have passed after its end with no final record
             (`settle_expired`): the reservation ran its full term and neither the renter nor the
             operator ended it, so the provider is credited every booked hour not yet recorded.
-            A lease never stays open forever, and it never runs for free.
-        Nobody is ever paid by a push transfer: providers, renters (refunds) and the treasury
-        (fees) withdraw their balances, per currency, to an address they name. So a USDC-
+        Every payment to a provider at an ending bears the supplier reservation fee too.
+        Nobody is ever paid by a push transfer. Providers withdraw their income (`withdraw`):
+        a USDC income paid out in USDC bears the payment fee (200 bps); taken as IO instead
+        (`withdraw_as_io`) it is swapped on the IO/USDC pool under the TWAP bound and bears no
+        payment fee; an IO income withdraws in IO with no fee. Renters withdraw their refunds
+        (`withdraw_refund`) with no fee at all; the treasury withdraws the fees. So a USDC-
         blacklisted provider or renter, or a USDC pause, blocks nobody else's booking, record,
-        termination, refund or withdrawal: while USDC is paused every record and termination still
-        works (pure accounting) and withdrawals succeed after the unpause.
-        No approve transaction is needed: `book_with_permit` (EIP-2612, USDC or IO) and
+        termination, refund or withdrawal.
+        Every trade the router makes is bounded by the pool's TWAP (modules/guarded_swap.vy): it
+        reverts when the spot price is more than `max_deviation_bps` from the TWAP, and it yields
+        at least (or costs at most) the TWAP value less (plus) `max_slippage_bps`, on top of the
+        caller's own bound. Trades go straight to the pool (`swap` + `uniswapV3SwapCallback`), so
+        the router needs nothing of Uniswap but the pool on any chain.
+        No approve transaction is needed for USDC or IO: `book_with_permit` (EIP-2612) and
         `book_with_authorization` (EIP-3009 `receiveWithAuthorization`, USDC).
-@dev Fees are rounded UP to the next base unit (in the protocol's favour), each separately:
-         cost              = rate * hours
-         reservation_fee   = ceil(cost * 25 / 10_000)
-         facilitation_fee  = ceil(cost * 200 / 10_000)  (USDC), 0 (IO)
-         total             = cost + reservation_fee + facilitation_fee  <=  max_total
+@dev Fees, each rounded UP to the next base unit (in the protocol's favour), each separately:
+         renter side, at booking:
+           cost              = rate * hours
+           reservation_fee   = ceil(cost * 25 / 10_000)
+           facilitation_fee  = ceil(cost * 200 / 10_000)  (USDC), 0 (IO)
+           total             = cost + reservation_fee + facilitation_fee  <=  max_total
+         supplier side:
+           each payment for compute (a record, or the hours paid at an ending):
+             gross = rate * hours paid;  supplier_fee = ceil(gross * 25 / 10_000);
+             the provider's income grows by gross - supplier_fee
+           each withdrawal of a USDC income in USDC:
+             payment_fee = ceil(amount * 200 / 10_000); the recipient gets amount - payment_fee
+           an income taken as IO, an IO income, and any refund: no payment fee.
+     The supplier fee is rounded per payment, so recording a booking in many small records can
+     cost its provider up to one base unit per record more than one large record would.
      Amounts are exact integers (whole hours times an integer rate in the token's base units), so
      the 6 decimals of USDC lose nothing: there is no per-second rate to truncate.
      Invariants (tests/unit/test_router_*.py and tests/fuzz/test_router_state_machine.py name them):
-     1. conservation: for each currency, tokens held == total_escrow + total_credited + fees
-        (tokens sent to the router outside a booking are the only possible surplus).
-     2. provider_never_credited_more_than_booked: the hours credited for a booking never exceed
-        its booked hours, so its provider receives at most rate * hours.
-     3. renter_never_pays_more_than_max: a booking takes exactly `total`, and total <= max_total.
+     1. conservation: for each currency, tokens held == total_escrow + total_credited + fees,
+        total_credited = every income and refund balance, fees = renter, supplier and payment
+        fees (tokens sent to the router outside a booking are the only possible surplus).
+     2. provider_never_credited_more_than_booked: the hours paid for a booking never exceed its
+        booked hours, so its provider receives at most rate * hours.
+     3. renter_never_pays_more_than_max: a booking takes exactly `total`, and total <= max_total
+        (with another asset: at most max_asset_in, see invariant 8).
      4. o1_in_bookings: every operation reads and writes a fixed number of slots whatever the number
         of bookings (a batch is linear in its own length only).
      5. provider_fixed_at_booking: the provider is the device owner at booking time, stored in the
         booking; later ownership changes cannot redirect its payments.
      6. closed_booking_never_reopens: a closed booking's escrow is zero and every record, ending
         or settlement of it reverts.
-     Storage is packed by hand (Vyper does not pack): a booking is two words,
-         word A: provider (160) | hours (24) | hours_recorded (24) | start (40) | flags (8)
-         word B: renter (160) | rate (96)
-     and each currency's totals one word: escrow (low 128) | credited (high 128).
+     7. provider_plus_fees_equals_cost: for every paid hour, what the provider is credited plus the
+        supplier fee equals rate * hours.
+     8. trades_within_twap_bound: no trade by the router executes when the pool's spot price is
+        more than max_deviation_bps from its TWAP, or when the pool cannot serve the window; an
+        IO payout is at least TWAP value * (1 - max_slippage_bps) and at least the caller's
+        minimum; an asset booking costs at most TWAP cost * (1 + max_slippage_bps) and at most
+        the caller's maximum.
+     9. only_usdc_and_io_held: after any call the router holds no token but USDC and IO, and no
+        unspent swap input (an asset booking's input goes from the renter straight to the pool,
+        exactly what the pool asks for).
+     Storage is packed by hand (Vyper does not pack); each word is read only through its unpack
+     helper and written only through its pack helper:
+         booking word A: provider (0-159) | hours (160-183) | hours_recorded (184-207) |
+                         start (208-247) | open (248) | paid in IO (249)
+         booking word B: renter (0-159) | rate (160-255)
+         ledger[token]:   escrow (0-127) | reservation fees (128-255)
+         holdings[token]: held (0-127) | payment fees (128-255)
+         balances[account][token]: income (0-127) | refunds (128-255)
+     Reservation fees are the renter's reservation and facilitation fees and the supplier's
+     reservation fees; `fees(token)` = reservation fees + payment fees, one fee balance withdrawn by
+     the treasury. `held` is what the router holds of the token by its books, so
+         total_credited = held - escrow - fees.
+     So a record touches one ledger word (escrow into income and fee), and a USDC withdrawal one
+     holdings word (the payout leaves, the payment fee stays).
 """
 
 from ethereum.ercs import IERC20
 
 from interfaces import INodeStaking
+from interfaces import IUniswapV3Pool
 from interfaces import IUSDC
+
+from modules import guarded_swap
 
 from snekmate.auth import access_control
 from snekmate.utils import pausable
 
 initializes: access_control
 initializes: pausable
+initializes: guarded_swap
 
 exports: (
     access_control.supportsInterface,
@@ -72,6 +122,10 @@ exports: (
     access_control.renounceRole,
     access_control.set_role_admin,
     pausable.paused,
+    guarded_swap.uniswapV3SwapCallback,
+    guarded_swap.twap_window,
+    guarded_swap.max_deviation_bps,
+    guarded_swap.max_slippage_bps,
 )
 
 
@@ -83,10 +137,14 @@ TREASURY_ROLE: public(constant(bytes32)) = keccak256("TREASURY_ROLE")
 PAUSER_ROLE: public(constant(bytes32)) = keccak256("PAUSER_ROLE")
 # @dev Basis points denominator.
 BPS: public(constant(uint256)) = 10_000
-# @dev Reservation fee on every booking (published): 0.25 %.
+# @dev Reservation fee on every booking, paid by the renter (published): 0.25 %.
 RESERVATION_FEE_BPS: public(constant(uint256)) = 25
-# @dev Facilitation fee on USDC bookings (published): 2 %; IO bookings pay none.
+# @dev Facilitation fee on USDC bookings, paid by the renter (published): 2 %; IO bookings pay none.
 FACILITATION_FEE_BPS: public(constant(uint256)) = 200
+# @dev Reservation fee charged to the supplier on every payment for compute (published): 0.25 %.
+SUPPLIER_RESERVATION_FEE_BPS: public(constant(uint256)) = 25
+# @dev Payment fee when a supplier withdraws its income in USDC (published): 2 %; none in IO.
+PAYMENT_FEE_BPS: public(constant(uint256)) = 200
 # @dev One billing hour in seconds.
 HOUR_SECONDS: public(constant(uint256)) = 3_600
 # @dev After a booking's end, how long the operator has to end it on its records before anyone may
@@ -98,6 +156,8 @@ MAX_HOURS: public(constant(uint256)) = 87_600
 MAX_RATE: public(constant(uint256)) = (1 << 96) - 1
 # @dev Most bookings one record_work_batch call may carry.
 MAX_BATCH: public(constant(uint256)) = 256
+# @dev Most pools the constructor takes.
+MAX_POOLS: public(constant(uint256)) = 8
 
 # @dev Why a booking ended (BookingEnded.reason).
 END_COMPLETED: public(constant(uint8)) = 1
@@ -105,20 +165,16 @@ END_BY_RENTER: public(constant(uint8)) = 2
 END_BY_OPERATOR: public(constant(uint8)) = 3
 END_EXPIRED: public(constant(uint8)) = 4
 
-# Word A of a booking.
+# Field positions of the packed words (used only by the pack/unpack helpers).
 _ADDRESS_MASK: constant(uint256) = (1 << 160) - 1
 _HOURS_SHIFT: constant(uint256) = 160
 _RECORDED_SHIFT: constant(uint256) = 184
 _START_SHIFT: constant(uint256) = 208
+_OPEN_SHIFT: constant(uint256) = 248
+_IO_SHIFT: constant(uint256) = 249
 _MASK24: constant(uint256) = (1 << 24) - 1
 _MASK40: constant(uint256) = (1 << 40) - 1
-_OPEN_FLAG: constant(uint256) = 1 << 248
-_IO_FLAG: constant(uint256) = 1 << 249
-# Clears hours_recorded and the open flag of word A.
-_CLEAR_RECORDED_AND_OPEN: constant(uint256) = ~((_MASK24 << _RECORDED_SHIFT) | _OPEN_FLAG)
-# Word B of a booking.
 _RATE_SHIFT: constant(uint256) = 160
-# Ledger word.
 _MASK128: constant(uint256) = (1 << 128) - 1
 
 
@@ -129,17 +185,36 @@ IO: public(immutable(address))
 STAKING: public(immutable(INodeStaking))
 
 
+# @dev Booking word A, decoded (see the layout in the header).
+struct WordA:
+    provider: address
+    hours: uint256
+    hours_recorded: uint256
+    start: uint256
+    open: bool
+    is_io: bool
+
+
+# @dev Booking word B, decoded.
+struct WordB:
+    renter: address
+    rate: uint256
+
+
 # @dev The packed words of each booking (see the header); ids start at 1.
 _booking_a: HashMap[uint256, uint256]
 _booking_b: HashMap[uint256, uint256]
-# @dev Per currency: escrow (low 128 bits) and the sum of credited balances (high 128 bits).
+# @dev Per currency: escrow (low 128 bits) and reservation fees (high 128 bits).
 _ledger: HashMap[address, uint256]
+# @dev Per currency: what the router holds by its books (escrow + credited + fees; low 128 bits)
+#      and payment fees (high 128 bits).
+_holdings: HashMap[address, uint256]
 # @dev Id the next booking gets (starts at 1, so 0 is never a booking).
 next_booking_id: public(uint256)
-# @dev What each account (provider or renter) may withdraw, per currency: balances[account][token].
-balances: public(HashMap[address, HashMap[address, uint256]])
-# @dev Fees accrued per currency, withdrawn by the treasury role.
-fees: public(HashMap[address, uint256])
+# @dev What each account may withdraw per currency, packed: income (low 128) | refunds (high 128).
+_balances: HashMap[address, HashMap[address, uint256]]
+# @dev The Uniswap V3 pool pairing each supported asset with USDC (IO's is the IO/USDC pool).
+asset_pools: public(HashMap[address, address])
 
 
 # @dev Decoded view of one booking.
@@ -155,7 +230,7 @@ struct Booking:
     open: bool
 
 
-# @dev A new booking, with every term an indexer needs.
+# @dev A new booking, with every term an indexer needs (renter-side fees included).
 event Booked:
     device: indexed(bytes32)
     renter: indexed(address)
@@ -172,18 +247,32 @@ event Booked:
     max_total: uint256
 
 
-# @dev Worked hours recorded for a booking and credited to its provider.
+# @dev A USDC booking paid with another asset, swapped on its pool right before `Booked`.
+event BookedWithAsset:
+    booking_id: indexed(uint256)
+    renter: indexed(address)
+    asset: indexed(address)
+    pool: address
+    asset_in: uint256
+    usdc_out: uint256
+    twap_asset_in: uint256
+    max_asset_in: uint256
+
+
+# @dev Worked hours recorded for a booking: its provider's income grows by amount - supplier_fee.
 event WorkRecorded:
     booking_id: indexed(uint256)
     provider: indexed(address)
     token: address
     hours: uint256
     amount: uint256
+    supplier_fee: uint256
     hours_recorded: uint256
 
 
-# @dev A booking closed: `hours_paid` of its hours are the provider's (provider_amount credited now,
-#      on top of earlier records); `refund` was credited to the renter.
+# @dev A booking closed: `hours_paid` of its hours are the provider's; provider_amount (gross, for
+#      the hours not recorded before) is credited now less supplier_fee; `refund` went to the
+#      renter's refunds.
 event BookingEnded:
     booking_id: indexed(uint256)
     renter: indexed(address)
@@ -193,11 +282,31 @@ event BookingEnded:
     ended_by: address
     hours_paid: uint256
     provider_amount: uint256
+    supplier_fee: uint256
     refund: uint256
 
 
-# @dev An account withdrew from its balance.
+# @dev A provider withdrew `amount` of its income in `token`; `to` received amount - payment_fee.
 event Withdrawn:
+    account: indexed(address)
+    token: indexed(address)
+    to: indexed(address)
+    amount: uint256
+    payment_fee: uint256
+
+
+# @dev A provider took `usdc_amount` of its USDC income as IO, swapped on the IO/USDC pool.
+event WithdrawnAsIO:
+    account: indexed(address)
+    to: indexed(address)
+    usdc_amount: uint256
+    io_amount: uint256
+    twap_io: uint256
+    min_io: uint256
+
+
+# @dev A renter withdrew `amount` of its refunds (no fee).
+event RefundWithdrawn:
     account: indexed(address)
     token: indexed(address)
     to: indexed(address)
@@ -212,19 +321,35 @@ event FeesWithdrawn:
     amount: uint256
 
 
+# @dev The pool an asset is swapped on changed (empty: the asset is no longer accepted).
+event AssetPoolUpdated:
+    asset: indexed(address)
+    old_pool: address
+    new_pool: address
+
+
 @deploy
-def __init__(usdc: address, io: address, staking: address, admin: address, operator: address, treasury: address):
+def __init__(usdc: address, io: address, staking: address, pools: DynArray[address, MAX_POOLS], twap_window: uint32,
+             max_deviation_bps: uint256, max_slippage_bps: uint256, admin: address, operator: address,
+             treasury: address):
     """
-    @notice Configures the two currencies and node staking, and grants the roles.
+    @notice Configures the two currencies, node staking and the market, and grants the roles.
     @param usdc The network's USDC (6 decimals).
     @param io The IO token.
     @param staking Node staking (INodeStaking).
-    @param admin Holder of DEFAULT_ADMIN_ROLE (grants roles, unpauses) and, at first, PAUSER_ROLE.
+    @param pools Uniswap V3 pools, each pairing an asset with USDC; one must be the IO/USDC pool
+           (IO payouts are sold there), the others make their asset payable (`book_with_asset`).
+    @param twap_window Seconds of the TWAP every trade is bounded by (300..86,400).
+    @param max_deviation_bps The most the spot price may be from the TWAP when trading (1..1,000).
+    @param max_slippage_bps The most a trade may lose against the TWAP (1..500).
+    @param admin Holder of DEFAULT_ADMIN_ROLE (grants roles, sets the market bounds and pools,
+           unpauses) and, at first, PAUSER_ROLE.
     @param operator Holder of OPERATOR_ROLE (records work).
     @param treasury Holder of TREASURY_ROLE (withdraws fees).
     """
     access_control.__init__()
     pausable.__init__()
+    guarded_swap.__init__(twap_window, max_deviation_bps, max_slippage_bps)
     assert usdc != empty(address) and io != empty(address), "SettlementRouter: token is the zero address"
     assert usdc != io, "SettlementRouter: usdc and io are the same"
     assert staking != empty(address), "SettlementRouter: staking is the zero address"
@@ -234,6 +359,13 @@ def __init__(usdc: address, io: address, staking: address, admin: address, opera
     IO = io
     STAKING = INodeStaking(staking)
     self.next_booking_id = 1
+    for pool: address in pools:
+        assert pool.is_contract, "SettlementRouter: pool has no code"
+        asset: address = staticcall IUniswapV3Pool(pool).token0()
+        if asset == usdc:
+            asset = staticcall IUniswapV3Pool(pool).token1()
+        self._set_asset_pool(asset, pool)
+    assert self.asset_pools[io] != empty(address), "SettlementRouter: no io/usdc pool"
     access_control._grant_role(OPERATOR_ROLE, operator)
     access_control._grant_role(TREASURY_ROLE, treasury)
     access_control._grant_role(PAUSER_ROLE, admin)
@@ -247,13 +379,27 @@ def __init__(usdc: address, io: address, staking: address, admin: address, opera
 @view
 def quote(token: address, rate: uint256, hours: uint256) -> (uint256, uint256, uint256, uint256):
     """
-    @notice What a booking costs, fees rounded up.
+    @notice What a booking costs the renter, fees rounded up.
     @param token USDC or IO.
     @param rate Hourly rate in the token's base units.
     @param hours Hours booked.
     @return (cost, reservation_fee, facilitation_fee, total), total = what the renter pays.
     """
     return self._quote(self._is_io(token), rate, hours)
+
+
+@external
+@view
+def quote_payout(rate: uint256, hours: uint256) -> (uint256, uint256, uint256):
+    """
+    @notice What a provider is credited for `hours` paid at `rate` in one payment (a record).
+    @param rate Hourly rate in the booking token's base units.
+    @param hours Hours paid.
+    @return (gross, supplier_fee, net), gross = rate x hours, net = what its income grows by.
+    """
+    gross: uint256 = rate * hours
+    fee: uint256 = self._ceil_bps(gross, SUPPLIER_RESERVATION_FEE_BPS)
+    return gross, fee, gross - fee
 
 
 @external
@@ -340,13 +486,73 @@ def book_with_authorization(device: bytes32, hours: uint256, rate: uint256, max_
     return booking_id
 
 
+@external
+@view
+def quote_book_with_asset(asset: address, rate: uint256, hours: uint256) -> (uint256, uint256, uint256):
+    """
+    @notice What a USDC booking paid with `asset` would cost at the asset pool's TWAP.
+    @param asset An asset with a configured pool (`asset_pools`).
+    @param rate Hourly rate in USDC base units.
+    @param hours Hours booked.
+    @return (usdc_total, twap_asset_cost, max_asset_in): the USDC the booking costs (fees included),
+            its TWAP value in the asset, and the most `book_with_asset` may take for it (TWAP plus
+            the maximum slippage). What it takes depends on the pool when it runs, never above
+            max_asset_in nor the caller's own maximum.
+    """
+    pool: address = self._pool_of(asset)
+    cost: uint256 = 0
+    reservation: uint256 = 0
+    facilitation: uint256 = 0
+    total: uint256 = 0
+    cost, reservation, facilitation, total = self._quote(False, rate, hours)
+    twap_in: uint256 = guarded_swap._twap_quote(pool, total, USDC, asset)
+    return total, twap_in, guarded_swap._max_in(twap_in)
+
+
+@external
+@nonreentrant
+def book_with_asset(device: bytes32, asset: address, hours: uint256, rate: uint256, max_asset_in: uint256) -> uint256:
+    """
+    @notice As `book` in USDC, paid with `asset`: the router buys exactly the booking's total
+            (fees included, the USDC facilitation fee too) on the asset's Uniswap V3 pool, taking
+            the asset from the caller (approve the router beforehand) straight to the pool, at most
+            `max_asset_in` and at most the TWAP cost plus the maximum slippage; it reverts when the
+            pool's spot price is too far from its TWAP. The booking is then an ordinary USDC
+            booking (refunds, payouts and endings in USDC). Anyone may book, unless paused; not an
+            account USDC blacklisted.
+    @param device The device id in node staking; it must be eligible.
+    @param asset A token with a configured pool into USDC (`asset_pools`).
+    @param hours Hours booked, 1..MAX_HOURS.
+    @param rate Hourly rate in USDC base units, 1..MAX_RATE.
+    @param max_asset_in The most of `asset` the caller accepts to pay.
+    @return uint256 The booking id.
+    """
+    pool: address = self._pool_of(asset)
+    self._check_not_blacklisted(msg.sender)
+    cost: uint256 = 0
+    reservation: uint256 = 0
+    facilitation: uint256 = 0
+    total: uint256 = 0
+    cost, reservation, facilitation, total = self._quote(False, rate, hours)
+    booking_id: uint256 = 0
+    booking_id, total = self._book(device, USDC, hours, rate, total)
+    asset_in: uint256 = 0
+    twap_in: uint256 = 0
+    bound: uint256 = 0
+    asset_in, twap_in, bound = guarded_swap._swap_exact_output(pool, asset, USDC, total, max_asset_in, self, msg.sender)
+    log BookedWithAsset(booking_id=booking_id, renter=msg.sender, asset=asset, pool=pool, asset_in=asset_in,
+                        usdc_out=total, twap_asset_in=twap_in, max_asset_in=bound)
+    return booking_id
+
+
 # ------------------------------------------------------------------ work records and endings
 @external
 @nonreentrant
 def record_work(booking_id: uint256, hours: uint256):
     """
-    @notice Records `hours` more worked hours of an open booking and credits its provider
-            rate x hours. Recording the last booked hour completes the booking. Only OPERATOR_ROLE.
+    @notice Records `hours` more worked hours of an open booking: its provider's income grows by
+            rate x hours less the supplier reservation fee. Recording the last booked hour
+            completes the booking. Only OPERATOR_ROLE.
     @param booking_id The booking.
     @param hours Hours worked since the previous record; the total recorded may exceed neither the
            booked hours nor the hours started since the booking began.
@@ -354,8 +560,9 @@ def record_work(booking_id: uint256, hours: uint256):
     access_control._check_role(OPERATOR_ROLE, msg.sender)
     is_io: bool = False
     amount: uint256 = 0
-    is_io, amount = self._record(booking_id, hours)
-    self._move_escrow_to_credited(self._token_of(is_io), amount)
+    fee: uint256 = 0
+    is_io, amount, fee = self._record(booking_id, hours)
+    self._pay_from_escrow(self._token_of(is_io), amount, fee)
 
 
 @external
@@ -370,19 +577,24 @@ def record_work_batch(booking_ids: DynArray[uint256, MAX_BATCH], hours: DynArray
     access_control._check_role(OPERATOR_ROLE, msg.sender)
     assert len(booking_ids) == len(hours), "SettlementRouter: batch lengths differ"
     usdc_amount: uint256 = 0
+    usdc_fee: uint256 = 0
     io_amount: uint256 = 0
+    io_fee: uint256 = 0
     for i: uint256 in range(len(booking_ids), bound=MAX_BATCH):
         is_io: bool = False
         amount: uint256 = 0
-        is_io, amount = self._record(booking_ids[i], hours[i])
+        fee: uint256 = 0
+        is_io, amount, fee = self._record(booking_ids[i], hours[i])
         if is_io:
             io_amount += amount
+            io_fee += fee
         else:
             usdc_amount += amount
+            usdc_fee += fee
     if usdc_amount != 0:
-        self._move_escrow_to_credited(USDC, usdc_amount)
+        self._pay_from_escrow(USDC, usdc_amount, usdc_fee)
     if io_amount != 0:
-        self._move_escrow_to_credited(IO, io_amount)
+        self._pay_from_escrow(IO, io_amount, io_fee)
 
 
 @external
@@ -390,16 +602,15 @@ def record_work_batch(booking_ids: DynArray[uint256, MAX_BATCH], hours: DynArray
 def end_booking(booking_id: uint256):
     """
     @notice The renter ends its booking now. The hours started so far (at least the first hour,
-            which is never refunded) are the provider's; the unused hours are refunded to the
-            renter's balance at the booking rate. Fees are not refunded. Only the booking's renter.
+            which is never refunded) are the provider's (less the supplier fee); the unused hours
+            are refunded to the renter's refunds at the booking rate. Fees are not refunded. Only
+            the booking's renter.
     @param booking_id The booking.
     """
-    a: uint256 = self._booking_a[booking_id]
-    assert a & _OPEN_FLAG != 0, "SettlementRouter: booking not open"
-    b: uint256 = self._booking_b[booking_id]
-    assert msg.sender == convert(b & _ADDRESS_MASK, address), "SettlementRouter: caller is not the renter"
-    hours: uint256 = (a >> _HOURS_SHIFT) & _MASK24
-    used: uint256 = min(hours, max(1, self._started_hours(a)))
+    a: WordA = self._open_booking(booking_id)
+    b: WordB = self._unpack_b(self._booking_b[booking_id])
+    assert msg.sender == b.renter, "SettlementRouter: caller is not the renter"
+    used: uint256 = min(a.hours, max(1, self._started_hours(a.start)))
     self._close(booking_id, a, b, used, END_BY_RENTER)
 
 
@@ -414,18 +625,17 @@ def operator_end_booking(booking_id: uint256, final_hours: uint256):
     @param final_hours Hours worked since the previous record.
     """
     access_control._check_role(OPERATOR_ROLE, msg.sender)
-    a: uint256 = self._booking_a[booking_id]
-    assert a & _OPEN_FLAG != 0, "SettlementRouter: booking not open"
+    a: WordA = self._open_booking(booking_id)
     if final_hours != 0:
         is_io: bool = False
         amount: uint256 = 0
-        is_io, amount = self._record(booking_id, final_hours)
-        self._move_escrow_to_credited(self._token_of(is_io), amount)
-        a = self._booking_a[booking_id]
-        if a & _OPEN_FLAG == 0:
+        fee: uint256 = 0
+        is_io, amount, fee = self._record(booking_id, final_hours)
+        self._pay_from_escrow(self._token_of(is_io), amount, fee)
+        a = self._unpack_a(self._booking_a[booking_id])
+        if not a.open:
             return  # the final record completed the booking
-    recorded: uint256 = (a >> _RECORDED_SHIFT) & _MASK24
-    self._close(booking_id, a, self._booking_b[booking_id], max(1, recorded), END_BY_OPERATOR)
+    self._close(booking_id, a, self._unpack_b(self._booking_b[booking_id]), max(1, a.hours_recorded), END_BY_OPERATOR)
 
 
 @external
@@ -433,59 +643,134 @@ def operator_end_booking(booking_id: uint256, final_hours: uint256):
 def settle_expired(booking_id: uint256):
     """
     @notice Closes a booking whose end passed more than GRACE_SECONDS ago without a final record:
-            its provider is credited every booked hour not yet recorded (the reservation ran its
-            full term and nobody ended it early). Anyone may call it, the provider first of all.
+            its provider is credited every booked hour not yet recorded, less the supplier fee (the
+            reservation ran its full term and nobody ended it early). Anyone may call it, the
+            provider first of all.
     @param booking_id The booking.
     """
-    a: uint256 = self._booking_a[booking_id]
-    assert a & _OPEN_FLAG != 0, "SettlementRouter: booking not open"
+    a: WordA = self._open_booking(booking_id)
     assert block.timestamp >= self._end_of(a) + GRACE_SECONDS, "SettlementRouter: grace period not over"
-    self._close(booking_id, a, self._booking_b[booking_id], (a >> _HOURS_SHIFT) & _MASK24, END_EXPIRED)
+    self._close(booking_id, a, self._unpack_b(self._booking_b[booking_id]), a.hours, END_EXPIRED)
 
 
 # ------------------------------------------------------------------ withdrawals
 @external
+@view
+def quote_withdraw(token: address, amount: uint256) -> (uint256, uint256):
+    """
+    @notice What a provider's `withdraw` of `amount` of its income pays out.
+    @param token USDC or IO.
+    @param amount Base units taken from the income.
+    @return (payment_fee, paid_out): 2 % rounded up in USDC, 0 in IO; paid_out = amount - fee.
+    """
+    fee: uint256 = 0
+    if not self._is_io(token):
+        fee = self._ceil_bps(amount, PAYMENT_FEE_BPS)
+    return fee, amount - fee
+
+
+@external
 @nonreentrant
 def withdraw(token: address, amount: uint256, to: address):
     """
-    @notice Withdraws `amount` of the caller's balance in `token` (credited work or refunds) to
-            `to`. Anyone with a balance. An account that USDC blacklisted cannot move its USDC out
-            through the router (its balance stays, as at USDC itself); everyone else is unaffected.
+    @notice Withdraws `amount` of the caller's income (credited work) in `token` to `to`. A USDC
+            income paid in USDC bears the payment fee (PAYMENT_FEE_BPS, rounded up): `to` receives
+            amount - fee. An IO income pays no fee. Anyone with an income. An account that USDC
+            blacklisted cannot move its USDC out through the router (its balance stays, as at USDC
+            itself); everyone else is unaffected.
     @param token USDC or IO.
-    @param amount Base units, at most the caller's balance.
+    @param amount Base units taken from the income, at most the caller's income.
     @param to The recipient.
     """
-    self._is_io(token)
-    assert to != empty(address), "SettlementRouter: withdraw to the zero address"
-    balance: uint256 = self.balances[msg.sender][token]
-    assert amount <= balance, "SettlementRouter: amount exceeds balance"
-    if token == USDC:
-        assert not staticcall IUSDC(USDC).isBlacklisted(msg.sender), "SettlementRouter: account is blacklisted by usdc"
-    # amount <= balance (asserted above).
-    self.balances[msg.sender][token] = unsafe_sub(balance, amount)
-    w: uint256 = self._ledger[token]
-    # Every balance is part of the credited total (high half), so amount <= credited.
-    self._ledger[token] = unsafe_sub(w, amount << 128)
-    assert extcall IERC20(token).transfer(to, amount, default_return_value=True)
-    log Withdrawn(account=msg.sender, token=token, to=to, amount=amount)
+    fee: uint256 = self._withdraw(token, amount, to, False)
+    log Withdrawn(account=msg.sender, token=token, to=to, amount=amount, payment_fee=fee)
+
+
+@external
+@view
+def quote_withdraw_as_io(amount: uint256) -> (uint256, uint256):
+    """
+    @notice What `withdraw_as_io` of `amount` USDC income would yield, at the IO/USDC pool's TWAP.
+    @param amount USDC base units taken from the income.
+    @return (twap_io, min_io): the TWAP value of `amount` in IO wei, and the least the payout may
+            be (TWAP value less the maximum slippage, rounded up). The payout is what the pool
+            gives when it runs, never below min_io nor the caller's own minimum (else it reverts).
+    """
+    twap_io: uint256 = guarded_swap._twap_quote(self._pool_of(IO), amount, USDC, IO)
+    return twap_io, guarded_swap._min_out(twap_io)
+
+
+@external
+@nonreentrant
+def withdraw_as_io(amount: uint256, min_io_out: uint256, to: address) -> uint256:
+    """
+    @notice Takes `amount` of the caller's USDC income as IO: the router sells it on the IO/USDC
+            pool and `to` receives the IO, with no payment fee. The trade reverts when the pool's
+            spot price is more than max_deviation_bps from its TWAP, when its history is shorter
+            than the window, or when it would yield less than `min_io_out` or less than the TWAP
+            value less max_slippage_bps. Anyone with a USDC income, not an account USDC
+            blacklisted.
+    @param amount USDC base units taken from the income.
+    @param min_io_out The least IO (wei) the caller accepts (0: the TWAP bound alone).
+    @param to The recipient of the IO.
+    @return uint256 The IO paid to `to`, in wei.
+    """
+    self._check_payout(amount, to)
+    pool: address = self._pool_of(IO)
+    income: uint256 = 0
+    refunds: uint256 = 0
+    income, refunds = self._unpack_balance(self._balances[msg.sender][USDC])
+    self._check_balance(amount, income)
+    self._check_not_blacklisted(msg.sender)
+    self._balances[msg.sender][USDC] = self._pack_balance(unsafe_sub(income, amount), refunds)
+    self._take_out(USDC, amount, 0)
+    io_out: uint256 = 0
+    twap_io: uint256 = 0
+    bound: uint256 = 0
+    io_out, twap_io, bound = guarded_swap._swap_exact_input(pool, USDC, IO, amount, min_io_out, to, self)
+    log WithdrawnAsIO(account=msg.sender, to=to, usdc_amount=amount, io_amount=io_out, twap_io=twap_io, min_io=bound)
+    return io_out
+
+
+@external
+@nonreentrant
+def withdraw_refund(token: address, amount: uint256, to: address):
+    """
+    @notice Withdraws `amount` of the caller's refunds in `token` to `to`, with no fee. Anyone with
+            refunds; an account that USDC blacklisted cannot move its USDC out.
+    @param token USDC or IO.
+    @param amount Base units, at most the caller's refunds.
+    @param to The recipient.
+    """
+    self._withdraw(token, amount, to, True)
+    log RefundWithdrawn(account=msg.sender, token=token, to=to, amount=amount)
 
 
 @external
 @nonreentrant
 def withdraw_fees(token: address, amount: uint256, to: address):
     """
-    @notice Withdraws accrued fees. Only TREASURY_ROLE.
+    @notice Withdraws accrued fees (renter, supplier and payment fees alike). Only TREASURY_ROLE.
     @param token USDC or IO.
     @param amount Base units, at most the accrued fees.
     @param to The recipient.
     """
     access_control._check_role(TREASURY_ROLE, msg.sender)
     self._is_io(token)
-    assert to != empty(address), "SettlementRouter: withdraw to the zero address"
-    accrued: uint256 = self.fees[token]
-    assert amount <= accrued, "SettlementRouter: amount exceeds fees"
-    self.fees[token] = unsafe_sub(accrued, amount)
-    assert extcall IERC20(token).transfer(to, amount, default_return_value=True)
+    self._check_payout(amount, to)
+    escrow: uint256 = 0
+    reservation_fees: uint256 = 0
+    escrow, reservation_fees = self._unpack_ledger(self._ledger[token])
+    held: uint256 = 0
+    payment_fees: uint256 = 0
+    held, payment_fees = self._unpack_holdings(self._holdings[token])
+    assert amount <= reservation_fees + payment_fees, "SettlementRouter: amount exceeds fees"
+    # Payment fees first, then reservation fees; amount <= fees <= held.
+    from_payment: uint256 = min(amount, payment_fees)
+    self._holdings[token] = self._pack_holdings(unsafe_sub(held, amount), unsafe_sub(payment_fees, from_payment))
+    if from_payment != amount:
+        self._ledger[token] = self._pack_ledger(escrow, unsafe_sub(reservation_fees, unsafe_sub(amount, from_payment)))
+    self._send(token, to, amount)
     log FeesWithdrawn(caller=msg.sender, token=token, to=to, amount=amount)
 
 
@@ -508,6 +793,36 @@ def unpause():
     pausable._unpause()
 
 
+@external
+def set_asset_pool(asset: address, pool: address):
+    """
+    @notice Sets the Uniswap V3 pool that pairs `asset` with USDC (IO: the pool IO payouts are
+            sold on; another asset: the pool `book_with_asset` buys USDC on), or removes it (the
+            zero address). Only DEFAULT_ADMIN_ROLE. The pool must hold history for the TWAP window
+            before it can serve trades (raise its observation cardinality first).
+    @param asset The asset (not USDC).
+    @param pool A pool whose two tokens are `asset` and USDC, or the zero address.
+    """
+    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
+    self._set_asset_pool(asset, pool)
+
+
+@external
+def set_market_bounds(twap_window: uint32, max_deviation_bps: uint256, max_slippage_bps: uint256):
+    """
+    @notice Sets the TWAP bound of every trade: the window (logs TwapWindowUpdated), how far the spot
+            price may be from the TWAP for a trade to run (MaxDeviationUpdated) and how much a trade
+            may lose against the TWAP (MaxSlippageUpdated). Only DEFAULT_ADMIN_ROLE.
+    @param twap_window Seconds, 300..86,400; every configured pool must keep history for it.
+    @param max_deviation_bps 1..1,000.
+    @param max_slippage_bps 1..500.
+    """
+    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
+    guarded_swap._set_twap_window(twap_window)
+    guarded_swap._set_max_deviation_bps(max_deviation_bps)
+    guarded_swap._set_max_slippage_bps(max_slippage_bps)
+
+
 # ------------------------------------------------------------------ views
 @external
 @view
@@ -517,21 +832,13 @@ def bookings(booking_id: uint256) -> Booking:
     @param booking_id The booking.
     @return Booking Its terms and state; `end` = start + hours * HOUR_SECONDS.
     """
-    a: uint256 = self._booking_a[booking_id]
-    b: uint256 = self._booking_b[booking_id]
-    if a == 0:
+    word: uint256 = self._booking_a[booking_id]
+    if word == 0:
         return empty(Booking)
-    return Booking(
-        renter=convert(b & _ADDRESS_MASK, address),
-        provider=convert(a & _ADDRESS_MASK, address),
-        token=self._token_of(a & _IO_FLAG != 0),
-        hours=(a >> _HOURS_SHIFT) & _MASK24,
-        hours_recorded=(a >> _RECORDED_SHIFT) & _MASK24,
-        rate=b >> _RATE_SHIFT,
-        start=(a >> _START_SHIFT) & _MASK40,
-        end=self._end_of(a),
-        open=a & _OPEN_FLAG != 0,
-    )
+    a: WordA = self._unpack_a(word)
+    b: WordB = self._unpack_b(self._booking_b[booking_id])
+    return Booking(renter=b.renter, provider=a.provider, token=self._token_of(a.is_io), hours=a.hours,
+                   hours_recorded=a.hours_recorded, rate=b.rate, start=a.start, end=self._end_of(a), open=a.open)
 
 
 @external
@@ -542,10 +849,10 @@ def escrow_of(booking_id: uint256) -> uint256:
     @param booking_id The booking.
     @return uint256 Base units of the booking's token.
     """
-    a: uint256 = self._booking_a[booking_id]
-    if a & _OPEN_FLAG == 0:
+    a: WordA = self._unpack_a(self._booking_a[booking_id])
+    if not a.open:
         return 0
-    return (((a >> _HOURS_SHIFT) & _MASK24) - ((a >> _RECORDED_SHIFT) & _MASK24)) * (self._booking_b[booking_id] >> _RATE_SHIFT)
+    return (a.hours - a.hours_recorded) * self._unpack_b(self._booking_b[booking_id]).rate
 
 
 @external
@@ -556,10 +863,40 @@ def settleable_at(booking_id: uint256) -> uint256:
     @param booking_id The booking.
     @return uint256 A unix time (0 for an unknown booking).
     """
-    a: uint256 = self._booking_a[booking_id]
-    if a == 0:
+    word: uint256 = self._booking_a[booking_id]
+    if word == 0:
         return 0
-    return self._end_of(a) + GRACE_SECONDS
+    return self._end_of(self._unpack_a(word)) + GRACE_SECONDS
+
+
+@external
+@view
+def income(account: address, token: address) -> uint256:
+    """
+    @notice A provider's income in `token`: credited work, net of the supplier fee, not yet withdrawn.
+    @param account The provider (or any account).
+    @param token USDC or IO.
+    @return uint256 Base units.
+    """
+    income: uint256 = 0
+    refunds: uint256 = 0
+    income, refunds = self._unpack_balance(self._balances[account][token])
+    return income
+
+
+@external
+@view
+def refunds(account: address, token: address) -> uint256:
+    """
+    @notice A renter's refunds in `token` (unused hours of ended bookings), not yet withdrawn.
+    @param account The renter (or any account).
+    @param token USDC or IO.
+    @return uint256 Base units.
+    """
+    income: uint256 = 0
+    refunds: uint256 = 0
+    income, refunds = self._unpack_balance(self._balances[account][token])
+    return refunds
 
 
 @external
@@ -570,18 +907,132 @@ def total_escrow(token: address) -> uint256:
     @param token USDC or IO.
     @return uint256 Base units.
     """
-    return self._ledger[token] & _MASK128
+    escrow: uint256 = 0
+    fees: uint256 = 0
+    escrow, fees = self._unpack_ledger(self._ledger[token])
+    return escrow
+
+
+@external
+@view
+def fees(token: address) -> uint256:
+    """
+    @notice Fees accrued in `token` and not yet withdrawn: renter reservation and facilitation
+            fees, supplier reservation fees and payment fees.
+    @param token USDC or IO.
+    @return uint256 Base units.
+    """
+    return self._fees(token)
 
 
 @external
 @view
 def total_credited(token: address) -> uint256:
     """
-    @notice Sum of every account's withdrawable balance in `token` (fees excluded).
+    @notice Sum of every account's withdrawable balance in `token`: incomes and refunds (fees
+            excluded).
     @param token USDC or IO.
     @return uint256 Base units.
     """
-    return self._ledger[token] >> 128
+    escrow: uint256 = 0
+    reservation_fees: uint256 = 0
+    escrow, reservation_fees = self._unpack_ledger(self._ledger[token])
+    held: uint256 = 0
+    payment_fees: uint256 = 0
+    held, payment_fees = self._unpack_holdings(self._holdings[token])
+    return held - escrow - reservation_fees - payment_fees
+
+
+@external
+@view
+def total_held(token: address) -> uint256:
+    """
+    @notice What the router holds of `token` by its books: escrow + credited + fees.
+    @param token USDC or IO.
+    @return uint256 Base units.
+    """
+    held: uint256 = 0
+    payment_fees: uint256 = 0
+    held, payment_fees = self._unpack_holdings(self._holdings[token])
+    return held
+
+
+# ------------------------------------------------------------------ internal: packed words
+@internal
+@pure
+def _unpack_a(word: uint256) -> WordA:
+    return WordA(
+        provider=convert(word & _ADDRESS_MASK, address),
+        hours=(word >> _HOURS_SHIFT) & _MASK24,
+        hours_recorded=(word >> _RECORDED_SHIFT) & _MASK24,
+        start=(word >> _START_SHIFT) & _MASK40,
+        open=(word >> _OPEN_SHIFT) & 1 != 0,
+        is_io=(word >> _IO_SHIFT) & 1 != 0,
+    )
+
+
+@internal
+@pure
+def _pack_a(a: WordA) -> uint256:
+    # hours, hours_recorded <= MAX_HOURS < 2^24; start is a block time < 2^40 (year 36,812).
+    return (convert(a.provider, uint256) | (a.hours << _HOURS_SHIFT) | (a.hours_recorded << _RECORDED_SHIFT)
+            | (a.start << _START_SHIFT) | (convert(a.open, uint256) << _OPEN_SHIFT)
+            | (convert(a.is_io, uint256) << _IO_SHIFT))
+
+
+@internal
+@pure
+def _unpack_b(word: uint256) -> WordB:
+    return WordB(renter=convert(word & _ADDRESS_MASK, address), rate=word >> _RATE_SHIFT)
+
+
+@internal
+@pure
+def _pack_b(b: WordB) -> uint256:
+    # rate <= MAX_RATE < 2^96.
+    return convert(b.renter, uint256) | (b.rate << _RATE_SHIFT)
+
+
+@internal
+@pure
+def _unpack_ledger(word: uint256) -> (uint256, uint256):
+    # (escrow, fees)
+    return word & _MASK128, word >> 128
+
+
+@internal
+@pure
+def _pack_ledger(escrow: uint256, fees: uint256) -> uint256:
+    # Both are parts of what the router holds of one token, below its supply (< 2^128).
+    return escrow | (fees << 128)
+
+
+@internal
+@pure
+def _unpack_holdings(word: uint256) -> (uint256, uint256):
+    # (held, payment fees)
+    return word & _MASK128, word >> 128
+
+
+@internal
+@pure
+def _pack_holdings(held: uint256, payment_fees: uint256) -> uint256:
+    # held is below the token's supply (< 2^128), payment fees are part of it.
+    return held | (payment_fees << 128)
+
+
+@internal
+@pure
+def _unpack_balance(word: uint256) -> (uint256, uint256):
+    # (income, refunds)
+    return word & _MASK128, word >> 128
+
+
+@internal
+@pure
+def _pack_balance(income: uint256, refunds: uint256) -> uint256:
+    # Both are parts of what the router holds of one token, below its supply (< 2^128).
+    return income | (refunds << 128)
 
 
 # ------------------------------------------------------------------ internal
@@ -603,6 +1054,112 @@ def _token_of(is_io: bool) -> address:
 
 
 @internal
+@view
+def _pool_of(asset: address) -> address:
+    pool: address = self.asset_pools[asset]
+    assert pool != empty(address), "SettlementRouter: asset has no pool"
+    return pool
+
+
+@internal
+def _set_asset_pool(asset: address, pool: address):
+    assert asset != empty(address) and asset != USDC, "SettlementRouter: asset cannot have a pool"
+    if pool != empty(address):
+        assert pool.is_contract, "SettlementRouter: pool has no code"
+        t0: address = staticcall IUniswapV3Pool(pool).token0()
+        t1: address = staticcall IUniswapV3Pool(pool).token1()
+        assert (t0 == asset and t1 == USDC) or (t0 == USDC and t1 == asset), \
+            "SettlementRouter: pool does not pair the asset with usdc"
+    log AssetPoolUpdated(asset=asset, old_pool=self.asset_pools[asset], new_pool=pool)
+    self.asset_pools[asset] = pool
+
+
+@internal
+@pure
+def _check_payout(amount: uint256, to: address):
+    assert to != empty(address), "SettlementRouter: withdraw to the zero address"
+    assert amount != 0, "SettlementRouter: zero amount"
+
+
+@internal
+@view
+def _check_not_blacklisted(account: address):
+    assert not staticcall IUSDC(USDC).isBlacklisted(account), "SettlementRouter: account is blacklisted by usdc"
+
+
+@internal
+def _send(token: address, to: address, amount: uint256):
+    assert extcall IERC20(token).transfer(to, amount, default_return_value=True)
+
+
+@internal
+def _withdraw(token: address, amount: uint256, to: address, refund: bool) -> uint256:
+    """
+    @dev Pays `amount` of the caller's income (refund False) or refunds (True) in `token` to `to`,
+         less the payment fee on a USDC income; returns the fee. USDC-blacklisted callers cannot
+         move USDC out.
+    """
+    is_io: bool = self._is_io(token)
+    self._check_payout(amount, to)
+    income: uint256 = 0
+    refunds: uint256 = 0
+    income, refunds = self._unpack_balance(self._balances[msg.sender][token])
+    fee: uint256 = 0
+    if refund:
+        self._check_balance(amount, refunds)
+        refunds = unsafe_sub(refunds, amount)
+    else:
+        self._check_balance(amount, income)
+        income = unsafe_sub(income, amount)
+    if not is_io:
+        self._check_not_blacklisted(msg.sender)
+        if not refund:
+            # Rounded up; fee <= amount. amount < 2^128 (a part of what the router holds): no overflow.
+            fee = unsafe_div(unsafe_add(unsafe_mul(amount, PAYMENT_FEE_BPS), BPS - 1), BPS)
+    self._balances[msg.sender][token] = self._pack_balance(income, refunds)
+    paid: uint256 = unsafe_sub(amount, fee)
+    self._take_out(token, paid, fee)
+    self._send(token, to, paid)
+    return fee
+
+
+@internal
+def _take_out(token: address, amount: uint256, payment_fee: uint256):
+    # `amount` leaves the router and `payment_fee` stays as a fee: amount + payment_fee was
+    # credited, so amount <= credited <= held.
+    held: uint256 = 0
+    payment_fees: uint256 = 0
+    held, payment_fees = self._unpack_holdings(self._holdings[token])
+    self._holdings[token] = self._pack_holdings(unsafe_sub(held, amount), payment_fees + payment_fee)
+
+
+@internal
+@view
+def _fees(token: address) -> uint256:
+    escrow: uint256 = 0
+    reservation_fees: uint256 = 0
+    escrow, reservation_fees = self._unpack_ledger(self._ledger[token])
+    held: uint256 = 0
+    payment_fees: uint256 = 0
+    held, payment_fees = self._unpack_holdings(self._holdings[token])
+    return reservation_fees + payment_fees
+
+
+@internal
+@pure
+def _check_balance(amount: uint256, available: uint256):
+    assert amount <= available, "SettlementRouter: amount exceeds balance"
+
+
+@internal
+def _credit(account: address, token: address, income_amount: uint256, refund_amount: uint256):
+    income: uint256 = 0
+    refunds: uint256 = 0
+    income, refunds = self._unpack_balance(self._balances[account][token])
+    self._balances[account][token] = self._pack_balance(income + income_amount, refunds + refund_amount)
+
+
+@internal
 @pure
 def _ceil_bps(amount: uint256, bps: uint256) -> uint256:
     # Rounded up: the fee is never below its exact value.
@@ -621,16 +1178,24 @@ def _quote(is_io: bool, rate: uint256, hours: uint256) -> (uint256, uint256, uin
 
 
 @internal
+@view
+def _open_booking(booking_id: uint256) -> WordA:
+    a: WordA = self._unpack_a(self._booking_a[booking_id])
+    assert a.open, "SettlementRouter: booking not open"
+    return a
+
+
+@internal
 @pure
-def _end_of(a: uint256) -> uint256:
-    return ((a >> _START_SHIFT) & _MASK40) + ((a >> _HOURS_SHIFT) & _MASK24) * HOUR_SECONDS
+def _end_of(a: WordA) -> uint256:
+    return a.start + a.hours * HOUR_SECONDS
 
 
 @internal
 @view
-def _started_hours(a: uint256) -> uint256:
+def _started_hours(start: uint256) -> uint256:
     # Hours begun since the start, rounded up; block.timestamp >= start always.
-    elapsed: uint256 = block.timestamp - ((a >> _START_SHIFT) & _MASK40)
+    elapsed: uint256 = block.timestamp - start
     return (elapsed + HOUR_SECONDS - 1) // HOUR_SECONDS
 
 
@@ -655,14 +1220,18 @@ def _book(device: bytes32, token: address, hours: uint256, rate: uint256, max_to
 
     booking_id: uint256 = self.next_booking_id
     self.next_booking_id = booking_id + 1
-    flags: uint256 = _OPEN_FLAG
-    if is_io:
-        flags |= _IO_FLAG
-    self._booking_a[booking_id] = convert(provider, uint256) | (hours << _HOURS_SHIFT) | (block.timestamp << _START_SHIFT) | flags
-    self._booking_b[booking_id] = convert(msg.sender, uint256) | (rate << _RATE_SHIFT)
-    # cost < 2**96 * 2**17, and escrow is bounded by the token's supply (< 2**128) once paid.
-    self._ledger[token] += cost
-    self.fees[token] += reservation + facilitation
+    self._booking_a[booking_id] = self._pack_a(WordA(provider=provider, hours=hours, hours_recorded=0,
+                                                     start=block.timestamp, open=True, is_io=is_io))
+    self._booking_b[booking_id] = self._pack_b(WordB(renter=msg.sender, rate=rate))
+    # cost < 2**96 * 2**17, and escrow and fees are bounded by the token's supply (< 2**128) once paid.
+    escrow: uint256 = 0
+    fees: uint256 = 0
+    escrow, fees = self._unpack_ledger(self._ledger[token])
+    self._ledger[token] = self._pack_ledger(escrow + cost, fees + reservation + facilitation)
+    held: uint256 = 0
+    payment_fees: uint256 = 0
+    held, payment_fees = self._unpack_holdings(self._holdings[token])
+    self._holdings[token] = self._pack_holdings(held + total, payment_fees)
     log Booked(device=device, renter=msg.sender, provider=provider, booking_id=booking_id, token=token,
                hours=hours, rate=rate, start=block.timestamp, end=block.timestamp + hours * HOUR_SECONDS,
                cost=cost, reservation_fee=reservation, facilitation_fee=facilitation, max_total=max_total)
@@ -670,65 +1239,70 @@ def _book(device: bytes32, token: address, hours: uint256, rate: uint256, max_to
 
 
 @internal
-def _record(booking_id: uint256, hours: uint256) -> (bool, uint256):
+def _record(booking_id: uint256, hours: uint256) -> (bool, uint256, uint256):
     """
-    @dev Records `hours` for one booking and credits its provider; the caller moves the amount from
-         escrow to credited in the ledger. Returns (is_io, amount).
+    @dev Records `hours` for one booking and credits its provider the amount less the supplier fee;
+         the caller moves the amount out of escrow in the ledger. Returns (is_io, amount, fee).
     """
-    a: uint256 = self._booking_a[booking_id]
-    assert a & _OPEN_FLAG != 0, "SettlementRouter: booking not open"
+    a: WordA = self._open_booking(booking_id)
     assert hours != 0, "SettlementRouter: zero hours"
-    booked: uint256 = (a >> _HOURS_SHIFT) & _MASK24
-    recorded: uint256 = ((a >> _RECORDED_SHIFT) & _MASK24) + hours
-    assert recorded <= booked, "SettlementRouter: hours exceed booking"
-    assert recorded <= self._started_hours(a), "SettlementRouter: hours not yet elapsed"
-    a = (a & ~(_MASK24 << _RECORDED_SHIFT)) | (recorded << _RECORDED_SHIFT)
-    completed: bool = recorded == booked
+    recorded: uint256 = a.hours_recorded + hours
+    assert recorded <= a.hours, "SettlementRouter: hours exceed booking"
+    assert recorded <= self._started_hours(a.start), "SettlementRouter: hours not yet elapsed"
+    a.hours_recorded = recorded
+    completed: bool = recorded == a.hours
     if completed:
-        a &= ~_OPEN_FLAG
-    self._booking_a[booking_id] = a
+        a.open = False
+    self._booking_a[booking_id] = self._pack_a(a)
 
-    is_io: bool = a & _IO_FLAG != 0
-    token: address = self._token_of(is_io)
-    provider: address = convert(a & _ADDRESS_MASK, address)
-    amount: uint256 = hours * (self._booking_b[booking_id] >> _RATE_SHIFT)
-    self.balances[provider][token] += amount
-    log WorkRecorded(booking_id=booking_id, provider=provider, token=token, hours=hours, amount=amount,
-                     hours_recorded=recorded)
+    token: address = self._token_of(a.is_io)
+    b: WordB = self._unpack_b(self._booking_b[booking_id])
+    amount: uint256 = hours * b.rate
+    fee: uint256 = self._ceil_bps(amount, SUPPLIER_RESERVATION_FEE_BPS)
+    # fee <= amount: ceil of 0.25 % of it.
+    self._credit(a.provider, token, unsafe_sub(amount, fee), 0)
+    log WorkRecorded(booking_id=booking_id, provider=a.provider, token=token, hours=hours, amount=amount,
+                     supplier_fee=fee, hours_recorded=recorded)
     if completed:
-        log BookingEnded(booking_id=booking_id, renter=convert(self._booking_b[booking_id] & _ADDRESS_MASK, address),
-                         provider=provider, token=token, reason=END_COMPLETED, ended_by=msg.sender,
-                         hours_paid=booked, provider_amount=0, refund=0)
-    return is_io, amount
+        log BookingEnded(booking_id=booking_id, renter=b.renter, provider=a.provider, token=token,
+                         reason=END_COMPLETED, ended_by=msg.sender, hours_paid=a.hours, provider_amount=0,
+                         supplier_fee=0, refund=0)
+    return a.is_io, amount, fee
 
 
 @internal
-def _close(booking_id: uint256, a: uint256, b: uint256, used: uint256, reason: uint8):
+def _close(booking_id: uint256, a: WordA, b: WordB, used: uint256, reason: uint8):
     """
-    @dev Closes an open booking: `used` hours (>= hours_recorded, <= hours) are the provider's, the
-         rest is refunded to the renter; its whole remaining escrow becomes credited balances.
+    @dev Closes an open booking: `used` hours (>= hours_recorded, <= hours) are the provider's (less
+         the supplier fee), the rest is refunded to the renter; its whole remaining escrow leaves.
     """
-    hours: uint256 = (a >> _HOURS_SHIFT) & _MASK24
-    recorded: uint256 = (a >> _RECORDED_SHIFT) & _MASK24
-    rate: uint256 = b >> _RATE_SHIFT
-    is_io: bool = a & _IO_FLAG != 0
-    token: address = self._token_of(is_io)
-    provider: address = convert(a & _ADDRESS_MASK, address)
-    renter: address = convert(b & _ADDRESS_MASK, address)
-    pay: uint256 = (used - recorded) * rate
-    refund: uint256 = (hours - used) * rate
-    self._booking_a[booking_id] = (a & _CLEAR_RECORDED_AND_OPEN) | (used << _RECORDED_SHIFT)
+    token: address = self._token_of(a.is_io)
+    pay: uint256 = (used - a.hours_recorded) * b.rate
+    refund: uint256 = (a.hours - used) * b.rate
+    fee: uint256 = self._ceil_bps(pay, SUPPLIER_RESERVATION_FEE_BPS)
+    closed: WordA = a
+    closed.hours_recorded = used
+    closed.open = False
+    self._booking_a[booking_id] = self._pack_a(closed)
     if pay != 0:
-        self.balances[provider][token] += pay
+        # fee <= pay.
+        self._credit(a.provider, token, unsafe_sub(pay, fee), 0)
     if refund != 0:
-        self.balances[renter][token] += refund
-    self._move_escrow_to_credited(token, pay + refund)
-    log BookingEnded(booking_id=booking_id, renter=renter, provider=provider, token=token, reason=reason,
-                     ended_by=msg.sender, hours_paid=used, provider_amount=pay, refund=refund)
+        self._credit(b.renter, token, 0, refund)
+    escrow: uint256 = 0
+    fees: uint256 = 0
+    escrow, fees = self._unpack_ledger(self._ledger[token])
+    # escrow holds rate x unrecorded hours of this booking, i.e. pay + refund.
+    self._ledger[token] = self._pack_ledger(unsafe_sub(escrow, pay + refund), fees + fee)
+    log BookingEnded(booking_id=booking_id, renter=b.renter, provider=a.provider, token=token, reason=reason,
+                     ended_by=msg.sender, hours_paid=used, provider_amount=pay, supplier_fee=fee, refund=refund)
 
 
 @internal
-def _move_escrow_to_credited(token: address, amount: uint256):
-    # escrow (low half) >= amount: it holds rate x unrecorded hours of every open booking, and
-    # amount is part of that. credited (high half) stays below 2**128 (bounded by the supply).
-    self._ledger[token] = unsafe_add(unsafe_sub(self._ledger[token], amount), amount << 128)
+def _pay_from_escrow(token: address, amount: uint256, fee: uint256):
+    # escrow >= amount: it holds rate x unrecorded hours of every open booking, and amount is part
+    # of that; the provider's share (amount - fee) is now credited, the fee joins the fees.
+    escrow: uint256 = 0
+    fees: uint256 = 0
+    escrow, fees = self._unpack_ledger(self._ledger[token])
+    self._ledger[token] = self._pack_ledger(unsafe_sub(escrow, amount), fees + fee)

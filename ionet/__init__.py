@@ -1,7 +1,8 @@
 """Off-chain toolkit of the IO network contracts.
 
 Plain-Python reference models of the on-chain economy (supply and emission, vesting, staking,
-settlement), the Merkle rewards engine, the deployment manifest and the deploy configuration.
+settlement with the fees of both sides, the market's Uniswap V3 price maths), the Merkle rewards
+engine, the deployment manifest and the deploy configuration.
 Money is integers in base units everywhere (wei for IO, 6-decimal units for USDC); `Decimal`
 appears only where the published formula is real arithmetic.
 """

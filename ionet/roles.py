@@ -123,11 +123,13 @@ def specs_for(key: str) -> list[tuple[RoleSpec, str]]:
 
 
 def is_governed(key: str, record: Any) -> bool:
-    """Contracts the governance covers: everything but test doubles and the Safe's own parts."""
+    """Contracts the governance covers: everything but test doubles, the Safe's own parts and
+    third-party protocols deployed locally in place of the live ones (Uniswap from npm)."""
     args = getattr(record, "args", {}) or {}
     return not (
         key.startswith("Mock")
         or args.get("test_double")
+        or args.get("third_party")
         or args.get("safe_infra")
         or key in (GOVERNANCE_SAFE_KEY, GUARDIAN_SAFE_KEY)
     )

@@ -1,17 +1,25 @@
-"""Settlement (../shared/spec/tokenomics.md §6): the Python twin of SettlementRouter.vy.
+"""Settlement (docs/economy.md, the published fee table of both sides): the Python twin of
+SettlementRouter.vy.
 
 Plain integers in base units. The model holds the same books as the contract (bookings, escrow,
 credited balances, fees per currency) and reproduces every amount bit for bit, so tests and the
 hypothesis state machine compare the chain with it after every step.
 
 Rules (the contract's NatSpec states the same):
-* fees are rounded up, each separately: reservation = ceil(cost * 25 / 10_000) on every booking,
-  facilitation = ceil(cost * 200 / 10_000) on USDC bookings only; total <= max_total.
+* renter side, fees rounded up, each separately: reservation = ceil(cost * 25 / 10_000) on every
+  booking, facilitation = ceil(cost * 200 / 10_000) on USDC bookings only; total <= max_total.
+  A booking paid with another asset is an ordinary USDC booking (the router buys its total on the
+  asset's pool).
+* supplier side: every payment for compute (a record, or the hours paid at an ending) pays the
+  provider gross - ceil(gross * 25 / 10_000), the supplier reservation fee going to the fees;
+  withdrawing a USDC income in USDC pays ceil(amount * 200 / 10_000) (payment fee) and sends the
+  rest; a USDC income taken as IO (sold on the pool), an IO income and any refund pay no fee.
 * a record adds worked hours; the recorded total never exceeds the booked hours nor the hours
   started since the booking began (ceil(elapsed / 3600)). Recording the last hour completes it.
 * renter's early end: used = min(hours, max(1, started hours)); operator's end: used =
   max(1, recorded); settle after end + GRACE: used = hours. The provider gets used - recorded
-  more hours, the renter (hours - used) * rate back; fees are never refunded.
+  more hours (less the supplier fee), the renter (hours - used) * rate back as a refund; fees are
+  never refunded.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from dataclasses import dataclass, field
 BPS = 10_000
 RESERVATION_FEE_BPS = 25
 FACILITATION_FEE_BPS = 200
+SUPPLIER_RESERVATION_FEE_BPS = 25
+PAYMENT_FEE_BPS = 200
 HOUR_SECONDS = 3_600
 GRACE_SECONDS = 86_400
 MAX_HOURS = 87_600
@@ -65,6 +75,28 @@ def quote(rate: int, hours: int, is_usdc: bool) -> Quote:
     )
 
 
+@dataclass(frozen=True)
+class Payout:
+    """One payment for compute to a provider: gross = rate x hours, net = what its income grows by."""
+
+    gross: int
+    supplier_fee: int
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.supplier_fee
+
+
+def payout(gross: int) -> Payout:
+    """The supplier side of a payment for compute: the supplier reservation fee, rounded up."""
+    return Payout(gross, ceil_bps(gross, SUPPLIER_RESERVATION_FEE_BPS))
+
+
+def payment_fee(amount: int, is_usdc: bool) -> int:
+    """The payment fee of withdrawing `amount` of income: 2 % rounded up in USDC, 0 in IO."""
+    return ceil_bps(amount, PAYMENT_FEE_BPS) if is_usdc else 0
+
+
 def started_hours(start: int, now: int) -> int:
     return (now - start + HOUR_SECONDS - 1) // HOUR_SECONDS
 
@@ -80,6 +112,8 @@ class Booking:
     start: int
     recorded: int = 0
     open: bool = True
+    provider_net: int = 0  # what its provider was credited (net of supplier fees)
+    supplier_fees: int = 0
 
     @property
     def end(self) -> int:
@@ -96,6 +130,7 @@ class Ended:
     hours_paid: int
     provider_amount: int
     refund: int
+    supplier_fee: int = 0
 
 
 @dataclass
@@ -109,7 +144,9 @@ class Settlement:
     escrow: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     credited: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     fees: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    balances: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # (account, token)
+    income: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # (account, token)
+    refunds: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    fee_kinds: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # (token, kind)
     paid_in: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     paid_out: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     paused: bool = False
@@ -135,7 +172,10 @@ class Settlement:
         for token in (self.usdc, self.io):
             assert self.held(token) == self.owed(token), f"conservation broken for {token}"
             assert self.escrow[token] == sum(b.escrow for b in self.bookings.values() if b.token == token)
-            assert self.credited[token] == sum(v for (_a, t), v in self.balances.items() if t == token)
+            assert self.credited[token] == sum(v for (_a, t), v in self.income.items() if t == token) + sum(
+                v for (_a, t), v in self.refunds.items() if t == token)
+        for b in self.bookings.values():  # provider + supplier fees == rate x paid hours
+            assert b.provider_net + b.supplier_fees == b.rate * b.recorded
 
     # ------------------------------------------------------------ operations
     def book(
@@ -166,24 +206,26 @@ class Settlement:
         self.bookings[bid] = Booking(bid, renter, provider, token, hours, rate, now)
         self.escrow[token] += q.cost
         self.fees[token] += q.fees
+        self.fee_kinds[(token, "reservation")] += q.reservation_fee
+        self.fee_kinds[(token, "facilitation")] += q.facilitation_fee
         self.paid_in[token] += q.total
         return bid, q
 
-    def record(self, booking_id: int, hours: int, now: int) -> int:
-        """Records `hours` more; returns the amount credited to the provider."""
+    def record(self, booking_id: int, hours: int, now: int) -> Payout:
+        """Records `hours` more; returns the payment (gross, supplier fee; the provider gets net)."""
         b = self._open(booking_id)
         _require(hours != 0, "zero hours")
         _require(b.recorded + hours <= b.hours, "hours exceed booking")
         _require(b.recorded + hours <= started_hours(b.start, now), "hours not yet elapsed")
-        amount = hours * b.rate
+        p = payout(hours * b.rate)
         b.recorded += hours
         if b.recorded == b.hours:
             b.open = False
-        self._credit(b.provider, b.token, amount)
-        self.escrow[b.token] -= amount
-        return amount
+        self._pay(b, p)
+        self.escrow[b.token] -= p.gross
+        return p
 
-    def record_batch(self, items: list[tuple[int, int]], now: int) -> list[int]:
+    def record_batch(self, items: list[tuple[int, int]], now: int) -> list[Payout]:
         """All or nothing, as the contract: validate on a copy first."""
         import copy
 
@@ -212,29 +254,60 @@ class Settlement:
         return self._close(b, b.hours, END_EXPIRED)
 
     def _close(self, b: Booking, used: int, reason: int) -> Ended:
-        pay = (used - b.recorded) * b.rate
+        p = payout((used - b.recorded) * b.rate)
         refund = (b.hours - used) * b.rate
         self.escrow[b.token] -= b.escrow
         b.recorded = used
         b.open = False
-        self._credit(b.provider, b.token, pay)
-        self._credit(b.renter, b.token, refund)
-        return Ended(reason, used, pay, refund)
+        self._pay(b, p)
+        if refund:
+            self.refunds[(b.renter, b.token)] += refund
+            self.credited[b.token] += refund
+        return Ended(reason, used, p.gross, refund, p.supplier_fee)
 
-    def _credit(self, account: str, token: str, amount: int) -> None:
-        if amount:
-            self.balances[(account, token)] += amount
-            self.credited[token] += amount
+    def _pay(self, b: Booking, p: Payout) -> None:
+        """A payment for compute: the provider's income grows by net, the fees by the supplier fee."""
+        self.income[(b.provider, b.token)] += p.net
+        self.credited[b.token] += p.net
+        self.fees[b.token] += p.supplier_fee
+        self.fee_kinds[(b.token, "supplier_reservation")] += p.supplier_fee
+        b.provider_net += p.net
+        b.supplier_fees += p.supplier_fee
 
-    def withdraw(self, account: str, token: str, amount: int) -> None:
+    def _payout_ok(self, token: str, amount: int) -> None:
         self._token_ok(token)
-        _require(amount <= self.balances[(account, token)], "amount exceeds balance")
-        self.balances[(account, token)] -= amount
+        _require(amount != 0, "zero amount")
+
+    def withdraw(self, account: str, token: str, amount: int) -> tuple[int, int]:
+        """A provider takes `amount` of its income in `token`; returns (payment fee, paid out)."""
+        self._payout_ok(token, amount)
+        _require(amount <= self.income[(account, token)], "amount exceeds balance")
+        fee = payment_fee(amount, token == self.usdc)
+        self.income[(account, token)] -= amount
+        self.credited[token] -= amount
+        self.fees[token] += fee
+        self.fee_kinds[(token, "payment")] += fee
+        self.paid_out[token] += amount - fee
+        return fee, amount - fee
+
+    def withdraw_as_io(self, account: str, amount: int) -> None:
+        """A provider takes `amount` of its USDC income as IO: the USDC leaves the router for the pool
+        (what the pool pays in IO goes straight to the recipient); no fee."""
+        _require(amount != 0, "zero amount")
+        _require(amount <= self.income[(account, self.usdc)], "amount exceeds balance")
+        self.income[(account, self.usdc)] -= amount
+        self.credited[self.usdc] -= amount
+        self.paid_out[self.usdc] += amount
+
+    def withdraw_refund(self, account: str, token: str, amount: int) -> None:
+        self._payout_ok(token, amount)
+        _require(amount <= self.refunds[(account, token)], "amount exceeds balance")
+        self.refunds[(account, token)] -= amount
         self.credited[token] -= amount
         self.paid_out[token] += amount
 
     def withdraw_fees(self, token: str, amount: int) -> None:
-        self._token_ok(token)
+        self._payout_ok(token, amount)
         _require(amount <= self.fees[token], "amount exceeds fees")
         self.fees[token] -= amount
         self.paid_out[token] += amount

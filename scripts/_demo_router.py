@@ -1,7 +1,8 @@
-"""Demo section: renters book GPUs in USDC and in IO, the operator records daily work, a renter ends
-early and is refunded, a lease nobody ended is settled after its grace period, providers withdraw,
-the treasury takes the published fees; USDC blacklists one provider and everyone else is still paid.
-Ends with a table of every balance, which must add up."""
+"""Demo section: renters book GPUs in USDC and in IO, the operator records daily work (each payment
+bears the 0.25 % supplier reservation fee), a renter ends early and is refunded, a lease nobody
+ended is settled after its grace period, providers withdraw (USDC income pays the 2 % payment fee,
+IO income none), the treasury takes the published fees of both sides; USDC blacklists one provider
+and everyone else is still paid. Ends with a table of every balance, which must add up."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ape import chain
 from ionet import IO, USDC
 from ionet.chain.economy import DAY, HOUR, Economy, fmt_io, fmt_usdc
 from ionet.chain.settlement_setup import fund, register_eligible_device
-from ionet.settlement import quote
+from ionet.settlement import payment_fee, quote
 from ionet.signing import Domain, random_nonce, sign_authorization, sign_permit
 
 
@@ -163,8 +164,11 @@ def run(eco: Economy) -> None:
     # ---------------------------------------------------------------- day 1
     eco.advance(DAY)
     ids = [bookings[b] for b in ("B1", "B2", "B3", "B4")]
-    router.record_work_batch(ids, [24, 24, 24, 24], sender=op)
-    eco.say("operator records day 1 for all four bookings in one transaction (B4 is complete: 24 of 24 h)")
+    tx = router.record_work_batch(ids, [24, 24, 24, 24], sender=op)
+    rec = tx.decode_logs(router.WorkRecorded)[0]
+    eco.say("operator records day 1 for all four bookings in one transaction (B4 is complete: 24 of 24 h); "
+            f"e.g. B1 pays provider_a {fmt_usdc(rec.amount - rec.supplier_fee)} USDC: 24 h x 16 USDC less the "
+            f"0.25 % supplier reservation fee ({fmt_usdc(rec.supplier_fee)} USDC)")
 
     eco.advance(2 * HOUR + 30 * 60)  # 26h30 in
     tx = router.end_booking(bookings["B3"], sender=ry)
@@ -194,12 +198,19 @@ def run(eco: Economy) -> None:
     )
 
     # ---------------------------------------------------------------- withdrawals
-    bal = {(n, t.address): router.balances(a, t) for n, a in people.items() for t in (usdc, io)}
+    bal = {(n, t.address): router.income(a, t) for n, a in people.items() for t in (usdc, io)}
     router.withdraw(usdc, bal[("provider_a", usdc.address)], pa, sender=pa)
     router.withdraw(usdc, bal[("provider_b", usdc.address)], pb, sender=pb)
     router.withdraw(io, bal[("provider_b", io.address)], pb, sender=pb)
-    router.withdraw(usdc, bal[("renter_y", usdc.address)], ry, sender=ry)
-    eco.say("provider_a and provider_b withdraw everything to their wallets; renter_y withdraws its refund")
+    refund = router.refunds(ry, usdc)
+    router.withdraw_refund(usdc, refund, ry, sender=ry)
+    pay_fee = payment_fee(bal[("provider_a", usdc.address)], True)
+    eco.say(
+        f"provider_a withdraws its {fmt_usdc(bal[('provider_a', usdc.address)])} USDC income in USDC: the 2 % "
+        f"payment fee ({fmt_usdc(pay_fee)} USDC) stays with the fees; provider_b takes its USDC the same way and "
+        f"its {fmt_io(bal[('provider_b', io.address)], 2)} IO income with no fee; renter_y withdraws its "
+        f"{fmt_usdc(refund)} USDC refund, fee-free"
+    )
     # provider_c's own withdrawal would revert: shown with a plain eth_call (no transaction)
     data = router.withdraw.encode_input(usdc, bal[("provider_c", usdc.address)], pc)
     try:
@@ -229,7 +240,7 @@ def run(eco: Economy) -> None:
         moved = 0
         for n, a in people.items():
             delta = t.balanceOf(a) - start_wallet[(n, t.address)]
-            in_router = router.balances(a, t)
+            in_router = router.income(a, t) + router.refunds(a, t)
             moved += delta + in_router
             rows.append([name, n, f(delta), f(in_router)])
         held, escrow, credited, fee_bal = (
@@ -253,7 +264,7 @@ def run(eco: Economy) -> None:
         ["token", "account", "wallet change", "in the router"],
         rows,
     )
-    assert router.balances(pc, usdc) > 0 and router.balances(pa, usdc) == 0 and router.total_escrow(usdc) == 0
+    assert router.income(pc, usdc) > 0 and router.income(pa, usdc) == 0 and router.total_escrow(usdc) == 0
     eco.say(
         "it adds up: every USDC and IO a renter paid is in a provider's wallet or balance, "
         "a refund, or the fees"

@@ -20,6 +20,7 @@ SECTIONS = [
     "_demo_supply",
     "_demo_staking",
     "_demo_router",
+    "_demo_market",
     "_demo_rewards",
     "_demo_vesting",
     "_demo_governance",  # last: hands the deployer's powers to the Safes and the timelock

@@ -22,6 +22,7 @@ BENCHES = [
     "bench_rewards",
     "bench_router",
     "bench_governance",
+    "bench_market",
 ]
 
 

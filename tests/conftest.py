@@ -145,13 +145,26 @@ def distributor(owner, operator, token, mock_staking, project):
     return owner.deploy(project.RewardsDistributor, token, mock_staking, REWARDS_DELAY, owner, operator)
 
 @pytest.fixture(scope="session")
-def router_deployed(project, owner, operator, treasury, suite, usdc, mock_staking, provider, provider2):
-    """A SettlementRouter over the suite's USDC and IO and a MockNodeStaking with two eligible
-    devices (DEVICE_A of `provider`, DEVICE_B of `provider2`) and one ineligible (DEVICE_OFF).
-    Session-scoped: it touches no account other tests use."""
+def market_pools(suite):
+    """The suite's Uniswap V3 pools: (IO/USDC, WETH/USDC)."""
+    return suite.contracts["UniswapV3Pool.IO/USDC"], suite.contracts["UniswapV3Pool.WETH/USDC"]
+
+
+@pytest.fixture(scope="session")
+def router_args(suite, usdc, mock_staking, market_pools):
+    """The test router's constructor arguments before the roles: USDC, IO, staking, the pools and
+    the default TWAP bounds (1,800 s, 200 bps, 100 bps)."""
+    return (usdc, suite.IOToken, mock_staking, [p.address for p in market_pools], 1_800, 200, 100)
+
+
+@pytest.fixture(scope="session")
+def router_deployed(project, owner, operator, treasury, router_args, mock_staking, provider, provider2):
+    """A SettlementRouter over the suite's USDC, IO and Uniswap pools and a MockNodeStaking with two
+    eligible devices (DEVICE_A of `provider`, DEVICE_B of `provider2`) and one ineligible
+    (DEVICE_OFF). Session-scoped: it touches no account other tests use."""
     from tests.router_helpers import DEVICE_A, DEVICE_B, DEVICE_OFF
 
-    r = owner.deploy(project.SettlementRouter, usdc, suite.IOToken, mock_staking, owner, operator, treasury)
+    r = owner.deploy(project.SettlementRouter, *router_args, owner, operator, treasury)
     zero = "0x" + "00" * 20
     mock_staking.set_device(DEVICE_A, provider, provider, zero, 0, True, sender=owner)
     mock_staking.set_device(DEVICE_B, provider2, provider2, zero, 0, True, sender=owner)
@@ -204,3 +217,13 @@ def gov(governed):
     from ionet.chain.governance import governance_of
 
     return governance_of(governed)
+
+
+# ------------------------------------------------------------------ the IO market (issue 10)
+@pytest.fixture
+def market(suite, market_pools, owner, fund):
+    """The pools with a TWAP ready: the clock moved past the window (rolled back after the test).
+    Returns tests.market_helpers.Market (pools, oracle, Uniswap's periphery, a funded trader)."""
+    from tests.market_helpers import Market
+
+    return Market.ready(suite, market_pools, owner, fund)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eth_utils import keccak
 
-from ionet.settlement import quote
+from ionet.settlement import payment_fee, payout, quote
 
 DEVICE_A = keccak(text="device-a")
 DEVICE_B = keccak(text="device-b")
@@ -19,6 +19,21 @@ MAX = 2**256 - 1
 
 def total_of(router, token, rate: int, hours: int) -> int:
     return quote(rate, hours, token.address == router.USDC()).total
+
+
+def net(gross: int) -> int:
+    """What a provider's income grows by for one payment of `gross` (less the supplier fee)."""
+    return payout(gross).net
+
+
+def sfee(gross: int) -> int:
+    """The supplier reservation fee of one payment of `gross`."""
+    return payout(gross).supplier_fee
+
+
+def paid_out(amount: int, is_usdc: bool = True) -> int:
+    """What a provider receives for withdrawing `amount` of its income (less the payment fee)."""
+    return amount - payment_fee(amount, is_usdc)
 
 
 def book(router, token, renter, rate: int, hours: int, device: bytes = DEVICE_A, approve: bool = True):

@@ -48,6 +48,34 @@ def _usdc(suite: Any, cfg: dict[str, Any]) -> tuple[str, bool]:
     return mock.address, True
 
 
+def ensure_usdc(suite: Any) -> tuple[str, bool]:
+    """The suite's USDC (address, is_mock), chosen once: the market step (which runs first) and the
+    router step share it. Sets suite.contracts["USDC"]."""
+    if "USDC" not in suite.contracts:
+        cfg = dict(suite.config.get("settlement") or {})
+        usdc, is_mock = _usdc(suite, cfg)
+        if is_mock:
+            suite.contracts["USDC"] = suite.contracts["MockUSDC"]
+        else:
+            from ape import Contract
+
+            suite.contracts["USDC"] = Contract(usdc, abi=_usdc_abi())
+    usdc = suite.contracts["USDC"].address
+    return usdc, "MockUSDC" in suite.contracts and suite.contracts["MockUSDC"].address == usdc
+
+
+def _market(suite: Any) -> tuple[list[str], dict[str, Any]]:
+    """The pools the router trades on (the IO/USDC pool first) and its TWAP bounds, from the market
+    step (ionet/chain/deploy_market.py)."""
+    from ionet.chain.deploy_market import market_config
+
+    pools = [p.address for p in getattr(suite, "market_pools", None) or []]
+    if not pools:
+        raise SystemExit("the settlement router needs the IO/USDC pool: the market step must run first")
+    cfg = market_config(suite)
+    return pools, {k: int(cfg[k]) for k in ("twap_window_seconds", "max_deviation_bps", "max_slippage_bps")}
+
+
 def _staking(suite: Any) -> Any:
     if "NodeStaking" in suite.contracts:
         return suite.contracts["NodeStaking"]
@@ -62,8 +90,9 @@ def _staking(suite: Any) -> Any:
 def step_router(suite: Any) -> None:
     """SettlementRouter over USDC and IO, booking devices that node staking says are eligible."""
     cfg = dict(suite.config.get("settlement") or {})
-    usdc, is_mock = _usdc(suite, cfg)
+    usdc, is_mock = ensure_usdc(suite)
     staking = _staking(suite)
+    pools, bounds = _market(suite)
     admin, operator, treasury = (_role(suite, cfg, n) for n in ("admin", "operator", "treasury"))
     router = suite.deploy(
         "SettlementRouter",
@@ -71,6 +100,10 @@ def step_router(suite: Any) -> None:
         usdc,
         suite.IOToken.address,
         staking.address,
+        pools,
+        bounds["twap_window_seconds"],
+        bounds["max_deviation_bps"],
+        bounds["max_slippage_bps"],
         admin,
         operator,
         treasury,
@@ -79,17 +112,13 @@ def step_router(suite: Any) -> None:
             "usdc_is_mock": is_mock,
             "io": suite.IOToken.address,
             "staking": staking.address,
+            "pools": pools,
+            **bounds,
             "admin": admin,
             "operator": operator,
             "treasury": treasury,
         },
     )
-    if is_mock:
-        suite.contracts["USDC"] = suite.contracts["MockUSDC"]
-    else:
-        from ape import Contract
-
-        suite.contracts["USDC"] = Contract(usdc, abi=_usdc_abi())
     suite.log(
         f"SettlementRouter: USDC {usdc} ({'MockUSDC' if is_mock else 'given'}), operator {operator}, "
         f"treasury {treasury}"

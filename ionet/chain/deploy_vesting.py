@@ -107,12 +107,15 @@ def step_vesting_grants(suite: Any) -> None:
     """Check the genesis landed in the vaults only, then make the configured grants."""
     cfg = suite.config["vesting"]
     token = suite.IOToken
+    # Checked while nothing has been granted yet; a resumed deploy that already made grants (here or
+    # in the market step, which takes the pool's IO from the R&D vault) checked it in its first run.
+    untouched = all(suite.contracts[vault_key(g["category"])].total_granted() == 0 for g in suite.config["genesis"])
     for g in suite.config["genesis"]:
         vault = suite.contracts[vault_key(g["category"])]
         assert vault.token() == token.address, f"IOToken address prediction failed for {g['category']}"
-        assert token.balanceOf(vault) == int(g["amount_io"]) * IO, \
+        assert not untouched or token.balanceOf(vault) == int(g["amount_io"]) * IO, \
             f"vault {g['category']} holds the wrong genesis"
-    assert token.balanceOf(suite.deployer) == 0, "the deployer holds genesis IO"
+    assert not untouched or token.balanceOf(suite.deployer) == 0, "the deployer holds genesis IO"
     for category, vault in vaults(suite).items():
         made = []
         for grant in cfg["vaults"][category].get("grants", []):

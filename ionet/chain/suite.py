@@ -40,6 +40,10 @@ class Suite:
     tx_kwargs: dict[str, Any] = field(default_factory=dict)
     log: Callable[[str], None] = lambda _msg: None
     journal: Journal | None = None
+    # The market step's Uniswap V3 (ionet.chain.uniswap.Uniswap; local chains only) and the pools the
+    # router trades on, the IO/USDC pool first.
+    uniswap: Any = None
+    market_pools: list[Any] = field(default_factory=list)
 
     @property
     def is_local(self) -> bool:
@@ -55,9 +59,11 @@ class Suite:
         return resolve_address(value, self.deployer.address)
 
     def deploy(self, key: str, contract_name: str, *args: Any, params: dict[str, Any] | None = None,
-               container: Any = None, abi: str | None = None) -> Any:
+               container: Any = None, abi: str | None = None, runtime_prefix: bool = True) -> Any:
         """Deploy `project.<contract_name>` (or `container`) as `key` in the manifest (e.g. key
-        'VestingVault.seed'). In a resumed deploy, a contract the journal has is reused, not redeployed."""
+        'VestingVault.seed'). In a resumed deploy, a contract the journal has is reused, not redeployed;
+        its code must start with this checkout's runtime code (`runtime_prefix=False` for Solidity
+        artifacts, whose immutables sit inside the code: their recorded code hash is checked instead)."""
         container = container if container is not None else getattr(project, contract_name)
         self._ensure_journal()
         assert self.manifest is not None and self.journal is not None
@@ -68,7 +74,7 @@ class Suite:
         address = receipt.contract_address
         code = bytes(chain.provider.web3.eth.get_code(address))
         runtime = container.contract_type.runtime_bytecode
-        if reused and runtime and runtime.bytecode and not code.startswith(bytes.fromhex(
+        if reused and runtime_prefix and runtime and runtime.bytecode and not code.startswith(bytes.fromhex(
                 runtime.bytecode.removeprefix("0x"))):
             raise ResumeError(f"{key} at {address} runs other code than this checkout compiles")
         instance = container.at(address)
@@ -89,17 +95,19 @@ class Suite:
         self.log(f"{verb} {key:<28} {instance.address}  (block {receipt.block_number}, gas {receipt.gas_used:,})")
         return instance
 
-    def send(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def send(self, fn: Callable[..., Any], *args: Any, value: int = 0) -> Any:
         """Send a wiring transaction from the deployer (once: a resumed deploy skips it if the journal
-        has it, and returns the receipt of the first time)."""
+        has it, and returns the receipt of the first time). `value`: wei sent along (WETH deposits)."""
         self._ensure_journal()
         assert self.journal is not None
         contract = getattr(fn, "contract", None)
         label = self.label_of(contract.address) if contract is not None else "call"
         method = fn.abis[0].name if getattr(fn, "abis", None) else getattr(fn, "__name__", "call")
-        key = self.journal.key(f"{label}.{method}({digest(args)})")
+        key = self.journal.key(f"{label}.{method}({digest([*args, value] if value else args)})")
         calldata = bytes(fn.encode_input(*args)) if hasattr(fn, "encode_input") else None
-        return self.journal.run(key, self.next_nonce(), lambda: fn(*args, sender=self.deployer, **self.tx_kwargs),
+        extra = {"value": value} if value else {}
+        return self.journal.run(key, self.next_nonce(),
+                                lambda: fn(*args, sender=self.deployer, **extra, **self.tx_kwargs),
                                 to=contract.address if contract is not None else None, calldata=calldata)
 
     def _ensure_journal(self) -> None:
@@ -172,6 +180,7 @@ def step_emission(suite: Suite) -> None:
     suite.log(f"IOToken minter set to EmissionSchedule; emission starts at {start}, pays {recipient}")
 
 
+from ionet.chain.deploy_market import step_market  # noqa: E402
 from ionet.chain.deploy_router import step_router  # noqa: E402
 from ionet.chain.deploy_staking import step_staking  # noqa: E402
 
@@ -182,6 +191,7 @@ STEPS: list[Callable[[Suite], None]] = [
     step_staking,
     step_rewards,
     step_emission,
+    step_market,  # before the router: it needs the pools at construction
     step_router,
 ]
 

@@ -1,15 +1,22 @@
-"""Hypothesis state machine: SettlementRouter against the Python model (ionet.settlement).
+"""Hypothesis state machine: SettlementRouter against the Python model (ionet.settlement) in a
+live IO market (the suite's Uniswap V3 IO/USDC pool).
 
-Rules: bookings (USDC and IO), time passing, single and batch work records, endings by the renter
-and by the operator, grace-period settlements, withdrawals by providers and renters, fee
-withdrawals, USDC blacklisting and unblacklisting of any actor, USDC pause and unpause, the
-router's own pause of new bookings. Every
-expected revert is predicted by the model (with its reason) and checked on chain.
+Rules: bookings (USDC and IO), time passing, single and batch work records (with the supplier
+fee), endings by the renter and by the operator, grace-period settlements, providers withdrawing
+their income in USDC (payment fee) or in IO and taking USDC income as IO (`withdraw_as_io`, swapped
+on the pool), renters withdrawing refunds, fee withdrawals, outside traders moving the IO price
+(at the end of a time step, at most one trade per 12 s, up to about 8 %), USDC blacklisting and
+unblacklisting of any actor, USDC pause and unpause, the router's own pause of new bookings (the
+toggles share one rule, as the two payouts do). Every expected revert is
+predicted (with its reason) by the model, and for IO payouts by Uniswap's own figures (observe,
+slot0, QuoterV2), and checked on chain.
 
 After every step: invariant 1 (conservation: per currency, tokens held == escrow + credited +
 fees), the model's totals and every actor's balance equal the chain's, invariant 2 (no booking
-credited more than its booked hours) and invariant 3 (every renter paid exactly its quotes, never
-above its maximum).
+credited more than its booked hours), invariant 3 (every renter paid exactly its quotes, never
+above its maximum), invariant 7 (provider + supplier fees == rate x paid hours, per booking, in the
+model whose totals equal the chain's), invariant 8 (every IO payout >= TWAP value less the
+slippage; none ran beyond the deviation) and invariant 9 (the router holds only USDC and IO).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ape import chain
+from eth_abi import decode
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -27,13 +35,21 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from ionet import IO, USDC
+from ionet import market as mk
+from ionet.chain.uniswap import swap_exact_input
 from ionet.settlement import Settlement, SettlementError, quote, started_hours
 from tests.router_helpers import DEVICE_A, DEVICE_B, MAX
 
 EXAMPLES = 16
-STEPS = 30
+STEPS = 40
 RARELY = st.sampled_from([False] * 5 + [True])  # a flag that makes a step go wrong on purpose, 1 in 6
 OUTCOMES: Counter = Counter()  # what the runs did, printed and checked at the end
+PART = st.integers(0, 9)  # of a balance: 0 nothing, 1..8 eighths, 9 one unit too much
+
+
+def _share(balance: int, part: int) -> int:
+    return balance + 1 if part == 9 else balance * part // 8
 
 
 class RouterMachine(RuleBasedStateMachine):
@@ -44,6 +60,7 @@ class RouterMachine(RuleBasedStateMachine):
         self.snap = chain.snapshot()
         c = self.ctx
         self.router, self.usdc, self.io = c["router"], c["usdc"], c["io"]
+        self.market = c["market"]
         self.owner, self.operator, self.treasury = c["owner"], c["operator"], c["treasury"]
         self.renters = c["renters"]
         self.providers = c["providers"]
@@ -133,10 +150,25 @@ class RouterMachine(RuleBasedStateMachine):
             )
             self.paid[(who.address, token.address)] += q.total  # q.total <= max_total
 
-    @rule(hours=st.integers(0, 30), seconds=st.integers(0, 3_599))
-    def advance(self, hours, seconds):
+    @rule(hours=st.integers(0, 30), seconds=st.integers(12, 3_599),
+          trade=st.one_of(st.just(0), st.integers(-45, 45)))
+    def advance(self, hours, seconds, trade):
+        """Time passes; at its end an outside trader may trade on the pool (trade != 0: buy IO with
+        trade^2 x 40 USDC, or sell trade^2 x 100 IO), from a ripple to about 8 % of the price on
+        the pool's 2M USDC / 5M IO. Trades are at least 12 s apart (one per block, as on a 12 s
+        chain), so the pool's ring always covers the window."""
         self._tick(hours * 3_600 + seconds)
-        chain.mine()
+        if trade == 0 or self.usdc_paused:  # USDC cannot move while paused: nobody trades it
+            chain.mine()
+            return
+        m = self.market
+        if trade > 0:
+            token_in, token_out, amount = m.usdc, m.io, trade * trade * 40 * USDC
+        else:
+            token_in, token_out, amount = m.io, m.usdc, trade * trade * 100 * IO
+        event("outside_trade")
+        OUTCOMES["outside_trade: ok"] += 1
+        swap_exact_input(m.swap_router, token_in.address, token_out.address, 3000, amount, m.trader)
 
     def _record_reason(self, items: list[tuple[int, int]]) -> str | None:
         import copy
@@ -254,32 +286,96 @@ class RouterMachine(RuleBasedStateMachine):
         if reason is None:
             self.model.settle_expired(bid, self.now)
 
-    @rule(actor=st.integers(0, 3), cur=st.sampled_from(["usdc", "io"]), part=st.integers(0, 4))
-    def withdraw(self, actor, cur, part):
-        who, token = self.actors[actor], self.tokens[cur]
-        bal = self.model.balances[(who.address, token.address)]
-        amount = bal + 1 if part == 4 else bal * part // 3  # part 3: everything, part 4: too much
-        reason = None
-        if amount > bal:
-            reason = "SettlementRouter: amount exceeds balance"
-        elif cur == "usdc" and who.address in self.blacklisted:
-            reason = "SettlementRouter: account is blacklisted by usdc"
-        elif cur == "usdc" and self.usdc_paused:
-            reason = "Pausable: paused"
+    def _payout_reason(self, who, cur: str, amount: int, balance: int) -> str | None:
+        """The revert a payout of `amount` out of `balance` meets, in the contract's order."""
+        if amount == 0:
+            return "SettlementRouter: zero amount"
+        if amount > balance:
+            return "SettlementRouter: amount exceeds balance"
+        if cur == "usdc" and who.address in self.blacklisted:
+            return "SettlementRouter: account is blacklisted by usdc"
+        if cur == "usdc" and self.usdc_paused:
+            return "Pausable: paused"
+        return None
+
+    def _holder(self, book: dict, people: list, i: int, token, anyone: bool):
+        """Mostly someone with a balance in `book` (so that payouts happen); `anyone` keeps the
+        empty ones coming."""
+        holders = [p for p in people if book[(p.address, token.address)] > 0]
+        return people[i % len(people)] if anyone or not holders else holders[i % len(holders)]
+
+    @precondition(lambda self: any(v > 0 for v in self.model.income.values())
+                  or any(v > 0 for v in self.model.refunds.values()))
+    @rule(actor=st.integers(0, 3), cur=st.sampled_from(["usdc", "io"]), part=PART, refund=st.booleans(),
+          anyone=RARELY)
+    def withdraw(self, actor, cur, part, refund, anyone):
+        """A provider withdraws income (in USDC it pays the payment fee, in IO none) or a renter its
+        refunds (no fee)."""
+        token = self.tokens[cur]
+        book, people = (self.model.refunds, self.renters) if refund else (self.model.income, self.actors)
+        who = self._holder(book, people, actor, token, anyone)
+        bal = book[(who.address, token.address)]
+        amount = _share(bal, part)
+        reason = self._payout_reason(who, cur, amount, bal)
         self._tick()
-        self._expect(self.router, "withdraw", (token, amount, who), who, reason)
-        if reason is None:
-            self.model.withdraw(who.address, token.address, amount)
+        method = "withdraw_refund" if refund else "withdraw"
+        tx = self._expect(self.router, method, (token, amount, who), who, reason)
+        if reason is None and refund:
+            self.model.withdraw_refund(who.address, token.address, amount)
             if (who.address, token.address) in self.withdrawn:
                 self.withdrawn[(who.address, token.address)] += amount
+        elif reason is None:
+            fee, _paid = self.model.withdraw(who.address, token.address, amount)
+            assert tx.decode_logs(self.router.Withdrawn)[0].payment_fee == fee
 
-    @rule(cur=st.sampled_from(["usdc", "io"]), part=st.integers(0, 4))
+    def _pending(self, contract, method: str, *args) -> bytes:
+        """A raw eth_call on the pending block (the time the next transaction runs at)."""
+        data = getattr(contract, method).encode_input(*args)
+        return bytes(chain.provider.web3.eth.call({"to": contract.address, "data": data}, "pending"))
+
+    @precondition(lambda self: any(v > 0 for (_a, t), v in self.model.income.items() if t == self.usdc.address))
+    @rule(actor=st.integers(0, 1), part=PART, anyone=RARELY)
+    def withdraw_as_io(self, actor, part, anyone):
+        """A provider takes USDC income as IO, predicted from the pool's own figures (mean tick by
+        observe, spot by slot0, output by Uniswap's QuoterV2): never below TWAP x (1 - 1 %)."""
+        who = self._holder(self.model.income, self.providers, actor, self.usdc, anyone)
+        bal = self.model.income[(who.address, self.usdc.address)]
+        amount = _share(bal, part)
+        self._tick()
+        reason = self._payout_reason(who, "usdc", amount, bal)
+        pool = self.market.io_pool
+        twap_io = min_io = expected = 0
+        if reason in (None, "Pausable: paused"):
+            cumulatives = decode(["int56[]", "uint160[]"], self._pending(pool, "observe", [1_800, 0]))[0]
+            mean = mk.mean_tick(cumulatives[0], cumulatives[1], 1_800)
+            spot = int(pool.slot0().tick)
+            twap_io = mk.quote_at_tick(mean, amount, self.usdc.address, self.io.address)
+            min_io = mk.min_out(twap_io, 100)
+            if mk.deviation_bps(spot, mean) > 200:
+                reason = "guarded_swap: spot price too far from twap"
+            elif reason is None:
+                expected = decode(["uint256"], self._pending(
+                    self.market.quoter, "quoteExactInputSingle", (self.usdc.address, self.io.address, amount, 3000, 0)
+                )[:32])[0]
+                if expected < min_io:
+                    reason = "guarded_swap: output below minimum"
+        tx = self._expect(self.router, "withdraw_as_io", (amount, 0, who), who, reason)
+        if reason is None:
+            self.model.withdraw_as_io(who.address, amount)
+            log = tx.decode_logs(self.router.WithdrawnAsIO)[0]
+            # invariant 8: never below the TWAP value less the slippage; exactly what Uniswap quoted
+            assert log.io_amount == expected >= min_io and log.twap_io == twap_io and log.min_io == min_io
+
+    @precondition(lambda self: any(v > 0 for v in self.model.fees.values()))
+    @rule(cur=st.sampled_from(["usdc", "io"]), part=PART)
     def withdraw_fees(self, cur, part):
         token = self.tokens[cur]
         fees = self.model.fees[token.address]
-        amount = fees + 1 if part == 4 else fees * part // 3
+        amount = _share(fees, part)
         reason = None
-        if amount > fees:
+        if amount == 0:
+            reason = "SettlementRouter: zero amount"
+        elif amount > fees:
             reason = "SettlementRouter: amount exceeds fees"
         elif cur == "usdc" and self.usdc_paused:
             reason = "Pausable: paused"
@@ -288,35 +384,31 @@ class RouterMachine(RuleBasedStateMachine):
         if reason is None:
             self.model.withdraw_fees(token.address, amount)
 
-    @rule(actor=st.integers(0, 3))
-    def toggle_blacklist(self, actor):
-        who = self.actors[actor]
+    @rule(what=st.sampled_from(["blacklist", "router_pause", "usdc_pause"]), actor=st.integers(0, 3))
+    def toggle(self, what, actor):
+        """USDC blacklists (or lifts) an actor; the router pauses new bookings (or its admin lets
+        them in again); USDC pauses (or unpauses) every transfer."""
         self._tick()
-        if who.address in self.blacklisted:
-            self.usdc.unBlacklist(who, sender=self.owner)
-            self.blacklisted.discard(who.address)
+        if what == "blacklist":
+            who = self.actors[actor]
+            if who.address in self.blacklisted:
+                self.usdc.unBlacklist(who, sender=self.owner)
+                self.blacklisted.discard(who.address)
+            else:
+                self.usdc.blacklist(who, sender=self.owner)
+                self.blacklisted.add(who.address)
+        elif what == "router_pause":
+            if self.model.paused:
+                self.router.unpause(sender=self.owner)
+            else:
+                self.router.pause(sender=self.owner)
+            self.model.paused = not self.model.paused
         else:
-            self.usdc.blacklist(who, sender=self.owner)
-            self.blacklisted.add(who.address)
-
-    @rule()
-    def toggle_router_pause(self):
-        """The router's own pause stops new bookings only."""
-        self._tick()
-        if self.model.paused:
-            self.router.unpause(sender=self.owner)
-        else:
-            self.router.pause(sender=self.owner)
-        self.model.paused = not self.model.paused
-
-    @rule()
-    def toggle_usdc_pause(self):
-        self._tick()
-        if self.usdc_paused:
-            self.usdc.unpause(sender=self.owner)
-        else:
-            self.usdc.pause(sender=self.owner)
-        self.usdc_paused = not self.usdc_paused
+            if self.usdc_paused:
+                self.usdc.unpause(sender=self.owner)
+            else:
+                self.usdc.pause(sender=self.owner)
+            self.usdc_paused = not self.usdc_paused
 
     # ------------------------------------------------------------ invariants
     def _view(self, contract, method: str, *args) -> int:
@@ -342,10 +434,16 @@ class RouterMachine(RuleBasedStateMachine):
         self.turn = getattr(self, "turn", 0) + 1
         a = self.actors[self.turn % len(self.actors)]
         for t in (self.usdc.address, self.io.address):
-            assert v(r, "balances", a.address, t) == m.balances[(a.address, t)]
-        # invariant 2: no booking ever recorded (so credited) more hours than booked
+            assert v(r, "income", a.address, t) == m.income[(a.address, t)]
+            assert v(r, "refunds", a.address, t) == m.refunds[(a.address, t)]
+        # invariant 9: the router holds no WETH (nor anything unspent from a swap)
+        assert v(self.market.weth, "balanceOf", r.address) == 0
+        # invariant 2: no booking ever recorded (so credited) more hours than booked; invariant 7:
+        # provider + supplier fees == rate x paid hours (the model's per-booking books, whose sums
+        # are the chain's totals checked above)
         for b in m.bookings.values():
             assert b.recorded <= b.hours
+            assert b.provider_net + b.supplier_fees == b.rate * b.recorded
         if m.bookings:
             bid = list(m.bookings)[self.turn % len(m.bookings)]
             words = chain.provider.web3.eth.call({"to": r.address, "data": r.bookings.encode_input(bid)})
@@ -365,10 +463,11 @@ class RouterMachine(RuleBasedStateMachine):
 
 
 def test_router_state_machine__conservation_after_every_step(
-    router, usdc, token, owner, operator, treasury, alice, bob, provider, provider2
+    router, market, usdc, token, owner, operator, treasury, alice, bob, provider, provider2
 ):
-    """Invariants 1-3 after every step of random bookings, records, endings, settlements,
-    blacklistings, USDC pauses and withdrawals; the model predicts every revert."""
+    """Invariants 1-3 and 7-9 after every step of random bookings, records, endings, settlements,
+    blacklistings, USDC pauses, withdrawals of income (USDC, IO, USDC taken as IO), refunds and
+    fees, and outside trades moving the IO price; the model predicts every revert."""
     usdc.approve(router, MAX, sender=alice)
     usdc.approve(router, MAX, sender=bob)
     token.approve(router, MAX, sender=alice)
@@ -382,6 +481,7 @@ def test_router_state_machine__conservation_after_every_step(
         "treasury": treasury,
         "renters": [alice, bob],
         "providers": [provider, provider2],
+        "market": market,
     }
     run_state_machine_as_test(
         RouterMachine,
@@ -404,6 +504,8 @@ def test_router_state_machine__conservation_after_every_step(
         "operator_end_booking",
         "settle_expired",
         "withdraw",
+        "withdraw_refund",
+        "withdraw_as_io",
         "withdraw_fees",
     ):
         assert OUTCOMES[f"{method}: ok"] > 0, f"{method} never succeeded: raise EXAMPLES/STEPS"

@@ -1,4 +1,5 @@
-"""After deployment the genesis sits in the five vesting vaults and nowhere else."""
+"""After deployment the genesis sits in the five vesting vaults and nowhere else, but for the
+protocol-owned liquidity of the IO/USDC pool, granted out of the R&D & Ecosystem vault."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ def test_deploy__genesis_only_in_vaults__no_other_address_holds_io(suite, token,
         balances[log.sender] = balances.get(log.sender, 0) - log.value
         balances[log.receiver] = balances.get(log.receiver, 0) + log.value
     holders = {a for a, b in balances.items() if b > 0 and a != "0x0000000000000000000000000000000000000000"}
-    assert holders == vault_addresses
+    pool = suite.manifest.contracts["UniswapV3Pool.IO/USDC"]
+    assert holders == vault_addresses | {pool.address}
     assert token.balanceOf(owner) == 0
-    assert sum(token.balanceOf(v) for v in vaults.values()) == token.totalSupply() == 500_000_000 * IO
+    in_pool = balances[pool.address]  # the position, and the position manager's rounding dust
+    assert 5_000_000 * IO == in_pool
+    assert sum(token.balanceOf(v) for v in vaults.values()) + in_pool == token.totalSupply() == 500_000_000 * IO
     for g in suite.config["genesis"]:
-        assert token.balanceOf(vaults[g["category"]]) == g["amount_io"] * IO
+        from_vault = in_pool if g["category"] == "rnd_ecosystem" else 0
+        assert token.balanceOf(vaults[g["category"]]) == g["amount_io"] * IO - from_vault
     minted = token.GenesisMinted.range(suite.manifest.contracts["IOToken"].block,
                                        suite.manifest.contracts["IOToken"].block + 1)
     assert {m.recipient for m in minted} == vault_addresses

@@ -8,7 +8,7 @@ from ionet import IO, USDC
 from ionet.chain.settlement_setup import fund, register_eligible_device
 from ionet.signing import random_nonce, sign_authorization
 from ionet.staking import device_id
-from tests.router_helpers import HOUR, MAX, conserved, usdc_domain
+from tests.router_helpers import HOUR, MAX, conserved, net, usdc_domain
 
 
 def test_router_with_node_staking__full_flow__pays_everyone_and_conserves(
@@ -36,9 +36,10 @@ def test_router_with_node_staking__full_flow__pays_everyone_and_conserves(
     chain.pending_timestamp = router.settleable_at(b1)
     chain.mine()
     router.settle_expired(b1, sender=provider)
-    assert router.balances(provider, usdc) == 24 * 4 * USDC
-    assert router.balances(provider2, io) >= 6 * IO and router.balances(bob, io) > 0
-    router.withdraw(usdc, 24 * 4 * USDC, provider, sender=provider)
+    assert router.income(provider, usdc) == net(6 * 4 * USDC) + net(18 * 4 * USDC)
+    assert router.income(provider2, io) >= net(6 * IO) and router.refunds(bob, io) > 0
+    router.withdraw(usdc, router.income(provider, usdc), provider, sender=provider)
+    router.withdraw_refund(io, router.refunds(bob, io), bob, sender=bob)
     router.withdraw_fees(usdc, router.fees(usdc), treasury, sender=treasury)
     assert conserved(router, usdc, io)
     assert router.total_escrow(usdc) == 0 and router.total_escrow(io) == 0
@@ -62,4 +63,4 @@ def test_router_with_node_staking__unstaked_device__refused_but_open_booking_sti
     chain.pending_timestamp += 2 * HOUR
     chain.mine()
     router.record_work(bid, 2, sender=operator)  # the booking made while eligible is honoured
-    assert router.balances(provider, usdc) == 2 * USDC
+    assert router.income(provider, usdc) == net(2 * USDC)

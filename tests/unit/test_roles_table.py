@@ -52,12 +52,13 @@ def test_role_hash__default_admin_is_zero_and_others_keccak():
     assert role_hash("PAUSER_ROLE").hex() == "65d7a28e3265b37a6474929f336521b332c1681b933f6cb9f3376673440d862a"
 
 
-def test_is_governed__mocks_and_safe_parts__excluded():
+def test_is_governed__mocks_safe_parts_and_third_party_stand_ins__excluded():
     rec = ContractRecord(address="0x" + "00" * 20, tx="", block=0, abi="")
     assert is_governed("NodeStaking", rec)
     assert not is_governed("MockUSDC", rec)
     assert not is_governed("Safe.governance", rec)
     assert not is_governed("Safe.singleton", ContractRecord("0x", "", 0, "", args={"safe_infra": True}))
+    assert not is_governed("UniswapV3Factory", ContractRecord("0x", "", 0, "", args={"third_party": True}))
 
 
 def test_readme__who_holds_what__lists_every_line_of_the_table():

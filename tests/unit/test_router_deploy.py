@@ -9,8 +9,11 @@ from ionet.chain.suite import STEPS, deploy_suite
 from ionet.config import load_config
 
 
-def test_step_router__registered_last(suite):
+def test_step_router__registered_last_right_after_the_market(suite):
+    from ionet.chain.deploy_market import step_market
+
     assert STEPS[-1] is deploy_router.step_router
+    assert STEPS[-2] is step_market  # the router needs the pools at construction
 
 
 def test_step_router__local_without_usdc__deploys_mock_and_records_it(suite, owner, accounts):
@@ -27,14 +30,17 @@ def test_step_router__local_without_usdc__deploys_mock_and_records_it(suite, own
     assert router.STAKING() == suite.contracts[staking_key].address
 
 
-def test_step_router__usdc_given__uses_it_and_deploys_no_mock(suite, scratch_deployer):
+def test_step_router__usdc_given__uses_it_and_deploys_no_mock(suite, owner, scratch_deployer):
     config = load_config("local")
     config["settlement"] = {"usdc": suite.MockUSDC.address}  # any deployed 6-decimal token stands in
+    suite.MockUSDC.mint(scratch_deployer, 2_600_000 * 10**6, sender=owner)  # the pools' USDC side
     other = deploy_suite(scratch_deployer, config)
     record = other.manifest.contracts["SettlementRouter"]
     assert other.SettlementRouter.USDC() == suite.MockUSDC.address
     assert record.args["usdc_is_mock"] is False
     assert "MockUSDC" not in other.manifest.contracts
+    assert other.manifest.contracts["UniswapV3Pool.IO/USDC"].args["token1"] in (
+        suite.MockUSDC.address, other.IOToken.address)
 
 
 def test_step_router__live_network_without_usdc__refuses():
