@@ -95,6 +95,8 @@ class Indexer:
             if not abi_path.exists():
                 continue  # e.g. a test double's ABI under .build/ that is not there
             abi = json.loads(abi_path.read_text())
+            if isinstance(abi, dict):  # a published artifact (Uniswap, Safe): its "abi" field
+                abi = abi["abi"]
             address = w3.to_checksum_address(rec.address)
             contract = w3.eth.contract(address=address, abi=abi)
             kind = Path(rec.abi).stem

@@ -128,9 +128,22 @@ def deploy_stand_in_usdc(net: LiveNet, creation_code: str) -> str:
     return w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
 
 
-def live_config(net: LiveNet, usdc: str, delay: int = 3_600) -> Path:
-    """config/deploy.example-live.json with real addresses: Safe owners, operational keys, USDC."""
+def deploy_stand_in_uniswap_factory(net: LiveNet) -> str:
+    """Uniswap V3's factory from its npm artifact, standing for the one every live network has (the
+    deploy creates the IO/USDC pool through it; it never deploys Uniswap itself)."""
+    from ionet.chain.uniswap import contract_type
+
+    w3 = net.w3
+    code = contract_type("UniswapV3Factory").deployment_bytecode.bytecode
+    tx = w3.eth.send_transaction({"from": w3.eth.accounts[0], "data": code})
+    return w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
+
+
+def live_config(net: LiveNet, usdc: str, delay: int = 3_600, factory: str = "") -> Path:
+    """config/deploy.example-live.json with real addresses: Safe owners, operational keys, USDC, the
+    network's Uniswap factory (no other asset pools: this chain has none)."""
     cfg = json.loads((ROOT / "config" / "deploy.example-live.json").read_text())
+    cfg["market"].update({"assets": [], "uniswap": {"factory": factory}})
     dev = net.w3.eth.accounts  # Anvil's funded dev accounts stand for the people
     cfg["settlement"].update({"usdc": usdc, "operator": dev[7], "treasury": dev[8]})
     cfg["staking"].update({"slasher": dev[7], "pauser": dev[9]})

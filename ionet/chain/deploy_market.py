@@ -10,10 +10,15 @@ matches it at that price, minted by MockUSDC), raises the pool's observation car
 window is always served, and does the same for each `market.assets` entry (WETH: a WETH/USDC pool,
 its WETH wrapped from the deployer's ETH).
 
-Live network: nothing of Uniswap is deployed. `market.io_usdc_pool` and each asset's `pool` must be
-addresses with code pairing the right tokens; their observation cardinality must reach
-`market.observation_cardinality` (raised by the deploy only when `market.raise_cardinality` is
-true: about 22k gas a slot).
+Live network: nothing of Uniswap is deployed. A new IOToken has no pool yet, so the IO/USDC pool is
+created through the network's own Uniswap V3 factory (`market.uniswap.factory`, checked for code):
+`createPool` (or the existing pool of that pair and fee tier), `initialize` at
+`market.price_usdc_per_io` if it is not initialized, its observation cardinality raised to
+`market.observation_cardinality` (about 22k gas a slot), and, when `market.liquidity.io` is set,
+protocol-owned full-range liquidity from the R&D & Ecosystem vault plus USDC the deployer holds
+(without liquidity the TWAP price is served but no trade can fill). A pool that already exists can be
+named instead (`market.io_usdc_pool`). Each other asset's `pool` must be an address with code pairing
+the asset with USDC; its cardinality is raised only when `market.raise_cardinality` is true.
 
 Either way the IOPriceOracle is deployed over the IO/USDC pool, and the manifest records every
 address (Uniswap's contracts with their npm artifact as ABI).
@@ -254,8 +259,84 @@ def _given_pool(suite: Any, cfg: dict[str, Any], symbol: str, address: str, toke
     return pool
 
 
+def _factory_io_pool(suite: Any, cfg: dict[str, Any], usdc: Any) -> Any:
+    """The IO/USDC pool created through the live network's Uniswap V3 factory (see the module doc)."""
+    factory_address = (cfg.get("uniswap") or {}).get("factory") or ""
+    if not factory_address or not _has_code(factory_address):
+        raise SystemExit(
+            f"market: a live network needs market.uniswap.factory (Uniswap V3's factory, {factory_address!r} "
+            f"has no code on {suite.network}) to create the IO/USDC pool, or market.io_usdc_pool if it exists"
+        )
+    factory = uniswap.at("UniswapV3Factory", factory_address)
+    io, fee = suite.IOToken.address, int(cfg.get("fee_tier", 3000))
+    key = pool_key("IO")
+    address = factory.getPool(io, usdc.address, fee)
+    if int(address, 16) == 0:
+        receipt = suite.send(factory.createPool, io, usdc.address, fee)
+        address = factory.getPool(io, usdc.address, fee)
+        _record(
+            suite, key, uniswap.at("UniswapV3Pool", address), receipt, "UniswapV3Pool", {"created_by": factory.address}
+        )
+    pool = uniswap.at("UniswapV3Pool", address)
+    if int(pool.slot0().sqrtPriceX96) == 0:
+        price = str(cfg["price_usdc_per_io"])
+        suite.send(pool.initialize, sqrt_price_x96_for(price, io, 18, usdc.address, 6))
+    cardinality = uniswap.raise_cardinality(pool, required_cardinality(cfg), send=suite.send)
+    liq = cfg.get("liquidity") or {}
+    position: dict[str, Any] = {}
+    if liq.get("io"):
+        owner = resolve(suite, liq.get("position_owner", "deployer"))
+        position_manager = (cfg.get("uniswap") or {}).get("position_manager") or ""
+        if not position_manager or not _has_code(position_manager):
+            raise SystemExit("market: liquidity on a live network needs market.uniswap.position_manager")
+        amount_io = int(liq["io"]) * IO
+        from fractions import Fraction
+
+        amount_usdc = int(Fraction(str(cfg["price_usdc_per_io"])) * int(liq["io"]) * 10**6)
+        if usdc.balanceOf(suite.deployer) < amount_usdc:
+            raise SystemExit(f"market: the deployer needs {amount_usdc:,} USDC base units for the IO/USDC liquidity")
+        _rnd_io(suite, amount_io)
+        npm = uniswap.at("NonfungiblePositionManager", position_manager)
+        for t in (suite.IOToken, usdc):
+            suite.send(t.approve, npm.address, MAX_UINT256)
+        token0, _ = sort_tokens(io, usdc.address)
+        amounts = (amount_io, amount_usdc) if token0 == io else (amount_usdc, amount_io)
+        token_id, liquidity, used0, used1 = uniswap.mint_full_range(npm, pool, *amounts, owner, send=suite.send)
+        position = {
+            "position_id": token_id,
+            "position_owner": owner,
+            "liquidity": liquidity,
+            "amount0": used0,
+            "amount1": used1,
+        }
+    record = suite.manifest.contracts.get(key)
+    suite.manifest.contracts[key] = ContractRecord(
+        address=pool.address,
+        tx=record.tx if record else "",
+        block=record.block if record else 0,
+        abi=uniswap.relative_artifact("UniswapV3Pool"),
+        args={
+            "created_by": factory.address,
+            "token0": pool.token0(),
+            "token1": pool.token1(),
+            "fee": fee,
+            "observation_cardinality_next": cardinality,
+            **position,
+        },
+    )
+    suite.contracts[key] = pool
+    suite.log(
+        f"IO/USDC pool {pool.address} through the network's Uniswap factory (cardinality {cardinality}"
+        f"{', liquidity position #' + str(position['position_id']) if position else ', no liquidity yet'})"
+    )
+    return pool
+
+
 def _given_pools(suite: Any, cfg: dict[str, Any], usdc: str) -> tuple[Any, list[Any]]:
-    io_pool = _given_pool(suite, cfg, "IO", cfg["io_usdc_pool"], suite.IOToken.address, usdc)
+    if cfg.get("io_usdc_pool"):
+        io_pool = _given_pool(suite, cfg, "IO", cfg["io_usdc_pool"], suite.IOToken.address, usdc)
+    else:
+        io_pool = _factory_io_pool(suite, cfg, suite.contracts["USDC"])
     others = [
         _given_pool(suite, cfg, a["symbol"], a.get("pool", ""), a.get("token", ""), usdc)
         for a in cfg.get("assets") or []
@@ -274,15 +355,10 @@ def step_market(suite: Any) -> None:
     cfg = market_config(suite)
     usdc_address, usdc_is_mock = ensure_usdc(suite)
     usdc = suite.contracts["USDC"]
-    if cfg.get("io_usdc_pool"):
-        io_pool, others = _given_pools(suite, cfg, usdc_address)
-    elif suite.is_local:
+    if suite.is_local and not cfg.get("io_usdc_pool"):
         io_pool, others = _deploy_local(suite, cfg, usdc, usdc_is_mock)
-    else:
-        raise SystemExit(
-            "a live network needs market.io_usdc_pool (the IO/USDC Uniswap V3 pool): "
-            "Uniswap is never deployed outside a local chain"
-        )
+    else:  # live: Uniswap is never deployed outside a local chain
+        io_pool, others = _given_pools(suite, cfg, usdc_address)
     window = int(cfg["twap_window_seconds"])
     suite.deploy(
         "IOPriceOracle",

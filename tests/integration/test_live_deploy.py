@@ -22,6 +22,7 @@ from ape import project
 from ionet.manifest import Manifest
 from tests.live_helpers import (
     PASSPHRASE,
+    deploy_stand_in_uniswap_factory,
     deploy_stand_in_usdc,
     fund,
     import_keystore,
@@ -45,7 +46,7 @@ def test_live_deploy__keystore_account__plan_once_unattended_resume_and_strict_a
     deployer = import_keystore(live)
     fund(live, deployer)
     usdc = deploy_stand_in_usdc(live, project.MockUSDC.contract_type.deployment_bytecode.bytecode)
-    config = live_config(live, usdc)
+    config = live_config(live, usdc, factory=deploy_stand_in_uniswap_factory(live))
     manifest = live.workdir / "ethereum-sepolia.json"
     deploy = [
         "run",

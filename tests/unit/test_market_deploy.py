@@ -16,6 +16,7 @@ from ionet import market as m
 from ionet.chain import deploy_market, uniswap
 from ionet.chain.suite import Suite
 from ionet.manifest import ROOT, Manifest
+from ionet.market import sqrt_price_x96_for
 
 # v3-periphery's PoolAddress.POOL_INIT_CODE_HASH: the hash of v3-core 1.0.1's pool creation code.
 POOL_INIT_CODE_HASH = "e34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54"
@@ -109,11 +110,38 @@ def _live(suite, deployer, **market) -> Suite:
     )
 
 
-def test_step_market__live_without_pool__refuses_and_deploys_nothing(suite, scratch_deployer):
+def test_step_market__live_without_pool_or_factory__refuses_and_deploys_nothing(suite, scratch_deployer):
     fake = _live(suite, scratch_deployer)
-    with pytest.raises(SystemExit, match="never deployed outside a local chain"):
+    with pytest.raises(SystemExit, match="needs market.uniswap.factory"):
+        deploy_market.step_market(fake)
+    fake = _live(suite, scratch_deployer, uniswap={"factory": "0x" + "12" * 20})
+    with pytest.raises(SystemExit, match="has no code"):
         deploy_market.step_market(fake)
     assert "IOPriceOracle" not in fake.manifest.contracts
+
+
+def test_step_market__live_new_token__pool_created_through_the_networks_factory(suite, scratch_deployer):
+    """A new IOToken has no pool on a live network: the deploy creates it with the network's own
+    Uniswap factory (here the local one stands for it; fee tier 500 has no IO/USDC pool yet),
+    initializes it at the configured price and raises its cardinality; Uniswap is not deployed."""
+    factory = suite.uniswap.factory
+    io, usdc = suite.IOToken.address, suite.USDC.address
+    assert int(factory.getPool(io, usdc, 500), 16) == 0
+    fake = _live(suite, scratch_deployer, fee_tier=500, observation_cardinality=30, assets=[],
+                 uniswap={"factory": factory.address})
+    deploy_market.step_market(fake)
+    pool = fake.contracts["UniswapV3Pool.IO/USDC"]
+    assert pool.address == factory.getPool(io, usdc, 500) and int(pool.fee()) == 500
+    assert pool.slot0().sqrtPriceX96 == sqrt_price_x96_for("0.40", io, 18, usdc, 6)
+    assert pool.slot0().observationCardinalityNext == 30
+    record = fake.manifest.contracts["UniswapV3Pool.IO/USDC"]
+    assert record.args["created_by"] == factory.address and "position_id" not in record.args
+    assert set(fake.manifest.contracts) == {"UniswapV3Pool.IO/USDC", "IOPriceOracle"}  # nothing of Uniswap deployed
+    # run again (a resumed or repeated deploy): the same pool is reused, not created twice
+    again = _live(suite, scratch_deployer, fee_tier=500, observation_cardinality=30, assets=[],
+                  uniswap={"factory": factory.address})
+    deploy_market.step_market(again)
+    assert again.contracts["UniswapV3Pool.IO/USDC"].address == pool.address
 
 
 def test_given_pool__no_code_or_wrong_pair__refuses(suite, scratch_deployer):
