@@ -408,8 +408,6 @@ class IncentiveEngine:
         missing = need - from_reward
         from_fee_io = min(missing, self.fee_io)
         missing -= from_fee_io
-        self.reward_vault -= from_reward
-        self.fee_io -= from_fee_io
 
         usdc_spent = bought = from_swap = 0
         if missing > 0:
@@ -424,8 +422,11 @@ class IncentiveEngine:
                 usdc_spent = budget
             from_swap = min(bought, missing)
             missing -= from_swap
-            self.fee_usdc -= usdc_spent
-            self.fee_io += bought - from_swap  # an exact-input fill beyond the need stays in the vault
+
+        # Nothing above wrote state: a failed trade reverts the whole settlement.
+        self.reward_vault -= from_reward
+        self.fee_io += bought - from_swap - from_fee_io  # an exact-input fill beyond the need stays in the vault
+        self.fee_usdc -= usdc_spent
 
         shortfall_usd = min(owed, ceil_div(missing * twap, IO)) if missing else 0
         fee_usd = self.pending_fee_usd

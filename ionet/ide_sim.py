@@ -186,6 +186,8 @@ class Pool:
         else:
             assert req.kind == EXACT_OUTPUT
             out = req.amount
+            if out >= self.io:
+                raise PoolError(R_INPUT_ABOVE_MAX)
             net = ceil_div(self.usdc * out, self.io - out)
             paid = ceil_div(net * PPM, PPM - FEE_PPM)
             if paid > req.limit:
@@ -617,6 +619,24 @@ def draw_comparison(runs: list[Run], a: Assumptions, out: Path) -> Path:
     return out
 
 
+TABLE_BEGIN = "<!-- ide-sim table: written by `make ide-sim`, do not edit -->"
+TABLE_END = "<!-- end of ide-sim table -->"
+
+
+def update_table_in(path: Path, runs: list[Run]) -> bool:
+    """Replace the table between TABLE_BEGIN and TABLE_END in `path` (docs/incentive-engine.md).
+    Returns False when the file or its markers are missing."""
+    if not path.exists():
+        return False
+    text = path.read_text()
+    if TABLE_BEGIN not in text or TABLE_END not in text:
+        return False
+    head, rest = text.split(TABLE_BEGIN, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    path.write_text(f"{head}{TABLE_BEGIN}\n{markdown_table(runs)}\n{TABLE_END}{tail}")
+    return True
+
+
 # ------------------------------------------------------------------ entry point
 def main(argv: list[str]) -> int:
     cfg = load_config("local")
@@ -626,6 +646,8 @@ def main(argv: list[str]) -> int:
     charts = [draw_comparison(runs, a, docs / "ide" / "compare.png")]
     charts += [draw_scenario(r, a, docs / "ide" / f"{r.scenario.key}.png") for r in runs]
     md = write_markdown(runs, a, cfg, docs / "ide-simulation.md", charts)
+    if update_table_in(docs / "incentive-engine.md", runs):
+        print("updated the table in docs/incentive-engine.md")
     for label, cells in summary_rows(runs):
         print(f"{label:48s} " + " | ".join(f"{c:>12s}" for c in cells))
     print(f"wrote {md.relative_to(ROOT)} and {len(charts)} charts in docs/ide/")
