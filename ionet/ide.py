@@ -28,10 +28,10 @@ The rules in one place (each is argued in docs/incentive-engine.md):
                      budget  = min(fee_usdc, max_swap_usdc)
                      max_in  = floor(floor(missing · twap / 10**18) · (1 + slippage))
                      if MIN_SWAP_USDC <= max_in <= budget: EXACT-OUTPUT `missing` IO, paying <= max_in
-                     elif budget >= MIN_SWAP_USDC:         EXACT-INPUT `budget` USDC, receiving
+                     elif max_in > budget >= MIN_SWAP_USDC: EXACT-INPUT `budget` USDC, receiving
                                                            >= ceil(floor(budget · 10**18 / twap) · (1 - slippage));
                                                            IO beyond `missing` stays in fee_io
-                     else: no trade
+                     else: no trade (dust, or too little USDC)
        shortfall_io  = what is still missing;  shortfall_usd = ceil(shortfall_io · twap / 10**18) (<= usd_owed)
        io_released = from_reward + from_fee_io + from_swap, sent to the RewardsDistributor at once.
 
@@ -366,7 +366,9 @@ class IncentiveEngine:
     def collect_fees(self, usdc: int, io: int, price: Price | None = None) -> int:
         """Fees collected from the router enter the Fee Vault. Anyone. IO is valued at the TWAP
         (history checked, no trade so no deviation check); USDC at par. Returns the USD value,
-        rounded down (revenue is never overstated)."""
+        rounded down (revenue is never overstated). Nothing to collect: nothing happens."""
+        if usdc == 0 and io == 0:
+            return 0
         usd = usdc
         if io > 0:
             _require(price is not None, R_HISTORY)

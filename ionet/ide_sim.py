@@ -424,9 +424,10 @@ def write_markdown(runs: list[Run], a: Assumptions, cfg: dict[str, Any], path: P
 
 Written by `make ide-sim` (`ionet/ide_sim.py`), from the engine's reference model `ionet/ide.py`
 (the rules of `docs/incentive-engine.md`), seed {a.seed}: deterministic, the same figures on every run.
-{a.days} daily epochs; the emission of `ionet/emission.py` (year 1 of the published schedule) enters the
-Reward Vault hour by hour; each shock starts on day {a.shock_day} and reaches its full size over
-{a.shock_ramp_days} days, then lasts to the end of the year.
+{a.days} daily epochs; each day the emission of its 24 hourly epochs (`ionet/emission.py`, year 1 of the
+published schedule: day 1 is the emission's first day, as on a fresh local chain) enters the Reward
+Vault; each shock starts on day {a.shock_day} and reaches its full size over {a.shock_ramp_days} days, then
+lasts to the end of the year.
 
 ## Results
 
@@ -469,7 +470,7 @@ Engine parameters: epoch {params.epoch_seconds:,} s, burn share {params.burn_sha
 - Devices are eligible {a.eligible_bps / 100:.0f} % of the hours: the oracle states {_usd(owed)} a day.
 - Rentals at full demand: {_usd(gmv)} a day (±{a.demand_noise_bps / 100:.0f} % daily noise);
   {a.renter_usdc_bps / 100:.0f} % paid in USDC, {a.supplier_usdc_bps / 100:.0f} % of supplier income withdrawn
-  in USDC; fees {_usd(fu)} in USDC and {_io(fi)} IO a day at the start.
+  in USDC; fees {_usd(fu)} in USDC and {fi / IO:,.0f} IO a day at the start.
 - Price: {a.start_price / USD:.2f} USDC per IO, ±{a.price_noise_bps / 100:.0f} % a day mean-reverting noise.
   The pool holds {_usd(a.pool_usdc)} of USDC at the start (full range, 0.3 % fee); outside traders
   move it to the day's price before each of the engine's price reads, so the TWAP over the window is

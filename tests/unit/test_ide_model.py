@@ -134,6 +134,11 @@ def test_collect_fees__usdc_only__needs_no_price():
     assert eng.collect_fees(5, 0) == 5 and eng.fee_usdc == 5
 
 
+def test_collect_fees__nothing__no_event():
+    eng = engine()
+    assert eng.collect_fees(0, 0) == 0 and eng.events == []
+
+
 @pytest.mark.parametrize(("price", "reason"), [(None, ide.R_HISTORY), (Price(P, P, history_ok=False), ide.R_HISTORY),
                                                (at(0), ide.R_ZERO_PRICE)])
 def test_collect_fees__io_without_a_usable_twap__reverts(price, reason):
