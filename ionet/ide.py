@@ -460,6 +460,9 @@ class IncentiveEngine:
                   from_reward_vault=from_reward, from_fee_io=from_fee_io, from_fee_usdc_swap=from_swap,
                   usdc_spent=usdc_spent, io_bought=bought, shortfall_io=missing, shortfall_usd=shortfall_usd,
                   fee_usd=fee_usd, reward_vault=self.reward_vault, fee_usdc=self.fee_usdc, fee_io=self.fee_io)
+        if missing:
+            self._log("ShortfallRecorded", epoch=epoch, shortfall_usd=shortfall_usd, shortfall_io=missing,
+                      total_shortfall_usd=self.shortfall_usd_total)
         return s
 
     # ------------------------------------------------------------ trailing views
