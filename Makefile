@@ -13,7 +13,7 @@ export APE_DATA_FOLDER ?= $(CURDIR)/.ape-data
 APE := $(VENV)/bin/ape
 PYTEST_ARGS ?=
 
-.PHONY: setup compile demo test test-fast gas merkle-bench mutate abi chart lint roles clean help
+.PHONY: setup compile demo test test-fast gas merkle-bench mutate abi chart ide-sim lint roles clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
@@ -23,6 +23,8 @@ help:
 	@echo "make mutate mutation testing of every contract (hours): writes benchmarks/mutation.md"
 	@echo "make abi    regenerate the committed ABIs in abi/"
 	@echo "make chart  write docs/supply.png (circulating supply by category over 20 years)"
+	@echo "make ide-sim  simulate the Incentive Dynamic Engine over 365 daily epochs under the published"
+	@echo "            stress tests: writes docs/ide-simulation.md and docs/ide/*.png"
 	@echo "make lint   ruff over the Python code"
 	@echo "make roles  who holds every role of the local deployment, read from the chain (ROLES_ARGS=\"--strict\")"
 
@@ -68,6 +70,10 @@ abi: compile
 
 chart: setup
 	$(VENV)/bin/python -m ionet.chart docs/supply.png
+
+# Plain Python, a few seconds: the engine's reference model (ionet/ide.py) over a year, five scenarios.
+ide-sim: setup
+	$(VENV)/bin/python -m ionet.ide_sim
 
 lint: setup
 	$(VENV)/bin/ruff check ionet scripts tests benchmarks

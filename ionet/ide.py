@@ -1,0 +1,620 @@
+"""The Incentive Dynamic Engine (IDE): the integer reference model, written as the contract's specification.
+
+`contracts/IncentiveEngine.vy` must hold exactly the state of `IncentiveEngine` below and do, operation
+for operation, what its methods do: same arithmetic, same rounding, same checks in the same order, same
+revert reasons (the `IDEError` messages). Read it as the engine's rules (docs/incentive-engine.md says
+them in plain words; docs/economy.md §9 gives the published figures).
+
+Units (integers only):
+    USD and USDC       6-decimal base units (1 USD = 1_000_000); a USD amount is paid in USDC 1:1.
+    IO                 wei (1 IO = 10**18).
+    price              USDC base units per 10**18 wei: the pool's TWAP quote of one IO (0.40 USDC/IO
+                       = 400_000). The contract reads it from the IO/USDC pool over the TWAP window.
+
+The rules in one place (each is argued in docs/incentive-engine.md):
+
+1. Two vaults, two ledgers of one contract. The Reward Vault (`reward_vault`, IO) receives the
+   hourly emission and nothing else. The Fee Vault (`fee_usdc`, `fee_io`) receives every fee the
+   router collects. Tokens that reach the engine any other way are not in any ledger and never paid.
+
+2. Epochs. Epoch e (1-based) covers [start + (e-1)·L, start + e·L), L = `epoch_seconds` (one day).
+   After it ends the oracle states the USD owed to eligible suppliers for it (at most
+   `max_usd_per_epoch`); epochs are stated in order, each once. Anyone then settles them, in order:
+
+       io_needed   = floor(usd_owed · 10**18 / twap)        never more IO than the USD buys at the TWAP
+       from_reward = min(io_needed, reward_vault)            the Reward Vault first
+       from_fee_io = min(rest, fee_io)                       then the Fee Vault's IO
+       from_swap   : the Fee Vault's USDC buys the IO still missing, under the TWAP bound:
+                     budget  = min(fee_usdc, max_swap_usdc)
+                     max_in  = floor(floor(missing · twap / 10**18) · (1 + slippage))
+                     if MIN_SWAP_USDC <= max_in <= budget: EXACT-OUTPUT `missing` IO, paying <= max_in
+                     elif max_in > budget >= MIN_SWAP_USDC: EXACT-INPUT `budget` USDC, receiving
+                                                           >= ceil(floor(budget · 10**18 / twap) · (1 - slippage));
+                                                           IO beyond `missing` stays in fee_io
+                     else: no trade (dust, or too little USDC)
+       shortfall_io  = what is still missing;  shortfall_usd = ceil(shortfall_io · twap / 10**18) (<= usd_owed)
+       io_released = from_reward + from_fee_io + from_swap, sent to the RewardsDistributor at once.
+
+   A shortfall is recorded (event, view), never minted, borrowed or carried as a debt: the epoch
+   is final, and the rewards engine splits what was released pro rata to each device's USD.
+
+3. Fee revenue in USD. Each collection is valued when it arrives: usdc + floor(io · twap / 10**18);
+   the USD collected since the previous settlement is booked to the epoch being settled.
+
+4. Trailing statistics (the last TRAILING_EPOCHS = 30 settled epochs): the sums of USD owed, of
+   fee USD and of IO needed, and their count n = min(settled epochs, 30).
+
+       sustainability_ratio_bps = floor(trailing_fee_usd · 10_000 / trailing_usd_owed)  (0 if no payouts)
+       reserve_target_usd       = ceil(reserve_epochs · trailing_usd_owed / n)           (0 if n == 0)
+       retire_buffer_io         = ceil(retire_buffer_epochs · trailing_io_needed / n)    (all of it if n == 0)
+
+   i.e. `reserve_epochs` (30) times the trailing average daily payout, in USD; and
+   `retire_buffer_epochs` (90) times the trailing average daily IO need, in IO at the prices the
+   epochs were actually settled at (no price read when retiring).
+
+5. Buyback-and-burn of the surplus, anyone, once per settled epoch, only when every stated epoch is
+   settled. The reserve is held in USDC first (the stable half is the counter-cyclical buffer):
+
+       usdc_reserved = min(fee_usdc, reserve_target_usd)
+       io_reserved   = min(fee_io, ceil((reserve_target_usd - usdc_reserved) · 10**18 / twap))
+       usdc_to_buy   = min(floor((fee_usdc - usdc_reserved) · burn_share_bps / 10_000), max_swap_usdc)
+                       (no trade below MIN_SWAP_USDC: it waits for a later epoch)
+       io_to_burn    = floor((fee_io - io_reserved) · burn_share_bps / 10_000)
+
+   `usdc_to_buy` buys IO (EXACT-INPUT, at least its TWAP value less the slippage) and everything
+   bought is burned; `io_to_burn` is burned without a trade. Price adaptivity by construction: a
+   fixed USD amount buys more IO when the price is low, and the IO kept in reserve is valued at the
+   TWAP, so a lower price keeps more IO back.
+
+6. Retirement: governance burns Reward Vault IO above the retirement buffer (`retirable()`).
+
+7. Prices. Every operation that uses the price reads the pool's TWAP and reverts when the pool's
+   history does not cover the window or the spot price is more than `max_deviation_bps` away from the
+   TWAP (the market's `guarded_swap` module, hence its reason strings); collecting fees in IO only
+   values them (history checked, no deviation check). The engine never sells IO: every trade buys IO
+   with USDC.
+
+Swaps are injected (`Swap`): a callable that performs the trade the engine asks for and returns the
+pool's fill, or raises when the pool cannot fill it within the bound. The simulator passes its
+constant-product pool; the chain differential test passes the real pool's results. The model checks
+every fill against its bound itself (invariant 4).
+
+Invariants (the contract's @dev lists the same, tested by name in tests/unit/test_ide_model.py):
+    1. released_le_sources: IO released <= IO emitted + IO fees + IO bought; exactly:
+       reward_vault + fee_io + released + burned + retired == emitted + fee_io_in + bought.
+    2. reward_vault_first: a settlement takes Fee Vault IO only when the Reward Vault is empty, and
+       Fee Vault USDC only when the Fee Vault's IO is empty too.
+    3. burns_accounted: every burn lowers the supply by exactly its amount and is counted once
+       (burned_by_buyback + burned_fee_io + retired == the engine's burns); total minted never changes.
+    4. twap_bound: every trade is within the deviation and slippage bound of the TWAP.
+    5. fee_vault_covered: fee_usdc, fee_io >= 0; USDC spent == USDC in - fee_usdc; no burn while a
+       stated epoch is unsettled (a settled epoch is paid in the settlement, nothing stays owed).
+    6. burn_share_ge_half: 5_000 <= burn_share_bps <= 10_000, always.
+    7. emission_ceiling: released_from_reward + retired + reward_vault == emitted.
+    8. ordered_epochs: last_settled <= last_stated; every stated usd_owed <= max_usd_per_epoch then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+BPS = 10_000
+IO = 10**18  # wei per IO; also the base of a price (USDC units per 10**18 wei)
+USD = 10**6  # USD/USDC base units per dollar
+
+TRAILING_EPOCHS = 30
+MIN_BURN_SHARE_BPS = 5_000
+RETIREMENT_TARGET = 115_000_000 * IO  # published: retire at least 115M of the 231M not yet emitted
+MIN_SWAP_USDC = 1 * USD  # below this the engine does not trade (dust would fail the pool's rounding)
+MAX_RESERVE_EPOCHS = 365
+MAX_RETIRE_BUFFER_EPOCHS = 730
+# The market's guarded_swap module bounds these two (its setters, its reasons).
+MAX_DEVIATION_LIMIT_BPS = 1_000
+MAX_SLIPPAGE_LIMIT_BPS = 500
+
+# Swap kinds. The engine only ever buys IO with USDC.
+EXACT_INPUT = "exact_input"
+EXACT_OUTPUT = "exact_output"
+USDC_TO_IO = "usdc_to_io"
+
+# Revert reasons (exactly the contract's).
+R_MISSING_ROLE = "access_control: account is missing role"
+R_HISTORY = "guarded_swap: pool history shorter than window"
+R_DEVIATION = "guarded_swap: spot price too far from twap"
+R_INPUT_ABOVE_MAX = "guarded_swap: input above maximum"
+R_OUTPUT_BELOW_MIN = "guarded_swap: output below minimum"
+R_DEVIATION_BOUNDS = "guarded_swap: deviation out of bounds"
+R_SLIPPAGE_BOUNDS = "guarded_swap: slippage out of bounds"
+R_ZERO_PRICE = "IncentiveEngine: zero price"
+R_ALREADY_STATED = "IncentiveEngine: epoch already stated"
+R_OUT_OF_ORDER = "IncentiveEngine: epoch out of order"
+R_NOT_ENDED = "IncentiveEngine: epoch not ended"
+R_ABOVE_MAX = "IncentiveEngine: usd owed above maximum"
+R_ALREADY_SETTLED = "IncentiveEngine: epoch already settled"
+R_NOT_STATED = "IncentiveEngine: epoch not stated"
+R_NOT_SETTLED = "IncentiveEngine: epoch not settled"
+R_ALREADY_BURNED = "IncentiveEngine: already burned this epoch"
+R_NO_SURPLUS = "IncentiveEngine: no surplus"
+R_ZERO_AMOUNT = "IncentiveEngine: zero amount"
+R_ABOVE_RETIRABLE = "IncentiveEngine: amount above retirable"
+R_ZERO_MAXIMUM = "IncentiveEngine: zero maximum"
+R_SHARE_BELOW_MIN = "IncentiveEngine: burn share below minimum"
+R_SHARE_ABOVE_MAX = "IncentiveEngine: burn share above maximum"
+R_RESERVE_BOUNDS = "IncentiveEngine: reserve epochs out of bounds"
+R_BUFFER_BOUNDS = "IncentiveEngine: retire buffer out of bounds"
+R_ZERO_EPOCH_LENGTH = "IncentiveEngine: zero epoch length"
+
+GOVERNANCE = "GOVERNANCE_ROLE"
+ORACLE = "ORACLE_ROLE"
+
+
+class IDEError(Exception):
+    """A call the contract would revert; the message is the contract's reason string."""
+
+
+def _require(cond: bool, reason: str) -> None:
+    if not cond:
+        raise IDEError(reason)
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+# ------------------------------------------------------------------ prices and swaps
+@dataclass(frozen=True)
+class Price:
+    """What the pool says when the engine asks: the TWAP quote of one IO and the spot quote, both in
+    USDC base units per 10**18 wei. `history_ok` is False when the pool's observations do not cover
+    the TWAP window (the contract then has no TWAP at all)."""
+
+    twap: int
+    spot: int
+    history_ok: bool = True
+
+
+def deviation_bps(spot: int, twap: int) -> int:
+    """How far the spot price is from the TWAP, either way: ceil(|spot - twap| · 10_000 / min).
+    (The contract measures it in ticks, ceil((1.0001^|Δtick| - 1) · 10_000), the same quantity.)"""
+    if spot == twap:
+        return 0
+    low = min(spot, twap)
+    if low == 0:
+        return 2**256 - 1
+    return ceil_div(abs(spot - twap) * BPS, low)
+
+
+@dataclass(frozen=True)
+class SwapRequest:
+    """A trade the engine asks the pool for. EXACT_OUTPUT: buy exactly `amount` IO (wei), paying at
+    most `limit` USDC. EXACT_INPUT: sell exactly `amount` USDC, receiving at least `limit` IO."""
+
+    kind: str
+    amount: int
+    limit: int
+    direction: str = USDC_TO_IO
+
+
+# The pool: given a request, returns the fill (USDC paid for EXACT_OUTPUT, IO received for
+# EXACT_INPUT), or raises when it cannot fill within the limit.
+Swap = Callable[[SwapRequest], int]
+
+
+def twap_cost_max_in(io_amount: int, twap: int, slippage_bps: int) -> int:
+    """The most USDC an exact-output purchase of `io_amount` may cost: its TWAP cost plus the
+    slippage, each step rounded down (the stricter bound)."""
+    return io_amount * twap // IO * (BPS + slippage_bps) // BPS
+
+
+def twap_value_min_out(usdc_amount: int, twap: int, slippage_bps: int) -> int:
+    """The least IO an exact-input sale of `usdc_amount` may yield: its TWAP value (rounded down)
+    less the slippage, rounded up (the stricter bound)."""
+    return ceil_div(usdc_amount * IO // twap * (BPS - slippage_bps), BPS)
+
+
+# ------------------------------------------------------------------ records
+@dataclass(frozen=True)
+class Settlement:
+    """One settled epoch: what was owed, at which price, where the IO came from."""
+
+    epoch: int
+    usd_owed: int
+    twap: int
+    io_needed: int
+    from_reward_vault: int
+    from_fee_io: int
+    from_fee_usdc_swap: int
+    usdc_spent: int
+    io_bought: int
+    shortfall_io: int
+    shortfall_usd: int
+    fee_usd: int
+
+    @property
+    def io_released(self) -> int:
+        return self.from_reward_vault + self.from_fee_io + self.from_fee_usdc_swap
+
+    @property
+    def usd_paid(self) -> int:
+        """The USD value of what was released (the target less the shortfall)."""
+        return self.usd_owed - self.shortfall_usd
+
+
+@dataclass(frozen=True)
+class Burn:
+    epoch: int
+    twap: int
+    reserve_target_usd: int
+    usdc_spent: int
+    io_bought_burned: int
+    io_fee_burned: int
+
+    @property
+    def io_burned(self) -> int:
+        return self.io_bought_burned + self.io_fee_burned
+
+
+@dataclass
+class Params:
+    """Governance parameters and their defaults (docs/incentive-engine.md: published / our default)."""
+
+    epoch_seconds: int = 86_400  # our default: one day (immutable)
+    max_usd_per_epoch: int = 100_000 * USD  # our default: a compromised oracle drains at most this a day
+    burn_share_bps: int = 5_000  # published: at least 50 % of the surplus
+    reserve_epochs: int = 30  # our default: 30 days of trailing payouts
+    retire_buffer_epochs: int = 90  # our default: 90 days of trailing payouts
+    max_swap_usdc: int = 25_000 * USD  # our default: the largest single trade the pool takes within 1 %
+    max_deviation_bps: int = 200  # our default (market): spot within 2 % of the TWAP
+    max_slippage_bps: int = 100  # our default (market): a trade within 1 % of the TWAP
+
+
+# ------------------------------------------------------------------ the engine
+@dataclass
+class IncentiveEngine:
+    """The contract's state and operations. Roles: `governance` (GOVERNANCE_ROLE) and `oracle`
+    (ORACLE_ROLE); every other operation is open to anyone."""
+
+    governance: str
+    oracle: str
+    start_time: int
+    params: Params = field(default_factory=Params)
+
+    # vault ledgers
+    reward_vault: int = 0  # IO
+    fee_usdc: int = 0  # USDC
+    fee_io: int = 0  # IO
+    pending_fee_usd: int = 0  # fee USD collected since the last settlement
+    # epochs
+    last_stated: int = 0
+    last_settled: int = 0
+    last_burn_epoch: int = 0
+    usd_owed: dict[int, int] = field(default_factory=dict)  # stated epochs
+    settlements: dict[int, Settlement] = field(default_factory=dict)
+    # trailing sums over the last TRAILING_EPOCHS settled epochs
+    trailing_usd_owed: int = 0
+    trailing_fee_usd: int = 0
+    trailing_io_needed: int = 0
+    # cumulative counters (never decrease)
+    emitted_in: int = 0
+    fee_usdc_in: int = 0
+    fee_io_in: int = 0
+    fee_usd_in: int = 0
+    released_from_reward: int = 0
+    released_from_fee_io: int = 0
+    released_from_swap: int = 0
+    usdc_spent_topup: int = 0
+    io_bought_topup: int = 0
+    usdc_spent_buyback: int = 0
+    burned_by_buyback: int = 0  # = IO bought back (all of it is burned)
+    burned_fee_io: int = 0
+    retired: int = 0
+    shortfall_usd_total: int = 0
+    shortfall_epochs: int = 0
+    # what the contract would log, in order: (event name, fields)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        p = self.params
+        _require(p.epoch_seconds > 0, R_ZERO_EPOCH_LENGTH)
+        _require(p.max_usd_per_epoch > 0, R_ZERO_MAXIMUM)
+        _require(p.max_swap_usdc > 0, R_ZERO_MAXIMUM)
+        _require(p.burn_share_bps >= MIN_BURN_SHARE_BPS, R_SHARE_BELOW_MIN)
+        _require(p.burn_share_bps <= BPS, R_SHARE_ABOVE_MAX)
+        _require(0 < p.reserve_epochs <= MAX_RESERVE_EPOCHS, R_RESERVE_BOUNDS)
+        _require(0 < p.retire_buffer_epochs <= MAX_RETIRE_BUFFER_EPOCHS, R_BUFFER_BOUNDS)
+        _require(0 < p.max_deviation_bps <= MAX_DEVIATION_LIMIT_BPS, R_DEVIATION_BOUNDS)
+        _require(0 < p.max_slippage_bps <= MAX_SLIPPAGE_LIMIT_BPS, R_SLIPPAGE_BOUNDS)
+        self.roles = {GOVERNANCE: {self.governance}, ORACLE: {self.oracle}}
+
+    # ------------------------------------------------------------ helpers
+    def _only(self, role: str, caller: str) -> None:
+        _require(caller in self.roles[role], R_MISSING_ROLE)
+
+    def _log(self, name: str, **fields: Any) -> None:
+        self.events.append((name, fields))
+
+    def _checked_twap(self, price: Price, check_deviation: bool = True) -> int:
+        """The TWAP after the market's checks, in the contract's order: history, deviation, zero."""
+        _require(price.history_ok, R_HISTORY)
+        if check_deviation:
+            _require(deviation_bps(price.spot, price.twap) <= self.params.max_deviation_bps, R_DEVIATION)
+        _require(price.twap > 0, R_ZERO_PRICE)
+        return price.twap
+
+    def _trade(self, swap: Swap, kind: str, amount: int, limit: int) -> int:
+        fill = swap(SwapRequest(kind, amount, limit))
+        if kind == EXACT_OUTPUT:
+            _require(fill <= limit, R_INPUT_ABOVE_MAX)
+        else:
+            _require(fill >= limit, R_OUTPUT_BELOW_MIN)
+        return fill
+
+    def epoch_end(self, epoch: int) -> int:
+        return self.start_time + epoch * self.params.epoch_seconds
+
+    # ------------------------------------------------------------ inflows
+    def receive_emission(self, amount: int) -> None:
+        """Emission minted to the engine (the EmissionSchedule's recipient) enters the Reward Vault."""
+        if amount == 0:
+            return
+        self.reward_vault += amount
+        self.emitted_in += amount
+        self._log("EmissionReceived", amount=amount, reward_vault=self.reward_vault, total_emitted_in=self.emitted_in)
+
+    def collect_fees(self, usdc: int, io: int, price: Price | None = None) -> int:
+        """Fees collected from the router enter the Fee Vault. Anyone. IO is valued at the TWAP
+        (history checked, no trade so no deviation check); USDC at par. Returns the USD value,
+        rounded down (revenue is never overstated). Nothing to collect: nothing happens."""
+        if usdc == 0 and io == 0:
+            return 0
+        usd = usdc
+        if io > 0:
+            _require(price is not None, R_HISTORY)
+            assert price is not None
+            usd += io * self._checked_twap(price, check_deviation=False) // IO
+        self.fee_usdc += usdc
+        self.fee_io += io
+        self.fee_usdc_in += usdc
+        self.fee_io_in += io
+        self.fee_usd_in += usd
+        self.pending_fee_usd += usd
+        self._log("FeesCollected", usdc=usdc, io=io, usd_value=usd, fee_usdc=self.fee_usdc, fee_io=self.fee_io)
+        return usd
+
+    # ------------------------------------------------------------ oracle
+    def state_epoch(self, caller: str, epoch: int, usd_owed: int, now: int) -> None:
+        """The oracle states the USD owed to eligible suppliers for an ended epoch (in order, once)."""
+        self._only(ORACLE, caller)
+        _require(epoch > self.last_stated, R_ALREADY_STATED)
+        _require(epoch == self.last_stated + 1, R_OUT_OF_ORDER)
+        _require(now >= self.epoch_end(epoch), R_NOT_ENDED)
+        _require(usd_owed <= self.params.max_usd_per_epoch, R_ABOVE_MAX)
+        self.usd_owed[epoch] = usd_owed
+        self.last_stated = epoch
+        self._log("EpochStated", epoch=epoch, usd_owed=usd_owed)
+
+    # ------------------------------------------------------------ settlement (anyone)
+    def settle(self, epoch: int, price: Price, swap: Swap) -> Settlement:
+        """Pays the epoch's USD owed in IO at the TWAP: Reward Vault, then Fee Vault IO, then Fee
+        Vault USDC swapped to IO; records any shortfall. The IO goes to the RewardsDistributor."""
+        _require(epoch > self.last_settled, R_ALREADY_SETTLED)
+        _require(epoch == self.last_settled + 1, R_OUT_OF_ORDER)
+        _require(epoch <= self.last_stated, R_NOT_STATED)
+        twap = self._checked_twap(price)
+        owed = self.usd_owed[epoch]
+        need = owed * IO // twap  # floor: never more IO than the USD owed buys at the TWAP
+
+        from_reward = min(need, self.reward_vault)
+        missing = need - from_reward
+        from_fee_io = min(missing, self.fee_io)
+        missing -= from_fee_io
+
+        usdc_spent = bought = from_swap = 0
+        if missing > 0:
+            slip = self.params.max_slippage_bps
+            budget = min(self.fee_usdc, self.params.max_swap_usdc)
+            max_in = twap_cost_max_in(missing, twap, slip)
+            if MIN_SWAP_USDC <= max_in <= budget:
+                usdc_spent = self._trade(swap, EXACT_OUTPUT, missing, max_in)
+                bought = missing
+            elif max_in > budget >= MIN_SWAP_USDC:
+                bought = self._trade(swap, EXACT_INPUT, budget, twap_value_min_out(budget, twap, slip))
+                usdc_spent = budget
+            from_swap = min(bought, missing)
+            missing -= from_swap
+
+        # Nothing above wrote state: a failed trade reverts the whole settlement.
+        self.reward_vault -= from_reward
+        self.fee_io += bought - from_swap - from_fee_io  # an exact-input fill beyond the need stays in the vault
+        self.fee_usdc -= usdc_spent
+
+        shortfall_usd = min(owed, ceil_div(missing * twap, IO)) if missing else 0
+        fee_usd = self.pending_fee_usd
+        self.pending_fee_usd = 0
+
+        # trailing window: drop the epoch that leaves it, add this one
+        old = self.settlements.get(epoch - TRAILING_EPOCHS)
+        if old is not None:
+            self.trailing_usd_owed -= old.usd_owed
+            self.trailing_fee_usd -= old.fee_usd
+            self.trailing_io_needed -= old.io_needed
+        self.trailing_usd_owed += owed
+        self.trailing_fee_usd += fee_usd
+        self.trailing_io_needed += need
+
+        s = Settlement(epoch, owed, twap, need, from_reward, from_fee_io, from_swap, usdc_spent, bought,
+                       missing, shortfall_usd, fee_usd)
+        self.settlements[epoch] = s
+        self.last_settled = epoch
+        self.released_from_reward += from_reward
+        self.released_from_fee_io += from_fee_io
+        self.released_from_swap += from_swap
+        self.usdc_spent_topup += usdc_spent
+        self.io_bought_topup += bought
+        if missing:
+            self.shortfall_usd_total += shortfall_usd
+            self.shortfall_epochs += 1
+        self._log("EpochSettled", epoch=epoch, usd_owed=owed, twap_price=twap, io_needed=need,
+                  from_reward_vault=from_reward, from_fee_io=from_fee_io, from_fee_usdc_swap=from_swap,
+                  usdc_spent=usdc_spent, io_bought=bought, shortfall_io=missing, shortfall_usd=shortfall_usd,
+                  fee_usd=fee_usd, reward_vault=self.reward_vault, fee_usdc=self.fee_usdc, fee_io=self.fee_io)
+        if missing:
+            self._log("ShortfallRecorded", epoch=epoch, shortfall_usd=shortfall_usd, shortfall_io=missing,
+                      total_shortfall_usd=self.shortfall_usd_total)
+        return s
+
+    # ------------------------------------------------------------ trailing views
+    @property
+    def trailing_count(self) -> int:
+        return min(self.last_settled, TRAILING_EPOCHS)
+
+    def sustainability_ratio_bps(self) -> int:
+        """Fee revenue in USD over supplier payouts (USD owed) in USD, last 30 settled epochs, bps,
+        rounded down; 0 while there are no payouts (undefined: read `trailing_usd_owed`)."""
+        if self.trailing_usd_owed == 0:
+            return 0
+        return self.trailing_fee_usd * BPS // self.trailing_usd_owed
+
+    def reserve_target_usd(self) -> int:
+        """`reserve_epochs` × the trailing average USD owed per epoch, rounded up (keeps more)."""
+        n = self.trailing_count
+        return ceil_div(self.params.reserve_epochs * self.trailing_usd_owed, n) if n else 0
+
+    def retire_buffer_io(self) -> int:
+        """`retire_buffer_epochs` × the trailing average IO needed per epoch, rounded up. Before the
+        first settlement there is no history: the whole Reward Vault is buffer."""
+        n = self.trailing_count
+        if n == 0:
+            return self.reward_vault
+        return ceil_div(self.params.retire_buffer_epochs * self.trailing_io_needed, n)
+
+    def retirable(self) -> int:
+        return max(0, self.reward_vault - self.retire_buffer_io())
+
+    # ------------------------------------------------------------ surplus views (at a price)
+    def reserve_split(self, twap: int) -> tuple[int, int]:
+        """(USDC, IO) of the Fee Vault held back as the reserve: USDC first, then IO at the TWAP."""
+        target = self.reserve_target_usd()
+        usdc_reserved = min(self.fee_usdc, target)
+        io_reserved = min(self.fee_io, ceil_div((target - usdc_reserved) * IO, twap))
+        return usdc_reserved, io_reserved
+
+    def burn_amounts(self, twap: int) -> tuple[int, int]:
+        """(USDC that buys IO to burn, IO burned without a trade) a burn would use at this price."""
+        usdc_reserved, io_reserved = self.reserve_split(twap)
+        share = self.params.burn_share_bps
+        usdc_to_buy = min((self.fee_usdc - usdc_reserved) * share // BPS, self.params.max_swap_usdc)
+        if usdc_to_buy < MIN_SWAP_USDC:
+            usdc_to_buy = 0
+        io_to_burn = (self.fee_io - io_reserved) * share // BPS
+        return usdc_to_buy, io_to_burn
+
+    def fee_vault_usd(self, twap: int) -> int:
+        return self.fee_usdc + self.fee_io * twap // IO
+
+    def can_burn(self) -> bool:
+        return self.last_settled > 0 and self.last_stated == self.last_settled and \
+            self.last_burn_epoch < self.last_settled
+
+    # ------------------------------------------------------------ buyback and burn (anyone)
+    def buyback_and_burn(self, price: Price, swap: Swap) -> Burn:
+        """Burns `burn_share` of the Fee Vault's surplus above the reserve target: surplus USDC buys
+        IO through the pool (all of it burned), surplus IO is burned without a trade."""
+        _require(self.last_settled > 0 and self.last_stated == self.last_settled, R_NOT_SETTLED)
+        _require(self.last_burn_epoch < self.last_settled, R_ALREADY_BURNED)
+        twap = self._checked_twap(price)
+        usdc_to_buy, io_to_burn = self.burn_amounts(twap)
+        _require(usdc_to_buy > 0 or io_to_burn > 0, R_NO_SURPLUS)
+        bought = 0
+        if usdc_to_buy:
+            min_out = twap_value_min_out(usdc_to_buy, twap, self.params.max_slippage_bps)
+            bought = self._trade(swap, EXACT_INPUT, usdc_to_buy, min_out)
+        self.fee_usdc -= usdc_to_buy
+        self.fee_io -= io_to_burn
+        self.usdc_spent_buyback += usdc_to_buy
+        self.burned_by_buyback += bought
+        self.burned_fee_io += io_to_burn
+        self.last_burn_epoch = self.last_settled
+        b = Burn(self.last_settled, twap, self.reserve_target_usd(), usdc_to_buy, bought, io_to_burn)
+        self._log("BoughtBackAndBurned", epoch=b.epoch, twap_price=twap, reserve_target_usd=b.reserve_target_usd,
+                  usdc_spent=usdc_to_buy, io_bought_burned=bought, io_fee_burned=io_to_burn,
+                  fee_usdc=self.fee_usdc, fee_io=self.fee_io)
+        return b
+
+    # ------------------------------------------------------------ governance
+    def retire(self, caller: str, amount: int) -> None:
+        """Burns Reward Vault IO that payouts did not need, above the retirement buffer."""
+        self._only(GOVERNANCE, caller)
+        _require(amount > 0, R_ZERO_AMOUNT)
+        _require(amount <= self.retirable(), R_ABOVE_RETIRABLE)
+        self.reward_vault -= amount
+        self.retired += amount
+        self._log("EmissionRetired", amount=amount, reward_vault=self.reward_vault, total_retired=self.retired)
+
+    def _set(self, caller: str, name: str, value: int, checks: tuple[tuple[bool, str], ...]) -> None:
+        self._only(GOVERNANCE, caller)
+        for ok, reason in checks:
+            _require(ok, reason)
+        old = getattr(self.params, name)
+        setattr(self.params, name, value)
+        self._log(f"{''.join(w.title() for w in name.split('_'))}Updated", old=old, new=value)
+
+    def set_max_usd_per_epoch(self, caller: str, value: int) -> None:
+        self._set(caller, "max_usd_per_epoch", value, ((value > 0, R_ZERO_MAXIMUM),))
+
+    def set_max_swap_usdc(self, caller: str, value: int) -> None:
+        self._set(caller, "max_swap_usdc", value, ((value > 0, R_ZERO_MAXIMUM),))
+
+    def set_burn_share_bps(self, caller: str, value: int) -> None:
+        self._set(caller, "burn_share_bps", value,
+                  ((value >= MIN_BURN_SHARE_BPS, R_SHARE_BELOW_MIN), (value <= BPS, R_SHARE_ABOVE_MAX)))
+
+    def set_reserve_epochs(self, caller: str, value: int) -> None:
+        self._set(caller, "reserve_epochs", value, ((0 < value <= MAX_RESERVE_EPOCHS, R_RESERVE_BOUNDS),))
+
+    def set_retire_buffer_epochs(self, caller: str, value: int) -> None:
+        self._set(caller, "retire_buffer_epochs", value,
+                  ((0 < value <= MAX_RETIRE_BUFFER_EPOCHS, R_BUFFER_BOUNDS),))
+
+    def set_max_deviation_bps(self, caller: str, value: int) -> None:
+        """The market module's bound and reason; the engine lets governance set it."""
+        self._set(caller, "max_deviation_bps", value, ((0 < value <= MAX_DEVIATION_LIMIT_BPS, R_DEVIATION_BOUNDS),))
+
+    def set_max_slippage_bps(self, caller: str, value: int) -> None:
+        """The market module's bound and reason; the engine lets governance set it."""
+        self._set(caller, "max_slippage_bps", value, ((0 < value <= MAX_SLIPPAGE_LIMIT_BPS, R_SLIPPAGE_BOUNDS),))
+
+    # ------------------------------------------------------------ dashboard totals
+    @property
+    def released(self) -> int:
+        return self.released_from_reward + self.released_from_fee_io + self.released_from_swap
+
+    @property
+    def burned(self) -> int:
+        """Everything the engine burned: bought back, fee IO, retired emission."""
+        return self.burned_by_buyback + self.burned_fee_io + self.retired
+
+    @property
+    def io_bought(self) -> int:
+        return self.io_bought_topup + self.burned_by_buyback
+
+    def retirement_progress_bps(self) -> int:
+        return self.retired * BPS // RETIREMENT_TARGET
+
+    def check_invariants(self) -> None:
+        """The contract's invariants 1, 5, 6, 7, 8 on the current state (2, 3, 4 are per operation)."""
+        assert self.reward_vault >= 0 and self.fee_io >= 0 and self.fee_usdc >= 0, "negative ledger"
+        # 1. released_le_sources (conservation of IO through the engine)
+        assert self.reward_vault + self.fee_io + self.released + self.burned == \
+            self.emitted_in + self.fee_io_in + self.io_bought, "IO not conserved"
+        assert self.released <= self.emitted_in + self.fee_io_in + self.io_bought
+        # 5. fee_vault_covered (USDC)
+        assert self.fee_usdc + self.usdc_spent_topup + self.usdc_spent_buyback == self.fee_usdc_in, "USDC"
+        # 6. burn_share_ge_half
+        assert MIN_BURN_SHARE_BPS <= self.params.burn_share_bps <= BPS
+        # 7. emission_ceiling
+        assert self.released_from_reward + self.retired + self.reward_vault == self.emitted_in, "emission"
+        # 8. ordered_epochs
+        assert self.last_burn_epoch <= self.last_settled <= self.last_stated
