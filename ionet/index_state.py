@@ -76,3 +76,393 @@ def _emission_recipient(db: sqlite3.Connection, ev: Event) -> None:
 def _emission_minted(db: sqlite3.Connection, ev: Event) -> None:
     _set(db, "emission", {"contract": ev.contract},
          {"total_emitted": int(ev.args["total_emitted"]), "through_epoch": int(ev.args["through_epoch"])})
+
+
+# ---------------------------------------------------------------- NodeStaking
+TABLES += """
+CREATE TABLE IF NOT EXISTS staking_devices (contract TEXT, device TEXT, owner TEXT, device_class TEXT, processors INTEGER,
+    wallet TEXT, idx INTEGER, jailed INTEGER DEFAULT 0, last_slash_id INTEGER DEFAULT 0, last_slashed_at INTEGER DEFAULT 0,
+    active TEXT DEFAULT '0', cooldown TEXT DEFAULT '0', release_at INTEGER DEFAULT 0,
+    co_staker TEXT, co_state INTEGER DEFAULT 0, co_amount TEXT DEFAULT '0', co_share INTEGER DEFAULT 0,
+    co_counts_until INTEGER DEFAULT 0, PRIMARY KEY (contract, device));
+CREATE TABLE IF NOT EXISTS staking_classes (contract TEXT, device_class TEXT, multiplier_bps INTEGER,
+    PRIMARY KEY (contract, device_class));
+CREATE TABLE IF NOT EXISTS staking_slashes (contract TEXT, slash_id INTEGER, device TEXT, active_part TEXT,
+    cooldown_part TEXT, co_part TEXT, co_staker TEXT, amount TEXT, created_at INTEGER, outcome INTEGER,
+    PRIMARY KEY (contract, slash_id));
+CREATE TABLE IF NOT EXISTS staking_accounts (contract TEXT, account TEXT, offers_held INTEGER DEFAULT 0,
+    refunds TEXT DEFAULT '0', PRIMARY KEY (contract, account));
+CREATE TABLE IF NOT EXISTS staking_globals (contract TEXT PRIMARY KEY, max_slash_bps INTEGER, slash_count INTEGER DEFAULT 0,
+    escrowed TEXT DEFAULT '0', burned TEXT DEFAULT '0');
+"""
+
+CO_NONE, CO_OFFERED, CO_ACTIVE, CO_EXITING = 0, 1, 2, 3
+SLASH_PENDING, SLASH_OVERTURNED, SLASH_FINALIZED = 1, 2, 3
+
+
+def _dev(ev: Event) -> dict[str, Any]:
+    return {"contract": ev.contract, "device": ev.args["device"]}
+
+
+def _get(db: sqlite3.Connection, table: str, keys: dict[str, Any], column: str) -> Any:
+    where = " AND ".join(f"{k} = ?" for k in keys)
+    row = db.execute(f"SELECT {column} FROM {table} WHERE {where}", tuple(keys.values())).fetchone()
+    return None if row is None else row[0]
+
+
+@reducer("NodeStaking", "DeviceRegistered")
+def _staking_registered(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "staking_devices", _dev(ev), {"owner": a["owner"], "device_class": a["device_class"],
+                                           "processors": a["processors"], "wallet": a["reward_wallet"],
+                                           "idx": a["index"], "co_staker": ZERO})
+
+
+@reducer("NodeStaking", "RewardWalletUpdated")
+def _staking_wallet(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "staking_devices", _dev(ev), {"wallet": ev.args["new_wallet"]})
+
+
+@reducer("NodeStaking", "ClassMultiplierUpdated")
+def _staking_class(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "staking_classes", {"contract": ev.contract, "device_class": ev.args["device_class"]},
+         {"multiplier_bps": ev.args["new_multiplier_bps"]})
+
+
+@reducer("NodeStaking", "MaxSlashUpdated")
+def _staking_max_slash(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "staking_globals", {"contract": ev.contract}, {"max_slash_bps": ev.args["new_bps"]})
+
+
+@reducer("NodeStaking", "Staked", "OverflowWithdrawn")
+def _staking_active(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "staking_devices", _dev(ev), {"active": int(ev.args["active"])})
+
+
+@reducer("NodeStaking", "Unstaked")
+def _staking_unstaked(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "staking_devices", _dev(ev), {"active": 0, "cooldown": int(ev.args["cooldown"]),
+                                           "release_at": ev.args["release_at"]})
+
+
+@reducer("NodeStaking", "Withdrawn")
+def _staking_withdrawn(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "staking_devices", _dev(ev), {"cooldown": 0, "release_at": 0})
+
+
+@reducer("NodeStaking", "CoStakeOffered")
+def _staking_offered(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "staking_devices", _dev(ev), {"co_staker": a["co_staker"], "co_state": CO_OFFERED,
+                                           "co_amount": int(a["amount"]), "co_share": a["reward_share_bps"],
+                                           "co_counts_until": 0})
+
+
+@reducer("NodeStaking", "CoStakeOfferCancelled", "CoStakeOfferDeclined")
+def _staking_offer_gone(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "staking_devices", _dev(ev), {"co_staker": ZERO, "co_state": CO_NONE, "co_amount": 0, "co_share": 0,
+                                           "co_counts_until": 0})
+
+
+@reducer("NodeStaking", "CoStakeAccepted")
+def _staking_accepted(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "staking_devices", _dev(ev), {"co_state": CO_ACTIVE, "co_amount": int(ev.args["amount"])})
+    _set(db, "staking_accounts", {"contract": ev.contract, "account": ev.args["co_staker"]},
+         {"offers_held": ev.args["offers_held"]})
+
+
+@reducer("NodeStaking", "CoStakeExited")
+def _staking_exited(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "staking_devices", _dev(ev), {"co_state": CO_EXITING, "co_counts_until": ev.args["counts_until"]})
+
+
+@reducer("NodeStaking", "CoStakeWithdrawn")
+def _staking_co_withdrawn(db: sqlite3.Connection, ev: Event) -> None:
+    _staking_offer_gone(db, ev)
+    _set(db, "staking_accounts", {"contract": ev.contract, "account": ev.args["co_staker"]},
+         {"offers_held": ev.args["offers_held"]})
+
+
+@reducer("NodeStaking", "Slashed")
+def _staking_slashed(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    keys = _dev(ev)
+    _add(db, "staking_devices", keys, "active", -int(a["owner_active_part"]))
+    _add(db, "staking_devices", keys, "cooldown", -int(a["owner_cooldown_part"]))
+    if int(a["co_part"]):
+        _add(db, "staking_devices", keys, "co_amount", -int(a["co_part"]))
+    _set(db, "staking_devices", keys, {"last_slash_id": a["slash_id"], "last_slashed_at": ev.timestamp})
+    _set(db, "staking_slashes", {"contract": ev.contract, "slash_id": a["slash_id"]},
+         {"device": a["device"], "active_part": int(a["owner_active_part"]),
+          "cooldown_part": int(a["owner_cooldown_part"]), "co_part": int(a["co_part"]), "co_staker": a["co_staker"],
+          "amount": int(a["amount"]), "created_at": ev.timestamp, "outcome": SLASH_PENDING})
+    _add(db, "staking_globals", {"contract": ev.contract}, "escrowed", int(a["amount"]))
+    _set(db, "staking_globals", {"contract": ev.contract}, {"slash_count": a["slash_id"]})
+
+
+@reducer("NodeStaking", "SlashOverturned")
+def _staking_overturned(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    keys = _dev(ev)
+    _add(db, "staking_devices", keys, "active", int(a["owner_active_part"]))
+    _add(db, "staking_devices", keys, "cooldown", int(a["owner_cooldown_part"]))
+    if int(a["co_part"]):
+        if a["co_refunded_to_balance"]:
+            _add(db, "staking_accounts", {"contract": ev.contract, "account": a["co_staker"]}, "refunds",
+                 int(a["co_part"]))
+        else:
+            _add(db, "staking_devices", keys, "co_amount", int(a["co_part"]))
+    _set(db, "staking_slashes", {"contract": ev.contract, "slash_id": a["slash_id"]}, {"outcome": SLASH_OVERTURNED})
+    _add(db, "staking_globals", {"contract": ev.contract}, "escrowed", -int(a["amount"]))
+
+
+@reducer("NodeStaking", "SlashFinalized")
+def _staking_finalized(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "staking_slashes", {"contract": ev.contract, "slash_id": a["slash_id"]}, {"outcome": SLASH_FINALIZED})
+    _add(db, "staking_globals", {"contract": ev.contract}, "escrowed", -int(a["amount"]))
+    _add(db, "staking_globals", {"contract": ev.contract}, "burned", int(a["amount"]))
+
+
+@reducer("NodeStaking", "JailUpdated")
+def _staking_jail(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "staking_devices", _dev(ev), {"jailed": int(bool(ev.args["jailed"]))})
+
+
+@reducer("NodeStaking", "RefundClaimed")
+def _staking_refund_claimed(db: sqlite3.Connection, ev: Event) -> None:
+    _add(db, "staking_accounts", {"contract": ev.contract, "account": ev.args["co_staker"]}, "refunds",
+         -int(ev.args["amount"]))
+
+
+# ---------------------------------------------------------------- VestingVault
+TABLES += """
+CREATE TABLE IF NOT EXISTS vesting_vaults (contract TEXT PRIMARY KEY, token TEXT, category TEXT, start_time INTEGER,
+    period_seconds INTEGER, cliff_periods INTEGER, tranche_count INTEGER, unlocked_bps INTEGER, revocable INTEGER,
+    owner TEXT, pending_owner TEXT);
+CREATE TABLE IF NOT EXISTS vesting_grants (contract TEXT, grant_id TEXT, serial INTEGER, beneficiary TEXT, amount TEXT,
+    claimed TEXT DEFAULT '0', revoked INTEGER DEFAULT 0, revoked_at INTEGER DEFAULT 0, unvested_returned TEXT DEFAULT '0',
+    pending TEXT, status TEXT DEFAULT 'active', current_grant_id TEXT, PRIMARY KEY (contract, grant_id));
+"""
+
+
+def _gid(value: Any) -> str:
+    return str(int(value))
+
+
+@reducer("VestingVault", "VaultCreated")
+def _vault_created(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "vesting_vaults", {"contract": ev.contract},
+         {"token": a["token"], "category": a["category"], "start_time": a["start_time"],
+          "period_seconds": a["period_seconds"], "cliff_periods": a["cliff_periods"],
+          "tranche_count": a["tranche_count"], "unlocked_bps": a["unlocked_bps"], "revocable": int(a["revocable"])})
+
+
+@reducer("VestingVault", "OwnershipTransferred")
+def _vault_owner(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "vesting_vaults", {"contract": ev.contract}, {"owner": ev.args["new_owner"], "pending_owner": ZERO})
+
+
+@reducer("VestingVault", "OwnershipTransferStarted")
+def _vault_pending_owner(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "vesting_vaults", {"contract": ev.contract}, {"pending_owner": ev.args["new_owner"]})
+
+
+@reducer("VestingVault", "Granted")
+def _vault_granted(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    gid = _gid(a["grant_id"])
+    _set(db, "vesting_grants", {"contract": ev.contract, "grant_id": gid},
+         {"serial": a["serial"], "beneficiary": a["beneficiary"], "amount": int(a["amount"]), "pending": ZERO,
+          "current_grant_id": gid})
+
+
+@reducer("VestingVault", "Claimed")
+def _vault_claimed(db: sqlite3.Connection, ev: Event) -> None:
+    _add(db, "vesting_grants", {"contract": ev.contract, "grant_id": _gid(ev.args["grant_id"])}, "claimed",
+         int(ev.args["amount"]))
+
+
+@reducer("VestingVault", "Revoked")
+def _vault_revoked(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "vesting_grants", {"contract": ev.contract, "grant_id": _gid(ev.args["grant_id"])},
+         {"revoked": 1, "revoked_at": ev.timestamp, "unvested_returned": int(ev.args["unvested"]), "status": "revoked"})
+
+
+@reducer("VestingVault", "BeneficiaryProposed")
+def _vault_proposed(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "vesting_grants", {"contract": ev.contract, "grant_id": _gid(ev.args["grant_id"])},
+         {"pending": ev.args["proposed"]})
+
+
+@reducer("VestingVault", "BeneficiaryRotated")
+def _vault_rotated(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    old, new = _gid(a["old_grant_id"]), _gid(a["new_grant_id"])
+    row = db.execute(
+        "SELECT serial, amount, claimed, revoked, revoked_at, unvested_returned, status FROM vesting_grants "
+        "WHERE contract = ? AND grant_id = ?", (ev.contract, old)).fetchone()
+    serial, amount_, claimed, revoked, revoked_at, returned, status = row
+    _set(db, "vesting_grants", {"contract": ev.contract, "grant_id": new},
+         {"serial": serial, "beneficiary": a["new_beneficiary"], "amount": amount_, "claimed": claimed,
+          "revoked": revoked, "revoked_at": revoked_at, "unvested_returned": returned, "pending": ZERO,
+          "status": status, "current_grant_id": new})
+    _set(db, "vesting_grants", {"contract": ev.contract, "grant_id": old}, {"status": "moved", "pending": ZERO})
+    db.execute("UPDATE vesting_grants SET current_grant_id = ? WHERE contract = ? AND current_grant_id = ?",
+               (new, ev.contract, old))
+
+
+# ---------------------------------------------------------------- SettlementRouter
+TABLES += """
+CREATE TABLE IF NOT EXISTS router_bookings (contract TEXT, booking_id INTEGER, device TEXT, renter TEXT, provider TEXT,
+    token TEXT, hours INTEGER, hours_recorded INTEGER DEFAULT 0, rate TEXT, start INTEGER, end_time INTEGER,
+    open INTEGER DEFAULT 1, PRIMARY KEY (contract, booking_id));
+CREATE TABLE IF NOT EXISTS router_accounts (contract TEXT, account TEXT, token TEXT, income TEXT DEFAULT '0',
+    refunds TEXT DEFAULT '0', PRIMARY KEY (contract, account, token));
+CREATE TABLE IF NOT EXISTS router_ledgers (contract TEXT, token TEXT, escrow TEXT DEFAULT '0', fees TEXT DEFAULT '0',
+    PRIMARY KEY (contract, token));
+"""
+
+
+def _acct(ev: Event, account: str, token: str) -> dict[str, Any]:
+    return {"contract": ev.contract, "account": account, "token": token}
+
+
+def _ledger(ev: Event, token: str) -> dict[str, Any]:
+    return {"contract": ev.contract, "token": token}
+
+
+@reducer("SettlementRouter", "Booked")
+def _router_booked(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "router_bookings", {"contract": ev.contract, "booking_id": a["booking_id"]},
+         {"device": a["device"], "renter": a["renter"], "provider": a["provider"], "token": a["token"],
+          "hours": a["hours"], "rate": int(a["rate"]), "start": a["start"], "end_time": a["end"]})
+    _add(db, "router_ledgers", _ledger(ev, a["token"]), "escrow", int(a["cost"]))
+    _add(db, "router_ledgers", _ledger(ev, a["token"]), "fees",
+         int(a["reservation_fee"]) + int(a["facilitation_fee"]))
+
+
+@reducer("SettlementRouter", "WorkRecorded")
+def _router_recorded(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    amount_, fee = int(a["amount"]), int(a["supplier_fee"])
+    _set(db, "router_bookings", {"contract": ev.contract, "booking_id": a["booking_id"]},
+         {"hours_recorded": a["hours_recorded"]})
+    _add(db, "router_accounts", _acct(ev, a["provider"], a["token"]), "income", amount_ - fee)
+    _add(db, "router_ledgers", _ledger(ev, a["token"]), "escrow", -amount_)
+    _add(db, "router_ledgers", _ledger(ev, a["token"]), "fees", fee)
+
+
+@reducer("SettlementRouter", "BookingEnded")
+def _router_ended(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    pay, fee, refund = int(a["provider_amount"]), int(a["supplier_fee"]), int(a["refund"])
+    _set(db, "router_bookings", {"contract": ev.contract, "booking_id": a["booking_id"]},
+         {"open": 0, "hours_recorded": a["hours_paid"]})
+    if pay:
+        _add(db, "router_accounts", _acct(ev, a["provider"], a["token"]), "income", pay - fee)
+    if refund:
+        _add(db, "router_accounts", _acct(ev, a["renter"], a["token"]), "refunds", refund)
+    _add(db, "router_ledgers", _ledger(ev, a["token"]), "escrow", -(pay + refund))
+    _add(db, "router_ledgers", _ledger(ev, a["token"]), "fees", fee)
+
+
+@reducer("SettlementRouter", "Withdrawn")
+def _router_withdrawn(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _add(db, "router_accounts", _acct(ev, a["account"], a["token"]), "income", -int(a["amount"]))
+    _add(db, "router_ledgers", _ledger(ev, a["token"]), "fees", int(a["payment_fee"]))
+
+
+@reducer("SettlementRouter", "WithdrawnAsIO")
+def _router_withdrawn_as_io(db: sqlite3.Connection, ev: Event) -> None:
+    _add(db, "router_accounts", _acct(ev, ev.args["account"], ev.args["usdc"]), "income", -int(ev.args["usdc_amount"]))
+
+
+@reducer("SettlementRouter", "RefundWithdrawn")
+def _router_refund_withdrawn(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _add(db, "router_accounts", _acct(ev, a["account"], a["token"]), "refunds", -int(a["amount"]))
+
+
+@reducer("SettlementRouter", "FeesWithdrawn")
+def _router_fees_withdrawn(db: sqlite3.Connection, ev: Event) -> None:
+    _add(db, "router_ledgers", _ledger(ev, ev.args["token"]), "fees", -int(ev.args["amount"]))
+
+
+# ---------------------------------------------------------------- RewardsDistributor
+TABLES += """
+CREATE TABLE IF NOT EXISTS dist_roots (contract TEXT, root_id INTEGER, root TEXT, total TEXT, through_epoch INTEGER,
+    through_time INTEGER, published_at INTEGER, activates_at INTEGER, status TEXT, PRIMARY KEY (contract, root_id));
+CREATE TABLE IF NOT EXISTS dist_state (contract TEXT PRIMARY KEY, active_root_id INTEGER DEFAULT 0,
+    pending_root_id INTEGER DEFAULT 0, root_count INTEGER DEFAULT 0, total_paid TEXT DEFAULT '0',
+    total_held TEXT DEFAULT '0', total_forfeited TEXT DEFAULT '0');
+CREATE TABLE IF NOT EXISTS dist_parties (contract TEXT, device TEXT, party TEXT, settled TEXT DEFAULT '0',
+    applied_slash INTEGER DEFAULT 0, held TEXT DEFAULT '0', held_slash INTEGER DEFAULT 0,
+    PRIMARY KEY (contract, device, party));
+"""
+
+
+def _party(ev: Event, party: str) -> dict[str, Any]:
+    return {"contract": ev.contract, "device": ev.args["device"], "party": party}
+
+
+@reducer("RewardsDistributor", "RootPublished")
+def _dist_published(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "dist_roots", {"contract": ev.contract, "root_id": a["root_id"]},
+         {"root": a["root"], "total": int(a["total"]), "through_epoch": a["through_epoch"],
+          "through_time": a["through_time"], "published_at": ev.timestamp, "activates_at": a["activates_at"],
+          "status": "pending"})
+    _set(db, "dist_state", {"contract": ev.contract}, {"pending_root_id": a["root_id"], "root_count": a["root_id"]})
+
+
+@reducer("RewardsDistributor", "RootActivated")
+def _dist_activated(db: sqlite3.Connection, ev: Event) -> None:
+    rid = ev.args["root_id"]
+    old = _get(db, "dist_state", {"contract": ev.contract}, "active_root_id")
+    if old:
+        _set(db, "dist_roots", {"contract": ev.contract, "root_id": old}, {"status": "superseded"})
+    _set(db, "dist_roots", {"contract": ev.contract, "root_id": rid}, {"status": "active"})
+    _set(db, "dist_state", {"contract": ev.contract}, {"active_root_id": rid, "pending_root_id": 0})
+
+
+@reducer("RewardsDistributor", "RootCancelled")
+def _dist_cancelled(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "dist_roots", {"contract": ev.contract, "root_id": ev.args["root_id"]}, {"status": "cancelled"})
+    _set(db, "dist_state", {"contract": ev.contract}, {"pending_root_id": 0})
+
+
+def _settle_to(db: sqlite3.Connection, keys: dict[str, Any], cumulative: int, slash_id: int) -> None:
+    settled = amount(_get(db, "dist_parties", keys, "settled"))
+    _set(db, "dist_parties", keys, {"settled": max(settled, cumulative), "applied_slash": slash_id})
+
+
+@reducer("RewardsDistributor", "RewardsClaimed")
+def _dist_claimed(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _settle_to(db, _party(ev, ZERO), int(a["owner_cumulative"]), a["slash_id"])
+    if a["co_staker"] != ZERO:
+        _settle_to(db, _party(ev, a["co_staker"]), int(a["co_cumulative"]), a["slash_id"])
+    _add(db, "dist_state", {"contract": ev.contract}, "total_paid",
+         int(a["owner_amount"]) + int(a["co_staker_amount"]))
+
+
+@reducer("RewardsDistributor", "RewardsHeld")
+def _dist_held(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "dist_parties", _party(ev, a["party"]),
+         {"held": int(a["held"]), "held_slash": a["slash_id"], "settled": int(a["settled"]),
+          "applied_slash": a["slash_id"]})
+    _add(db, "dist_state", {"contract": ev.contract}, "total_held", int(a["amount"]))
+
+
+@reducer("RewardsDistributor", "RewardsReleased", "RewardsForfeited")
+def _dist_decided(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "dist_parties", _party(ev, a["party"]), {"held": 0, "held_slash": 0})
+    _add(db, "dist_state", {"contract": ev.contract}, "total_held", -int(a["amount"]))
+    column = "total_paid" if ev.name == "RewardsReleased" else "total_forfeited"
+    _add(db, "dist_state", {"contract": ev.contract}, column, int(a["amount"]))
