@@ -184,7 +184,8 @@ def _router(c: Checker, idx: Indexer, key: str, router: Any, now: int) -> None:
             "SELECT booking_id, renter, provider, token, hours, hours_recorded, rate, start, end_time, open "
             "FROM router_bookings WHERE contract = ?", [key]):
         b = router.bookings(bid)
-        c.eq(f"{key}.bookings({bid})", (renter, provider, token, hours, recorded, amount(rate), start, end, bool(is_open)),
+        c.eq(f"{key}.bookings({bid})",
+             (renter, provider, token, hours, recorded, amount(rate), start, end, bool(is_open)),
              (b.renter, b.provider, b.token, b.hours, b.hours_recorded, b.rate, b.start, b.end, b.open))
     for account, token, income, refunds in idx.query(
             "SELECT account, token, income, refunds FROM router_accounts WHERE contract = ?", [key]):
@@ -212,7 +213,8 @@ def _distributor(c: Checker, idx: Indexer, key: str, dist: Any, now: int) -> Non
             c.eq(f"{key}.root({rid})", (root, amount(total), through_time), (_hex(view.root), view.total,
                                                                             view.through_time))
     for device, party, settled, applied, held, held_slash in idx.query(
-            "SELECT device, party, settled, applied_slash, held, held_slash FROM dist_parties WHERE contract = ?", [key]):
+            "SELECT device, party, settled, applied_slash, held, held_slash FROM dist_parties WHERE contract = ?",
+            [key]):
         d = bytes.fromhex(device[2:])
         c.eq(f"{key}.settled_of({device[:10]}, {party[:8]})", (amount(settled), applied),
              tuple(dist.settled_of(d, party)))

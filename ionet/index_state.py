@@ -80,9 +80,9 @@ def _emission_minted(db: sqlite3.Connection, ev: Event) -> None:
 
 # ---------------------------------------------------------------- NodeStaking
 TABLES += """
-CREATE TABLE IF NOT EXISTS staking_devices (contract TEXT, device TEXT, owner TEXT, device_class TEXT, processors INTEGER,
-    wallet TEXT, idx INTEGER, jailed INTEGER DEFAULT 0, last_slash_id INTEGER DEFAULT 0, last_slashed_at INTEGER DEFAULT 0,
-    active TEXT DEFAULT '0', cooldown TEXT DEFAULT '0', release_at INTEGER DEFAULT 0,
+CREATE TABLE IF NOT EXISTS staking_devices (contract TEXT, device TEXT, owner TEXT, device_class TEXT,
+    processors INTEGER, wallet TEXT, idx INTEGER, jailed INTEGER DEFAULT 0, last_slash_id INTEGER DEFAULT 0,
+    last_slashed_at INTEGER DEFAULT 0, active TEXT DEFAULT '0', cooldown TEXT DEFAULT '0', release_at INTEGER DEFAULT 0,
     co_staker TEXT, co_state INTEGER DEFAULT 0, co_amount TEXT DEFAULT '0', co_share INTEGER DEFAULT 0,
     co_counts_until INTEGER DEFAULT 0, PRIMARY KEY (contract, device));
 CREATE TABLE IF NOT EXISTS staking_classes (contract TEXT, device_class TEXT, multiplier_bps INTEGER,
@@ -92,8 +92,8 @@ CREATE TABLE IF NOT EXISTS staking_slashes (contract TEXT, slash_id INTEGER, dev
     PRIMARY KEY (contract, slash_id));
 CREATE TABLE IF NOT EXISTS staking_accounts (contract TEXT, account TEXT, offers_held INTEGER DEFAULT 0,
     refunds TEXT DEFAULT '0', PRIMARY KEY (contract, account));
-CREATE TABLE IF NOT EXISTS staking_globals (contract TEXT PRIMARY KEY, max_slash_bps INTEGER, slash_count INTEGER DEFAULT 0,
-    escrowed TEXT DEFAULT '0', burned TEXT DEFAULT '0');
+CREATE TABLE IF NOT EXISTS staking_globals (contract TEXT PRIMARY KEY, max_slash_bps INTEGER,
+    slash_count INTEGER DEFAULT 0,     escrowed TEXT DEFAULT '0', burned TEXT DEFAULT '0');
 """
 
 CO_NONE, CO_OFFERED, CO_ACTIVE, CO_EXITING = 0, 1, 2, 3
@@ -240,9 +240,10 @@ TABLES += """
 CREATE TABLE IF NOT EXISTS vesting_vaults (contract TEXT PRIMARY KEY, token TEXT, category TEXT, start_time INTEGER,
     period_seconds INTEGER, cliff_periods INTEGER, tranche_count INTEGER, unlocked_bps INTEGER, revocable INTEGER,
     owner TEXT, pending_owner TEXT);
-CREATE TABLE IF NOT EXISTS vesting_grants (contract TEXT, grant_id TEXT, serial INTEGER, beneficiary TEXT, amount TEXT,
-    claimed TEXT DEFAULT '0', revoked INTEGER DEFAULT 0, revoked_at INTEGER DEFAULT 0, unvested_returned TEXT DEFAULT '0',
-    pending TEXT, status TEXT DEFAULT 'active', current_grant_id TEXT, PRIMARY KEY (contract, grant_id));
+CREATE TABLE IF NOT EXISTS vesting_grants (contract TEXT, grant_id TEXT, serial INTEGER, beneficiary TEXT,
+    amount TEXT, claimed TEXT DEFAULT '0', revoked INTEGER DEFAULT 0, revoked_at INTEGER DEFAULT 0,
+    unvested_returned TEXT DEFAULT '0', pending TEXT, status TEXT DEFAULT 'active',
+    current_grant_id TEXT, PRIMARY KEY (contract, grant_id));
 """
 
 
