@@ -49,8 +49,11 @@ compile: setup
 demo: compile
 	$(APE) run demo --verbosity WARNING
 
+# Two `ape test` processes side by side, each on its own Anvil, files split by tests/durations.json
+# (tests/parallel.py; TEST_JOBS=1 runs one). PYTEST_ARGS go to both.
+TEST_JOBS ?= 2
 test: compile lint
-	$(APE) test tests $(PYTEST_ARGS)
+	TEST_JOBS=$(TEST_JOBS) $(VENV)/bin/python -m tests.parallel -- $(PYTEST_ARGS)
 
 gas: compile
 	$(APE) run gas
