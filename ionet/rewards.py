@@ -26,6 +26,16 @@ passes (`record_slashes`); the engine applies each when its run reaches the slas
 The score is ONE function, `device_score`, so the formula can change by governance without
 touching anything else.
 
+Two modes, one engine (docs/incentive-engine.md):
+  * fixed emission (before the Incentive Dynamic Engine): `run_epoch` splits each hourly epoch's
+    emission pro rata to the devices' scores;
+  * IDE (`run_ide_epoch`): for each daily IDE epoch the oracle states the USD owed, per device its
+    class's USD target per processor-hour × processors × eligible hours (`usd_owed_of`); once the
+    IncentiveEngine has settled the epoch, the IO it released for it (its `EpochSettled` event: the
+    USD converted at the epoch's TWAP, less any shortfall) is split pro rata to each device's USD
+    owed. A short epoch therefore pays every device the same fraction of its target. The tree's total
+    is then the IO the engine released plus what ran in fixed-emission mode before activation.
+
 File formats (version strings in the files): rewards JSON "ionet-rewards-v2" (v1 had one
 (device, cumulative) leaf per device); engine state "ionet-rewards-engine-v2".
 """
@@ -104,6 +114,26 @@ def device_score(device: Device) -> int:
     if not device.eligible or device.multiplier_bps <= 0 or device.processors <= 0:
         return 0
     return device.multiplier_bps * device.processors
+
+
+def device_usd_owed(device: Device, usd_targets: Mapping[str, int], hours: int) -> int:
+    """IDE mode: the USD (6-decimal base units) a device is owed for `hours` eligible hours, its
+    class's USD target per processor-hour (governance parameter, config key
+    `ide.usd_target_per_processor_hour_usd6`, keyed by class name = `Device.label`) × processors ×
+    hours; 0 when it is not eligible or its class has no target."""
+    if hours < 0:
+        raise ValueError("negative hours")
+    if not device.eligible or device.processors <= 0:
+        return 0
+    return usd_targets.get(device.label, 0) * device.processors * hours
+
+
+def usd_owed_of(devices: Iterable[Device], usd_targets: Mapping[str, int], hours: int) -> dict[bytes, int]:
+    """`device_usd_owed` of every device with something owed; the sum is what the oracle states
+    (`IncentiveEngine.state_epoch`) for an epoch of `hours` hours in which these devices were
+    eligible throughout."""
+    out = {d.device_id: device_usd_owed(d, usd_targets, hours) for d in devices}
+    return {d: usd for d, usd in out.items() if usd > 0}
 
 
 def split_pro_rata(amount: int, scores: Mapping[bytes, int]) -> dict[bytes, int]:
@@ -275,6 +305,9 @@ class RewardsEngine:
     recycled: int = 0  # forfeited IO given out again
     carried: int = 0  # emission of epochs with no eligible device, waiting for one
     history: list[tuple[int, int, int]] = field(default_factory=list)  # (epoch, amount, devices paid)
+    ide_through_epoch: int = 0  # IDE mode: the last IDE epoch credited (0: none yet)
+    ide_through_time: int = 0  # IDE mode: the end time of that epoch
+    ide_released: int = 0  # IDE mode: Σ IO released by the IncentiveEngine and credited here
 
     # ------------------------------------------------------------ amounts
     def device_total(self, device: bytes) -> int:
@@ -295,7 +328,9 @@ class RewardsEngine:
         return self.start_time + epoch * emission.EPOCH_SECONDS
 
     def through_time(self) -> int:
-        return self.epoch_end(self.through_epoch)
+        """The time the cumulative amounts are computed through: the end of the last hourly epoch run
+        (fixed-emission mode) or of the last IDE epoch credited, whichever is later."""
+        return max(self.epoch_end(self.through_epoch), self.ide_through_time)
 
     # ------------------------------------------------------------ slashes
     def record_slash(self, rec: SlashRecord) -> bool:
@@ -305,7 +340,7 @@ class RewardsEngine:
         than the engine's through_time cannot be checkpointed any more: ValueError."""
         if rec.slash_id <= self.last_slash_id:
             return False
-        if rec.time < self.through_time() and self.through_epoch > 0:
+        if rec.time < self.through_time() and (self.through_epoch > 0 or self.ide_through_epoch > 0):
             raise ValueError(
                 f"slash #{rec.slash_id} at {rec.time} is before the engine's through time "
                 f"{self.through_time()}: record slashes before running past them"
@@ -335,6 +370,8 @@ class RewardsEngine:
     def run_epoch(self, devices: Iterable[Device], extra: int = 0) -> dict[bytes, int]:
         """Distribute the next epoch's emission (plus `extra`, e.g. recycled forfeits)."""
         epoch = self.through_epoch + 1
+        if self.ide_through_epoch:
+            raise ValueError("the engine runs in IDE mode (run_ide_epoch): the fixed emission split has ended")
         if epoch > emission.EPOCH_COUNT:
             raise ValueError("the emission has ended")
         self._flush_slashes(self.epoch_end(epoch) - 1)  # slashes inside this epoch: checkpoint before it
@@ -343,20 +380,57 @@ class RewardsEngine:
         shares = split_pro_rata(amount, {d: device_score(x) for d, x in devs.items()})
         if shares:
             self.carried = 0
-            for d, s in shares.items():
-                dev = devs[d]
-                co = address(dev.co_staker)
-                co_part = s * dev.co_share_bps // BPS if co != ZERO_ADDRESS and dev.co_share_bps > 0 else 0
-                self.owner_cumulative[d] = self.owner_cumulative.get(d, 0) + s - co_part
-                if co_part:
-                    per_co = self.co_cumulative.setdefault(d, {})
-                    per_co[co] = per_co.get(co, 0) + co_part
+            self._credit(devs, shares)
         else:
             self.carried = amount
         self.recycled += extra
         self.through_epoch = epoch
         self.history.append((epoch, amount if shares else 0, len(shares)))
         self._flush_slashes(self.epoch_end(epoch))  # a slash exactly at the epoch's end
+        return shares
+
+    def _credit(self, devs: Mapping[bytes, Device], shares: Mapping[bytes, int]) -> None:
+        """Add each device's share to its owner and to the co-staker in force (its share floored)."""
+        for d, s in shares.items():
+            dev = devs[d]
+            co = address(dev.co_staker)
+            co_part = s * dev.co_share_bps // BPS if co != ZERO_ADDRESS and dev.co_share_bps > 0 else 0
+            self.owner_cumulative[d] = self.owner_cumulative.get(d, 0) + s - co_part
+            if co_part:
+                per_co = self.co_cumulative.setdefault(d, {})
+                per_co[co] = per_co.get(co, 0) + co_part
+
+    def run_ide_epoch(
+        self, ide_epoch: int, end_time: int, devices: Iterable[Device], usd_owed: Mapping[bytes, int], io_released: int
+    ) -> dict[bytes, int]:
+        """IDE mode: credit IDE epoch `ide_epoch` (ending at `end_time`), which the IncentiveEngine has
+        settled by releasing `io_released` IO to the distributor (`EpochSettled.io_released`), over
+        the devices in proportion to the USD each was owed (`usd_owed`, e.g. `usd_owed_of`; its sum is
+        what the oracle stated). The split is exact to the wei (`split_pro_rata`); each device's part
+        is then shared with the co-staker in force in that epoch as in `run_epoch`. Epochs come in
+        order, each once, after any fixed-emission epochs; slashes are checkpointed as there.
+        ValueError on an epoch out of order, an end time not after the engine's through time, IO
+        released with nobody owed, or a device owed USD that is not in `devices`."""
+        if ide_epoch != self.ide_through_epoch + 1:
+            raise ValueError(f"IDE epoch {ide_epoch} out of order: the next is {self.ide_through_epoch + 1}")
+        if end_time <= self.through_time():
+            raise ValueError(f"IDE epoch end {end_time} is not after the engine's through time {self.through_time()}")
+        if io_released < 0:
+            raise ValueError("negative IO released")
+        devs = {d.device_id: d for d in devices}
+        owed = {d: usd for d, usd in usd_owed.items() if usd > 0}
+        missing = [d for d in owed if d not in devs]
+        if missing:
+            raise ValueError(f"{len(missing)} device(s) owed USD but not given, e.g. 0x{missing[0].hex()}")
+        if io_released and not owed:
+            raise ValueError("IO released for an epoch in which no device was owed anything")
+        self._flush_slashes(end_time - 1)
+        shares = split_pro_rata(io_released, owed)
+        self._credit(devs, shares)
+        self.ide_through_epoch, self.ide_through_time = ide_epoch, end_time
+        self.ide_released += io_released
+        self.history.append((-ide_epoch, io_released, len(shares)))  # IDE epochs appear negated
+        self._flush_slashes(end_time)
         return shares
 
     def run_until(
@@ -437,6 +511,11 @@ class RewardsEngine:
                         for d, m in sorted(self.slashes.items())
                     },
                     "queued_slashes": [slash(r) for r in self.queued_slashes],
+                    "ide": {
+                        "through_epoch": self.ide_through_epoch,
+                        "through_time": self.ide_through_time,
+                        "released": str(self.ide_released),
+                    },
                 },
                 indent=1,
             )
@@ -471,6 +550,9 @@ class RewardsEngine:
                 SlashRecord(int(r["slash_id"]), dev(r["device"]), int(r["time"]), r["co_staker"])
                 for r in raw["queued_slashes"]
             ],
+            ide_through_epoch=int(raw.get("ide", {}).get("through_epoch", 0)),
+            ide_through_time=int(raw.get("ide", {}).get("through_time", 0)),
+            ide_released=int(raw.get("ide", {}).get("released", 0)),
         )
 
 
