@@ -348,7 +348,7 @@ def run_contract(contract: str, jobs: int, timeout: int, results: dict[str, dict
 
 
 # ---------------------------------------------------------------- report
-def render(results: dict[str, dict], equivalent: dict[str, str]) -> str:
+def render(results: dict[str, dict], equivalent: dict[str, str], pending: dict[str, int] | None = None) -> str:
     lines = [
         "# Mutation testing",
         "",
@@ -376,6 +376,13 @@ def render(results: dict[str, dict], equivalent: dict[str, str]) -> str:
             f"| {contract} | {len(rs)} | {invalid} | {killed} | {len(surv) - len(eq)} | {len(eq)} | {score:.1%} |"
         )
         survivors += surv
+    not_run = {c: n for c, n in (pending or {}).items() if n}
+    if not_run:
+        lines += [
+            "",
+            "**Not run yet** (mutants generated but not tested; their contracts have no score, or a partial",
+            "one above): " + ", ".join(f"{c} {n}" for c, n in sorted(not_run.items())) + ".",
+        ]
     lines += [
         "",
         "## Surviving mutants",
@@ -403,17 +410,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fresh", action="store_true", help="forget earlier results")
     p.add_argument("--limit", type=int, default=0, help="run at most this many new mutants per contract (a trial)")
     p.add_argument("--report", action="store_true", help="only rewrite mutation.md from the saved results")
+    p.add_argument("--retry-survivors", action="store_true", help="run the surviving mutants again (after new tests)")
     args = p.parse_args(argv)
     if args.list:
         for m in generate(args.list):
             print(f"{m.line:5} {m.operator:32} {m.mutated.strip()}")
         return 0
     results: dict[str, dict] = {} if args.fresh or not RESULTS.exists() else json.loads(RESULTS.read_text())
+    if args.retry_survivors:
+        results = {k: r for k, r in results.items() if r["status"] != "survived"}
     if not args.report:
         for contract in args.contract or list(TESTS):
             run_contract(contract, args.jobs, args.timeout, results, args.limit)
     equivalent = json.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
-    OUT.write_text(render(results, equivalent))
+    pending = {c: sum(m.key not in results for m in generate(c)) for c in TESTS}
+    OUT.write_text(render(results, equivalent, pending))
     print(f"wrote {OUT}")
     return 0
 

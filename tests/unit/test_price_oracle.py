@@ -250,6 +250,26 @@ def test_init__bad_config__reverts(suite, scratch_deployer, market_pools, case, 
         scratch_deployer.deploy(_oracle_container(), *args)
 
 
+@pytest.mark.parametrize("pair", ["token0_and_other", "other_and_token1", "token1_and_other", "other_and_token0"])
+def test_init__one_token_of_the_pool_and_another__reverts(suite, scratch_deployer, market_pools, pair):
+    """The pair must be the pool's two tokens: one of them with a third token (WETH), on either side
+    and in either position, is refused (each half of the check is needed)."""
+    io_pool, weth_pool = market_pools
+    t0, t1, other = io_pool.token0(), io_pool.token1(), weth_pool.token0()
+    other = other if other not in (t0, t1) else weth_pool.token1()
+    io, usdc = {"token0_and_other": (t0, other), "other_and_token1": (other, t1),
+                "token1_and_other": (t1, other), "other_and_token0": (other, t0)}[pair]
+    with ape.reverts("IOPriceOracle: pool is not io/usdc"):
+        scratch_deployer.deploy(_oracle_container(), io_pool, io, usdc, WINDOW)
+
+
+def test_init__pool_tokens_in_either_order__accepted(suite, scratch_deployer, market_pools):
+    io_pool = market_pools[0]
+    for io, usdc in ((io_pool.token0(), io_pool.token1()), (io_pool.token1(), io_pool.token0())):
+        oracle = scratch_deployer.deploy(_oracle_container(), io_pool, io, usdc, WINDOW)
+        assert (oracle.IO(), oracle.USDC()) == (io, usdc)
+
+
 def test_init__bounds__accepted(suite, scratch_deployer, market_pools):
     io, usdc = suite.IOToken.address, suite.USDC.address
     for window in (300, 86_400):
