@@ -107,6 +107,11 @@ def test_current_epoch__before_start__zero(owner, token, alice):
     assert sched.current_epoch() == 0
     assert sched.completed_epochs() == 0
     assert sched.mintable() == 0
+    start = sched.START_TIME()
+    advance_to(start - 1)
+    assert (sched.current_epoch(), sched.completed_epochs()) == (0, 0)
+    advance_to(start)  # the first second of the schedule is in epoch 1
+    assert (sched.current_epoch(), sched.completed_epochs()) == (1, 0)
 
 
 def test_mintable__mid_epoch__only_ended_epochs_count(emission):
