@@ -42,7 +42,7 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed node_modules/.installed
 
-# ape 0.8.51 can record stale bytecode as fresh (toolchain.md): always compile explicitly, forced.
+# ape 0.8.51 can record stale bytecode as fresh (docs/toolchain.md): always compile explicitly, forced.
 compile: setup
 	$(APE) compile --force
 

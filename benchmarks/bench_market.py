@@ -1,6 +1,6 @@
 """Gas of the IO market (issue 10) beside Uniswap's own operations measured in the same run.
 
-Anchors (anchors.md, re-measured here on the suite's pools and tokens): SwapRouter
+Anchors (docs/gas-anchors.md, re-measured here on the suite's pools and tokens): SwapRouter
 `exactInputSingle` USDC->IO and `exactOutputSingle` IO->USDC on the IO/USDC pool, a bare
 `observe([1800, 0])` sent as a transaction, and the router's own USDC booking. Each is measured in
 two conditions:

@@ -1,4 +1,4 @@
-"""Gas of the SettlementRouter (issues 6 and 10) beside LlamaPay and Sablier Flow (anchors.md), each
+"""Gas of the SettlementRouter (issues 6 and 10) beside LlamaPay and Sablier Flow (docs/gas-anchors.md), each
 operation measured with 1 and with 10,000 open bookings. Every record bears the supplier reservation
 fee (0.25 %) and a provider's USDC withdrawal the payment fee (2 %); the market's operations
 (withdraw_as_io, book_with_asset) are in bench_market.py.

@@ -1,5 +1,5 @@
 """Gas of NodeStaking: stake, unstake, withdraw, slash (also with a co-staker in cooldown), each with
-1 and with 10,000 registered devices, beside Synthetix StakingRewards (anchors.md); also a declined
+1 and with 10,000 registered devices, beside Synthetix StakingRewards (docs/gas-anchors.md); also a declined
 offer and an unstake that pushes a co-stake out (issue 9 items 5 and 6).
 
 The 9,999 extra devices are registered by a bench-only filler contract (contracts/mocks/

@@ -1,4 +1,4 @@
-"""Gas of IOToken and EmissionSchedule beside snekmate's erc20 (anchors.md)."""
+"""Gas of IOToken and EmissionSchedule beside snekmate's erc20 (docs/gas-anchors.md)."""
 
 from __future__ import annotations
 

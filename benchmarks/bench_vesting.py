@@ -1,4 +1,4 @@
-"""Gas of VestingVault beside OpenZeppelin's VestingWallet 5.7 (anchors.md), with 1 and 1,000
+"""Gas of VestingVault beside OpenZeppelin's VestingWallet 5.7 (docs/gas-anchors.md), with 1 and 1,000
 grants in the vault (every operation must be O(1) in the number of grants), and a vault's very
 first grant (issue 9 item 9: it must meet the same 70,000 goal)."""
 

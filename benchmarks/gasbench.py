@@ -3,7 +3,7 @@
 Each area has a module `benchmarks/bench_<area>.py` with `measure(ctx) -> list[GasRow]`; `ape run
 gas` runs them all on a fresh local deployment and writes `benchmarks/gas.md`. Anvil mines one
 transaction per block, so every storage access of a measured transaction is cold, as in the
-anchors of ../shared/spec/anchors.md.
+anchors of docs/gas-anchors.md.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def render(rows: list[GasRow]) -> str:
         "# Gas per operation",
         "",
         "Written by `make gas` (`ape run gas`): whole-transaction `gasUsed` from receipts on a local Anvil 1.7.1,",
-        "one transaction per block (every access cold), beside the anchors of `../shared/spec/anchors.md`.",
+        "one transaction per block (every access cold), beside the anchors of `docs/gas-anchors.md`.",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "|".join(["---"] * 2 + ["---:"] * 2 + ["---:", "---", "---"]) + "|",

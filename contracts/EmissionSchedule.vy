@@ -6,7 +6,7 @@
 @notice Mints the 300,000,000 IO provider-reward emission, hour by hour for 20 years, on the
         published formula, to the reward recipient (the rewards distributor). Anyone may call
         `mint_due`; it mints everything that has become due since the last call, however long ago.
-@dev The schedule (../shared/spec/tokenomics.md §2). Epoch t (1-based) covers
+@dev The schedule (docs/economy.md §3). Epoch t (1-based) covers
      [START_TIME + (t-1)*3600, START_TIME + t*3600) and becomes mintable once it has ended.
          E(t) = E1 * q^(t-1),   E1 = 500,000,000 * 0.08 / 8760 IO,   q = 1 - d,
          d = 0.0000138869523959793,

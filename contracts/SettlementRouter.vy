@@ -299,6 +299,7 @@ event Withdrawn:
 event WithdrawnAsIO:
     account: indexed(address)
     to: indexed(address)
+    usdc: address
     usdc_amount: uint256
     io_amount: uint256
     twap_io: uint256
@@ -728,7 +729,7 @@ def withdraw_as_io(amount: uint256, min_io_out: uint256, to: address) -> uint256
     twap_io: uint256 = 0
     bound: uint256 = 0
     io_out, twap_io, bound = guarded_swap._swap_exact_input(pool, USDC, IO, amount, min_io_out, to, self)
-    log WithdrawnAsIO(account=msg.sender, to=to, usdc_amount=amount, io_amount=io_out, twap_io=twap_io, min_io=bound)
+    log WithdrawnAsIO(account=msg.sender, to=to, usdc=USDC, usdc_amount=amount, io_amount=io_out, twap_io=twap_io, min_io=bound)
     return io_out
 
 

@@ -1,4 +1,4 @@
-"""The published supply and emission schedule (../shared/spec/tokenomics.md §1-§2).
+"""The published supply and emission schedule (docs/economy.md §2-§3).
 
 Two forms of the same schedule:
 

@@ -94,7 +94,7 @@ class SlashMark:
 def device_score(device: Device) -> int:
     """THE score of a device for one epoch; the only place the formula lives.
 
-    Published (tokenomics.md §5): the score is built from the class multiplier and the processor
+    Published (docs/economy.md §6): the score is built from the class multiplier and the processor
     count (and connectivity, which the network measures off chain and is not modelled here):
 
         score = multiplier_bps × processors      if eligible and multiplier > 0, else 0

@@ -1,4 +1,4 @@
-"""Helpers for hypothesis on Anvil (toolchain.md): ape isolates per test, not per example."""
+"""Helpers for hypothesis on Anvil (docs/toolchain.md): ape isolates per test, not per example."""
 
 from __future__ import annotations
 
