@@ -259,7 +259,7 @@ def test_wire_governance__deployer__holds_no_role_and_owns_nothing(governed, gov
             for name in names:
                 assert not contract.hasRole(role_hash(name), deployer), (key, name)
             checked += 1
-    assert checked == 11  # 5 vaults, token, emission, staking, rewards, router, timelock
+    assert checked == 12  # 5 vaults, token, emission, staking, rewards, router, engine, timelock
 
 
 @pytest.mark.parametrize(
