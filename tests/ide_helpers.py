@@ -66,43 +66,59 @@ def now() -> int:
     return int(chain.blocks.head.timestamp)
 
 
+_W3_CONTRACTS: dict[str, Any] = {}
+
+
+def _w3(engine: Any) -> Any:
+    """The engine as a plain web3 contract: its views read several times faster than through ape."""
+    import json
+
+    from ionet.manifest import ROOT
+
+    if engine.address not in _W3_CONTRACTS:
+        raw = json.loads((ROOT / "abi" / "IncentiveEngine.json").read_text())
+        abi = raw["abi"] if isinstance(raw, dict) else raw
+        _W3_CONTRACTS[engine.address] = chain.provider.web3.eth.contract(address=engine.address, abi=abi)
+    return _W3_CONTRACTS[engine.address].functions
+
+
+TOTALS = (
+    "emitted_in released_from_reward released_from_fee_io released_from_swap released fee_usdc_in fee_io_in "
+    "fee_usd_in usdc_spent_topup io_bought_topup usdc_spent_buyback burned_by_buyback burned_fee_io retired burned "
+    "burned_elsewhere shortfall_usd_total shortfall_epochs"
+).split()
+COMPARED_TOTALS = [
+    "emitted_in", "fee_usdc_in", "fee_io_in", "fee_usd_in", "released_from_reward", "released_from_fee_io",
+    "released_from_swap", "usdc_spent_topup", "io_bought_topup", "usdc_spent_buyback", "burned_by_buyback",
+    "burned_fee_io", "retired", "shortfall_usd_total", "shortfall_epochs",
+]  # fmt: skip
+
+
 def chain_state(engine: Any) -> dict[str, int]:
     """Every figure the model holds, read from the engine's views."""
-    t = engine.totals()
-    n, usd_owed, fee_usd, io_needed = engine.trailing()
-    return {
-        "reward_vault": int(engine.reward_vault()),
-        "fee_usdc": int(engine.fee_usdc()),
-        "fee_io": int(engine.fee_io()),
-        "pending_fee_usd": int(engine.pending_fee_usd()),
-        "last_stated": int(engine.last_stated()),
-        "last_settled": int(engine.last_settled()),
-        "last_burn_epoch": int(engine.last_burn_epoch()),
-        "trailing_count": int(n),
-        "trailing_usd_owed": int(usd_owed),
-        "trailing_fee_usd": int(fee_usd),
-        "trailing_io_needed": int(io_needed),
-        "emitted_in": int(t.emitted_in),
-        "fee_usdc_in": int(t.fee_usdc_in),
-        "fee_io_in": int(t.fee_io_in),
-        "fee_usd_in": int(t.fee_usd_in),
-        "released_from_reward": int(t.released_from_reward),
-        "released_from_fee_io": int(t.released_from_fee_io),
-        "released_from_swap": int(t.released_from_swap),
-        "usdc_spent_topup": int(t.usdc_spent_topup),
-        "io_bought_topup": int(t.io_bought_topup),
-        "usdc_spent_buyback": int(t.usdc_spent_buyback),
-        "burned_by_buyback": int(t.burned_by_buyback),
-        "burned_fee_io": int(t.burned_fee_io),
-        "retired": int(t.retired),
-        "shortfall_usd_total": int(t.shortfall_usd_total),
-        "shortfall_epochs": int(t.shortfall_epochs),
-        "sustainability_ratio_bps": int(engine.sustainability_ratio_bps()),
-        "reserve_target_usd": int(engine.reserve_target_usd()),
-        "retire_buffer_io": int(engine.retire_buffer_io()),
-        "retirable": int(engine.retirable()),
-        "burn_share_bps": int(engine.burn_share_bps()),
+    f = _w3(engine)
+    t = dict(zip(TOTALS, f.totals().call(), strict=True))
+    n, usd_owed, fee_usd, io_needed = f.trailing().call()
+    state = {
+        "reward_vault": f.reward_vault().call(),
+        "fee_usdc": f.fee_usdc().call(),
+        "fee_io": f.fee_io().call(),
+        "pending_fee_usd": f.pending_fee_usd().call(),
+        "last_stated": f.last_stated().call(),
+        "last_settled": f.last_settled().call(),
+        "last_burn_epoch": f.last_burn_epoch().call(),
+        "trailing_count": n,
+        "trailing_usd_owed": usd_owed,
+        "trailing_fee_usd": fee_usd,
+        "trailing_io_needed": io_needed,
+        **{k: t[k] for k in COMPARED_TOTALS},
+        "sustainability_ratio_bps": f.sustainability_ratio_bps().call(),
+        "reserve_target_usd": f.reserve_target_usd().call(),
+        "retire_buffer_io": f.retire_buffer_io().call(),
+        "retirable": f.retirable().call(),
+        "burn_share_bps": f.burn_share_bps().call(),
     }
+    return {k: int(v) for k, v in state.items()}
 
 
 def model_state(ide: model.IncentiveEngine) -> dict[str, int]:
