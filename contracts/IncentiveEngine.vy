@@ -74,7 +74,8 @@
                      usd_owed, `collect_fees` adds the fee USD booked to the next epoch settled,
                      settle writes the TWAP: one word per epoch, never created by settle
          _emission:  baseline (0-95) | seen (96-191) | start_time (192-231) | active (232-239)
-     The Fee Vault's USDC and the cumulative counters each have a word of their own (unpacked).
+         _buyback:   usdc_spent_buyback (0-127) | burned_by_buyback (128-255)
+     The Fee Vault's USDC and the other cumulative counters each have a word of their own (unpacked).
      IO fields of 96 bits hold at most the IO supply (8e26 < 2**96); usd_owed <= MAX_USD_PER_EPOCH_LIMIT
      (1e18 < 2**64), so 30 of them fit 72 bits; a TWAP or an epoch's fee USD above 2**96 (7.9e22
      USDC) cannot occur with real tokens.
@@ -149,6 +150,7 @@ _MASK40: constant(uint256) = (1 << 40) - 1
 _MASK64: constant(uint256) = (1 << 64) - 1
 _MASK72: constant(uint256) = (1 << 72) - 1
 _MASK96: constant(uint256) = (1 << 96) - 1
+_MASK128: constant(uint256) = (1 << 128) - 1
 
 
 # @dev The IO token (paid out, burned) and USDC (fees, spent on IO).
@@ -183,6 +185,12 @@ struct Settled:
     last_settled: uint256
     trailing_usd_owed: uint256
     trailing_fee_usd: uint256
+
+
+# @dev `_buyback` decoded.
+struct Buyback:
+    usdc_spent: uint256
+    io_burned: uint256
 
 
 # @dev `_epochs[e]` decoded.
@@ -271,8 +279,8 @@ _fee_io_in: uint256
 _fee_usd_in: uint256
 _released_from_fee_io: uint256
 _released_from_swap: uint256
-_usdc_spent_buyback: uint256
-_burned_by_buyback: uint256
+# @dev USDC ever spent on buybacks | IO they bought (all of it burned): one word, written by each burn.
+_buyback: uint256
 _burned_fee_io: uint256
 _retired: uint256
 _shortfall_usd_total: uint256
@@ -711,8 +719,10 @@ def buyback_and_burn() -> uint256:
                                                       self, self)
         fee_usdc = unsafe_sub(fee_usdc, usdc_to_buy)  # usdc_to_buy <= fee_usdc - usdc_reserved
         self.fee_usdc = fee_usdc
-        self._usdc_spent_buyback += usdc_to_buy
-        self._burned_by_buyback += bought
+        bb: Buyback = self._unpack_buyback(self._buyback)
+        bb.usdc_spent += usdc_to_buy
+        bb.io_burned += bought
+        self._buyback = self._pack_buyback(bb)
     if io_to_burn != 0:
         self._burned_fee_io += io_to_burn
     v.fee_io = unsafe_sub(v.fee_io, io_to_burn)  # io_to_burn <= fee_io - io_reserved
@@ -1164,8 +1174,9 @@ def _totals() -> Totals:
     fee_io_in: uint256 = self._fee_io_in
     rel_fee_io: uint256 = self._released_from_fee_io
     rel_swap: uint256 = self._released_from_swap
-    spent_bb: uint256 = self._usdc_spent_buyback
-    burned_bb: uint256 = self._burned_by_buyback
+    bb: Buyback = self._unpack_buyback(self._buyback)
+    spent_bb: uint256 = bb.usdc_spent
+    burned_bb: uint256 = bb.io_burned
     burned_fee_io: uint256 = self._burned_fee_io
     retired: uint256 = self._retired
     emitted_in: uint256 = em.seen - em.baseline
@@ -1241,3 +1252,15 @@ def _pack_emission(e: Emission) -> uint256:
 def _unpack_emission(word: uint256) -> Emission:
     return Emission(baseline=word & _MASK96, seen=(word >> 96) & _MASK96, start_time=(word >> 192) & _MASK40,
                     active=(word >> 232) & 1 == 1)
+
+
+@internal
+@pure
+def _pack_buyback(b: Buyback) -> uint256:
+    return convert(convert(b.usdc_spent, uint128), uint256) | (convert(convert(b.io_burned, uint128), uint256) << 128)
+
+
+@internal
+@pure
+def _unpack_buyback(word: uint256) -> Buyback:
+    return Buyback(usdc_spent=word & _MASK128, io_burned=word >> 128)
