@@ -13,13 +13,24 @@ Units (integers only):
 
 The rules in one place (each is argued in docs/incentive-engine.md):
 
+0. Activation. The contract is deployed inactive. Governance makes it the EmissionSchedule's
+   recipient and then calls `activate` (once): epoch 1 starts at the end of the last completed hourly
+   emission epoch, every emission minted before that moment belongs to the RewardsDistributor (the
+   engine forwards what reached it), every emission after it to the Reward Vault. Before activation
+   nothing can be stated, collected or synced ("not active").
+
 1. Two vaults, two ledgers of one contract. The Reward Vault (`reward_vault`, IO) receives the
-   hourly emission and nothing else. The Fee Vault (`fee_usdc`, `fee_io`) receives every fee the
-   router collects. Tokens that reach the engine any other way are not in any ledger and never paid.
+   hourly emission and nothing else: `sync_emission` (anyone) calls the schedule's `mint_due` and
+   credits the rise of its `total_emitted` since the last sync; `settle` syncs first whenever the
+   Reward Vault holds less than the epoch needs. The Fee Vault (`fee_usdc`, `fee_io`) receives every
+   fee the router collects (`collect_fees`, anyone: the engine holds the router's TREASURY_ROLE).
+   Tokens that reach the engine any other way are not in any ledger and never paid.
 
 2. Epochs. Epoch e (1-based) covers [start + (e-1)·L, start + e·L), L = `epoch_seconds` (one day).
    After it ends the oracle states the USD owed to eligible suppliers for it (at most
-   `max_usd_per_epoch`); epochs are stated in order, each once. Anyone then settles them, in order:
+   `max_usd_per_epoch`, itself at most MAX_USD_PER_EPOCH_LIMIT); epochs are stated in order, each
+   once. The guardian may pause new statements (never settling, burning, collecting or retiring).
+   Anyone then settles them, in order:
 
        io_needed   = floor(usd_owed · 10**18 / twap)        never more IO than the USD buys at the TWAP
        from_reward = min(io_needed, reward_vault)            the Reward Vault first
@@ -110,7 +121,12 @@ RETIREMENT_TARGET = 115_000_000 * IO  # published: retire at least 115M of the 2
 MIN_SWAP_USDC = 1 * USD  # below this the engine does not trade (dust would fail the pool's rounding)
 MAX_RESERVE_EPOCHS = 365
 MAX_RETIRE_BUFFER_EPOCHS = 730
-# The market's guarded_swap module bounds these two (its setters, its reasons).
+# The most governance may allow the oracle to state per epoch: $1 trillion, so that a stated amount
+# always fits its 64-bit field on chain (the contract's storage layout).
+MAX_USD_PER_EPOCH_LIMIT = 10**12 * USD
+# The market's guarded_swap module bounds these three (its setters, its reasons).
+MIN_TWAP_WINDOW = 300
+MAX_TWAP_WINDOW = 86_400
 MAX_DEVIATION_LIMIT_BPS = 1_000
 MAX_SLIPPAGE_LIMIT_BPS = 500
 
@@ -121,6 +137,9 @@ USDC_TO_IO = "usdc_to_io"
 
 # Revert reasons (exactly the contract's).
 R_MISSING_ROLE = "access_control: account is missing role"
+R_PAUSED = "pausable: contract is paused"
+R_NOT_PAUSED = "pausable: contract is not paused"
+R_WINDOW_BOUNDS = "guarded_swap: window out of bounds"
 R_HISTORY = "guarded_swap: pool history shorter than window"
 R_DEVIATION = "guarded_swap: spot price too far from twap"
 R_INPUT_ABOVE_MAX = "guarded_swap: input above maximum"
@@ -140,14 +159,24 @@ R_NO_SURPLUS = "IncentiveEngine: no surplus"
 R_ZERO_AMOUNT = "IncentiveEngine: zero amount"
 R_ABOVE_RETIRABLE = "IncentiveEngine: amount above retirable"
 R_ZERO_MAXIMUM = "IncentiveEngine: zero maximum"
+R_MAXIMUM_TOO_LARGE = "IncentiveEngine: maximum too large"
 R_SHARE_BELOW_MIN = "IncentiveEngine: burn share below minimum"
 R_SHARE_ABOVE_MAX = "IncentiveEngine: burn share above maximum"
 R_RESERVE_BOUNDS = "IncentiveEngine: reserve epochs out of bounds"
 R_BUFFER_BOUNDS = "IncentiveEngine: retire buffer out of bounds"
 R_ZERO_EPOCH_LENGTH = "IncentiveEngine: zero epoch length"
+R_NOT_ACTIVE = "IncentiveEngine: not active"
+R_ALREADY_ACTIVE = "IncentiveEngine: already active"
+R_NOT_RECIPIENT = "IncentiveEngine: not the emission recipient"
+# Construction on chain only (addresses the model does not hold):
+R_ZERO_ADDRESS = "IncentiveEngine: zero address"
+R_WRONG_POOL = "IncentiveEngine: pool does not pair io and usdc"
 
-GOVERNANCE = "GOVERNANCE_ROLE"
+# Roles (snekmate access_control): governance (the timelock) holds DEFAULT_ADMIN_ROLE; the reward
+# oracle ORACLE_ROLE; the guardian PAUSER_ROLE (it stops new statements, nothing else).
+GOVERNANCE = "DEFAULT_ADMIN_ROLE"
 ORACLE = "ORACLE_ROLE"
+PAUSER = "PAUSER_ROLE"
 
 
 class IDEError(Exception):
@@ -173,6 +202,13 @@ class Price:
     twap: int
     spot: int
     history_ok: bool = True
+    # The contract measures the deviation in ticks (`uniswap_twap._deviation_bps`); a caller that read
+    # the pool's ticks (the chain differential tests) passes that figure, else it is computed from
+    # the two quotes (`deviation_bps`), the same quantity up to the quotes' rounding.
+    deviation: int | None = None
+
+    def deviation_bps(self) -> int:
+        return self.deviation if self.deviation is not None else deviation_bps(self.spot, self.twap)
 
 
 def deviation_bps(spot: int, twap: int) -> int:
@@ -268,18 +304,27 @@ class Params:
     max_swap_usdc: int = 25_000 * USD  # our default: the largest single trade the pool takes within 1 %
     max_deviation_bps: int = 200  # our default (market): spot within 2 % of the TWAP
     max_slippage_bps: int = 100  # our default (market): a trade within 1 % of the TWAP
+    twap_window_seconds: int = 1_800  # our default (market): the TWAP is averaged over 30 minutes
 
 
 # ------------------------------------------------------------------ the engine
 @dataclass
 class IncentiveEngine:
-    """The contract's state and operations. Roles: `governance` (GOVERNANCE_ROLE) and `oracle`
-    (ORACLE_ROLE); every other operation is open to anyone."""
+    """The contract's state and operations. Roles: `governance` (DEFAULT_ADMIN_ROLE), `oracle`
+    (ORACLE_ROLE) and `pauser` (PAUSER_ROLE, default: governance); every other operation is open to
+    anyone.
+
+    `start_time` is the start of epoch 1. The contract is deployed inactive and learns it at
+    `activate` (the moment it becomes the EmissionSchedule's recipient: the end of the last hourly
+    emission epoch that went to the RewardsDistributor); `start_time=None` models that inactive
+    engine, any other value an engine already active."""
 
     governance: str
     oracle: str
-    start_time: int
+    start_time: int | None
     params: Params = field(default_factory=Params)
+    pauser: str = ""
+    paused: bool = False
 
     # vault ledgers
     reward_vault: int = 0  # IO
@@ -324,9 +369,15 @@ class IncentiveEngine:
         _require(p.burn_share_bps <= BPS, R_SHARE_ABOVE_MAX)
         _require(0 < p.reserve_epochs <= MAX_RESERVE_EPOCHS, R_RESERVE_BOUNDS)
         _require(0 < p.retire_buffer_epochs <= MAX_RETIRE_BUFFER_EPOCHS, R_BUFFER_BOUNDS)
+        _require(p.max_usd_per_epoch <= MAX_USD_PER_EPOCH_LIMIT, R_MAXIMUM_TOO_LARGE)
+        _require(MIN_TWAP_WINDOW <= p.twap_window_seconds <= MAX_TWAP_WINDOW, R_WINDOW_BOUNDS)
         _require(0 < p.max_deviation_bps <= MAX_DEVIATION_LIMIT_BPS, R_DEVIATION_BOUNDS)
         _require(0 < p.max_slippage_bps <= MAX_SLIPPAGE_LIMIT_BPS, R_SLIPPAGE_BOUNDS)
-        self.roles = {GOVERNANCE: {self.governance}, ORACLE: {self.oracle}}
+        self.roles = {GOVERNANCE: {self.governance}, ORACLE: {self.oracle}, PAUSER: {self.pauser or self.governance}}
+
+    @property
+    def active(self) -> bool:
+        return self.start_time is not None
 
     # ------------------------------------------------------------ helpers
     def _only(self, role: str, caller: str) -> None:
@@ -339,7 +390,7 @@ class IncentiveEngine:
         """The TWAP after the market's checks, in the contract's order: history, deviation, zero."""
         _require(price.history_ok, R_HISTORY)
         if check_deviation:
-            _require(deviation_bps(price.spot, price.twap) <= self.params.max_deviation_bps, R_DEVIATION)
+            _require(price.deviation_bps() <= self.params.max_deviation_bps, R_DEVIATION)
         _require(price.twap > 0, R_ZERO_PRICE)
         return price.twap
 
@@ -352,11 +403,43 @@ class IncentiveEngine:
         return fill
 
     def epoch_end(self, epoch: int) -> int:
+        _require(self.start_time is not None, R_NOT_ACTIVE)
+        assert self.start_time is not None
         return self.start_time + epoch * self.params.epoch_seconds
+
+    # ------------------------------------------------------------ activation and pause
+    def activate(self, caller: str, start_time: int, is_recipient: bool = True) -> None:
+        """Governance switches the network to the IDE, once, after making the engine the
+        EmissionSchedule's recipient (`is_recipient`). The contract fixes `start_time` itself: the end
+        of the last completed hourly emission epoch (what was emitted before it belongs to the
+        RewardsDistributor, and the engine forwards it there; from then on the emission is the
+        Reward Vault's)."""
+        self._only(GOVERNANCE, caller)
+        _require(not self.active, R_ALREADY_ACTIVE)
+        _require(is_recipient, R_NOT_RECIPIENT)
+        self.start_time = start_time
+        self._log("Activated", start_time=start_time)
+
+    def pause(self, caller: str) -> None:
+        """The guardian stops new statements (a compromised oracle key); everything already stated
+        is still settled, and settling, burning, collecting and retiring go on."""
+        self._only(PAUSER, caller)
+        _require(not self.paused, R_PAUSED)
+        self.paused = True
+        self._log("Paused", account=caller)
+
+    def unpause(self, caller: str) -> None:
+        self._only(GOVERNANCE, caller)
+        _require(self.paused, R_NOT_PAUSED)
+        self.paused = False
+        self._log("Unpaused", account=caller)
 
     # ------------------------------------------------------------ inflows
     def receive_emission(self, amount: int) -> None:
-        """Emission minted to the engine (the EmissionSchedule's recipient) enters the Reward Vault."""
+        """Emission minted to the engine (the EmissionSchedule's recipient) enters the Reward Vault
+        (the contract's `sync_emission`, by anyone, and inside `settle` when the Reward Vault is
+        short)."""
+        _require(self.active, R_NOT_ACTIVE)
         if amount == 0:
             return
         self.reward_vault += amount
@@ -367,6 +450,7 @@ class IncentiveEngine:
         """Fees collected from the router enter the Fee Vault. Anyone. IO is valued at the TWAP
         (history checked, no trade so no deviation check); USDC at par. Returns the USD value,
         rounded down (revenue is never overstated). Nothing to collect: nothing happens."""
+        _require(self.active, R_NOT_ACTIVE)
         if usdc == 0 and io == 0:
             return 0
         usd = usdc
@@ -387,6 +471,8 @@ class IncentiveEngine:
     def state_epoch(self, caller: str, epoch: int, usd_owed: int, now: int) -> None:
         """The oracle states the USD owed to eligible suppliers for an ended epoch (in order, once)."""
         self._only(ORACLE, caller)
+        _require(self.active, R_NOT_ACTIVE)
+        _require(not self.paused, R_PAUSED)
         _require(epoch > self.last_stated, R_ALREADY_STATED)
         _require(epoch == self.last_stated + 1, R_OUT_OF_ORDER)
         _require(now >= self.epoch_end(epoch), R_NOT_ENDED)
@@ -396,9 +482,14 @@ class IncentiveEngine:
         self._log("EpochStated", epoch=epoch, usd_owed=usd_owed)
 
     # ------------------------------------------------------------ settlement (anyone)
-    def settle(self, epoch: int, price: Price, swap: Swap) -> Settlement:
+    def settle(self, epoch: int, price: Price, swap: Swap, emission_due: int = 0) -> Settlement:
         """Pays the epoch's USD owed in IO at the TWAP: Reward Vault, then Fee Vault IO, then Fee
-        Vault USDC swapped to IO; records any shortfall. The IO goes to the RewardsDistributor."""
+        Vault USDC swapped to IO; records any shortfall. The IO goes to the RewardsDistributor.
+
+        When the Reward Vault holds less than the IO needed, the contract first syncs the emission
+        (`mint_due`, then the rise of `total_emitted`): `emission_due` is what that sync finds, so
+        the Fee Vault is never drawn while emitted IO waits outside the Reward Vault. When the vault
+        already covers the epoch nothing is synced (settling stays cheap; anyone syncs any time)."""
         _require(epoch > self.last_settled, R_ALREADY_SETTLED)
         _require(epoch == self.last_settled + 1, R_OUT_OF_ORDER)
         _require(epoch <= self.last_stated, R_NOT_STATED)
@@ -406,7 +497,9 @@ class IncentiveEngine:
         owed = self.usd_owed[epoch]
         need = owed * IO // twap  # floor: never more IO than the USD owed buys at the TWAP
 
-        from_reward = min(need, self.reward_vault)
+        synced = emission_due if need > self.reward_vault else 0
+        reward_vault = self.reward_vault + synced
+        from_reward = min(need, reward_vault)
         missing = need - from_reward
         from_fee_io = min(missing, self.fee_io)
         missing -= from_fee_io
@@ -426,6 +519,8 @@ class IncentiveEngine:
             missing -= from_swap
 
         # Nothing above wrote state: a failed trade reverts the whole settlement.
+        if synced:
+            self.receive_emission(synced)
         self.reward_vault -= from_reward
         self.fee_io += bought - from_swap - from_fee_io  # an exact-input fill beyond the need stays in the vault
         self.fee_usdc -= usdc_spent
@@ -553,16 +648,28 @@ class IncentiveEngine:
         self.retired += amount
         self._log("EmissionRetired", amount=amount, reward_vault=self.reward_vault, total_retired=self.retired)
 
+    # The market module's three bounds log the module's own events.
+    MODULE_EVENTS = {
+        "twap_window_seconds": ("TwapWindowUpdated", "old_seconds", "new_seconds"),
+        "max_deviation_bps": ("MaxDeviationUpdated", "old_bps", "new_bps"),
+        "max_slippage_bps": ("MaxSlippageUpdated", "old_bps", "new_bps"),
+    }
+
     def _set(self, caller: str, name: str, value: int, checks: tuple[tuple[bool, str], ...]) -> None:
         self._only(GOVERNANCE, caller)
         for ok, reason in checks:
             _require(ok, reason)
         old = getattr(self.params, name)
         setattr(self.params, name, value)
-        self._log(f"{''.join(w.title() for w in name.split('_'))}Updated", old=old, new=value)
+        if name in self.MODULE_EVENTS:
+            event, old_key, new_key = self.MODULE_EVENTS[name]
+            self._log(event, **{old_key: old, new_key: value})
+        else:
+            self._log(f"{''.join(w.title() for w in name.split('_'))}Updated", old=old, new=value)
 
     def set_max_usd_per_epoch(self, caller: str, value: int) -> None:
-        self._set(caller, "max_usd_per_epoch", value, ((value > 0, R_ZERO_MAXIMUM),))
+        self._set(caller, "max_usd_per_epoch", value,
+                  ((value > 0, R_ZERO_MAXIMUM), (value <= MAX_USD_PER_EPOCH_LIMIT, R_MAXIMUM_TOO_LARGE)))
 
     def set_max_swap_usdc(self, caller: str, value: int) -> None:
         self._set(caller, "max_swap_usdc", value, ((value > 0, R_ZERO_MAXIMUM),))
@@ -585,6 +692,11 @@ class IncentiveEngine:
     def set_max_slippage_bps(self, caller: str, value: int) -> None:
         """The market module's bound and reason; the engine lets governance set it."""
         self._set(caller, "max_slippage_bps", value, ((0 < value <= MAX_SLIPPAGE_LIMIT_BPS, R_SLIPPAGE_BOUNDS),))
+
+    def set_twap_window(self, caller: str, value: int) -> None:
+        """The market module's bound and reason; the engine lets governance set it."""
+        self._set(caller, "twap_window_seconds", value,
+                  ((MIN_TWAP_WINDOW <= value <= MAX_TWAP_WINDOW, R_WINDOW_BOUNDS),))
 
     # ------------------------------------------------------------ dashboard totals
     @property

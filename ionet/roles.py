@@ -12,6 +12,8 @@ Holder classes:
     executor         the timelock's executor: anyone (the zero address) or the governance Safe
     operational key  a plain account from the deploy config, bounded by the contract's own limits
                      (slasher, reward oracle, router operator); the timelock can replace it
+    fee vault        the router's fees: the IncentiveEngine once it is active (its Fee Vault pulls
+                     them), the timelock before (ionet.chain.deploy_ide.activate_ide moves the role)
 
 The audit is plain web3 (no ape): holders come from `RoleGranted`/`RoleRevoked` events (snekmate
 `access_control`, confirmed with `hasRole`) and the `owner()`/`pending_owner()` views of
@@ -45,10 +47,11 @@ class Holder(StrEnum):
     GOVERNANCE = "governance Safe"
     EXECUTOR = "executor"
     OPERATIONAL = "operational key"
+    FEE_VAULT = "IncentiveEngine once active, else timelock"
 
 
 # Holder classes that administer (change rules, move funds, stop): never an EOA, never the deployer.
-ADMIN_HOLDERS = {Holder.TIMELOCK, Holder.GUARDIAN, Holder.GOVERNANCE}
+ADMIN_HOLDERS = {Holder.TIMELOCK, Holder.GUARDIAN, Holder.GOVERNANCE, Holder.FEE_VAULT}
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ ROLE_TABLE: list[RoleSpec] = [
         "rewards.oracle",
     ),
     RoleSpec("SettlementRouter", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "grant and revoke every role, unpause"),
-    RoleSpec("SettlementRouter", "TREASURY_ROLE", Holder.TIMELOCK, "withdraw the accrued fees"),
+    RoleSpec("SettlementRouter", "TREASURY_ROLE", Holder.FEE_VAULT, "withdraw the accrued fees"),
     RoleSpec("SettlementRouter", "PAUSER_ROLE", Holder.GUARDIAN, "pause new bookings"),
     RoleSpec(
         "SettlementRouter",
@@ -99,6 +102,20 @@ ROLE_TABLE: list[RoleSpec] = [
         Holder.OPERATIONAL,
         "record work and end bookings (at most what was booked)",
         "settlement.operator",
+    ),
+    RoleSpec(
+        "IncentiveEngine",
+        DEFAULT_ADMIN_ROLE,
+        Holder.TIMELOCK,
+        "activate, set the bounds (burn share never below 50 %), retire emission above the buffer, unpause",
+    ),
+    RoleSpec("IncentiveEngine", "PAUSER_ROLE", Holder.GUARDIAN, "pause new epoch statements"),
+    RoleSpec(
+        "IncentiveEngine",
+        "ORACLE_ROLE",
+        Holder.OPERATIONAL,
+        "state the USD owed per epoch (at most max_usd_per_epoch, in order, once)",
+        "ide.oracle",
     ),
     RoleSpec("Timelock", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "grant timelock roles (only by its own operations)"),
     RoleSpec("Timelock", "PROPOSER_ROLE", Holder.GOVERNANCE, "schedule operations"),
@@ -108,6 +125,7 @@ ROLE_TABLE: list[RoleSpec] = [
 
 # Manifest keys of the governance contracts (ionet.chain.governance writes them).
 TIMELOCK_KEY = "Timelock"
+ENGINE_KEY = "IncentiveEngine"
 GOVERNANCE_SAFE_KEY = "Safe.governance"
 GUARDIAN_SAFE_KEY = "Safe.guardian"
 
@@ -329,6 +347,8 @@ def audit(w3: Any, manifest: Manifest, log: Callable[[str], None] | None = None)
             return guardian
         if holder is Holder.GOVERNANCE:
             return gov_safe
+        if holder is Holder.FEE_VAULT:
+            return fee_vault_holder(w3, addr.get(ENGINE_KEY), timelock)
         return None
 
     rows: list[Row] = []
@@ -403,6 +423,13 @@ def audit(w3: Any, manifest: Manifest, log: Callable[[str], None] | None = None)
         for n in notes:
             log(n)
     return AuditReport(rows=rows, notes=notes)
+
+
+def fee_vault_holder(w3: Any, engine: str | None, timelock: str | None) -> str | None:
+    """Who should withdraw the router's fees: the IncentiveEngine once active, else the timelock."""
+    if engine and has_code(w3, engine) and _call(w3, engine, "active()", [], [], ["bool"]):
+        return to_checksum_address(engine)
+    return timelock
 
 
 def _check_holder(

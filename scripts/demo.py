@@ -23,6 +23,7 @@ SECTIONS = [
     "_demo_market",
     "_demo_rewards",
     "_demo_vesting",
+    "_demo_ide",  # the switch to USD targets; before governance, while the deployer holds the admin roles
     "_demo_governance",  # last: hands the deployer's powers to the Safes and the timelock
 ]
 

@@ -23,6 +23,7 @@ BENCHES = [
     "bench_router",
     "bench_governance",
     "bench_market",
+    "bench_ide",
 ]
 
 

@@ -37,6 +37,7 @@ from ionet.chain.deploy_vesting import resolve
 from ionet.manifest import ContractRecord
 from ionet.roles import (
     DEFAULT_ADMIN_ROLE,
+    ENGINE_KEY,
     GOVERNANCE_SAFE_KEY,
     GUARDIAN_SAFE_KEY,
     OWNER,
@@ -44,6 +45,7 @@ from ionet.roles import (
     AuditReport,
     Holder,
     audit,
+    fee_vault_holder,
     is_governed,
     role_hash,
     role_holders,
@@ -453,10 +455,12 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
             "bootstrap": {"initial_delay_seconds": 0, "temporary_proposer_and_executor": deployer},
         },
     )
+    engine = suite.contracts.get(ENGINE_KEY)
     addresses = {
         Holder.TIMELOCK: timelock.address,
         Holder.GUARDIAN: guardian.address,
         Holder.GOVERNANCE: council.address,
+        Holder.FEE_VAULT: fee_vault_holder(web3, engine.address if engine else None, timelock.address),
     }
     governed = [
         k

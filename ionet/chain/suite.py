@@ -180,6 +180,7 @@ def step_emission(suite: Suite) -> None:
     suite.log(f"IOToken minter set to EmissionSchedule; emission starts at {start}, pays {recipient}")
 
 
+from ionet.chain.deploy_ide import step_ide  # noqa: E402
 from ionet.chain.deploy_market import step_market  # noqa: E402
 from ionet.chain.deploy_router import step_router  # noqa: E402
 from ionet.chain.deploy_staking import step_staking  # noqa: E402
@@ -193,6 +194,7 @@ STEPS: list[Callable[[Suite], None]] = [
     step_emission,
     step_market,  # before the router: it needs the pools at construction
     step_router,
+    step_ide,  # after the router and the market: it pulls the router's fees and trades on the pool
 ]
 
 

@@ -259,7 +259,7 @@ def test_wire_governance__deployer__holds_no_role_and_owns_nothing(governed, gov
             for name in names:
                 assert not contract.hasRole(role_hash(name), deployer), (key, name)
             checked += 1
-    assert checked == 11  # 5 vaults, token, emission, staking, rewards, router, timelock
+    assert checked == 12  # 5 vaults, token, emission, staking, rewards, router, engine, timelock
 
 
 @pytest.mark.parametrize(
@@ -316,7 +316,7 @@ def test_deployer__after_the_deploy__can_do_nothing(governed, gov_deployer, gov,
 def test_audit__governed_suite__passes(governed):
     report = audit(chain.provider.web3, governed.manifest)
     assert report.ok, report.problems
-    assert len(report.rows) == 22
+    assert len(report.rows) == 25  # 22 + the IncentiveEngine's admin, pauser and oracle
     assert {r.kind for r in report.rows if r.expected == "guardian Safe"} == {"Safe.guardian (2 of 3)"}
 
 

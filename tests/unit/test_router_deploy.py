@@ -9,11 +9,13 @@ from ionet.chain.suite import STEPS, deploy_suite
 from ionet.config import load_config
 
 
-def test_step_router__registered_last_right_after_the_market(suite):
+def test_step_router__registered_right_after_the_market_before_the_engine(suite):
+    from ionet.chain.deploy_ide import step_ide
     from ionet.chain.deploy_market import step_market
 
-    assert STEPS[-1] is deploy_router.step_router
-    assert STEPS[-2] is step_market  # the router needs the pools at construction
+    assert STEPS[-1] is step_ide  # the IncentiveEngine pulls the router's fees
+    assert STEPS[-2] is deploy_router.step_router
+    assert STEPS[-3] is step_market  # the router needs the pools at construction
 
 
 def test_step_router__local_without_usdc__deploys_mock_and_records_it(suite, owner, accounts):

@@ -1,0 +1,726 @@
+"""IncentiveEngine (contracts/IncentiveEngine.vy) against its rules (docs/incentive-engine.md) and its
+integer reference model (ionet/ide.py): each external function with its state and events, each
+revert reason, and the invariants of its @dev by name. The engine is the suite's (deployed by the
+deploy step, inactive); the `ide` fixture activates it as governance would (ionet.chain.deploy_ide)."""
+
+from __future__ import annotations
+
+import ape
+import pytest
+from ape import project
+
+from ionet import IO, USDC
+from ionet import ide as model
+from ionet import market as m
+from ionet.roles import role_hash
+from tests.ide_helpers import activate, after_epoch, book_fees, epoch_end, fee_device
+
+ZERO = "0x" + "00" * 20
+DAY = 86_400
+MISSING_ROLE = "access_control: account is missing role"
+
+
+@pytest.fixture
+def engine(suite):
+    return suite.IncentiveEngine
+
+
+@pytest.fixture
+def ide(suite, owner, market, engine):
+    """The engine activated (emission recipient, router treasury, activate) with a TWAP ready."""
+    activate(suite, owner)
+    return engine
+
+
+@pytest.fixture
+def device(suite, bob):
+    return fee_device(suite, bob)
+
+
+@pytest.fixture
+def fees(suite, owner, alice, device, ide):
+    """The router holds 2,250 USDC and 500 IO of fees (one USDC and one IO booking)."""
+    return book_fees(suite, owner, alice, device, 100_000 * USDC, 200_000 * IO)
+
+
+def twap_of(market) -> int:
+    return m.quote_at_tick(market.mean_tick(), IO, market.io.address, market.usdc.address)
+
+
+def stated(ide, operator, epoch: int, usd: int) -> None:
+    after_epoch(ide, epoch)
+    ide.state_epoch(epoch, usd, sender=operator)
+
+
+def settled(ide, operator, alice, epoch: int, usd: int):
+    stated(ide, operator, epoch, usd)
+    return ide.settle(epoch, sender=alice)
+
+
+# ------------------------------------------------------------------ construction
+def constructor_args(suite, owner, operator, **over):
+    args = dict(
+        io=suite.IOToken.address,
+        usdc=suite.USDC.address,
+        pool=suite.contracts["UniswapV3Pool.IO/USDC"].address,
+        emission=suite.EmissionSchedule.address,
+        router=suite.SettlementRouter.address,
+        distributor=suite.RewardsDistributor.address,
+        epoch_seconds=DAY,
+        max_usd_per_epoch=100_000 * USDC,
+        max_swap_usdc=25_000 * USDC,
+        burn_share_bps=5_000,
+        reserve_epochs=30,
+        retire_buffer_epochs=90,
+        twap_window_seconds=1_800,
+        max_deviation_bps=200,
+        max_slippage_bps=100,
+        admin=owner.address,
+        oracle=operator.address,
+    )
+    args.update(over)
+    return list(args.values())
+
+
+def test_constructor__defaults__inactive_with_parameters_and_roles(suite, engine, owner, operator):
+    assert not engine.active() and engine.start_time() == 0
+    assert (engine.max_usd_per_epoch(), engine.max_swap_usdc(), engine.burn_share_bps()) == (
+        100_000 * USDC,
+        25_000 * USDC,
+        5_000,
+    )
+    assert (engine.reserve_epochs(), engine.retire_buffer_epochs(), engine.EPOCH_SECONDS()) == (30, 90, DAY)
+    assert (engine.twap_window(), engine.max_deviation_bps(), engine.max_slippage_bps()) == (1_800, 200, 100)
+    assert engine.hasRole(role_hash("DEFAULT_ADMIN_ROLE"), owner)
+    assert engine.hasRole(role_hash("PAUSER_ROLE"), owner)
+    assert engine.hasRole(role_hash("ORACLE_ROLE"), operator)
+    assert engine.DISTRIBUTOR() == suite.RewardsDistributor.address
+
+
+@pytest.mark.parametrize(
+    "over, reason",
+    [
+        ({"io": ZERO}, "IncentiveEngine: zero address"),
+        ({"distributor": ZERO}, "IncentiveEngine: zero address"),
+        ({"oracle": ZERO}, "IncentiveEngine: zero address"),
+        ({"epoch_seconds": 0}, model.R_ZERO_EPOCH_LENGTH),
+        ({"max_usd_per_epoch": 0}, model.R_ZERO_MAXIMUM),
+        ({"max_swap_usdc": 0}, model.R_ZERO_MAXIMUM),
+        ({"burn_share_bps": 4_999}, model.R_SHARE_BELOW_MIN),
+        ({"burn_share_bps": 10_001}, model.R_SHARE_ABOVE_MAX),
+        ({"reserve_epochs": 366}, model.R_RESERVE_BOUNDS),
+        ({"retire_buffer_epochs": 0}, model.R_BUFFER_BOUNDS),
+        ({"max_usd_per_epoch": model.MAX_USD_PER_EPOCH_LIMIT + 1}, model.R_MAXIMUM_TOO_LARGE),
+        ({"twap_window_seconds": 299}, model.R_WINDOW_BOUNDS),
+        ({"max_deviation_bps": 1_001}, model.R_DEVIATION_BOUNDS),
+        ({"max_slippage_bps": 0}, model.R_SLIPPAGE_BOUNDS),
+    ],
+)
+def test_constructor__bad_argument__reverts(suite, owner, operator, scratch_deployer, over, reason):
+    with ape.reverts(reason):
+        scratch_deployer.deploy(project.IncentiveEngine, *constructor_args(suite, owner, operator, **over))
+
+
+def test_constructor__pool_of_other_tokens__reverts(suite, owner, operator, scratch_deployer):
+    weth_pool = suite.contracts["UniswapV3Pool.WETH/USDC"].address
+    with ape.reverts(model.R_WRONG_POOL):
+        scratch_deployer.deploy(project.IncentiveEngine, *constructor_args(suite, owner, operator, pool=weth_pool))
+
+
+# ------------------------------------------------------------------ activation
+def _activate(suite, owner, engine, emission):
+    emission.set_reward_recipient(engine, sender=owner)
+    return engine.activate(sender=owner)
+
+
+def test_activate__governance_after_recipient__starts_epoch_1_on_the_hourly_grid(suite, owner, engine, emission):
+    before = suite.IOToken.balanceOf(suite.RewardsDistributor)
+    tx = _activate(suite, owner, engine, emission)
+    assert engine.active()
+    start = engine.start_time()
+    assert start == emission.START_TIME() + emission.completed_epochs() * emission.EPOCH_SECONDS()
+    [ev] = engine.Activated.from_receipt(tx)
+    assert ev.start_time == start and ev.emission_baseline == emission.total_emitted()
+    assert ev.emission_epoch == emission.completed_epochs()
+    assert suite.IOToken.balanceOf(suite.RewardsDistributor) == before + ev.forwarded_to_distributor
+    assert suite.IOToken.balanceOf(engine) == 0 and engine.reward_vault() == 0
+
+
+def test_activate__emission_minted_to_engine_before__forwarded_to_distributor(suite, owner, engine, emission):
+    emission.set_reward_recipient(engine, sender=owner)
+    ape.chain.pending_timestamp += 3 * 3_600
+    minted = emission.mint_due(sender=owner).return_value
+    assert minted > 0 and suite.IOToken.balanceOf(engine) >= minted
+    held = suite.IOToken.balanceOf(engine)
+    dist_before = suite.IOToken.balanceOf(suite.RewardsDistributor)
+    [ev] = engine.Activated.from_receipt(engine.activate(sender=owner))
+    assert ev.forwarded_to_distributor >= held
+    assert suite.IOToken.balanceOf(suite.RewardsDistributor) == dist_before + ev.forwarded_to_distributor
+    assert engine.totals().emitted_in == 0
+
+
+def test_activate__twice__reverts(ide, owner):
+    with ape.reverts(model.R_ALREADY_ACTIVE):
+        ide.activate(sender=owner)
+
+
+def test_activate__engine_not_the_emission_recipient__reverts(engine, owner):
+    with ape.reverts(model.R_NOT_RECIPIENT):
+        engine.activate(sender=owner)
+
+
+def test_activate__not_admin__reverts(engine, attacker):
+    with ape.reverts(MISSING_ROLE):
+        engine.activate(sender=attacker)
+
+
+@pytest.mark.parametrize("call", ["sync_emission", "collect_fees"])
+def test_inflows__before_activation__revert(engine, alice, call):
+    with ape.reverts(model.R_NOT_ACTIVE):
+        getattr(engine, call)(sender=alice)
+
+
+def test_state_epoch__before_activation__reverts(engine, operator):
+    with ape.reverts(model.R_NOT_ACTIVE):
+        engine.state_epoch(1, USDC, sender=operator)
+
+
+# ------------------------------------------------------------------ inflows
+def test_sync_emission__after_an_hour__credits_the_rise_of_total_emitted(ide, emission, alice):
+    after_epoch(ide, 0)
+    ape.chain.pending_timestamp += 3_600
+    total_before = emission.total_emitted()
+    tx = ide.sync_emission(sender=alice)
+    amount = tx.return_value
+    assert amount == emission.total_emitted() - total_before > 0
+    assert ide.reward_vault() == amount and ide.totals().emitted_in == amount
+    [ev] = ide.EmissionReceived.from_receipt(tx)
+    assert (ev.amount, ev.reward_vault, ev.total_emitted_in) == (amount, amount, amount)
+    assert ide.sync_emission(sender=alice).return_value == 0  # nothing new in the same hour
+
+
+def test_sync_emission__engine_no_longer_recipient__credits_nothing(ide, emission, owner, alice):
+    emission.set_reward_recipient(alice, sender=owner)
+    ape.chain.pending_timestamp += 2 * 3_600
+    assert ide.sync_emission(sender=alice).return_value == 0
+    assert ide.reward_vault() == 0
+
+
+def test_collect_fees__router_fees__enter_the_fee_vault_valued_at_the_twap(ide, suite, fees, market, alice):
+    fee_usdc, fee_io = fees
+    router = suite.SettlementRouter
+    assert router.fees(suite.USDC) == fee_usdc and router.fees(suite.IOToken) == fee_io
+    twap = twap_of(market)
+    tx = ide.collect_fees(sender=alice)
+    usd = fee_usdc + fee_io * twap // IO
+    assert tx.return_value == usd
+    [ev] = ide.FeesCollected.from_receipt(tx)
+    assert (ev.usdc, ev.io, ev.usd_value, ev.fee_usdc, ev.fee_io) == (fee_usdc, fee_io, usd, fee_usdc, fee_io)
+    assert (ide.fee_usdc(), ide.fee_io(), ide.pending_fee_usd()) == (fee_usdc, fee_io, usd)
+    assert router.fees(suite.USDC) == 0 and router.fees(suite.IOToken) == 0
+    assert suite.USDC.balanceOf(ide) == fee_usdc and suite.IOToken.balanceOf(ide) == fee_io
+    t = ide.totals()
+    assert (t.fee_usdc_in, t.fee_io_in, t.fee_usd_in) == (fee_usdc, fee_io, usd)
+
+
+def test_collect_fees__nothing_accrued__does_nothing(ide, alice):
+    tx = ide.collect_fees(sender=alice)
+    assert tx.return_value == 0 and not ide.FeesCollected.from_receipt(tx)
+
+
+def test_collect_fees__io_fees_and_pool_history_short__reverts(ide, fees, owner, alice):
+    ide.set_market_bounds(86_400, 200, 100, sender=owner)
+    with ape.reverts(model.R_HISTORY):
+        ide.collect_fees(sender=alice)
+
+
+# ------------------------------------------------------------------ the oracle
+def test_state_epoch__ended_epoch__recorded_and_logged(ide, operator):
+    after_epoch(ide, 1)
+    tx = ide.state_epoch(1, 1_234 * USDC, sender=operator)
+    [ev] = ide.EpochStated.from_receipt(tx)
+    assert (ev.epoch, ev.usd_owed) == (1, 1_234 * USDC)
+    info = ide.epoch_info(1)
+    assert (info.usd_owed, info.stated, info.settled, info.twap_price) == (1_234 * USDC, True, False, 0)
+    assert ide.last_stated() == 1
+
+
+def test_state_epoch__twice__reverts(ide, operator):
+    stated(ide, operator, 1, USDC)
+    with ape.reverts(model.R_ALREADY_STATED):
+        ide.state_epoch(1, USDC, sender=operator)
+
+
+def test_state_epoch__skipping_an_epoch__reverts(ide, operator):
+    after_epoch(ide, 2)
+    with ape.reverts(model.R_OUT_OF_ORDER):
+        ide.state_epoch(2, USDC, sender=operator)
+
+
+def test_state_epoch__epoch_not_ended__reverts(ide, operator):
+    assert ape.chain.blocks.head.timestamp < epoch_end(ide, 1) - 600
+    with ape.reverts(model.R_NOT_ENDED):
+        ide.state_epoch(1, USDC, sender=operator)
+
+
+def test_state_epoch__above_the_maximum__reverts(ide, operator):
+    after_epoch(ide, 1)
+    with ape.reverts(model.R_ABOVE_MAX):
+        ide.state_epoch(1, ide.max_usd_per_epoch() + 1, sender=operator)
+    ide.state_epoch(1, ide.max_usd_per_epoch(), sender=operator)
+
+
+def test_state_epoch__not_the_oracle__reverts(ide, attacker):
+    after_epoch(ide, 1)
+    with ape.reverts(MISSING_ROLE):
+        ide.state_epoch(1, USDC, sender=attacker)
+
+
+def test_state_epoch__paused__reverts_and_settling_goes_on(ide, owner, operator, alice):
+    stated(ide, operator, 1, USDC)
+    tx = ide.pause(sender=owner)
+    assert ide.paused() and tx.events[0].event_name == "Paused"
+    after_epoch(ide, 2)
+    with ape.reverts(model.R_PAUSED):
+        ide.state_epoch(2, USDC, sender=operator)
+    ide.settle(1, sender=alice)  # what is stated is still settled
+    with ape.reverts(model.R_PAUSED):
+        ide.pause(sender=owner)
+    tx = ide.unpause(sender=owner)
+    assert not ide.paused() and tx.events[0].event_name == "Unpaused"
+    with ape.reverts(model.R_NOT_PAUSED):
+        ide.unpause(sender=owner)
+    ide.state_epoch(2, USDC, sender=operator)
+
+
+def test_pause__not_pauser__reverts(ide, attacker):
+    with ape.reverts(MISSING_ROLE):
+        ide.pause(sender=attacker)
+
+
+def test_unpause__pauser_is_not_admin__reverts(ide, owner, alice):
+    ide.grantRole(role_hash("PAUSER_ROLE"), alice, sender=owner)
+    ide.pause(sender=alice)
+    with ape.reverts(MISSING_ROLE):
+        ide.unpause(sender=alice)
+
+
+# ------------------------------------------------------------------ settlement
+def test_settle__reward_vault_covers__pays_the_distributor_from_it(ide, suite, operator, alice, market):
+    usd = 1_000 * USDC
+    dist_before = suite.IOToken.balanceOf(suite.RewardsDistributor)
+    tx = settled(ide, operator, alice, 1, usd)
+    twap = twap_of(market)
+    need = usd * IO // twap
+    [ev] = ide.EpochSettled.from_receipt(tx)
+    assert (ev.epoch, ev.usd_owed, ev.twap_price, ev.io_needed) == (1, usd, twap, need)
+    assert (ev.from_reward_vault, ev.from_fee_io, ev.from_fee_usdc_swap, ev.shortfall_io) == (need, 0, 0, 0)
+    assert ev.reward_vault == ide.reward_vault() and tx.return_value == need
+    assert suite.IOToken.balanceOf(suite.RewardsDistributor) == dist_before + need
+    assert not ide.ShortfallRecorded.from_receipt(tx)
+    info = ide.epoch_info(1)
+    assert (info.twap_price, info.io_needed, info.settled) == (twap, need, True)
+    assert ide.last_settled() == 1 and ide.trailing() == (1, usd, 0, need)
+
+
+def test_settle__reward_vault_short__fee_io_then_exact_output_swap(ide, suite, fees, operator, alice, market):
+    ide.collect_fees(sender=alice)
+    after_epoch(ide, 1)
+    ide.sync_emission(sender=alice)
+    twap = twap_of(market)
+    extra = 100 * USDC
+    usd = ide.reward_vault() * twap // IO + ide.fee_io() * twap // IO + extra
+    ide.state_epoch(1, usd, sender=operator)
+    vault, fee_io, fee_usdc = ide.reward_vault(), ide.fee_io(), ide.fee_usdc()
+    dist_before = suite.IOToken.balanceOf(suite.RewardsDistributor)
+    tx = ide.settle(1, sender=alice)
+    [ev] = ide.EpochSettled.from_receipt(tx)
+    need = usd * IO // twap
+    missing = need - vault - fee_io
+    assert (ev.from_reward_vault, ev.from_fee_io, ev.from_fee_usdc_swap, ev.io_bought) == (
+        vault,
+        fee_io,
+        missing,
+        missing,
+    )
+    assert 0 < ev.usdc_spent <= model.twap_cost_max_in(missing, twap, 100)
+    assert ev.shortfall_io == 0 and ev.fee_io == 0 and ev.fee_usdc == fee_usdc - ev.usdc_spent
+    assert suite.IOToken.balanceOf(suite.RewardsDistributor) == dist_before + need
+    t = ide.totals()
+    assert (t.released_from_fee_io, t.released_from_swap, t.usdc_spent_topup, t.io_bought_topup) == (
+        fee_io,
+        missing,
+        ev.usdc_spent,
+        missing,
+    )
+
+
+def test_settle__usdc_budget_short__exact_input_and_shortfall_recorded(
+    ide, suite, fees, owner, operator, alice, market
+):
+    ide.collect_fees(sender=alice)
+    ide.set_max_swap_usdc(50 * USDC, sender=owner)
+    after_epoch(ide, 1)
+    ide.sync_emission(sender=alice)
+    twap = twap_of(market)
+    usd = ide.reward_vault() * twap // IO + ide.fee_io() * twap // IO + 1_000 * USDC
+    ide.state_epoch(1, usd, sender=operator)
+    tx = ide.settle(1, sender=alice)
+    [ev] = ide.EpochSettled.from_receipt(tx)
+    assert ev.usdc_spent == 50 * USDC and ev.io_bought >= model.twap_value_min_out(50 * USDC, twap, 100)
+    assert ev.from_fee_usdc_swap == ev.io_bought and ev.shortfall_io > 0
+    assert ev.shortfall_usd == min(usd, -(-ev.shortfall_io * twap // IO))
+    [sf] = ide.ShortfallRecorded.from_receipt(tx)
+    assert (sf.epoch, sf.shortfall_usd, sf.shortfall_io, sf.total_shortfall_usd) == (
+        1,
+        ev.shortfall_usd,
+        ev.shortfall_io,
+        ev.shortfall_usd,
+    )
+    t = ide.totals()
+    assert (t.shortfall_usd_total, t.shortfall_epochs) == (ev.shortfall_usd, 1)
+
+
+def test_settle__twice__reverts(ide, operator, alice):
+    settled(ide, operator, alice, 1, USDC)
+    with ape.reverts(model.R_ALREADY_SETTLED):
+        ide.settle(1, sender=alice)
+
+
+def test_settle__out_of_order__reverts(ide, operator, alice):
+    stated(ide, operator, 1, USDC)
+    stated(ide, operator, 2, USDC)
+    with ape.reverts(model.R_OUT_OF_ORDER):
+        ide.settle(2, sender=alice)
+
+
+def test_settle__not_stated__reverts(ide, alice):
+    with ape.reverts(model.R_NOT_STATED):
+        ide.settle(1, sender=alice)
+
+
+def test_settle__spot_too_far_from_twap__reverts(ide, operator, alice, market):
+    stated(ide, operator, 1, USDC)
+    market.push_io_price(100_000 * USDC)
+    with ape.reverts(model.R_DEVIATION):
+        ide.settle(1, sender=alice)
+
+
+def test_price__pool_history_shorter_than_window__reverts(ide, owner):
+    """A window longer than the pool's history: no price at all (settle and burn read it the same way)."""
+    ide.set_market_bounds(86_400, 200, 100, sender=owner)
+    with ape.reverts(model.R_HISTORY):
+        ide.price()
+    with ape.reverts(model.R_HISTORY):
+        ide.reserves()
+
+
+# ------------------------------------------------------------------ buyback and burn
+def test_buyback_and_burn__surplus__burns_half_above_the_reserve(ide, suite, fees, operator, alice, market):
+    ide.collect_fees(sender=alice)
+    settled(ide, operator, alice, 1, 10 * USDC)
+    token = suite.IOToken
+    twap = twap_of(market)
+    target = 30 * 10 * USDC
+    fee_usdc, fee_io = ide.fee_usdc(), ide.fee_io()
+    r = ide.reserves()
+    usdc_to_buy = (fee_usdc - target) * 5_000 // 10_000
+    io_to_burn = fee_io * 5_000 // 10_000
+    assert (r.reserve_target_usd, r.usdc_reserved, r.io_reserved, r.usdc_to_buy, r.io_to_burn, r.can_burn) == (
+        target,
+        target,
+        0,
+        usdc_to_buy,
+        io_to_burn,
+        True,
+    )
+    supply, minted = token.totalSupply(), token.total_minted()
+    tx = ide.buyback_and_burn(sender=alice)
+    [ev] = ide.BoughtBackAndBurned.from_receipt(tx)
+    assert (ev.epoch, ev.twap_price, ev.reserve_target_usd, ev.usdc_spent, ev.io_fee_burned) == (
+        1,
+        twap,
+        target,
+        usdc_to_buy,
+        io_to_burn,
+    )
+    assert ev.io_bought_burned >= model.twap_value_min_out(usdc_to_buy, twap, 100)
+    assert tx.return_value == ev.io_bought_burned + io_to_burn
+    assert token.totalSupply() == supply - tx.return_value and token.total_minted() == minted
+    assert (ev.fee_usdc, ev.fee_io) == (fee_usdc - usdc_to_buy, fee_io - io_to_burn) == (ide.fee_usdc(), ide.fee_io())
+    assert ide.last_burn_epoch() == 1 and not ide.reserves().can_burn
+    t = ide.totals()
+    assert (t.usdc_spent_buyback, t.burned_by_buyback, t.burned_fee_io) == (
+        usdc_to_buy,
+        ev.io_bought_burned,
+        io_to_burn,
+    )
+
+
+def test_buyback_and_burn__before_any_settlement__reverts(ide, alice):
+    with ape.reverts(model.R_NOT_SETTLED):
+        ide.buyback_and_burn(sender=alice)
+
+
+def test_buyback_and_burn__a_stated_epoch_unsettled__reverts(ide, fees, operator, alice):
+    ide.collect_fees(sender=alice)
+    settled(ide, operator, alice, 1, 10 * USDC)
+    stated(ide, operator, 2, 10 * USDC)
+    with ape.reverts(model.R_NOT_SETTLED):
+        ide.buyback_and_burn(sender=alice)
+
+
+def test_buyback_and_burn__twice_for_one_epoch__reverts(ide, fees, operator, alice):
+    ide.collect_fees(sender=alice)
+    settled(ide, operator, alice, 1, 10 * USDC)
+    ide.buyback_and_burn(sender=alice)
+    with ape.reverts(model.R_ALREADY_BURNED):
+        ide.buyback_and_burn(sender=alice)
+
+
+def test_buyback_and_burn__fee_vault_within_its_reserve__reverts(ide, operator, alice):
+    settled(ide, operator, alice, 1, 10 * USDC)
+    with ape.reverts(model.R_NO_SURPLUS):
+        ide.buyback_and_burn(sender=alice)
+
+
+def test_buyback_and_burn__spot_too_far_from_twap__reverts(ide, fees, operator, alice, market):
+    ide.collect_fees(sender=alice)
+    settled(ide, operator, alice, 1, 10 * USDC)
+    market.dump_io(300_000 * IO)
+    with ape.reverts(model.R_DEVIATION):
+        ide.buyback_and_burn(sender=alice)
+
+
+# ------------------------------------------------------------------ retirement
+def test_retire__above_the_buffer__burns_reward_vault_io(ide, suite, owner, operator, alice):
+    settled(ide, operator, alice, 1, 10 * USDC)
+    need = ide.trailing()[3]
+    assert ide.retire_buffer_io() == 90 * need
+    retirable = ide.retirable()
+    assert retirable == ide.reward_vault() - 90 * need > 0
+    supply = suite.IOToken.totalSupply()
+    tx = ide.retire(retirable, sender=owner)
+    [ev] = ide.EmissionRetired.from_receipt(tx)
+    assert (ev.amount, ev.reward_vault, ev.total_retired) == (retirable, 90 * need, retirable)
+    assert suite.IOToken.totalSupply() == supply - retirable and ide.retirable() == 0
+    assert ide.retirement_progress_bps() == retirable * 10_000 // model.RETIREMENT_TARGET
+    assert ide.totals().retired == retirable
+
+
+def test_retire__zero__reverts(ide, owner):
+    with ape.reverts(model.R_ZERO_AMOUNT):
+        ide.retire(0, sender=owner)
+
+
+def test_retire__more_than_retirable__reverts(ide, owner, operator, alice):
+    settled(ide, operator, alice, 1, 1_000 * USDC)
+    with ape.reverts(model.R_ABOVE_RETIRABLE):
+        ide.retire(ide.retirable() + 1, sender=owner)
+
+
+def test_retire__before_any_settlement__whole_vault_is_buffer(ide, owner, alice):
+    after_epoch(ide, 1)
+    ide.sync_emission(sender=alice)
+    assert ide.reward_vault() > 0 and ide.retire_buffer_io() == ide.reward_vault() and ide.retirable() == 0
+    with ape.reverts(model.R_ABOVE_RETIRABLE):
+        ide.retire(1, sender=owner)
+
+
+def test_retire__not_admin__reverts(ide, attacker):
+    with ape.reverts(MISSING_ROLE):
+        ide.retire(1, sender=attacker)
+
+
+# ------------------------------------------------------------------ parameters
+@pytest.mark.parametrize(
+    "setter, event, value",
+    [
+        ("set_max_usd_per_epoch", "MaxUsdPerEpochUpdated", 5_000 * USDC),
+        ("set_max_swap_usdc", "MaxSwapUsdcUpdated", 1_000 * USDC),
+        ("set_burn_share_bps", "BurnShareBpsUpdated", 7_500),
+        ("set_reserve_epochs", "ReserveEpochsUpdated", 60),
+        ("set_retire_buffer_epochs", "RetireBufferEpochsUpdated", 180),
+    ],
+)
+def test_setters__admin__value_set_and_logged(engine, owner, setter, event, value):
+    getter = setter.removeprefix("set_")
+    old = getattr(engine, getter)()
+    tx = getattr(engine, setter)(value, sender=owner)
+    [ev] = getattr(engine, event).from_receipt(tx)
+    assert (ev.old, ev.new) == (old, value) and getattr(engine, getter)() == value
+
+
+@pytest.mark.parametrize(
+    "setter, value, reason",
+    [
+        ("set_max_usd_per_epoch", 0, model.R_ZERO_MAXIMUM),
+        ("set_max_usd_per_epoch", model.MAX_USD_PER_EPOCH_LIMIT + 1, model.R_MAXIMUM_TOO_LARGE),
+        ("set_max_swap_usdc", 0, model.R_ZERO_MAXIMUM),
+        ("set_burn_share_bps", 4_999, model.R_SHARE_BELOW_MIN),
+        ("set_burn_share_bps", 10_001, model.R_SHARE_ABOVE_MAX),
+        ("set_reserve_epochs", 0, model.R_RESERVE_BOUNDS),
+        ("set_reserve_epochs", 366, model.R_RESERVE_BOUNDS),
+        ("set_retire_buffer_epochs", 731, model.R_BUFFER_BOUNDS),
+    ],
+)
+def test_setters__out_of_bounds__revert(engine, owner, setter, value, reason):
+    with ape.reverts(reason):
+        getattr(engine, setter)(value, sender=owner)
+
+
+@pytest.mark.parametrize(
+    "setter",
+    [
+        "set_max_usd_per_epoch",
+        "set_max_swap_usdc",
+        "set_burn_share_bps",
+        "set_reserve_epochs",
+        "set_retire_buffer_epochs",
+    ],
+)
+def test_setters__not_admin__revert(engine, attacker, setter):
+    with ape.reverts(MISSING_ROLE):
+        getattr(engine, setter)(60, sender=attacker)
+
+
+def test_set_market_bounds__admin__module_events(engine, owner):
+    tx = engine.set_market_bounds(3_600, 300, 150, sender=owner)
+    names = [e.event_name for e in tx.events]
+    assert names == ["TwapWindowUpdated", "MaxDeviationUpdated", "MaxSlippageUpdated"]
+    assert (engine.twap_window(), engine.max_deviation_bps(), engine.max_slippage_bps()) == (3_600, 300, 150)
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        ((299, 200, 100), model.R_WINDOW_BOUNDS),
+        ((1_800, 1_001, 100), model.R_DEVIATION_BOUNDS),
+        ((1_800, 200, 501), model.R_SLIPPAGE_BOUNDS),
+    ],
+)
+def test_set_market_bounds__out_of_bounds__reverts(engine, owner, args, reason):
+    with ape.reverts(reason):
+        engine.set_market_bounds(*args, sender=owner)
+
+
+def test_set_market_bounds__not_admin__reverts(engine, attacker):
+    with ape.reverts(MISSING_ROLE):
+        engine.set_market_bounds(1_800, 200, 100, sender=attacker)
+
+
+# ------------------------------------------------------------------ views
+def test_views__after_settlements__trailing_ratio_and_reserve(ide, fees, operator, alice, market):
+    usd_in = ide.collect_fees(sender=alice).return_value
+    settled(ide, operator, alice, 1, 1_000 * USDC)
+    settled(ide, operator, alice, 2, 3_000 * USDC)
+    n, owed, fee_usd, _need = ide.trailing()
+    assert (n, owed, fee_usd) == (2, 4_000 * USDC, usd_in)
+    assert ide.sustainability_ratio_bps() == usd_in * 10_000 // (4_000 * USDC)
+    assert ide.reserve_target_usd() == -(-30 * 4_000 * USDC // 2)
+    assert ide.price() == twap_of(market)
+    r = ide.reserves()
+    assert r.fee_vault_usd == r.fee_usdc + r.fee_io * r.twap_price // IO
+    assert r.reward_vault_usd == r.reward_vault * r.twap_price // IO
+
+
+# ------------------------------------------------------------------ invariants (the @dev's, by name)
+def _run_epochs(ide, suite, owner, operator, alice, device, market, epochs: int = 3):
+    """A few epochs with fees, a top-up settlement, burns and a retirement; yields after each step."""
+    for e in range(1, epochs + 1):
+        book_fees(suite, owner, alice, device, 50_000 * USDC, 100_000 * IO)
+        after_epoch(ide, e)
+        ide.collect_fees(sender=alice)
+        ide.sync_emission(sender=alice)
+        twap = twap_of(market)
+        usd = 10 * USDC if e != 2 else ide.reward_vault() * twap // IO + ide.fee_io() * twap // IO + 200 * USDC
+        ide.state_epoch(e, usd, sender=operator)
+        yield "settle", ide.settle(e, sender=alice)
+        if ide.reserves().can_burn:
+            yield "burn", ide.buyback_and_burn(sender=alice)
+        if ide.retirable():
+            yield "retire", ide.retire(ide.retirable(), sender=owner)
+
+
+def test_invariant_released_le_sources(ide, suite, owner, operator, alice, device, market):
+    for _kind, _tx in _run_epochs(ide, suite, owner, operator, alice, device, market):
+        t = ide.totals()
+        assert t.released <= t.emitted_in + t.fee_io_in + t.io_bought_topup + t.burned_by_buyback
+        assert ide.reward_vault() + ide.fee_io() + t.released + t.burned == (
+            t.emitted_in + t.fee_io_in + t.io_bought_topup + t.burned_by_buyback
+        )
+        assert suite.IOToken.balanceOf(ide) == ide.reward_vault() + ide.fee_io()
+
+
+def test_invariant_reward_vault_first(ide, suite, owner, operator, alice, device, market):
+    for kind, tx in _run_epochs(ide, suite, owner, operator, alice, device, market):
+        if kind != "settle":
+            continue
+        [ev] = ide.EpochSettled.from_receipt(tx)
+        if ev.from_fee_io or ev.from_fee_usdc_swap:
+            assert ev.reward_vault == 0
+        if ev.from_fee_usdc_swap:
+            assert ev.fee_io == 0 or ev.io_bought > ev.from_fee_usdc_swap
+
+
+def test_invariant_burns_accounted(ide, suite, owner, operator, alice, device, market):
+    token = suite.IOToken
+    minted = token.total_minted()
+    for kind, tx in _run_epochs(ide, suite, owner, operator, alice, device, market):
+        if kind == "burn":
+            [ev] = ide.BoughtBackAndBurned.from_receipt(tx)
+            burned = ev.io_bought_burned + ev.io_fee_burned
+        elif kind == "retire":
+            [ev] = ide.EmissionRetired.from_receipt(tx)
+            burned = ev.amount
+        else:
+            continue
+        transfers = [e for e in tx.events if e.event_name == "Transfer" and e.receiver == ZERO]
+        assert sum(e.value for e in transfers) == burned
+        assert token.total_minted() >= minted  # only the emission mints; the engine never does
+    t = ide.totals()
+    assert t.burned == t.burned_by_buyback + t.burned_fee_io + t.retired
+
+
+def test_invariant_twap_bound(ide, suite, owner, operator, alice, device, market):
+    for kind, tx in _run_epochs(ide, suite, owner, operator, alice, device, market):
+        if kind == "settle":
+            [ev] = ide.EpochSettled.from_receipt(tx)
+            if ev.usdc_spent and ev.io_bought == ev.from_fee_usdc_swap:
+                assert ev.usdc_spent <= model.twap_cost_max_in(ev.io_bought, ev.twap_price, 100)
+        elif kind == "burn":
+            [ev] = ide.BoughtBackAndBurned.from_receipt(tx)
+            if ev.usdc_spent:
+                assert ev.io_bought_burned >= model.twap_value_min_out(ev.usdc_spent, ev.twap_price, 100)
+
+
+def test_invariant_fee_vault_covered(ide, suite, owner, operator, alice, device, market):
+    for _kind, _tx in _run_epochs(ide, suite, owner, operator, alice, device, market):
+        t = ide.totals()
+        assert ide.fee_usdc() + t.usdc_spent_topup + t.usdc_spent_buyback == t.fee_usdc_in
+        assert suite.USDC.balanceOf(ide) == ide.fee_usdc()
+
+
+def test_invariant_burn_share_ge_half(engine, owner):
+    for value in (5_000, 10_000):
+        engine.set_burn_share_bps(value, sender=owner)
+        assert engine.burn_share_bps() == value
+    for value in (0, 4_999):
+        with ape.reverts(model.R_SHARE_BELOW_MIN):
+            engine.set_burn_share_bps(value, sender=owner)
+    assert engine.burn_share_bps() >= model.MIN_BURN_SHARE_BPS
+
+
+def test_invariant_emission_ceiling(ide, suite, owner, operator, alice, device, market, emission):
+    baseline = emission.total_emitted()
+    for _kind, _tx in _run_epochs(ide, suite, owner, operator, alice, device, market):
+        t = ide.totals()
+        assert t.released_from_reward + t.retired + ide.reward_vault() == t.emitted_in
+        assert t.emitted_in <= emission.total_emitted() - baseline
+
+
+def test_invariant_ordered_epochs(ide, suite, owner, operator, alice, device, market):
+    for _kind, _tx in _run_epochs(ide, suite, owner, operator, alice, device, market):
+        assert ide.last_burn_epoch() <= ide.last_settled() <= ide.last_stated()
+    for e in range(1, ide.last_stated() + 1):
+        assert ide.epoch_info(e).usd_owed <= ide.max_usd_per_epoch()
