@@ -223,6 +223,32 @@ def _distributor(c: Checker, idx: Indexer, key: str, dist: Any, now: int) -> Non
              (h[0], h[1] if h[0] else 0))
 
 
+def _engine(c: Checker, idx: Indexer, key: str, eng: Any, now: int) -> None:
+    from ionet.index_state import _IDE_TOTALS
+
+    cols = ["active", "reward_vault", "fee_usdc", "fee_io", "last_stated", "last_settled", "last_burn_epoch",
+            "shortfall_epochs", "max_usd_per_epoch", "max_swap_usdc", "burn_share_bps", "reserve_epochs",
+            "retire_buffer_epochs", *_IDE_TOTALS]
+    for row in idx.query(f"SELECT {', '.join(cols)} FROM ide_state WHERE contract = ?", [key]):
+        r = dict(zip(cols, row, strict=True))
+        c.eq(f"{key}.active", bool(r["active"]), eng.active())
+        for view in ("reward_vault", "fee_usdc", "fee_io", "last_stated", "last_settled", "last_burn_epoch"):
+            c.eq(f"{key}.{view}", amount(r[view]), getattr(eng, view)())
+        for param in ("max_usd_per_epoch", "max_swap_usdc", "burn_share_bps", "reserve_epochs",
+                      "retire_buffer_epochs"):
+            if r[param] is not None:  # known once governance changed it (the constructor logs nothing)
+                c.eq(f"{key}.{param}", amount(r[param]), getattr(eng, param)())
+        t = eng.totals()
+        for total in _IDE_TOTALS:
+            c.eq(f"{key}.totals().{total}", amount(r[total]), getattr(t, total))
+        c.eq(f"{key}.totals().shortfall_epochs", r["shortfall_epochs"], t.shortfall_epochs)
+    for epoch, usd_owed, twap, fee_usd in idx.query(
+            "SELECT epoch, usd_owed, twap, fee_usd FROM ide_epochs WHERE contract = ?", [key]):
+        info = eng.epoch_info(epoch)
+        c.eq(f"{key}.epoch_info({epoch})", (amount(usd_owed), amount(twap), amount(fee_usd)),
+             (info.usd_owed, info.twap_price, info.fee_usd))
+
+
 CHECKS: dict[str, Callable[[Checker, Indexer, str, Any, int], None]] = {
     "IOToken": _token,
     "EmissionSchedule": _emission,
@@ -230,4 +256,5 @@ CHECKS: dict[str, Callable[[Checker, Indexer, str, Any, int], None]] = {
     "VestingVault": _vault,
     "SettlementRouter": _router,
     "RewardsDistributor": _distributor,
+    "IncentiveEngine": _engine,
 }

@@ -467,3 +467,95 @@ def _dist_decided(db: sqlite3.Connection, ev: Event) -> None:
     _add(db, "dist_state", {"contract": ev.contract}, "total_held", -int(a["amount"]))
     column = "total_paid" if ev.name == "RewardsReleased" else "total_forfeited"
     _add(db, "dist_state", {"contract": ev.contract}, column, int(a["amount"]))
+
+
+# ---------------------------------------------------------------- IncentiveEngine
+# The vaults after each event are in the event (reward_vault, fee_usdc, fee_io); the cumulative totals
+# are sums of event fields; the fee USD of a collection is booked to the epoch after the last settled.
+_IDE_TOTALS = ("emitted_in", "released_from_reward", "released_from_fee_io", "released_from_swap", "fee_usdc_in",
+               "fee_io_in", "fee_usd_in", "usdc_spent_topup", "io_bought_topup", "usdc_spent_buyback",
+               "burned_by_buyback", "burned_fee_io", "retired", "shortfall_usd_total")
+TABLES += f"""
+CREATE TABLE IF NOT EXISTS ide_state (contract TEXT PRIMARY KEY, active INTEGER DEFAULT 0, start_time INTEGER,
+    reward_vault TEXT DEFAULT '0', fee_usdc TEXT DEFAULT '0', fee_io TEXT DEFAULT '0',
+    last_stated INTEGER DEFAULT 0, last_settled INTEGER DEFAULT 0, last_burn_epoch INTEGER DEFAULT 0,
+    shortfall_epochs INTEGER DEFAULT 0, max_usd_per_epoch TEXT, max_swap_usdc TEXT, burn_share_bps INTEGER,
+    reserve_epochs INTEGER, retire_buffer_epochs INTEGER,
+    {", ".join(f"{t} TEXT DEFAULT '0'" for t in _IDE_TOTALS)});
+CREATE TABLE IF NOT EXISTS ide_epochs (contract TEXT, epoch INTEGER, usd_owed TEXT DEFAULT '0',
+    twap TEXT DEFAULT '0', fee_usd TEXT DEFAULT '0', released TEXT DEFAULT '0', shortfall_usd TEXT DEFAULT '0',
+    PRIMARY KEY (contract, epoch));
+"""
+
+
+def _ide(ev: Event) -> dict[str, Any]:
+    return {"contract": ev.contract}
+
+
+@reducer("IncentiveEngine", "Activated")
+def _ide_activated(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "ide_state", _ide(ev), {"active": 1, "start_time": ev.args["start_time"]})
+
+
+@reducer("IncentiveEngine", "EmissionReceived")
+def _ide_emission(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "ide_state", _ide(ev),
+         {"reward_vault": int(ev.args["reward_vault"]), "emitted_in": int(ev.args["total_emitted_in"])})
+
+
+@reducer("IncentiveEngine", "FeesCollected")
+def _ide_fees(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "ide_state", _ide(ev), {"fee_usdc": int(a["fee_usdc"]), "fee_io": int(a["fee_io"])})
+    for column, value in (("fee_usdc_in", a["usdc"]), ("fee_io_in", a["io"]), ("fee_usd_in", a["usd_value"])):
+        _add(db, "ide_state", _ide(ev), column, int(value))
+    booked_to = int(_get(db, "ide_state", _ide(ev), "last_settled") or 0) + 1
+    _add(db, "ide_epochs", {**_ide(ev), "epoch": booked_to}, "fee_usd", int(a["usd_value"]))
+
+
+@reducer("IncentiveEngine", "EpochStated")
+def _ide_stated(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "ide_epochs", {**_ide(ev), "epoch": ev.args["epoch"]}, {"usd_owed": int(ev.args["usd_owed"])})
+    _set(db, "ide_state", _ide(ev), {"last_stated": ev.args["epoch"]})
+
+
+@reducer("IncentiveEngine", "EpochSettled")
+def _ide_settled(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    released = int(a["from_reward_vault"]) + int(a["from_fee_io"]) + int(a["from_fee_usdc_swap"])
+    _set(db, "ide_epochs", {**_ide(ev), "epoch": a["epoch"]},
+         {"twap": int(a["twap_price"]), "released": released, "shortfall_usd": int(a["shortfall_usd"])})
+    _set(db, "ide_state", _ide(ev), {"last_settled": a["epoch"], "reward_vault": int(a["reward_vault"]),
+                                     "fee_usdc": int(a["fee_usdc"]), "fee_io": int(a["fee_io"])})
+    for column, value in (("released_from_reward", a["from_reward_vault"]), ("released_from_fee_io", a["from_fee_io"]),
+                          ("released_from_swap", a["from_fee_usdc_swap"]), ("usdc_spent_topup", a["usdc_spent"]),
+                          ("io_bought_topup", a["io_bought"]), ("shortfall_usd_total", a["shortfall_usd"])):
+        _add(db, "ide_state", _ide(ev), column, int(value))
+    if int(a["shortfall_io"]):
+        _add(db, "ide_state", _ide(ev), "shortfall_epochs", 1)
+
+
+@reducer("IncentiveEngine", "BoughtBackAndBurned")
+def _ide_burned(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "ide_state", _ide(ev), {"last_burn_epoch": a["epoch"], "fee_usdc": int(a["fee_usdc"]),
+                                     "fee_io": int(a["fee_io"])})
+    for column, value in (("usdc_spent_buyback", a["usdc_spent"]), ("burned_by_buyback", a["io_bought_burned"]),
+                          ("burned_fee_io", a["io_fee_burned"])):
+        _add(db, "ide_state", _ide(ev), column, int(value))
+
+
+@reducer("IncentiveEngine", "EmissionRetired")
+def _ide_retired(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "ide_state", _ide(ev),
+         {"reward_vault": int(ev.args["reward_vault"]), "retired": int(ev.args["total_retired"])})
+
+
+_IDE_PARAMS = {"MaxUsdPerEpochUpdated": "max_usd_per_epoch", "MaxSwapUsdcUpdated": "max_swap_usdc",
+               "BurnShareBpsUpdated": "burn_share_bps", "ReserveEpochsUpdated": "reserve_epochs",
+               "RetireBufferEpochsUpdated": "retire_buffer_epochs"}
+
+
+@reducer("IncentiveEngine", *_IDE_PARAMS)
+def _ide_param(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "ide_state", _ide(ev), {_IDE_PARAMS[ev.name]: int(ev.args["new"])})
