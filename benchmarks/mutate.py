@@ -64,6 +64,7 @@ TESTS: dict[str, list[str]] = {
         "tests/fuzz/test_staking_machine.py",
     ],
     "IOPriceOracle": ["tests/unit/test_price_oracle.py", "tests/fuzz/test_market_properties.py"],
+    "IncentiveEngine": ["tests/unit/test_incentive_engine.py", "tests/fuzz/test_ide_differential.py"],
     "RewardsDistributor": [
         "tests/unit/test_rewards_distributor.py",
         "tests/fuzz/test_rewards_properties.py",
