@@ -52,9 +52,9 @@ from typing import Any
 
 import requests
 from ape import accounts, chain
-from eth_abi import decode, encode
+from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
-from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
@@ -64,23 +64,27 @@ from ionet import vesting as vm
 from ionet.distributor import DistributorError, DistributorModel
 from ionet.merkle import ZERO_ADDRESS as ZERO
 from ionet.merkle import MerkleTree, RewardLeaf
-from ionet.settlement import GRACE_SECONDS, Settlement, SettlementError, payout, quote, started_hours
-from ionet.staking import APPEAL_SECONDS, BPS, StakingError, StakingModel, device_class, device_id
+from ionet.settlement import GRACE_SECONDS, Settlement, SettlementError, quote, started_hours
+from ionet.staking import APPEAL_SECONDS, BPS, COOLDOWN_SECONDS, StakingError, StakingModel, device_class, device_id
 
 MAX = 2**256 - 1
 CAP = 800_000_000 * IO
 DAY = 86_400
 SOAK_STEPS = int(os.environ.get("IONET_SOAK_STEPS", "0") or 0)
 SOAK_SEED = int(os.environ.get("IONET_SOAK_SEED", "0") or 0)
-STEPS = int(os.environ.get("IONET_ECONOMY_STEPS", "250"))  # steps per example
-EXAMPLES = int(os.environ.get("IONET_ECONOMY_EXAMPLES", "13"))  # in-suite: 13 x 250 = 3,250 steps
+STEPS = int(os.environ.get("IONET_ECONOMY_STEPS", "300"))  # steps per example
+EXAMPLES = int(os.environ.get("IONET_ECONOMY_EXAMPLES", "24"))  # in-suite: 13 x 250 = 3,250 steps
 MIN_STEPS = min(3_000, STEPS * EXAMPLES)
 PROGRESS_EVERY = 1_000
 
 TRANSFER = keccak(text="Transfer(address,address,uint256)")
 DEVICES = [  # (name, provider index, class, processors)
-    ("eco-0", 0, "H100", 1), ("eco-1", 0, "RTX 4090", 2), ("eco-2", 1, "A100-80GB", 1),
-    ("eco-3", 1, "RTX 4090", 1), ("eco-4", 2, "L40S", 2), ("eco-5", 2, "H100", 1),
+    ("eco-0", 0, "H100", 1),
+    ("eco-1", 0, "RTX 4090", 2),
+    ("eco-2", 1, "A100-80GB", 1),
+    ("eco-3", 1, "RTX 4090", 1),
+    ("eco-4", 2, "L40S", 2),
+    ("eco-5", 2, "H100", 1),
 ]
 PART = st.integers(0, 9)  # of a balance: 0 nothing, 1..8 eighths, 9 one base unit too much
 RARELY = st.sampled_from([False] * 6 + [True])
@@ -249,8 +253,12 @@ class EconomyMachine(RuleBasedStateMachine):
         RUN["steps"] += self.counting
         if self.counting and SOAK_STEPS and RUN["steps"] % PROGRESS_EVERY == 0:
             el = time.time() - RUN["start"]
-            print(f"soak: {RUN['steps']:>7,} / {SOAK_STEPS:,} steps  example {RUN['examples']:,}  "
-                  f"{el:7.0f} s  {RUN['steps'] / el:5.1f} steps/s", file=sys.stderr, flush=True)
+            print(
+                f"soak: {RUN['steps']:>7,} / {SOAK_STEPS:,} steps  example {RUN['examples']:,}  "
+                f"{el:7.0f} s  {RUN['steps'] / el:5.1f} steps/s",
+                file=sys.stderr,
+                flush=True,
+            )
         self.now += seconds
         self.rpc.one("evm_setNextBlockTimestamp", [self.now])
 
@@ -354,8 +362,9 @@ class EconomyMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ vesting
     def _grants(self) -> list[tuple[str, int]]:
-        return [(cat, g.grant_id) for cat, v in self.vaults.items() for g in v.grants.values()
-                if g.grant_id not in v.moved]
+        return [
+            (cat, g.grant_id) for cat, v in self.vaults.items() for g in v.grants.values() if g.grant_id not in v.moved
+        ]
 
     @rule(i=st.integers(0, 10**6), other=RARELY, by_anyone=RARELY)
     def vesting_claim(self, i: int, other: bool, by_anyone: bool) -> None:
@@ -384,8 +393,9 @@ class EconomyMachine(RuleBasedStateMachine):
         try:
             v.grant(ben, amount)
         except vm.VestingError as e:
-            self.refused("vesting_grant", str(e), Ctx.admin, Ctx.vaults["community"], "grant(address,uint256)",
-                         ben, amount)
+            self.refused(
+                "vesting_grant", str(e), Ctx.admin, Ctx.vaults["community"], "grant(address,uint256)", ben, amount
+            )
             return
         self.send("vesting_grant", Ctx.admin, Ctx.vaults["community"], "grant(address,uint256)", ben, amount)
 
@@ -418,8 +428,9 @@ class EconomyMachine(RuleBasedStateMachine):
         self._step()
         if amount > ledger.get(frm, 0):
             reason = "transfer amount exceeds balance"
-            self.refused("transfer_usdc" if usdc else "transfer_io", reason, frm, token, "transfer(address,uint256)",
-                         to, amount)
+            self.refused(
+                "transfer_usdc" if usdc else "transfer_io", reason, frm, token, "transfer(address,uint256)", to, amount
+            )
             return
         self.send("transfer_usdc" if usdc else "transfer_io", frm, token, "transfer(address,uint256)", to, amount)
         self.move(ledger, frm, to, amount)
@@ -462,8 +473,14 @@ class EconomyMachine(RuleBasedStateMachine):
         o = self.owner_of(d)
         self._step()
         amount = share(self.st.overflow(d, self.now), part)
-        self.staking_call("withdraw_overflow", lambda: self.st.withdraw_overflow(o, d, amount, self.now), o,
-                          "withdraw_overflow(bytes32,uint256)", d, amount)
+        self.staking_call(
+            "withdraw_overflow",
+            lambda: self.st.withdraw_overflow(o, d, amount, self.now),
+            o,
+            "withdraw_overflow(bytes32,uint256)",
+            d,
+            amount,
+        )
 
     @rule(i=st.integers(0, 5))
     def unstake(self, i: int) -> None:
@@ -490,8 +507,16 @@ class EconomyMachine(RuleBasedStateMachine):
         co = Ctx.co_stakers[k]
         amount = max(1, share(self.st.devices[d].active, part))
         self._step()
-        if self.staking_call("co_offer", lambda: self.st.offer_co_stake(o, d, co, amount, bps), o,
-                             "offer_co_stake(bytes32,address,uint256,uint256)", d, co, amount, bps):
+        if self.staking_call(
+            "co_offer",
+            lambda: self.st.offer_co_stake(o, d, co, amount, bps),
+            o,
+            "offer_co_stake(bytes32,address,uint256,uint256)",
+            d,
+            co,
+            amount,
+            bps,
+        ):
             if co not in self.co_seen[d]:
                 self.co_seen[d].append(co)
 
@@ -504,8 +529,9 @@ class EconomyMachine(RuleBasedStateMachine):
         self._step()
         if how == "cancel":
             o = self.owner_of(d)
-            self.staking_call("co_cancel", lambda: self.st.cancel_co_stake_offer(o, d), o,
-                              "cancel_co_stake_offer(bytes32)", d)
+            self.staking_call(
+                "co_cancel", lambda: self.st.cancel_co_stake_offer(o, d), o, "cancel_co_stake_offer(bytes32)", d
+            )
         elif how == "decline":
             self.staking_call("co_decline", lambda: self.st.decline_co_stake(co, d), co, "decline_co_stake(bytes32)", d)
         else:
@@ -520,15 +546,20 @@ class EconomyMachine(RuleBasedStateMachine):
         co = dev.co_staker or Ctx.co_stakers[i % 2]
         self._step()
         if dev.co_state == 2:  # CO_ACTIVE
-            self.staking_call("co_exit", lambda: self.st.exit_co_stake(co, d, self.now), co, "exit_co_stake(bytes32)", d)
+            self.staking_call(
+                "co_exit", lambda: self.st.exit_co_stake(co, d, self.now), co, "exit_co_stake(bytes32)", d
+            )
             return
-        from ionet.staking import COOLDOWN_SECONDS
-
         if jump and dev.co_state == 3 and self.now < dev.co_exit_at + COOLDOWN_SECONDS:
             self._jump(dev.co_exit_at + COOLDOWN_SECONDS - self.now + 7)
         caller = self.owner_of(d) if by_owner else co
-        self.staking_call("co_withdraw", lambda: self.st.withdraw_co_stake(caller, d, self.now), caller,
-                          "withdraw_co_stake(bytes32)", d)
+        self.staking_call(
+            "co_withdraw",
+            lambda: self.st.withdraw_co_stake(caller, d, self.now),
+            caller,
+            "withdraw_co_stake(bytes32)",
+            d,
+        )
 
     @precondition(lambda self: any(self.st.refunds.values()))
     @rule(k=st.integers(0, 1))
@@ -547,14 +578,27 @@ class EconomyMachine(RuleBasedStateMachine):
         most = (dev.active + dev.cooldown + co) * self.st.max_slash_bps // BPS
         amount = share(most, part)
         self._step()
-        self.staking_call("slash", lambda: self.st.slash(d, amount, jail, self.now), Ctx.operator,
-                          "slash(bytes32,uint256,bytes32,bool)", d, amount, b"\x5e" * 32, jail)
+        self.staking_call(
+            "slash",
+            lambda: self.st.slash(d, amount, jail, self.now),
+            Ctx.operator,
+            "slash(bytes32,uint256,bytes32,bool)",
+            d,
+            amount,
+            b"\x5e" * 32,
+            jail,
+        )
 
     def settle_slash(self, j: int, finalize: bool, jump: bool) -> None:
         ids = [s for s, x in self.st.slashes.items() if x.outcome == 1] or list(self.st.slashes) or [1]
         if not finalize:  # overturns: first those whose co-staker has gone (its part becomes a refund)
-            gone = [s for s in ids if s in self.st.slashes and self.st.slashes[s].co_part
-                    and self.st.devices[self.st.slashes[s].device].co_staker != self.st.slashes[s].co_staker]
+            gone = [
+                s
+                for s in ids
+                if s in self.st.slashes
+                and self.st.slashes[s].co_part
+                and self.st.devices[self.st.slashes[s].device].co_staker != self.st.slashes[s].co_staker
+            ]
             ids = gone or ids
         sid = ids[j % len(ids)]
         s = self.st.slashes.get(sid)
@@ -562,13 +606,23 @@ class EconomyMachine(RuleBasedStateMachine):
         if finalize:
             if jump and s is not None and self.now < s.created_at + APPEAL_SECONDS:
                 self._jump(s.created_at + APPEAL_SECONDS - self.now + 7)
-            ok = self.staking_call("finalize_slash", lambda: self.st.finalize_slash(sid, self.now), Ctx.operator,
-                                   "finalize_slash(uint256)", sid)
+            ok = self.staking_call(
+                "finalize_slash",
+                lambda: self.st.finalize_slash(sid, self.now),
+                Ctx.operator,
+                "finalize_slash(uint256)",
+                sid,
+            )
             if ok:
                 self.burns["slashing"] = self.burns.get("slashing", 0) + s.amount
         else:
-            self.staking_call("overturn_slash", lambda: self.st.overturn_slash(sid, self.now), Ctx.admin,
-                              "overturn_slash(uint256)", sid)
+            self.staking_call(
+                "overturn_slash",
+                lambda: self.st.overturn_slash(sid, self.now),
+                Ctx.admin,
+                "overturn_slash(uint256)",
+                sid,
+            )
 
     @precondition(lambda self: any(x.jailed for x in self.st.devices.values()))
     @rule(i=st.integers(0, 5))
@@ -590,8 +644,13 @@ class EconomyMachine(RuleBasedStateMachine):
         r = self.send(label, sender, Ctx.c["SettlementRouter"], sig, *args)
         return r, getattr(self.router, model_call[0])(*model_call[1:])
 
-    @rule(r=st.integers(0, 1), i=st.integers(0, 5), cur=st.sampled_from(["usdc", "io", "weth"]),
-          hours=st.integers(1, 48), rate=st.integers(1, 5_000))
+    @rule(
+        r=st.integers(0, 1),
+        i=st.integers(0, 5),
+        cur=st.sampled_from(["usdc", "io", "weth"]),
+        hours=st.integers(1, 48),
+        rate=st.integers(1, 5_000),
+    )
     def book(self, r: int, i: int, cur: str, hours: int, rate: int) -> None:
         renter = Ctx.renters[r]
         if cur == "weth" and not Ctx.weth_pool:
@@ -613,8 +672,13 @@ class EconomyMachine(RuleBasedStateMachine):
                     assert "guarded_swap" in why, why
                     self.count("book_with_asset: market refused")
                     return
-            res = self._router_call("book_with_asset", ("book", renter, provider, eligible, token, hours, rate, q.total,
-                                                        self.now), renter, sig, *args)
+            res = self._router_call(
+                "book_with_asset",
+                ("book", renter, provider, eligible, token, hours, rate, q.total, self.now),
+                renter,
+                sig,
+                *args,
+            )
             if res is not None:
                 rcpt, _ = res
                 usdc_in = self._transfers(rcpt, Ctx.c["USDC"], Ctx.weth_pool, Ctx.c["SettlementRouter"])
@@ -625,16 +689,20 @@ class EconomyMachine(RuleBasedStateMachine):
         if q.total > ledger.get(renter, 0):
             return  # (an unfunded renter: the token's own refusal is not the economy's)
         sig = "book(bytes32,address,uint256,uint256,uint256)"
-        res = self._router_call(f"book_{cur}", ("book", renter, provider, eligible, token, hours, rate, q.total, self.now),
-                                renter, sig, d, token, hours, rate, q.total)
+        model = ("book", renter, provider, eligible, token, hours, rate, q.total, self.now)
+        res = self._router_call(f"book_{cur}", model, renter, sig, d, token, hours, rate, q.total)
         if res is not None:
             self.move(ledger, renter, self.ledger_key(Ctx.c["SettlementRouter"]), q.total)
 
     def _transfers(self, receipt: dict, token: str, frm: str, to: str) -> int:
         total = 0
         for log in receipt["logs"]:
-            if (log["address"].lower() == token.lower() and bytes.fromhex(log["topics"][0][2:]) == TRANSFER
-                    and int(log["topics"][1], 16) == int(frm, 16) and int(log["topics"][2], 16) == int(to, 16)):
+            if (
+                log["address"].lower() == token.lower()
+                and bytes.fromhex(log["topics"][0][2:]) == TRANSFER
+                and int(log["topics"][1], 16) == int(frm, 16)
+                and int(log["topics"][2], 16) == int(to, 16)
+            ):
                 total += int(log["data"], 16)
         return total
 
@@ -651,26 +719,35 @@ class EconomyMachine(RuleBasedStateMachine):
         room = min(b.hours, started_hours(b.start, self.now)) - b.recorded
         if room > 0 and hours:
             hours = 1 + hours % room
-        self._router_call("record_work", ("record", bid, hours, self.now), Ctx.operator,
-                          "record_work(uint256,uint256)", bid, hours)
+        self._router_call(
+            "record_work", ("record", bid, hours, self.now), Ctx.operator, "record_work(uint256,uint256)", bid, hours
+        )
 
     def end_booking(self, i: int, how: str, final: int, jump: bool) -> None:
         bid = self._booking(i)
         b = self.router.bookings[bid]
         self._step()
         if how == "renter":
-            self._router_call("end_booking", ("end_by_renter", bid, b.renter, self.now), b.renter,
-                              "end_booking(uint256)", bid)
+            self._router_call(
+                "end_booking", ("end_by_renter", bid, b.renter, self.now), b.renter, "end_booking(uint256)", bid
+            )
         elif how == "operator":
             room = max(min(b.hours, started_hours(b.start, self.now)) - b.recorded, 0)
             final = min(final, room)
-            self._router_call("operator_end_booking", ("end_by_operator", bid, final, self.now), Ctx.operator,
-                              "operator_end_booking(uint256,uint256)", bid, final)
+            self._router_call(
+                "operator_end_booking",
+                ("end_by_operator", bid, final, self.now),
+                Ctx.operator,
+                "operator_end_booking(uint256,uint256)",
+                bid,
+                final,
+            )
         else:
             if jump and self.now < b.end + GRACE_SECONDS:
                 self._jump(b.end + GRACE_SECONDS - self.now + 7)
-            self._router_call("settle_expired", ("settle_expired", bid, self.now), Ctx.treasury,
-                              "settle_expired(uint256)", bid)
+            self._router_call(
+                "settle_expired", ("settle_expired", bid, self.now), Ctx.treasury, "settle_expired(uint256)", bid
+            )
 
     def router_withdraw(self, i: int, cur: str, part: int, refund: bool) -> None:
         book = self.router.refunds if refund else self.router.income
@@ -683,8 +760,15 @@ class EconomyMachine(RuleBasedStateMachine):
         router = Ctx.c["SettlementRouter"]
         self._step()
         if refund:
-            res = self._router_call("withdraw_refund", ("withdraw_refund", who, token, amount), who,
-                                    "withdraw_refund(address,uint256,address)", token, amount, who)
+            res = self._router_call(
+                "withdraw_refund",
+                ("withdraw_refund", who, token, amount),
+                who,
+                "withdraw_refund(address,uint256,address)",
+                token,
+                amount,
+                who,
+            )
             if res is not None:
                 self.move(self.usdc if cur == "usdc" else self.io, router, who, amount)
         elif cur == "as_io":
@@ -703,8 +787,15 @@ class EconomyMachine(RuleBasedStateMachine):
                 self.move(self.usdc, router, pool, amount)
                 self.move(self.io, pool, who, io_out)
         else:
-            res = self._router_call("withdraw_income", ("withdraw", who, token, amount), who,
-                                    "withdraw(address,uint256,address)", token, amount, who)
+            res = self._router_call(
+                "withdraw_income",
+                ("withdraw", who, token, amount),
+                who,
+                "withdraw(address,uint256,address)",
+                token,
+                amount,
+                who,
+            )
             if res is not None:
                 _fee, paid = res[1]
                 self.move(self.usdc if cur == "usdc" else self.io, router, who, paid)
@@ -715,8 +806,15 @@ class EconomyMachine(RuleBasedStateMachine):
         token = Ctx.c["IOToken"] if cur == "io" else Ctx.c["USDC"]
         amount = share(self.router.fees[token], part)
         self._step()
-        res = self._router_call("withdraw_fees", ("withdraw_fees", token, amount), Ctx.treasury,
-                                "withdraw_fees(address,uint256,address)", token, amount, Ctx.treasury)
+        res = self._router_call(
+            "withdraw_fees",
+            ("withdraw_fees", token, amount),
+            Ctx.treasury,
+            "withdraw_fees(address,uint256,address)",
+            token,
+            amount,
+            Ctx.treasury,
+        )
         if res is not None:
             self.move(self.usdc if cur == "usdc" else self.io, Ctx.c["SettlementRouter"], Ctx.treasury, amount)
 
@@ -805,9 +903,17 @@ class EconomyMachine(RuleBasedStateMachine):
                 self.cum = dict(self.active_cum)
                 return
             if self.now < self.pending[2] + Ctx.delay:
-                self.refused("publish_root", "RewardsDistributor: root pending", Ctx.operator, dist,
-                             "publish_root(bytes32,uint256,uint256,uint256)", b"\x01" * 32, self.published_total,
-                             self.epoch + 1, self.now)
+                self.refused(
+                    "publish_root",
+                    "RewardsDistributor: root pending",
+                    Ctx.operator,
+                    dist,
+                    "publish_root(bytes32,uint256,uint256,uint256)",
+                    b"\x01" * 32,
+                    self.published_total,
+                    self.epoch + 1,
+                    self.now,
+                )
                 return
             self._activated()  # a ripe pending root is activated by the next publication
         new = (self._funding_limit() - self.published_total) * part // 8
@@ -826,15 +932,26 @@ class EconomyMachine(RuleBasedStateMachine):
             for party in self.co_seen[dd] or [ZERO]:
                 co_cum = cum.get((dd, party), 0) if party != ZERO else 0
                 owner_at = self.at_slash.setdefault((dd, ZERO, last), self.cum.get((dd, ZERO), 0)) if last else 0
-                co_at = self.at_slash.setdefault((dd, party, last), self.cum.get((dd, party), 0)) \
-                    if last and party != ZERO else 0
+                co_at = (
+                    self.at_slash.setdefault((dd, party, last), self.cum.get((dd, party), 0))
+                    if last and party != ZERO
+                    else 0
+                )
                 leaves.append(RewardLeaf(dd, owner_cum, party, co_cum, last, owner_at, co_at))
         total = sum(cum.values())
         tree = MerkleTree(leaves)
         root = tree.root() if callable(tree.root) else tree.root
         self.epoch += 1
-        self.send("publish_root", Ctx.operator, dist, "publish_root(bytes32,uint256,uint256,uint256)", root, total,
-                  self.epoch, self.now)
+        self.send(
+            "publish_root",
+            Ctx.operator,
+            dist,
+            "publish_root(bytes32,uint256,uint256,uint256)",
+            root,
+            total,
+            self.epoch,
+            self.now,
+        )
         self.pending = (tree, total, self.now)
         self.published_total = total
         self.cum = cum
@@ -847,8 +964,13 @@ class EconomyMachine(RuleBasedStateMachine):
         tree, total, at = self.pending
         if self.now < at + Ctx.delay:
             if not jump:
-                self.refused("activate_root", "RewardsDistributor: activation delay not passed", Ctx.operator, dist,
-                             "activate_root()")
+                self.refused(
+                    "activate_root",
+                    "RewardsDistributor: activation delay not passed",
+                    Ctx.operator,
+                    dist,
+                    "activate_root()",
+                )
                 return
             self._jump(at + Ctx.delay - self.now + 601)
         self.send("activate_root", Ctx.operator, dist, "activate_root()")
@@ -874,8 +996,13 @@ class EconomyMachine(RuleBasedStateMachine):
             lf = tree.entries[k]
             dev = self.st.devices[lf.device]
             try:
-                self.dist.plan(lf, dev.wallet, self._last_slash(lf.device), self.st.slash_outcome,
-                               balance=self.io[Ctx.c["RewardsDistributor"]])
+                self.dist.plan(
+                    lf,
+                    dev.wallet,
+                    self._last_slash(lf.device),
+                    self.st.slash_outcome,
+                    balance=self.io[Ctx.c["RewardsDistributor"]],
+                )
                 break
             except DistributorError as e:
                 first_reason = first_reason or (e.reason, lf, k)
@@ -925,17 +1052,23 @@ class EconomyMachine(RuleBasedStateMachine):
         for h in Ctx.usdc_holders:
             calls.append((C["USDC"], bal + "00" * 12 + h[2:].lower()))
         extra = [
-            (C["IOToken"], calldata("totalSupply()")), (C["IOToken"], calldata("total_minted()")),
-            (C["IOToken"], calldata("total_burned()")), (C["USDC"], calldata("totalSupply()")),
+            (C["IOToken"], calldata("totalSupply()")),
+            (C["IOToken"], calldata("total_minted()")),
+            (C["IOToken"], calldata("total_burned()")),
+            (C["USDC"], calldata("totalSupply()")),
             (C["NodeStaking"], calldata("totals()")),
-            (C["RewardsDistributor"], calldata("total_paid()")), (C["RewardsDistributor"], calldata("total_held()")),
-            (C["RewardsDistributor"], calldata("total_forfeited()")), (C["RewardsDistributor"], calldata("active()")),
+            (C["RewardsDistributor"], calldata("total_paid()")),
+            (C["RewardsDistributor"], calldata("total_held()")),
+            (C["RewardsDistributor"], calldata("total_forfeited()")),
+            (C["RewardsDistributor"], calldata("active()")),
             (C["EmissionSchedule"], calldata("total_emitted()")),
         ]
         for t in (C["USDC"], C["IOToken"]):
-            extra += [(C["SettlementRouter"], calldata("total_escrow(address)", t)),
-                      (C["SettlementRouter"], calldata("total_credited(address)", t)),
-                      (C["SettlementRouter"], calldata("fees(address)", t))]
+            extra += [
+                (C["SettlementRouter"], calldata("total_escrow(address)", t)),
+                (C["SettlementRouter"], calldata("total_credited(address)", t)),
+                (C["SettlementRouter"], calldata("fees(address)", t)),
+            ]
         for cat in Ctx.vaults:
             extra.append((Ctx.vaults[cat], calldata("totals()")))
         out = self.rpc.batch([("eth_call", [{"to": to, "data": data}, "latest"]) for to, data in calls + extra])
@@ -949,9 +1082,15 @@ class EconomyMachine(RuleBasedStateMachine):
         r = {
             "io": dict(zip(Ctx.io_holders, (u(x) for x in words[:n_io]), strict=True)),
             "usdc": dict(zip(Ctx.usdc_holders, (u(x) for x in words[n_io : n_io + n_usdc]), strict=True)),
-            "supply": u(w[0]), "minted": u(w[1]), "burned": u(w[2]), "usdc_supply": u(w[3]),
+            "supply": u(w[0]),
+            "minted": u(w[1]),
+            "burned": u(w[2]),
+            "usdc_supply": u(w[3]),
             "staking": [u(w[4], k) for k in range(9)],
-            "paid": u(w[5]), "held": u(w[6]), "forfeited": u(w[7]), "active_total": u(w[8], 1),
+            "paid": u(w[5]),
+            "held": u(w[6]),
+            "forfeited": u(w[7]),
+            "active_total": u(w[8], 1),
             "emitted": u(w[9]),
             "router": {"usdc": [u(x) for x in w[10:13]], "io": [u(x) for x in w[13:16]]},
             "vaults": {cat: [u(w[16 + j], k) for k in range(7)] for j, cat in enumerate(Ctx.vaults)},
@@ -966,8 +1105,10 @@ class EconomyMachine(RuleBasedStateMachine):
         assert r["minted"] <= CAP
         burned = sum(self.event_burns.values())
         assert r["minted"] - r["supply"] == r["burned"] == burned, (r["minted"] - r["supply"], r["burned"], burned)
-        assert self.event_burns == {k: v for k, v in self.burns.items() if v or k in self.event_burns}, \
-            (self.event_burns, self.burns)
+        assert self.event_burns == {k: v for k, v in self.burns.items() if v or k in self.event_burns}, (
+            self.event_burns,
+            self.burns,
+        )
         assert self.event_mints == r["minted"]
         assert r["emitted"] == self.emitted
         assert sum(self.io.values()) == r["supply"], "the model's IO does not add up to the supply"
@@ -989,8 +1130,13 @@ class EconomyMachine(RuleBasedStateMachine):
         active, cooldown, co, escrowed, refunds, held, balance, _s, _d = r["staking"]
         t = self.st.totals()
         assert r["io"][C["NodeStaking"]] == balance == held == active + cooldown + co + escrowed + refunds
-        assert (active, cooldown, co, escrowed, refunds) == (t.owner_active, t.owner_cooldown, t.co_staked,
-                                                              t.escrowed, t.refunds_owed)
+        assert (active, cooldown, co, escrowed, refunds) == (
+            t.owner_active,
+            t.owner_cooldown,
+            t.co_staked,
+            t.escrowed,
+            t.refunds_owed,
+        )
         for name, token, ledger in (("usdc", C["USDC"], r["usdc"]), ("io", C["IOToken"], r["io"])):
             escrow, credited, fees = r["router"][name]
             assert ledger[C["SettlementRouter"]] == escrow + credited + fees, name
@@ -999,8 +1145,11 @@ class EconomyMachine(RuleBasedStateMachine):
         dist = r["io"][C["RewardsDistributor"]]
         assert dist + r["paid"] + r["forfeited"] >= r["active_total"] == self.active_total
         assert dist >= r["held"]
-        assert (r["paid"], r["held"], r["forfeited"]) == (self.dist.total_paid, self.dist.total_held,
-                                                          self.dist.total_forfeited)
+        assert (r["paid"], r["held"], r["forfeited"]) == (
+            self.dist.total_paid,
+            self.dist.total_held,
+            self.dist.total_forfeited,
+        )
         assert r["io"][C["EmissionSchedule"]] == 0
 
     @invariant()
@@ -1017,8 +1166,9 @@ class EconomyMachine(RuleBasedStateMachine):
 # ---------------------------------------------------------------------------------------------- setup
 def _holders_from_logs(rpc: Rpc, token: str) -> tuple[set[str], dict[str, int], int]:
     """Every address that ever received `token`, burns by sender, and minted, from genesis."""
-    logs = rpc.one("eth_getLogs", [{"fromBlock": "0x0", "toBlock": "latest", "address": token,
-                                    "topics": ["0x" + TRANSFER.hex()]}])
+    logs = rpc.one(
+        "eth_getLogs", [{"fromBlock": "0x0", "toBlock": "latest", "address": token, "topics": ["0x" + TRANSFER.hex()]}]
+    )
     seen: set[str] = set()
     burns: dict[str, int] = {}
     minted = 0
@@ -1102,16 +1252,25 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
         Ctx.vault_base[cat] = vm_
     seen, burns, minted = _holders_from_logs(Ctx.rpc, C["IOToken"])
     useen, _ub, _um = _holders_from_logs(Ctx.rpc, C["USDC"])
-    contracts = [C["NodeStaking"], C["RewardsDistributor"], C["SettlementRouter"], C["EmissionSchedule"], C["io_pool"],
-                 *Ctx.vaults.values()]
+    contracts = [
+        C["NodeStaking"],
+        C["RewardsDistributor"],
+        C["SettlementRouter"],
+        C["EmissionSchedule"],
+        C["io_pool"],
+        *Ctx.vaults.values(),
+    ]
     actors = [Ctx.admin, Ctx.operator, Ctx.treasury, *people, *Ctx.beneficiaries]
     Ctx.io_holders = sorted(set(seen) | set(contracts) | set(actors))
-    Ctx.usdc_holders = sorted(set(useen) | {C["SettlementRouter"], C["io_pool"]} | set(actors)
-                              | ({Ctx.weth_pool} if Ctx.weth_pool else set()))
+    Ctx.usdc_holders = sorted(
+        set(useen) | {C["SettlementRouter"], C["io_pool"]} | set(actors) | ({Ctx.weth_pool} if Ctx.weth_pool else set())
+    )
     Ctx.io_base = {h: token.balanceOf(h) for h in Ctx.io_holders}
     Ctx.usdc_base = {h: usdc.balanceOf(h) for h in Ctx.usdc_holders}
-    Ctx.burns_base = {"slashing": burns.get(C["NodeStaking"], 0),
-                      "holders": sum(v for k, v in burns.items() if k != C["NodeStaking"])}
+    Ctx.burns_base = {
+        "slashing": burns.get(C["NodeStaking"], 0),
+        "holders": sum(v for k, v in burns.items() if k != C["NodeStaking"]),
+    }
     Ctx.minted_base = minted
     Ctx.emission_start = suite.EmissionSchedule.START_TIME()
     Ctx.emitted_base = suite.EmissionSchedule.total_emitted()
@@ -1124,13 +1283,52 @@ def _acct(address: str):  # noqa: ANN202
 
 
 RULES = [
-    "advance_small", "advance_medium", "advance_large", "advance_huge", "mint_due", "vesting_claim",
-    "vesting_release", "vesting_paid", "vesting_grant", "vesting_revoke", "transfer_io", "transfer_usdc", "burn",
-    "mint_usdc", "stake", "withdraw_overflow", "unstake", "withdraw_stake", "co_offer", "co_accept", "co_decline",
-    "co_cancel", "co_exit", "co_withdraw", "claim_refund", "slash", "overturn_slash", "finalize_slash", "unjail",
-    "book_usdc", "book_io", "book_with_asset", "record_work", "end_booking", "operator_end_booking",
-    "settle_expired", "withdraw_income", "withdraw_as_io", "withdraw_refund", "withdraw_fees", "publish_root",
-    "cancel_root", "activate_root", "claim_rewards", "claim_rewards_held", "claim_rewards_resolved",
+    "advance_small",
+    "advance_medium",
+    "advance_large",
+    "advance_huge",
+    "mint_due",
+    "vesting_claim",
+    "vesting_release",
+    "vesting_paid",
+    "vesting_grant",
+    "vesting_revoke",
+    "transfer_io",
+    "transfer_usdc",
+    "burn",
+    "mint_usdc",
+    "stake",
+    "withdraw_overflow",
+    "unstake",
+    "withdraw_stake",
+    "co_offer",
+    "co_accept",
+    "co_decline",
+    "co_cancel",
+    "co_exit",
+    "co_withdraw",
+    "claim_refund",
+    "slash",
+    "overturn_slash",
+    "finalize_slash",
+    "unjail",
+    "book_usdc",
+    "book_io",
+    "book_with_asset",
+    "record_work",
+    "end_booking",
+    "operator_end_booking",
+    "settle_expired",
+    "withdraw_income",
+    "withdraw_as_io",
+    "withdraw_refund",
+    "withdraw_fees",
+    "publish_root",
+    "cancel_root",
+    "activate_root",
+    "claim_rewards",
+    "claim_rewards_held",
+    "claim_rewards_resolved",
 ]
 
 
@@ -1143,27 +1341,36 @@ def test_economy_state_machine__every_step__conservation_and_every_balance_equal
     OUTCOMES.clear()
     RUN.update(steps=0, examples=0, start=time.time())
     soak = SOAK_STEPS > 0
-    steps_per_example = 1_000 if soak else STEPS
-    examples = math.ceil(SOAK_STEPS / steps_per_example) if soak else EXAMPLES
-    machine = seed(SOAK_SEED)(EconomyMachine) if soak else EconomyMachine
-    run_state_machine_as_test(
-        machine,
-        settings=settings(
-            deadline=None,
-            max_examples=examples,
-            stateful_step_count=steps_per_example,
-            derandomize=not soak,
-            database=None,
-            print_blob=True,
-            phases=[Phase.generate, Phase.shrink] if soak else list(Phase),
-            suppress_health_check=list(HealthCheck),
-        ),
-    )
+    target = SOAK_STEPS if soak else MIN_STEPS
+    round_ = 0
+    while True:
+        # In-suite: one derandomized run (no database: the same sequences on every machine). Soak:
+        # seeded runs of 1,000-step examples until the steps are done (an example may end early).
+        left = SOAK_STEPS - RUN["steps"]
+        machine = seed(SOAK_SEED + round_)(EconomyMachine) if soak else EconomyMachine
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                deadline=None,
+                max_examples=max(1, math.ceil(left / 600)) if soak else EXAMPLES,
+                stateful_step_count=1_000 if soak else STEPS,
+                derandomize=not soak,
+                database=None,
+                print_blob=True,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+        round_ += 1
+        if not soak or RUN["steps"] >= SOAK_STEPS:
+            break
     elapsed = time.time() - RUN["start"]
-    print(f"\neconomy state machine: {RUN['steps']:,} steps in {RUN['examples']} examples, {elapsed:.0f} s "
-          f"({RUN['steps'] / max(elapsed, 1e-9):.1f} steps/s)", file=sys.stderr)
+    print(
+        f"\neconomy state machine: {RUN['steps']:,} steps in {RUN['examples']} examples, {elapsed:.0f} s "
+        f"({RUN['steps'] / max(elapsed, 1e-9):.1f} steps/s)",
+        file=sys.stderr,
+    )
     print("outcomes:", dict(sorted(OUTCOMES.items())), file=sys.stderr)
     print("refusals:", dict(sorted(REASONS.items())), file=sys.stderr)
-    assert RUN["steps"] >= (SOAK_STEPS if soak else MIN_STEPS), RUN["steps"]
+    assert RUN["steps"] >= target, RUN["steps"]
     missing = [r for r in RULES if OUTCOMES[f"{r}: ok"] == 0 and (r != "book_with_asset" or Ctx.weth_pool)]
     assert not missing, f"rules that never succeeded: {missing}"
