@@ -72,8 +72,8 @@ CAP = 800_000_000 * IO
 DAY = 86_400
 SOAK_STEPS = int(os.environ.get("IONET_SOAK_STEPS", "0") or 0)
 SOAK_SEED = int(os.environ.get("IONET_SOAK_SEED", "0") or 0)
-STEPS = int(os.environ.get("IONET_ECONOMY_STEPS", "300"))  # steps per example
-EXAMPLES = int(os.environ.get("IONET_ECONOMY_EXAMPLES", "24"))  # in-suite: up to 24 x 300 (an example may end early)
+STEPS = int(os.environ.get("IONET_ECONOMY_STEPS", "150"))  # steps per example
+EXAMPLES = int(os.environ.get("IONET_ECONOMY_EXAMPLES", "40"))  # in-suite: up to 40 x 150 (an example may end early)
 MIN_STEPS = min(3_000, STEPS * EXAMPLES)
 PROGRESS_EVERY = 1_000
 
@@ -220,12 +220,12 @@ class EconomyMachine(RuleBasedStateMachine):
         self.co_answer(0, "accept", False)
         self.co_offer(1, 1, 4, 3_000)
         self.co_answer(0, "accept", False)
-        self.publish_root(0, 4, False)
+        self.publish_root(0, 4)
         self.activate_root(True)
-        self.publish_root(2, 4, False)
+        self.publish_root(2, 4)
         self.activate_root(True)
         self.slash(0, 4, False)
-        self.publish_root(4, 4, False)
+        self.publish_root(4, 4)
         self.activate_root(True)
         self.co_exit_or_withdraw(0, False, False)  # the slashed co-staker leaves: an overturn now refunds it
         self.co_exit_or_withdraw(0, False, True)
@@ -234,6 +234,11 @@ class EconomyMachine(RuleBasedStateMachine):
         self.book(0, 2, "usdc", 24, 2_000)
         self.book(1, 4, "io", 24, 2_000)
         self.book(0, 0, "weth", 12, 1_000)
+        # something for every two-stage rule from the first step (hypothesis enables a random subset
+        # of the rules in each example): a stake cooling down, an open offer, a pending slash
+        self.unstake(5)
+        self.co_offer(3, 1, 4, 1_000)
+        self.slash(4, 4, False)
 
     def teardown(self) -> None:
         chain.restore(self.snap)
@@ -366,11 +371,21 @@ class EconomyMachine(RuleBasedStateMachine):
             (cat, g.grant_id) for cat, v in self.vaults.items() for g in v.grants.values() if g.grant_id not in v.moved
         ]
 
-    @rule(i=st.integers(0, 10**6), other=RARELY, by_anyone=RARELY)
-    def vesting_claim(self, i: int, other: bool, by_anyone: bool) -> None:
-        cat, gid = self._grants()[i % len(self._grants())]
-        v = self.vaults[cat]
+    @rule(i=st.integers(0, 10**6), other=RARELY)
+    def vesting_claim(self, i: int, other: bool) -> None:
+        self._vesting_pay(i, other, False)
+
+    @rule(i=st.integers(0, 10**6))
+    def vesting_release(self, i: int) -> None:
+        self._vesting_pay(i, False, True)
+
+    def _vesting_pay(self, i: int, other: bool, by_anyone: bool) -> None:
+        """Mostly (i % 7 != 0) a grant with something claimable, if any."""
         self._step()
+        grants = self._grants()
+        due = [(c, g) for c, g in grants if self.vaults[c].claimable(g, self.now) > 0] if i % 7 else []
+        cat, gid = (due or grants)[i % len(due or grants)]
+        v = self.vaults[cat]
         ben = to_checksum_address(vm.beneficiary_of(gid))
         if by_anyone:  # release: anyone pays the beneficiary
             amount = v.release(gid, self.now)
@@ -398,6 +413,31 @@ class EconomyMachine(RuleBasedStateMachine):
             )
             return
         self.send("vesting_grant", Ctx.admin, Ctx.vaults["community"], "grant(address,uint256)", ben, amount)
+
+    @rule(i=st.integers(0, 10**6), k=st.integers(0, 20), withdraw=RARELY)
+    def vesting_rotate(self, i: int, k: int, withdraw: bool) -> None:
+        """Key rotation: the beneficiary proposes a new key (or withdraws its proposal); when one
+        is pending, the proposed key takes the grant over (a new id; the old one is refused)."""
+        cat, gid = self._grants()[i % len(self._grants())]
+        v, vault = self.vaults[cat], Ctx.vaults[cat]
+        g = v.live(gid)
+        ben = to_checksum_address(g.beneficiary)
+        self._step()
+        if g.pending is not None and not withdraw:
+            new = to_checksum_address(g.pending)
+            v.accept(new, gid)
+            self.send("vesting_accept_beneficiary", new, vault, "accept_beneficiary(uint256)", gid)
+            return
+        people = self._people()
+        new = ZERO if withdraw else people[k % len(people)]
+        try:
+            v.propose(ben, gid, new)
+        except vm.VestingError as e:
+            self.refused(
+                "vesting_propose_beneficiary", str(e), ben, vault, "propose_beneficiary(uint256,address)", gid, new
+            )
+            return
+        self.send("vesting_propose_beneficiary", ben, vault, "propose_beneficiary(uint256,address)", gid, new)
 
     @rule(i=st.integers(0, 10**6))
     def vesting_revoke(self, i: int) -> None:
@@ -723,6 +763,27 @@ class EconomyMachine(RuleBasedStateMachine):
             "record_work", ("record", bid, hours, self.now), Ctx.operator, "record_work(uint256,uint256)", bid, hours
         )
 
+    @precondition(lambda self: any(b.open for b in self.router.bookings.values()))
+    @rule(picks=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 12)), min_size=1, max_size=5))
+    def record_work_batch(self, picks: list[tuple[int, int]]) -> None:
+        """Several records in one transaction, all or nothing; mostly valid (capped at what each
+        booking may still record), else the model's refusal is checked."""
+        self._step()
+        items: list[tuple[int, int]] = []
+        for i, h in picks:
+            bid = self._booking(i)
+            b = self.router.bookings[bid]
+            room = min(b.hours, started_hours(b.start, self.now)) - b.recorded - sum(x for y, x in items if y == bid)
+            items.append((bid, min(h, room) if room > 0 else h))
+        self._router_call(
+            "record_work_batch",
+            ("record_batch", items, self.now),
+            Ctx.operator,
+            "record_work_batch(uint256[],uint256[])",
+            [b for b, _ in items],
+            [h for _, h in items],
+        )
+
     def end_booking(self, i: int, how: str, final: int, jump: bool) -> None:
         bid = self._booking(i)
         b = self.router.bookings[bid]
@@ -891,8 +952,14 @@ class EconomyMachine(RuleBasedStateMachine):
     def _last_slash(self, d: bytes) -> int:
         return max((s for s, x in self.st.slashes.items() if x.device == d), default=0)
 
-    @rule(i=st.integers(0, 5), part=st.integers(0, 8), cancel=RARELY)
-    def publish_root(self, i: int, part: int, cancel: bool) -> None:
+    @precondition(lambda self: self.pending is not None)
+    @rule()
+    def cancel_root(self) -> None:
+        """The canceller (governance) cancels the pending root."""
+        self.publish_root(0, 0, True)
+
+    @rule(i=st.integers(0, 5), part=st.integers(0, 8))
+    def publish_root(self, i: int, part: int, cancel: bool = False) -> None:
         dist = Ctx.c["RewardsDistributor"]
         self._step()
         if self.pending is not None:
@@ -1145,6 +1212,8 @@ class EconomyMachine(RuleBasedStateMachine):
         dist = r["io"][C["RewardsDistributor"]]
         assert dist + r["paid"] + r["forfeited"] >= r["active_total"] == self.active_total
         assert dist >= r["held"]
+        if self.pending is not None:  # a pending root is funded too
+            assert dist + r["paid"] + r["forfeited"] >= self.pending[1]
         assert (r["paid"], r["held"], r["forfeited"]) == (
             self.dist.total_paid,
             self.dist.total_held,
@@ -1293,6 +1362,8 @@ RULES = [
     "vesting_paid",
     "vesting_grant",
     "vesting_revoke",
+    "vesting_propose_beneficiary",
+    "vesting_accept_beneficiary",
     "transfer_io",
     "transfer_usdc",
     "burn",
@@ -1316,6 +1387,7 @@ RULES = [
     "book_io",
     "book_with_asset",
     "record_work",
+    "record_work_batch",
     "end_booking",
     "operator_end_booking",
     "settle_expired",
