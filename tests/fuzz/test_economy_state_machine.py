@@ -6,13 +6,16 @@ beneficiaries (seed, series A, two contributors, the R&D treasury), the reward o
 settlement operator and the slasher), governance/admin (the deployer) and the treasury.
 
 Rules (one transaction each, or one refused call checked by eth_call): emission minting; time jumps
-of every size (seconds to a year); vesting grants (Community vault), claims, releases and
-revocations (Core contributors); IO and USDC transfers and IO burns by holders, USDC minting; stake,
-overflow withdrawal, unstake, withdraw; co-stake offer, cancel, decline, accept, exit, withdraw and
-refunds; slash, overturn, finalize, unjail; bookings in USDC, in IO and paid in WETH
-(`book_with_asset` on the suite's WETH/USDC pool); work records, endings by renter and operator,
-expiry settlements; provider withdrawals (USDC, IO, USDC taken as IO on the IO/USDC pool), refunds,
-fees; rewards roots published, cancelled and activated, and claims of the active root.
+of every size (seconds to a year); vesting grants (Community vault), claims, releases, key
+rotations (propose, withdraw, accept) and revocations (Core contributors); IO and USDC transfers
+and IO burns by holders, USDC minting; stake, overflow withdrawal, unstake, withdraw; co-stake
+offer, cancel, decline, accept, exit, withdraw and refunds; slash, overturn, finalize, unjail;
+bookings in USDC, in IO and paid in WETH (`book_with_asset` on the suite's WETH/USDC pool); work
+records (single and batch), endings by renter and operator, expiry settlements; provider
+withdrawals (USDC, IO, USDC taken as IO on the IO/USDC pool), refunds, fees; rewards roots
+published, cancelled and activated, and claims of the active root (held, released and forfeited
+rewards of slashed devices included). A prologue made of the same rules (not counted) gives every
+example the same rich start.
 
 The model is made of the project's own reference models (ionet.staking.StakingModel,
 ionet.settlement.Settlement, ionet.vesting.VaultModel, ionet.distributor.DistributorModel,
