@@ -21,7 +21,7 @@ help:
 	@echo "make gas    write benchmarks/gas.md (gas per operation beside the anchors)"
 	@echo "make merkle-bench  time the rewards Merkle tree + all proofs for 1,000,000 devices"
 	@echo "make mutate mutation testing of every contract (hours): writes benchmarks/mutation.md"
-	@echo "make soak   the whole-economy state machine for 100,000 steps (SOAK_STEPS=, SOAK_SEED=; ~25 min)"
+	@echo "make soak   the whole-economy state machine for 100,000 steps (SOAK_STEPS=, SOAK_SEED=; ~20 min)"
 	@echo "make abi    regenerate the committed ABIs in abi/"
 	@echo "make chart  write docs/supply.png (circulating supply by category over 20 years)"
 	@echo "make ide-sim  simulate the Incentive Dynamic Engine over 365 daily epochs under the published"
@@ -66,7 +66,7 @@ MUTATE_ARGS ?=
 mutate: compile
 	$(VENV)/bin/python -m benchmarks.mutate $(MUTATE_ARGS)
 
-# Not part of `make test` (which runs the same machine for ~4,000 steps): ~25 min. A failure prints
+# Not part of `make test` (which runs the same machine for ~4,000 steps): ~20 min. A failure prints
 # the shortest sequence hypothesis finds; rerun it with the same SOAK_SEED.
 SOAK_STEPS ?= 100000
 SOAK_SEED ?= 1
