@@ -13,7 +13,7 @@ export APE_DATA_FOLDER ?= $(CURDIR)/.ape-data
 APE := $(VENV)/bin/ape
 PYTEST_ARGS ?=
 
-.PHONY: setup compile demo test test-fast gas merkle-bench mutate abi chart ide-sim lint roles clean help
+.PHONY: setup compile demo test test-fast gas merkle-bench mutate soak abi chart ide-sim lint roles clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
@@ -21,6 +21,7 @@ help:
 	@echo "make gas    write benchmarks/gas.md (gas per operation beside the anchors)"
 	@echo "make merkle-bench  time the rewards Merkle tree + all proofs for 1,000,000 devices"
 	@echo "make mutate mutation testing of every contract (hours): writes benchmarks/mutation.md"
+	@echo "make soak   the whole-economy state machine for 100,000 steps (SOAK_STEPS=, SOAK_SEED=; ~20 min)"
 	@echo "make abi    regenerate the committed ABIs in abi/"
 	@echo "make chart  write docs/supply.png (circulating supply by category over 20 years)"
 	@echo "make ide-sim  simulate the Incentive Dynamic Engine over 365 daily epochs under the published"
@@ -67,6 +68,13 @@ merkle-bench: setup
 MUTATE_ARGS ?=
 mutate: compile
 	$(VENV)/bin/python -m benchmarks.mutate $(MUTATE_ARGS)
+
+# Not part of `make test` (which runs the same machine for ~4,000 steps): ~20 min. A failure prints
+# the shortest sequence hypothesis finds; rerun it with the same SOAK_SEED.
+SOAK_STEPS ?= 100000
+SOAK_SEED ?= 1
+soak: compile
+	IONET_SOAK_STEPS=$(SOAK_STEPS) IONET_SOAK_SEED=$(SOAK_SEED) $(APE) test tests/fuzz/test_economy_state_machine.py -s
 
 abi: compile
 	$(VENV)/bin/python -m ionet.abi publish
