@@ -18,7 +18,9 @@ from ionet import IO, USDC
 from ionet.chain.deploy_ide import activate_ide, ide_config
 from ionet.chain.devices import ensure_eligible_device
 from ionet.chain.economy import Economy, fmt_io, fmt_usdc
+from ionet.chain.uniswap import swap_exact_input
 from ionet.settlement import quote
+from scripts._demo_market import _revert_reason
 
 MARGIN = 60  # seconds past an epoch's end (Anvil stamps blocks with the wall clock)
 
@@ -188,6 +190,88 @@ def run(eco: Economy) -> None:
     eco.say(
         f"the Reward Vault was drawn first, then the Fee Vault's IO, then {_usd(ev.usdc_spent)} of its USDC bought "
         f"the {_io(ev.from_fee_usdc_swap)} IO still missing on the pool: every provider got its full USD target"
+    )
+
+    # ---------------------------------------------------------------- the rest of the month
+    rows = []
+    for epoch in range(4, 31):
+        if epoch % 7 == 0:  # a week's bookings: their fees reach the Fee Vault
+            _book(eco, eco.renter_x, device, 30_000 * USDC, 20_000 * IO)
+        eco.advance_to(start + epoch * day + MARGIN)
+        engine.collect_fees(sender=eco.renter_y)
+        engine.state_epoch(epoch, owed, sender=oracle)
+        [ev] = engine.EpochSettled.from_receipt(engine.settle(epoch, sender=eco.renter_y))
+        burned = 0
+        if engine.reserves().can_burn:
+            [bb] = engine.BoughtBackAndBurned.from_receipt(engine.buyback_and_burn(sender=eco.renter_y))
+            burned = bb.io_bought_burned + bb.io_fee_burned
+        assert ev.shortfall_io == 0
+        rows.append(
+            [
+                str(epoch),
+                _usd(ev.usd_owed),
+                _usd(ev.twap_price),
+                _io(ev.from_reward_vault),
+                _io(ev.from_fee_io + ev.from_fee_usdc_swap),
+                _io(burned),
+                _usd(engine.fee_usdc()),
+            ]
+        )
+    eco.table(
+        "Days 4-30: the emission covers every payout; weekly fees build up the Fee Vault "
+        "(its reserve target, 30 days of payouts, includes day 3)",
+        ["day", "USD owed", "TWAP $/IO", "IO from Reward Vault", "IO from Fee Vault", "IO burned", "Fee Vault USDC"],
+        rows,
+    )
+
+    # ---------------------------------------------------------------- a price crash
+    u = s.uniswap
+    seller = eco.renter_x
+    eco.advance_to(start + 31 * day + MARGIN)
+    engine.sync_emission(sender=eco.renter_y)
+    retired = engine.retirable()
+    if retired:
+        engine.retire(retired, sender=eco.admin)
+    twap_before = int(engine.price())
+    dump = 1_000_000 * IO
+    eco.fund(seller, dump)
+    token.approve(u.swap_router, dump, sender=seller)
+    swap_exact_input(u.swap_router, token.address, s.USDC.address, int(pool.fee()), dump, seller)
+    engine.state_epoch(31, owed, sender=oracle)
+    refused = _revert_reason(engine, "settle", (31,), eco.renter_y)
+    assert "too far from twap" in refused
+    eco.say(
+        f"day 31: governance retires {_io(retired)} IO of unneeded emission (the Reward Vault keeps 90 days of "
+        f"payouts); then an outside holder dumps {_io(dump)} IO on the pool (TWAP {_usd(twap_before)}/IO before); "
+        f"settling epoch 31 at once is refused ({refused}): the engine never trades or prices on a spot the "
+        "TWAP has not confirmed"
+    )
+    eco.advance(2 * int(engine.twap_window()) + MARGIN)
+    ev = _settle(eco, engine, 31)
+    assert ev.twap_price < twap_before and ev.shortfall_io == 0
+    eco.say(
+        f"an hour later the TWAP has followed ({_usd(ev.twap_price)}/IO, down "
+        f"{(twap_before - ev.twap_price) * 100 / twap_before:.0f} %): the same {_usd(ev.usd_owed)} now takes "
+        f"{_io(ev.io_needed)} IO instead of {_io(owed * IO // twap_before)}; providers' USD income does not move"
+    )
+    eco.advance_to(start + 32 * day + MARGIN)
+    engine.collect_fees(sender=eco.renter_y)
+    engine.sync_emission(sender=eco.renter_y)
+    more = engine.retirable()
+    if more:
+        engine.retire(more, sender=eco.admin)
+    r = engine.reserves()
+    crash_owed = r.reward_vault_usd + r.fee_io_usd + 400 * USDC
+    engine.state_epoch(32, crash_owed, sender=oracle)
+    eco.say(
+        f"day 32, after the crash, is a network-wide day: {_usd(crash_owed)} owed, more than the Reward Vault's "
+        f"{_io(r.reward_vault)} IO and the fee IO are worth at the new price"
+    )
+    ev = _settle(eco, engine, 32)
+    assert ev.from_fee_usdc_swap > 0 and ev.shortfall_io == 0
+    eco.say(
+        f"the Fee Vault tops the payout up: {_usd(ev.usdc_spent)} of its USDC buys the {_io(ev.from_fee_usdc_swap)} "
+        "IO missing on the pool, under the TWAP bound; every provider receives its full USD target"
     )
 
     # ---------------------------------------------------------------- the dashboard
