@@ -496,6 +496,17 @@ def _mark_shock(ax, a: Assumptions, s: Scenario) -> None:  # noqa: ANN001
         ax.axvspan(a.shock_day, a.days, color="grey", alpha=0.08, linewidth=0)
 
 
+def _save(fig: Any, out: Path) -> Path:
+    """Lay out, write and close a chart."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
 def draw_scenario(run: Run, a: Assumptions, out: Path) -> Path:
     import matplotlib
 
@@ -572,11 +583,7 @@ def draw_scenario(run: Run, a: Assumptions, out: Path) -> Path:
     fig.suptitle(f"Incentive Dynamic Engine, {a.days} daily epochs: {run.scenario.title}"
                  + ("  (shaded: the shock)" if run.scenario.demand_drop_bps or run.scenario.price_drop_bps else ""),
                  fontsize=13)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return _save(fig, out)
 
 
 def draw_comparison(runs: list[Run], a: Assumptions, out: Path) -> Path:
@@ -613,11 +620,7 @@ def draw_comparison(runs: list[Run], a: Assumptions, out: Path) -> Path:
     a1.legend(loc="lower left", fontsize=8)
     fig.suptitle(f"Incentive Dynamic Engine: the scenarios side by side (shaded: shocks from day {a.shock_day})",
                  fontsize=13)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return _save(fig, out)
 
 
 TABLE_BEGIN = "<!-- ide-sim table: written by `make ide-sim`, do not edit -->"

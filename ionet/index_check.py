@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ionet.index_state import CO_EXITING, ZERO
+from ionet.index_state import _IDE_TOTALS, CO_EXITING, ZERO
 from ionet.indexer import Indexer, amount
 
 COOLDOWN_SECONDS = 14 * 86_400
@@ -224,8 +224,6 @@ def _distributor(c: Checker, idx: Indexer, key: str, dist: Any, now: int) -> Non
 
 
 def _engine(c: Checker, idx: Indexer, key: str, eng: Any, now: int) -> None:
-    from ionet.index_state import _IDE_TOTALS
-
     cols = ["active", "reward_vault", "fee_usdc", "fee_io", "last_stated", "last_settled", "last_burn_epoch",
             "shortfall_epochs", "max_usd_per_epoch", "max_swap_usdc", "burn_share_bps", "reserve_epochs",
             "retire_buffer_epochs", *_IDE_TOTALS]

@@ -304,7 +304,7 @@ class RewardsEngine:
     through_epoch: int = 0
     recycled: int = 0  # forfeited IO given out again
     carried: int = 0  # emission of epochs with no eligible device, waiting for one
-    history: list[tuple[int, int, int]] = field(default_factory=list)  # (epoch, amount, devices paid)
+    history: list[tuple[int, int, int]] = field(default_factory=list)  # hourly epochs: (epoch, amount, devices paid)
     ide_through_epoch: int = 0  # IDE mode: the last IDE epoch credited (0: none yet)
     ide_through_time: int = 0  # IDE mode: the end time of that epoch
     ide_released: int = 0  # IDE mode: Σ IO released by the IncentiveEngine and credited here
@@ -429,7 +429,6 @@ class RewardsEngine:
         self._credit(devs, shares)
         self.ide_through_epoch, self.ide_through_time = ide_epoch, end_time
         self.ide_released += io_released
-        self.history.append((-ide_epoch, io_released, len(shares)))  # IDE epochs appear negated
         self._flush_slashes(end_time)
         return shares
 
