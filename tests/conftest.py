@@ -6,11 +6,36 @@ Hypothesis examples and state machines snapshot/restore themselves (see tests/fu
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ionet.chain.clock import advance, advance_to  # noqa: F401  (tests import them from here)
 from ionet.chain.suite import deploy_suite
 from ionet.config import load_config
+
+
+def pytest_configure(config):
+    """Two settings of the local chain that cost the suite most of its time and change no result.
+
+    - Anvil keeps every past state: recent ones in memory, older ones written to disk
+      (~/.foundry/anvil/tmp), several GB a run, and the tests then wait on the disk for more than
+      half of their time. No test reads a state older than the ones kept in memory, so the Anvil ape
+      starts for the tests keeps none on disk (`--max-persisted-states 0`). Snapshots and reverts do
+      not depend on it.
+    - ape-foundry prints the whole call trace of every reverting transaction (fetched with
+      debug_traceTransaction and decoded) into output pytest captures and nobody reads: ~0.4 s a
+      revert, and the suite checks a revert reason in hundreds of places. The revert reason and ape's
+      error enrichment do not depend on it. IONET_REVERT_TRACES=1 prints the traces again.
+    """
+    from ape_foundry.provider import FoundryProvider
+
+    start_command = FoundryProvider.build_command
+    FoundryProvider.build_command = lambda self: [*start_command(self), "--max-persisted-states", "0"]
+    if os.environ.get("IONET_REVERT_TRACES") != "1":
+        from ape_ethereum.trace import Trace
+
+        Trace.show = lambda self, *args, **kwargs: None
 
 
 @pytest.fixture(scope="session")
