@@ -28,7 +28,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
+import random
 import re
 import shutil
 import socket
@@ -320,9 +322,26 @@ def run_mutant(workdir: Path, mutant: Mutant, original: str, timeout: int) -> tu
         path.write_text(original)  # the next mutant recompiles this contract anyway
 
 
-def run_contract(contract: str, jobs: int, timeout: int, results: dict[str, dict], limit: int = 0) -> None:
+def sample(mutants: list[Mutant], n: int, seed: int) -> list[Mutant]:
+    """A seeded random sample of `n` mutants (all of them when there are fewer), in source order.
+    The same seed picks the same mutants on every machine, so a sample can be extended or rerun."""
+    if n <= 0 or n >= len(mutants):
+        return list(mutants)
+    picked = set(random.Random(f"{seed}:{mutants[0].contract}").sample(range(len(mutants)), n))
+    return [m for i, m in enumerate(mutants) if i in picked]
+
+
+def run_contract(
+    contract: str,
+    jobs: int,
+    timeout: int,
+    results: dict[str, dict],
+    limit: int = 0,
+    sample_size: int = 0,
+    seed: int = 1,
+) -> None:
     original = (ROOT / "contracts" / f"{contract}.vy").read_text()
-    mutants = [m for m in generate(contract, original) if m.key not in results]
+    mutants = [m for m in sample(generate(contract, original), sample_size, seed) if m.key not in results]
     if limit:
         mutants = mutants[:limit]
     print(f"{contract}: {len(mutants)} mutants to run ({jobs} at a time)", flush=True)
@@ -349,7 +368,22 @@ def run_contract(contract: str, jobs: int, timeout: int, results: dict[str, dict
 
 
 # ---------------------------------------------------------------- report
-def render(results: dict[str, dict], equivalent: dict[str, str], pending: dict[str, int] | None = None) -> str:
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95 % Wilson score interval of a proportion k / n (a sampled score's uncertainty)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def render(
+    results: dict[str, dict],
+    equivalent: dict[str, str],
+    pending: dict[str, int] | None = None,
+    generated: dict[str, int] | None = None,
+) -> str:
     lines = [
         "# Mutation testing",
         "",
@@ -358,7 +392,11 @@ def render(results: dict[str, dict], equivalent: dict[str, str], pending: dict[s
         "and logs), that contract's tests run against each mutant. Score = killed / (valid mutants − argued",
         "equivalent). Invalid = does not compile.",
         "",
-        "| contract | mutants | invalid | killed | survived | argued equivalent | score |",
+        "A contract whose mutants were not all run has a score over a seeded random sample",
+        "(`--sample N`): the table then gives the mutants run of those generated and the 95 % interval",
+        "(Wilson) of the whole contract's score.",
+        "",
+        "| contract | mutants run / generated | invalid | killed | survived | argued equivalent | score |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     by_contract: dict[str, list[dict]] = {}
@@ -373,8 +411,13 @@ def render(results: dict[str, dict], equivalent: dict[str, str], pending: dict[s
         eq = [r for r in surv if _eq_key(r) in equivalent]
         denom = len(rs) - invalid - len(eq)
         score = killed / denom if denom else 1.0
+        total = (generated or {}).get(contract, len(rs))
+        shown = f"{score:.1%}"
+        if len(rs) < total:
+            lo, hi = wilson(killed, denom)
+            shown += f" (sample; 95 %: {lo:.0%}–{hi:.0%})"
         lines.append(
-            f"| {contract} | {len(rs)} | {invalid} | {killed} | {len(surv) - len(eq)} | {len(eq)} | {score:.1%} |"
+            f"| {contract} | {len(rs)} / {total} | {invalid} | {killed} | {len(surv) - len(eq)} | {len(eq)} | {shown} |"
         )
         survivors += surv
     not_run = {c: n for c, n in (pending or {}).items() if n}
@@ -410,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--list", metavar="CONTRACT", help="print the mutants of a contract and exit")
     p.add_argument("--fresh", action="store_true", help="forget earlier results")
     p.add_argument("--limit", type=int, default=0, help="run at most this many new mutants per contract (a trial)")
+    p.add_argument("--sample", type=int, default=0, help="run a seeded random sample of N mutants per contract")
+    p.add_argument("--seed", type=int, default=1, help="the sample's seed")
     p.add_argument("--report", action="store_true", help="only rewrite mutation.md from the saved results")
     p.add_argument("--retry-survivors", action="store_true", help="run the surviving mutants again (after new tests)")
     args = p.parse_args(argv)
@@ -422,12 +467,12 @@ def main(argv: list[str] | None = None) -> int:
         results = {k: r for k, r in results.items() if r["status"] != "survived"}
     if not args.report:
         for contract in args.contract or list(TESTS):
-            run_contract(contract, args.jobs, args.timeout, results, args.limit)
+            run_contract(contract, args.jobs, args.timeout, results, args.limit, args.sample, args.seed)
     equivalent = json.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
     current = {c: {m.key for m in generate(c)} for c in TESTS}  # results of older sources are left out
     pending = {c: len(keys - results.keys()) for c, keys in current.items()}
     shown = {k: r for k, r in results.items() if k in current.get(r["contract"], set())}
-    OUT.write_text(render(shown, equivalent, pending))
+    OUT.write_text(render(shown, equivalent, pending, {c: len(keys) for c, keys in current.items()}))
     print(f"wrote {OUT}")
     return 0
 

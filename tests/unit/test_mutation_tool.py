@@ -1,6 +1,6 @@
 """benchmarks/mutate.py: the mutant generator (pure Python; the runner itself is `make mutate`)."""
 
-from benchmarks.mutate import Mutant, body_lines, generate
+from benchmarks.mutate import Mutant, body_lines, generate, render, sample, wilson
 
 SOURCE = '''# pragma version ~=0.4.3
 """
@@ -55,3 +55,32 @@ def test_mutant_apply__changes_exactly_one_line():
     out = m.apply(SOURCE).split("\n")
     assert out[17] == "    pass"
     assert [a for a, b in zip(out, SOURCE.split("\n"), strict=True) if a != b] == ["    pass"]
+
+
+def test_sample__seeded__same_mutants_in_source_order_and_all_when_fewer():
+    mutants = generate("Toy", SOURCE)
+    picked = sample(mutants, 3, seed=7)
+    assert len(picked) == 3 and picked == sample(mutants, 3, seed=7)
+    assert [m.line for m in picked] == sorted(m.line for m in picked)
+    assert set(picked) <= set(mutants)
+    assert sample(mutants, 0, seed=7) == mutants and sample(mutants, len(mutants) + 5, seed=7) == mutants
+    assert any(sample(mutants, 3, seed=s) != picked for s in range(8, 20))
+
+
+def test_wilson__known_intervals():
+    lo, hi = wilson(27, 30)  # 90 % of 30: 74.4 %-96.5 % (textbook value)
+    assert round(lo, 3) == 0.744 and round(hi, 3) == 0.965
+    assert wilson(30, 30)[1] == 1.0 and wilson(0, 30)[0] == 0.0
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_render__sampled_contract__run_of_generated_and_interval():
+    mutants = generate("Toy", SOURCE)[:4]
+    results = {
+        m.key: {**m.__dict__, "status": s, "seconds": 1.0}
+        for m, s in zip(mutants, ["killed", "killed", "killed", "survived"], strict=True)
+    }
+    text = render(results, {}, {"Toy": 6}, {"Toy": 10})
+    row = next(line for line in text.splitlines() if line.startswith("| Toy |"))
+    assert row.startswith("| Toy | 4 / 10 | 0 | 3 | 1 | 0 | 75.0% (sample; 95 %: ")
+    assert "**not killed**" in text
