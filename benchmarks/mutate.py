@@ -323,11 +323,14 @@ def run_mutant(workdir: Path, mutant: Mutant, original: str, timeout: int) -> tu
 
 
 def sample(mutants: list[Mutant], n: int, seed: int) -> list[Mutant]:
-    """A seeded random sample of `n` mutants (all of them when there are fewer), in source order.
-    The same seed picks the same mutants on every machine, so a sample can be extended or rerun."""
+    """A seeded random sample of `n` mutants (all of them when there are fewer), in source order:
+    the first `n` of a seeded shuffle, so the same seed picks the same mutants on every machine and a
+    larger `n` extends a smaller one (the results already saved are reused)."""
     if n <= 0 or n >= len(mutants):
         return list(mutants)
-    picked = set(random.Random(f"{seed}:{mutants[0].contract}").sample(range(len(mutants)), n))
+    order = list(range(len(mutants)))
+    random.Random(f"{seed}:{mutants[0].contract}").shuffle(order)
+    picked = set(order[:n])
     return [m for i, m in enumerate(mutants) if i in picked]
 
 

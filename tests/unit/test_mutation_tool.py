@@ -65,6 +65,7 @@ def test_sample__seeded__same_mutants_in_source_order_and_all_when_fewer():
     assert set(picked) <= set(mutants)
     assert sample(mutants, 0, seed=7) == mutants and sample(mutants, len(mutants) + 5, seed=7) == mutants
     assert any(sample(mutants, 3, seed=s) != picked for s in range(8, 20))
+    assert set(picked) <= set(sample(mutants, 5, seed=7))  # a larger sample extends a smaller one
 
 
 def test_wilson__known_intervals():
