@@ -14,28 +14,43 @@ bookings in USDC, in IO and paid in WETH (`book_with_asset` on the suite's WETH/
 records (single and batch), endings by renter and operator, expiry settlements; provider
 withdrawals (USDC, IO, USDC taken as IO on the IO/USDC pool), refunds, fees; rewards roots
 published, cancelled and activated, and claims of the active root (held, released and forfeited
-rewards of slashed devices included). A prologue made of the same rules (not counted) gives every
-example the same rich start.
+rewards of slashed devices included); the Incentive Dynamic Engine: governance switches the network
+to it (not in an example's first 25 steps; the emission then pays the engine and the engine alone
+collects the router's fees), emission syncs, fee collections, the oracle's statements (nothing, a
+part of the Reward Vault, a Fee Vault top-up, a shortfall, above the maximum, the wrong epoch),
+settlements (Reward Vault, fee IO, exact-output and exact-input purchases on the IO/USDC pool,
+shortfalls), buybacks and burns, retirements, governance bounds (within, on and past their limits),
+and whole network days. A prologue made of the same rules (not counted) gives every example the same
+rich start.
 
 The model is made of the project's own reference models (ionet.staking.StakingModel,
 ionet.settlement.Settlement, ionet.vesting.VaultModel, ionet.distributor.DistributorModel,
-ionet.emission) sharing one ledger of IO and one of USDC. Every refusal the model predicts is
+ionet.emission, ionet.ide.IncentiveEngine) sharing one ledger of IO and one of USDC. Every refusal the model predicts is
 checked on chain (the same call must revert with the model's reason). The only amounts taken from
 the chain are what Uniswap pays in a swap (the pools are outside the model; their balances are
-followed from the Transfer events of the swap).
+followed from the Transfer events of the swap), the TWAP the engine reads (its `price()` on the
+pending block; the oracle contract is tested against Uniswap's maths on its own), and whether the
+pool's guards (spot vs TWAP, a fill within the slippage) let a trade through.
 
 After EVERY step, in one JSON-RPC batch of eth_calls (docs/toolchain.md: ape costs ~30 ms a call):
   invariant_io_conservation      Σ IO of every holder == totalSupply; total_minted <= 800M IO;
                                  total_minted - totalSupply == total_burned == Σ burns by source
-                                 (slashing, holders) rebuilt from the Transfer events of every
-                                 transaction sent since genesis, and == the model's burns by source
+                                 (slashing, buyback, retirement, holders) rebuilt from the Transfer
+                                 events of every transaction sent since genesis, and == the model's
+                                 burns by source
   invariant_usdc_conservation    Σ USDC of every holder == USDC.totalSupply
   invariant_contracts_hold_what_they_owe
                                  vaults: balance == unallocated + outstanding >= outstanding (the
                                  model's); staking: balance == totals().held (the model's); router:
                                  per currency balance == escrow + credited + fees (the model's);
                                  distributor: balance >= active total - paid - forfeited, totals
-                                 paid/held/forfeited == the model's; emission holds nothing
+                                 paid/held/forfeited == the model's; emission holds nothing;
+                                 IncentiveEngine: IO == Reward Vault + fee IO + emission minted to
+                                 it and not yet synced, USDC == the Fee Vault's USDC, its vaults,
+                                 epochs and every `totals()` figure == the model's to the wei, its
+                                 `burned` == the buyback and retirement burns rebuilt from events,
+                                 and the model's own invariants (ionet/ide.py); before activation
+                                 it holds and has recorded nothing
   invariant_every_balance_equals_the_model
                                  every holder's IO and USDC == the model's, to the base unit
 See docs/economy.md for the economy itself.
@@ -63,6 +78,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from ionet import IO, USDC
 from ionet import emission as em
+from ionet import ide as im
 from ionet import vesting as vm
 from ionet.distributor import DistributorError, DistributorModel
 from ionet.merkle import ZERO_ADDRESS as ZERO
@@ -81,6 +97,30 @@ MIN_STEPS = min(3_000, STEPS * EXAMPLES)
 PROGRESS_EVERY = 1_000
 
 TRANSFER = keccak(text="Transfer(address,address,uint256)")
+TREASURY_ROLE = keccak(text="TREASURY_ROLE")
+IDE_VIEWS = ["reward_vault", "fee_io", "fee_usdc", "last_stated", "last_settled", "last_burn_epoch", "totals"]
+IDE_TOTALS = (  # IncentiveEngine.totals(), in order
+    "emitted_in released_from_reward released_from_fee_io released_from_swap released fee_usdc_in fee_io_in "
+    "fee_usd_in usdc_spent_topup io_bought_topup usdc_spent_buyback burned_by_buyback burned_fee_io retired burned "
+    "burned_elsewhere shortfall_usd_total shortfall_epochs"
+).split()
+IDE_EVENTS = {  # the engine's events the machine reads: topic 0 -> (name, data words)
+    keccak(text=f"{name}({','.join(['uint256'] * n)})"): (name, n - indexed)
+    for name, n, indexed in (
+        ("Activated", 4, 0),
+        ("EmissionReceived", 3, 0),
+        ("EpochSettled", 15, 1),
+        ("BoughtBackAndBurned", 8, 1),
+    )
+}
+IDE_SETTINGS = {  # governance bounds of the engine: values within, on and past their limits
+    "set_max_usd_per_epoch": [0, 100_000 * USDC, 10**9 * USDC, 10**9 * USDC, im.MAX_USD_PER_EPOCH_LIMIT + 1],
+    "set_max_swap_usdc": [0, 200 * USDC, 25_000 * USDC],
+    "set_burn_share_bps": [im.MIN_BURN_SHARE_BPS - 1, im.MIN_BURN_SHARE_BPS, 7_500, im.BPS, im.BPS + 1],
+    "set_reserve_epochs": [0, 1, 30, im.MAX_RESERVE_EPOCHS, im.MAX_RESERVE_EPOCHS + 1],
+    "set_retire_buffer_epochs": [0, 1, 1, 90, im.MAX_RETIRE_BUFFER_EPOCHS, im.MAX_RETIRE_BUFFER_EPOCHS + 1],
+}
+IDE_STATEMENTS = st.sampled_from(["zero", "zero", "small", "small", "topup", "topup", "beyond", "above_max", "wrong"])
 DEVICES = [  # (name, provider index, class, processors)
     ("eco-0", 0, "H100", 1),
     ("eco-1", 0, "RTX 4090", 2),
@@ -114,6 +154,10 @@ def calldata(sig: str, *args: Any) -> str:
 
 class Revert(Exception):
     pass
+
+
+class _Trade(Exception):
+    """The IDE model asked the pool for a trade (a probe of the model stops there)."""
 
 
 class Rpc:
@@ -206,9 +250,13 @@ class EconomyMachine(RuleBasedStateMachine):
         self.read_at = -1
         self.steps = 0
         self.active_cum: dict[tuple[bytes, str], int] = {}
+        # the Incentive Dynamic Engine: None until `ide_activate`; then its integer model (ionet/ide.py)
+        self.ide: im.IncentiveEngine | None = None
+        self.ide_seen = 0  # the schedule's total_emitted the engine last credited (its `seen`)
         self.counting = False
         self.prologue()
         self.counting = True
+        self.prologue_steps = self.steps
 
     def prologue(self) -> None:
         """The same start for every example, made by the rules themselves (not counted in the
@@ -293,7 +341,10 @@ class EconomyMachine(RuleBasedStateMachine):
                 to_ = "0x" + log["topics"][2][-40:]
                 value = int(log["data"], 16)
                 if int(to_, 16) == 0:
-                    src = "slashing" if frm.lower() == Ctx.c["NodeStaking"].lower() else "holders"
+                    src = {
+                        Ctx.c["NodeStaking"].lower(): "slashing",
+                        Ctx.c["IncentiveEngine"].lower(): "retirement" if label == "ide_retire" else "buyback",
+                    }.get(frm.lower(), "holders")
                     self.event_burns[src] = self.event_burns.get(src, 0) + value
                 if int(frm, 16) == 0:
                     self.event_mints += value
@@ -366,7 +417,11 @@ class EconomyMachine(RuleBasedStateMachine):
         everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
         self.send("mint_due", everyone[who % len(everyone)], Ctx.c["EmissionSchedule"], "mint_due()")
         self.emitted += due
-        self.io[Ctx.c["RewardsDistributor"]] += due
+        self.io[self._recipient()] += due
+
+    def _recipient(self) -> str:
+        """The EmissionSchedule's recipient: the distributor, the engine once the IDE is active."""
+        return Ctx.c["IncentiveEngine"] if self.ide is not None else Ctx.c["RewardsDistributor"]
 
     # ------------------------------------------------------------ vesting
     def _grants(self) -> list[tuple[str, int]]:
@@ -870,6 +925,10 @@ class EconomyMachine(RuleBasedStateMachine):
         token = Ctx.c["IOToken"] if cur == "io" else Ctx.c["USDC"]
         amount = share(self.router.fees[token], part)
         self._step()
+        if self.ide is not None:  # the engine alone holds TREASURY_ROLE now: fees are collected by it
+            sig, args = "withdraw_fees(address,uint256,address)", (token, amount, Ctx.treasury)
+            self.refused("withdraw_fees", im.R_MISSING_ROLE, Ctx.treasury, Ctx.c["SettlementRouter"], sig, *args)
+            return
         res = self._router_call(
             "withdraw_fees",
             ("withdraw_fees", token, amount),
@@ -1109,6 +1168,295 @@ class EconomyMachine(RuleBasedStateMachine):
     def claim_rewards_more(self, i: int, who: int) -> None:
         self.claim_rewards(i, who)
 
+    # ------------------------------------------------------------ the Incentive Dynamic Engine
+    def _ide_events(self, receipt: dict, name: str) -> list[list[int]]:
+        """The data words of the engine's `name` events in a receipt."""
+        out = []
+        for log in receipt["logs"]:
+            if log["address"].lower() != Ctx.c["IncentiveEngine"].lower() or not log["topics"]:
+                continue
+            ev = IDE_EVENTS.get(bytes.fromhex(log["topics"][0][2:]))
+            if ev is not None and ev[0] == name:
+                data = bytes.fromhex(log["data"][2:])
+                out.append([int.from_bytes(data[32 * k : 32 * k + 32], "big") for k in range(ev[1])])
+        return out
+
+    def _ide_price(self) -> int:
+        """The TWAP the engine reads in the next block (its `price()` view on the pending block)."""
+        out = self.rpc.one("eth_call", [{"to": Ctx.c["IncentiveEngine"], "data": calldata("price()")}, "pending"])
+        return int(out, 16)
+
+    def _mint_to_engine(self) -> int:
+        """The engine's `mint_due` in this step: the emission due is minted to it (the recipient).
+        Returns the rise of the schedule's total the engine has not credited yet, now credited."""
+        due = em.due_at(Ctx.emission_start, self.now) - self.emitted
+        self.emitted += due
+        self.io[Ctx.c["IncentiveEngine"]] += due
+        amount, self.ide_seen = self.emitted - self.ide_seen, self.emitted
+        return amount
+
+    def _ide_refused(self, label: str, op, sender: str, sig: str, *args: Any) -> bool:  # noqa: ANN001
+        """Try `op(model)` on a copy of the model (trades refused): True when the model refuses,
+        after checking the chain refuses with the same reason. A trade request is not a refusal."""
+        import copy
+
+        def probe(_request: im.SwapRequest) -> int:
+            raise _Trade
+
+        try:
+            op(copy.deepcopy(self.ide), probe)
+        except im.IDEError as e:
+            self.refused(label, str(e), sender, Ctx.c["IncentiveEngine"], sig, *args)
+            return True
+        except _Trade:
+            pass
+        return False
+
+    def _market_refused(self, label: str, sender: str, sig: str, *args: Any) -> bool:
+        """The pool's guards (spot vs TWAP, a fill within the slippage) are outside the model: ask
+        the chain; a refusal must be the market's."""
+        why = self.would_revert(sender, Ctx.c["IncentiveEngine"], sig, *args)
+        if why is None:
+            return False
+        assert "guarded_swap" in why, why
+        self.count(f"{label}: market refused")
+        return True
+
+    @precondition(lambda self: self.ide is None and self.steps >= self.prologue_steps + 25)
+    @rule()
+    def ide_activate(self) -> None:
+        """Governance switches the network to the IDE (ionet.chain.deploy_ide.activation_calls): the
+        emission pays the engine, the engine alone holds the router's TREASURY_ROLE, `activate()`
+        mints what is due and forwards all of it to the distributor (the pre-IDE rewards). Not in
+        an example's first 25 steps: the economy runs without the IDE first, as the network does."""
+        C = Ctx.c
+        engine, router = C["IncentiveEngine"], C["SettlementRouter"]
+        self._step()
+        self.send("ide_switch", Ctx.admin, C["EmissionSchedule"], "set_reward_recipient(address)", engine)
+        self.send("ide_switch", Ctx.admin, router, "grantRole(bytes32,address)", TREASURY_ROLE, engine)
+        self.send("ide_switch", Ctx.admin, router, "revokeRole(bytes32,address)", TREASURY_ROLE, Ctx.treasury)
+        r = self.send("ide_activate", Ctx.admin, engine, "activate()")
+        due = em.due_at(Ctx.emission_start, self.now) - self.emitted
+        [[start, baseline, _epoch, forwarded]] = self._ide_events(r, "Activated")
+        self.emitted += due
+        self.io[C["RewardsDistributor"]] += due  # minted to the engine and forwarded at once
+        assert (baseline, forwarded) == (self.emitted, due), (baseline, forwarded, self.emitted, due)
+        assert start <= self.now
+        self.ide = im.IncentiveEngine(governance=Ctx.admin, oracle=Ctx.operator, start_time=None)
+        self.ide.activate(Ctx.admin, start)
+        self.ide_seen = self.emitted
+
+    @precondition(lambda self: self.ide is not None)
+    @rule(who=st.integers(0, 20))
+    def ide_sync_emission(self, who: int) -> None:
+        everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
+        self._step()
+        self.send("ide_sync_emission", everyone[who % len(everyone)], Ctx.c["IncentiveEngine"], "sync_emission()")
+        self.ide.receive_emission(self._mint_to_engine())
+
+    @precondition(lambda self: self.ide is not None and any(self.router.fees.values()))
+    @rule(who=st.integers(0, 20))
+    def ide_collect_fees(self, who: int) -> None:
+        """Anyone pulls the router's fees into the Fee Vault (IO valued at the TWAP)."""
+        C = Ctx.c
+        usdc, io = self.router.fees[C["USDC"]], self.router.fees[C["IOToken"]]
+        self._step()
+        twap = self._ide_price() if io else 0
+        everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
+        self.send("ide_collect_fees", everyone[who % len(everyone)], C["IncentiveEngine"], "collect_fees()")
+        self.ide.collect_fees(usdc, io, im.Price(twap=twap, spot=twap) if io else None)
+        for token, amount, ledger in ((C["USDC"], usdc, self.usdc), (C["IOToken"], io, self.io)):
+            if amount:
+                self.router.withdraw_fees(token, amount)
+                self.move(ledger, C["SettlementRouter"], C["IncentiveEngine"], amount)
+        if usdc or io:
+            self.count("ide_fees_collected: ok")
+
+    @precondition(lambda self: self.ide is not None)
+    @rule(kind=IDE_STATEMENTS, x=st.integers(0, 10**6))
+    def ide_state_epoch(self, kind: str, x: int) -> None:
+        """The oracle states the USD owed for the next epoch (jumping to its end when it has not
+        ended): nothing, a part of what the Reward Vault (with the emission not yet synced) is
+        worth, that and a part of the Fee Vault's USDC (a top-up), more than both vaults (a
+        shortfall), above the maximum; or the wrong epoch."""
+        ide = self.ide
+        epoch = ide.last_stated + (1 if kind != "wrong" else 2 if x % 2 else 0)  # wrong: out of order, or again
+        self._step()
+        if kind != "wrong" and self.now < ide.epoch_end(epoch) and x % 4:
+            self._jump(ide.epoch_end(epoch) - self.now + 61)
+        if kind == "topup" and self.router.fees[Ctx.c["USDC"]]:
+            self.ide_collect_fees(x)  # the day's fees first: the Fee Vault's USDC tops the day up
+        twap = self._ide_price()
+        unsynced = em.due_at(Ctx.emission_start, self.now) - self.ide_seen
+        worth = (ide.reward_vault + ide.fee_io + unsynced) * twap // IO
+        usd = {
+            "zero": 0,
+            "small": worth * (x % 100) // 100,
+            "topup": worth + ide.fee_usdc * (5 + x % 90) // 100,
+            "beyond": worth + ide.fee_usdc + x % (2_000 * USDC),
+            "above_max": ide.params.max_usd_per_epoch + 1 + x % 7,
+            "wrong": x % (100 * USDC),
+        }[kind]
+        if kind == "topup" and usd > ide.params.max_usd_per_epoch and ide.last_settled == epoch - 1:
+            self.ide_set_param("set_max_usd_per_epoch", 2, False)  # governance raised the daily maximum
+        usd = min(usd, ide.params.max_usd_per_epoch) if kind in ("topup", "beyond") else usd
+        sig = "state_epoch(uint256,uint256)"
+        if self._ide_refused("ide_state_epoch", lambda m, _s: m.state_epoch(Ctx.operator, epoch, usd, self.now),
+                             Ctx.operator, sig, epoch, usd):  # fmt: skip
+            return
+        self.send("ide_state_epoch", Ctx.operator, Ctx.c["IncentiveEngine"], sig, epoch, usd)
+        ide.state_epoch(Ctx.operator, epoch, usd, self.now)
+        if kind == "topup" and ide.last_settled == epoch - 1:
+            # settled at once: an hour later the emission would cover what the Fee Vault tops up
+            self.ide_settle(x, False)
+
+    @precondition(lambda self: self.ide is not None and self.ide.last_stated > 0)
+    @rule(who=st.integers(0, 20), wrong=RARELY)
+    def ide_settle(self, who: int, wrong: bool) -> None:
+        """Anyone settles the next stated epoch: IO from the Reward Vault (synced first when short),
+        the Fee Vault's IO, IO bought with its USDC; the rest a shortfall. The IO goes to the
+        distributor; what the pool fills is read from the receipt."""
+        C, ide = Ctx.c, self.ide
+        everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
+        sender = everyone[who % len(everyone)]
+        epoch = ide.last_settled + (2 if wrong else 1)
+        self._step()
+        sig = "settle(uint256)"
+        twap = self._ide_price()
+        if self._ide_refused("ide_settle", lambda m, sw: m.settle(epoch, im.Price(twap, twap), sw), sender, sig, epoch):
+            return
+        if self._market_refused("ide_settle", sender, sig, epoch):
+            return
+        need = ide.usd_owed[epoch] * IO // twap
+        emission_due = self._mint_to_engine() if need > ide.reward_vault else 0
+        r = self.send("ide_settle", sender, C["IncentiveEngine"], sig, epoch)
+        [ev] = self._ide_events(r, "EpochSettled")
+        synced = self._ide_events(r, "EmissionReceived")
+        assert [x[0] for x in synced] == ([emission_due] if emission_due else []), (synced, emission_due)
+        kinds: list[str] = []
+
+        def fill(request: im.SwapRequest) -> int:  # the pool's fill, from the event
+            kinds.append(request.kind)
+            return ev[6] if request.kind == im.EXACT_OUTPUT else ev[7]  # usdc_spent / io_bought
+
+        st_ = ide.settle(epoch, im.Price(ev[1], ev[1]), fill, emission_due)
+        assert ev[1] == twap, (ev[1], twap)
+        assert (ev[3], ev[4], ev[5], ev[6], ev[7], ev[8]) == (
+            st_.from_reward_vault, st_.from_fee_io, st_.from_fee_usdc_swap, st_.usdc_spent, st_.io_bought,
+            st_.shortfall_io,
+        )  # fmt: skip
+        engine, dist, pool = C["IncentiveEngine"], C["RewardsDistributor"], C["io_pool"]
+        if st_.usdc_spent:
+            self.move(self.usdc, engine, pool, st_.usdc_spent)
+            # exact output: the pool pays the distributor; exact input: the engine, which keeps any extra
+            self.move(self.io, pool, dist if kinds == [im.EXACT_OUTPUT] else engine, st_.io_bought)
+            self.count(f"ide_settle_{kinds[0]}: ok")
+        from_engine = st_.io_released - (st_.from_fee_usdc_swap if kinds == [im.EXACT_OUTPUT] else 0)
+        assert self._transfers(r, C["IOToken"], engine, dist) == from_engine
+        self.move(self.io, engine, dist, from_engine)
+        if st_.shortfall_io:
+            self.count("ide_shortfall: ok")
+
+    @precondition(lambda self: self.ide is not None and self.ide.last_settled > 0)
+    @rule(who=st.integers(0, 20))
+    def ide_buyback_and_burn(self, who: int) -> None:
+        """Anyone burns the burn share of the Fee Vault's surplus above its reserve: surplus USDC
+        buys IO on the pool, surplus IO is burned without a trade."""
+        C, ide = Ctx.c, self.ide
+        everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
+        sender = everyone[who % len(everyone)]
+        self._step()
+        sig = "buyback_and_burn()"
+        twap = self._ide_price()
+        if self._ide_refused("ide_buyback_and_burn", lambda m, sw: m.buyback_and_burn(im.Price(twap, twap), sw),
+                             sender, sig):  # fmt: skip
+            return
+        if self._market_refused("ide_buyback_and_burn", sender, sig):
+            return
+        r = self.send("ide_buyback", sender, C["IncentiveEngine"], sig)
+        [ev] = self._ide_events(r, "BoughtBackAndBurned")
+        b = ide.buyback_and_burn(im.Price(ev[0], ev[0]), lambda _request: ev[3])
+        assert ev[0] == twap and (ev[2], ev[3], ev[4]) == (b.usdc_spent, b.io_bought_burned, b.io_fee_burned)
+        engine, pool = C["IncentiveEngine"], C["io_pool"]
+        if b.usdc_spent:
+            self.move(self.usdc, engine, pool, b.usdc_spent)
+            self.move(self.io, pool, engine, b.io_bought_burned)
+        self.io[engine] -= b.io_burned
+        self.burns["buyback"] = self.burns.get("buyback", 0) + b.io_burned
+
+    @precondition(lambda self: self.ide is not None)
+    @rule(setter=st.sampled_from(sorted(IDE_SETTINGS)), k=st.integers(0, 10**6), wrong=RARELY)
+    def ide_set_param(self, setter: str, k: int, wrong: bool) -> None:
+        """Governance changes a bound: within it, on its limits and one past them (refused); now and
+        then from the oracle's key (refused: governance only). A high `max_usd_per_epoch` lets a
+        statement exceed the Reward Vault (top-ups, shortfalls); a one-epoch retirement buffer
+        lets governance retire."""
+        values = IDE_SETTINGS[setter]
+        value = values[k % len(values)]
+        sender = Ctx.operator if wrong else Ctx.admin
+        self._step()
+        sig = f"{setter}(uint256)"
+        if self._ide_refused("ide_set_param", lambda m, _s: getattr(m, setter)(sender, value), sender, sig, value):
+            return
+        self.send("ide_set_param", sender, Ctx.c["IncentiveEngine"], sig, value)
+        getattr(self.ide, setter)(sender, value)
+
+    @precondition(lambda self: self.ide is not None)
+    @rule(kind=IDE_STATEMENTS, x=st.integers(0, 10**6), burn=st.booleans(), part=PART)
+    def ide_day(self, kind: str, x: int, burn: bool, part: int) -> None:
+        """A network day, each operation its own transaction: the day's fees collected, the next
+        epoch stated at its end, the stated epochs settled, then a burn and a retirement when there
+        is something to burn or retire. (The operations also come one by one, interleaved with
+        everything else, in the rules above.)"""
+        ide = self.ide
+        if any(self.router.fees.values()):
+            self.ide_collect_fees(x)
+        self.ide_state_epoch("zero" if kind == "wrong" else kind, x | 1)  # (odd: the clock goes to the epoch's end)
+        while ide.last_settled < ide.last_stated:
+            before = ide.last_settled
+            self.ide_settle(x, False)
+            if ide.last_settled == before:  # the market refused: another day
+                break
+        if burn and ide.can_burn():
+            self.ide_buyback_and_burn(x)
+        if part and ide.retirable():
+            self.ide_retire(part)
+
+    # The IDE's daily cycle (state, settle, then burn or retire) needs steps in a row: twice the weight.
+    @precondition(lambda self: self.ide is not None)
+    @rule(kind=IDE_STATEMENTS, x=st.integers(0, 10**6))
+    def ide_state_epoch_more(self, kind: str, x: int) -> None:
+        self.ide_state_epoch(kind, x)
+
+    @precondition(lambda self: self.ide is not None and self.ide.last_stated > self.ide.last_settled)
+    @rule(who=st.integers(0, 20))
+    def ide_settle_more(self, who: int) -> None:
+        self.ide_settle(who, False)
+
+    @precondition(lambda self: self.ide is not None and self.ide.last_settled > 0)
+    @rule(who=st.integers(0, 20))
+    def ide_buyback_and_burn_more(self, who: int) -> None:
+        self.ide_buyback_and_burn(who)
+
+    @precondition(lambda self: self.ide is not None and self.ide.retirable() > 0)
+    @rule(part=PART)
+    def ide_retire_more(self, part: int) -> None:
+        self.ide_retire(part)
+
+    @precondition(lambda self: self.ide is not None)
+    @rule(part=PART)
+    def ide_retire(self, part: int) -> None:
+        """Governance burns Reward Vault IO above the retirement buffer (a part of `retirable`)."""
+        amount = share(self.ide.retirable(), part)
+        self._step()
+        sig = "retire(uint256)"
+        if self._ide_refused("ide_retire", lambda m, _s: m.retire(Ctx.admin, amount), Ctx.admin, sig, amount):
+            return
+        self.send("ide_retire", Ctx.admin, Ctx.c["IncentiveEngine"], sig, amount)
+        self.ide.retire(Ctx.admin, amount)
+        self.io[Ctx.c["IncentiveEngine"]] -= amount
+        self.burns["retirement"] = self.burns.get("retirement", 0) + amount
+
     # ------------------------------------------------------------ invariants
     def observe(self) -> dict[str, Any]:
         """Everything the invariants compare, in ONE JSON-RPC batch, once per step."""
@@ -1141,6 +1489,8 @@ class EconomyMachine(RuleBasedStateMachine):
             ]
         for cat in Ctx.vaults:
             extra.append((Ctx.vaults[cat], calldata("totals()")))
+        for view in IDE_VIEWS:
+            extra.append((C["IncentiveEngine"], calldata(f"{view}()")))
         out = self.rpc.batch([("eth_call", [{"to": to, "data": data}, "latest"]) for to, data in calls + extra])
         words = [bytes.fromhex(o[2:]) for o in out]
         n_io, n_usdc = len(Ctx.io_holders), len(Ctx.usdc_holders)
@@ -1165,6 +1515,9 @@ class EconomyMachine(RuleBasedStateMachine):
             "router": {"usdc": [u(x) for x in w[10:13]], "io": [u(x) for x in w[13:16]]},
             "vaults": {cat: [u(w[16 + j], k) for k in range(7)] for j, cat in enumerate(Ctx.vaults)},
         }
+        w = w[16 + len(Ctx.vaults) :]
+        r["ide"] = {view: u(w[j]) for j, view in enumerate(IDE_VIEWS[:-1])}
+        r["ide"].update(zip(IDE_TOTALS, (u(w[-1], k) for k in range(len(IDE_TOTALS))), strict=True))
         self.reading, self.read_at = r, self.steps
         return r
 
@@ -1223,6 +1576,21 @@ class EconomyMachine(RuleBasedStateMachine):
             self.dist.total_forfeited,
         )
         assert r["io"][C["EmissionSchedule"]] == 0
+        engine, ide = C["IncentiveEngine"], self.ide
+        if ide is None:  # inactive: it holds nothing and has recorded nothing
+            assert r["io"][engine] == r["usdc"][engine] == 0
+            assert not any(v for k, v in r["ide"].items() if k != "burned_elsewhere"), r["ide"]
+            return
+        # the engine holds its two vaults exactly, and the emission minted to it but not yet synced
+        assert r["io"][engine] == ide.reward_vault + ide.fee_io + self.emitted - self.ide_seen
+        assert r["usdc"][engine] == ide.fee_usdc
+        chain_ide = {k: v for k, v in r["ide"].items() if k != "burned_elsewhere"}
+        model_ide = {k: getattr(ide, k) for k in chain_ide}
+        differ = {k: (chain_ide[k], model_ide[k]) for k in chain_ide if chain_ide[k] != model_ide[k]}
+        assert not differ, f"engine (chain, model): {differ}"
+        # burns_accounted: the engine's own burns are the buyback and retirement burns rebuilt from events
+        assert r["ide"]["burned"] == self.event_burns.get("buyback", 0) + self.event_burns.get("retirement", 0)
+        ide.check_invariants()
 
     @invariant()
     def invariant_every_balance_equals_the_model(self) -> None:
@@ -1329,13 +1697,17 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
         C["RewardsDistributor"],
         C["SettlementRouter"],
         C["EmissionSchedule"],
+        C["IncentiveEngine"],
         C["io_pool"],
         *Ctx.vaults.values(),
     ]
     actors = [Ctx.admin, Ctx.operator, Ctx.treasury, *people, *Ctx.beneficiaries]
     Ctx.io_holders = sorted(set(seen) | set(contracts) | set(actors))
     Ctx.usdc_holders = sorted(
-        set(useen) | {C["SettlementRouter"], C["io_pool"]} | set(actors) | ({Ctx.weth_pool} if Ctx.weth_pool else set())
+        set(useen)
+        | {C["SettlementRouter"], C["io_pool"], C["IncentiveEngine"]}
+        | set(actors)
+        | ({Ctx.weth_pool} if Ctx.weth_pool else set())
     )
     Ctx.io_base = {h: token.balanceOf(h) for h in Ctx.io_holders}
     Ctx.usdc_base = {h: usdc.balanceOf(h) for h in Ctx.usdc_holders}
@@ -1404,6 +1776,16 @@ RULES = [
     "claim_rewards",
     "claim_rewards_held",
     "claim_rewards_resolved",
+    "ide_activate",
+    "ide_sync_emission",
+    "ide_fees_collected",
+    "ide_state_epoch",
+    "ide_settle",
+    "ide_settle_exact_output",
+    "ide_shortfall",
+    "ide_buyback",
+    "ide_retire",
+    "ide_set_param",
 ]
 
 
