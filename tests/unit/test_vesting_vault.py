@@ -198,6 +198,8 @@ def test_claim__after_first_tranche__pays_recipient_and_logs(seed_vault, token, 
 
 def test_claim__nothing_vested__returns_zero_without_transfer(seed_vault, token, owner, alice):
     gid = new_grant(seed_vault, owner, alice, 24 * IO)
+    assert seed_vault.claim.call(gid, alice, sender=alice) == 0
+    assert seed_vault.release.call(gid, sender=owner) == 0
     receipt = seed_vault.claim(gid, alice, sender=alice)
     assert seed_vault.Claimed.from_receipt(receipt) == []
     assert token.balanceOf(alice) == 0 and seed_vault.grant_state(gid).claimed == 0
