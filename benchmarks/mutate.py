@@ -69,6 +69,7 @@ TESTS: dict[str, list[str]] = {
     "IncentiveEngine": ["tests/unit/test_incentive_engine.py", "tests/fuzz/test_ide_differential.py"],
     "RewardsDistributor": [
         "tests/unit/test_rewards_distributor.py",
+        "tests/unit/test_rewards_slash.py",
         "tests/fuzz/test_rewards_properties.py",
         "tests/integration/test_rewards_flow.py",
     ],
@@ -78,6 +79,7 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_router_withdraw.py",
         "tests/fuzz/test_router_properties.py",
         "tests/fuzz/test_router_state_machine.py",
+        "tests/unit/test_router_market.py",
     ],
 }
 
