@@ -10,7 +10,8 @@ of every size (seconds to a year); vesting grants (Community vault), claims, rel
 rotations (propose, withdraw, accept) and revocations (Core contributors); IO and USDC transfers
 and IO burns by holders, USDC minting; stake, overflow withdrawal, unstake, withdraw; co-stake
 offer, cancel, decline, accept, exit, withdraw and refunds; slash, overturn, finalize, unjail;
-bookings in USDC, in IO and paid in WETH (`book_with_asset` on the suite's WETH/USDC pool); work
+bookings in USDC, in IO and paid in WETH (`book_with_asset` on the suite's WETH/USDC pool), and
+signed instead of approved (EIP-2612 permits in USDC and IO, EIP-3009 authorizations in USDC); work
 records (single and batch), endings by renter and operator, expiry settlements; provider
 withdrawals (USDC, IO, USDC taken as IO on the IO/USDC pool), refunds, fees; rewards roots
 published, cancelled and activated, and claims of the active root (held, released and forfeited
@@ -84,6 +85,7 @@ from ionet.distributor import DistributorError, DistributorModel
 from ionet.merkle import ZERO_ADDRESS as ZERO
 from ionet.merkle import MerkleTree, RewardLeaf
 from ionet.settlement import GRACE_SECONDS, Settlement, SettlementError, quote, started_hours
+from ionet.signing import Domain, sign_authorization, sign_permit
 from ionet.staking import APPEAL_SECONDS, BPS, COOLDOWN_SECONDS, StakingError, StakingModel, device_class, device_id
 
 MAX = 2**256 - 1
@@ -98,6 +100,7 @@ PROGRESS_EVERY = 1_000
 
 TRANSFER = keccak(text="Transfer(address,address,uint256)")
 TREASURY_ROLE = keccak(text="TREASURY_ROLE")
+AUTH_BOOKING = "book_with_authorization(bytes32,uint256,uint256,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"
 IDE_VIEWS = ["reward_vault", "fee_io", "fee_usdc", "last_stated", "last_settled", "last_burn_epoch", "totals"]
 IDE_TOTALS = (  # IncentiveEngine.totals(), in order
     "emitted_in released_from_reward released_from_fee_io released_from_swap released fee_usdc_in fee_io_in "
@@ -120,7 +123,9 @@ IDE_SETTINGS = {  # governance bounds of the engine: values within, on and past 
     "set_reserve_epochs": [0, 1, 30, im.MAX_RESERVE_EPOCHS, im.MAX_RESERVE_EPOCHS + 1],
     "set_retire_buffer_epochs": [0, 1, 1, 90, im.MAX_RETIRE_BUFFER_EPOCHS, im.MAX_RETIRE_BUFFER_EPOCHS + 1],
 }
-IDE_STATEMENTS = st.sampled_from(["zero", "zero", "small", "small", "topup", "topup", "beyond", "above_max", "wrong"])
+IDE_STATEMENTS = st.sampled_from(
+    ["zero", "zero", "small", "small", "part", "topup", "topup", "beyond", "above_max", "wrong"]
+)
 DEVICES = [  # (name, provider index, class, processors)
     ("eco-0", 0, "H100", 1),
     ("eco-1", 0, "RTX 4090", 2),
@@ -207,6 +212,8 @@ class Ctx:
     minted_base = 0
     next_booking_id = 1
     weth_pool = ""  # "" when the suite's router has no WETH pool
+    keys: dict[str, Any] = {}  # renter address -> private key (signed bookings)
+    chain_id = 0
 
 
 def slashed_devs(ids: set[bytes], m: StakingModel) -> list:
@@ -792,6 +799,51 @@ class EconomyMachine(RuleBasedStateMachine):
         if res is not None:
             self.move(ledger, renter, self.ledger_key(Ctx.c["SettlementRouter"]), q.total)
 
+    @rule(
+        r=st.integers(0, 1),
+        i=st.integers(0, 5),
+        how=st.sampled_from(["usdc_permit", "io_permit", "usdc_auth"]),
+        hours=st.integers(1, 48),
+        rate=st.integers(1, 5_000),
+    )
+    def book_signed(self, r: int, i: int, how: str, hours: int, rate: int) -> None:
+        """A booking paid by a signature instead of an approval: an EIP-2612 permit (USDC or IO) or
+        an EIP-3009 receive-authorization (USDC), signed with the renter's key (ionet/signing.py).
+        A permit replaces the renter's standing approval, so the renter approves the router again
+        afterwards (its own transaction)."""
+        C = Ctx.c
+        renter, router = Ctx.renters[r], C["SettlementRouter"]
+        is_usdc = how != "io_permit"
+        rate = rate * (10**3 if is_usdc else 10**15)
+        token = C["USDC"] if is_usdc else C["IOToken"]
+        q = quote(rate, hours, is_usdc)
+        ledger = self.usdc if is_usdc else self.io
+        self._step()
+        eligible_ids = [x for x in self.st.devices if self.st.is_eligible(x, self.now)]
+        d = eligible_ids[i % len(eligible_ids)] if eligible_ids and i != 5 else self.dev(i)
+        if q.total > ledger.get(renter, 0):
+            return  # (an unfunded renter: the token's own refusal is not the economy's)
+        key, before = Ctx.keys[renter], self.now + 3_600
+        domain = Domain("USD Coin", "2", Ctx.chain_id, token) if is_usdc else Domain("IO", "1", Ctx.chain_id, token)
+        if how == "usdc_auth":
+            nonce = keccak(text=f"{RUN['examples']}:{self.steps}:{renter}")
+            v, r_, s_ = sign_authorization(key, domain, renter, router, q.total, 0, before, nonce)
+            sig = AUTH_BOOKING
+            args: tuple = (d, hours, rate, q.total, 0, before, nonce, v, r_, s_)
+        else:
+            read = {"to": token, "data": calldata("nonces(address)", renter)}
+            nonce_ = int(self.rpc.one("eth_call", [read, "latest"]), 16)
+            v, r_, s_ = sign_permit(key, domain, renter, router, q.total, nonce_, before)
+            sig = "book_with_permit(bytes32,address,uint256,uint256,uint256,uint256,uint8,bytes32,bytes32)"
+            args = (d, token, hours, rate, q.total, before, v, r_, s_)
+        eligible = self.st.is_eligible(d, self.now)
+        model = ("book", renter, self.owner_of(d), eligible, token, hours, rate, q.total, self.now)
+        if self._router_call(f"book_{how}", model, renter, sig, *args) is None:
+            return
+        self.move(ledger, renter, router, q.total)
+        if how != "usdc_auth":
+            self.send("approve", renter, token, "approve(address,uint256)", router, MAX)
+
     def _transfers(self, receipt: dict, token: str, frm: str, to: str) -> int:
         total = 0
         for log in receipt["logs"]:
@@ -1245,6 +1297,25 @@ class EconomyMachine(RuleBasedStateMachine):
         self.ide = im.IncentiveEngine(governance=Ctx.admin, oracle=Ctx.operator, start_time=None)
         self.ide.activate(Ctx.admin, start)
         self.ide_seen = self.emitted
+        self._ide_first_days()
+
+    def _ide_first_days(self) -> None:
+        """The engine's first two days, the same in every example that activates it (each operation
+        checked as in its own rule), so that every run reaches its rarer paths whatever came before:
+        day 1 states nothing, so the trailing reserve and retirement buffer are 0: the day's fees
+        are burned (buyback) and governance retires an eighth of the Reward Vault; day 2 asks for
+        what the Reward Vault holds plus 90 % of the Fee Vault's USDC: an exact-output purchase."""
+        if self.router.fees[Ctx.c["USDC"]] < 3 * USDC:
+            self.book(0, 0, "usdc", 48, 5_000)  # a renter books two days at 5 USDC an hour: 5.4 USDC of fees
+        self.advance("medium", 1_200)  # the TWAP window passes: the pool's spot is its TWAP
+        if any(self.router.fees.values()):
+            self.ide_collect_fees(0)
+        self.ide_state_epoch("zero", 1)
+        self.ide_settle(0, False)
+        self.ide_buyback_and_burn(0)
+        self.ide_sync_emission(0)  # the day's emission into the Reward Vault (a zero day did not need it)
+        self.ide_retire(1)
+        self.ide_state_epoch("topup", 85)  # (odd: the clock goes to the epoch's end; 85: 90 % of the USDC)
 
     @precondition(lambda self: self.ide is not None)
     @rule(who=st.integers(0, 20))
@@ -1276,9 +1347,9 @@ class EconomyMachine(RuleBasedStateMachine):
     @rule(kind=IDE_STATEMENTS, x=st.integers(0, 10**6))
     def ide_state_epoch(self, kind: str, x: int) -> None:
         """The oracle states the USD owed for the next epoch (jumping to its end when it has not
-        ended): nothing, a part of what the Reward Vault (with the emission not yet synced) is
-        worth, that and a part of the Fee Vault's USDC (a top-up), more than both vaults (a
-        shortfall), above the maximum; or the wrong epoch."""
+        ended): nothing, a small day (under 50 USD), a part of what the Reward Vault (with the
+        emission not yet synced) is worth, that and a part of the Fee Vault's USDC (a top-up), more
+        than both vaults (a shortfall), above the maximum; or the wrong epoch."""
         ide = self.ide
         epoch = ide.last_stated + (1 if kind != "wrong" else 2 if x % 2 else 0)  # wrong: out of order, or again
         self._step()
@@ -1291,7 +1362,8 @@ class EconomyMachine(RuleBasedStateMachine):
         worth = (ide.reward_vault + ide.fee_io + unsynced) * twap // IO
         usd = {
             "zero": 0,
-            "small": worth * (x % 100) // 100,
+            "small": x % (50 * USDC),
+            "part": worth * (x % 100) // 100,
             "topup": worth + ide.fee_usdc * (5 + x % 90) // 100,
             "beyond": worth + ide.fee_usdc + x % (2_000 * USDC),
             "above_max": ide.params.max_usd_per_epoch + 1 + x % 7,
@@ -1433,20 +1505,21 @@ class EconomyMachine(RuleBasedStateMachine):
     def ide_settle_more(self, who: int) -> None:
         self.ide_settle(who, False)
 
-    @precondition(lambda self: self.ide is not None and self.ide.last_settled > 0)
+    @precondition(lambda self: self.ide is not None and self.ide.can_burn() and any(self._ide_burn_amounts()))
     @rule(who=st.integers(0, 20))
     def ide_buyback_and_burn_more(self, who: int) -> None:
         self.ide_buyback_and_burn(who)
 
+    def _ide_burn_amounts(self) -> tuple[int, int]:
+        """What a burn would take at the last settlement's TWAP (for a rule's weight only)."""
+        return self.ide.burn_amounts(self.ide.settlements[self.ide.last_settled].twap)
+
     @precondition(lambda self: self.ide is not None and self.ide.retirable() > 0)
     @rule(part=PART)
-    def ide_retire_more(self, part: int) -> None:
-        self.ide_retire(part)
-
-    @precondition(lambda self: self.ide is not None)
-    @rule(part=PART)
     def ide_retire(self, part: int) -> None:
-        """Governance burns Reward Vault IO above the retirement buffer (a part of `retirable`)."""
+        """Governance burns Reward Vault IO above the retirement buffer: a part of `retirable`, or
+        nothing or one wei more (refused). Only while something is retirable (else every try would
+        be the same refusal)."""
         amount = share(self.ide.retirable(), part)
         self._step()
         sig = "retire(uint256)"
@@ -1639,6 +1712,8 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
     Ctx.providers = [A[3].address, A[4].address, A[5].address]
     Ctx.co_stakers = [A[6].address, A[7].address]
     Ctx.renters = [A[8].address, A[14].address]
+    Ctx.keys = {A[i].address: A[i].private_key for i in (8, 14)}
+    Ctx.chain_id = chain.chain_id
     Ctx.beneficiaries = [A[2].address, A[9].address, A[10].address, A[11].address, A[12].address]
     router = suite.SettlementRouter
     pool = router.asset_pools(C["WETH"])
@@ -1761,6 +1836,9 @@ RULES = [
     "book_usdc",
     "book_io",
     "book_with_asset",
+    "book_usdc_permit",
+    "book_io_permit",
+    "book_usdc_auth",
     "record_work",
     "record_work_batch",
     "end_booking",
