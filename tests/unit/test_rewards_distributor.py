@@ -377,12 +377,13 @@ def test_claimable__bad_proof_or_settled__zero(funded, devices, operator, alice,
     assert funded.claimable(*args) == 0
 
 
-def test_preview_claim__ordinary_claim__matches_what_claim_does(funded, devices, operator, bob, carol):
-    lf = leaf(dev(2), 7 * IO, carol, 3 * IO)
+@pytest.mark.parametrize("owner_io, co_io", [(7, 3), (3, 7)])  # the co-staker's share may be the larger
+def test_preview_claim__ordinary_claim__matches_what_claim_does(funded, devices, operator, bob, carol, owner_io, co_io):
+    lf = leaf(dev(2), owner_io * IO, carol, co_io * IO)
     tree = tree_of([leaf(dev(1), 30 * IO), lf])
     publish_and_activate(funded, operator, tree)
     p = funded.preview_claim(*claim_args(tree, lf))
-    assert (p.owner_wallet, p.owner_amount, p.co_staker, p.co_amount) == (bob, 7 * IO, carol, 3 * IO)
+    assert (p.owner_wallet, p.owner_amount, p.co_staker, p.co_amount) == (bob, owner_io * IO, carol, co_io * IO)
     assert (p.held, p.released, p.forfeited, p.reason) == (0, 0, 0, "")
     ev = events(funded.claim(*claim_args(tree, lf), sender=bob), "RewardsClaimed")[0]
     assert (ev.owner_amount, ev.co_staker_amount) == (p.owner_amount, p.co_amount)
@@ -419,6 +420,17 @@ def test_preview_claim__balance_too_low__token_reason(funded, devices, operator,
     assert funded.claimable(*claim_args(tree, dev(1))) == 0
     with ape.reverts(p.reason):
         funded.claim(*claim_args(tree, dev(1)), sender=alice)
+
+
+def test_preview_claim__owner_and_co_staker_together_above_balance__token_reason(funded, devices, operator, bob, carol):
+    """The balance must cover the owner's and the co-staker's amounts together (1,300 of 1,000 IO),
+    though either alone fits."""
+    tree = tree_of([leaf(dev(1), IO), leaf(dev(2), 700 * IO, carol, 600 * IO)])
+    publish_and_activate(funded, operator, tree, total=IO)
+    p = funded.preview_claim(*claim_args(tree, dev(2)))
+    assert p.reason == "erc20: transfer amount exceeds balance" and p.owner_amount == p.co_amount == 0
+    with ape.reverts(p.reason):
+        funded.claim(*claim_args(tree, dev(2)), sender=bob)
 
 
 def test_settled_of__fresh_party__zero(funded, alice):
