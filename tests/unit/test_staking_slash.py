@@ -38,6 +38,18 @@ def test_slash__owner_and_co_staker__pro_rata_into_escrow(staking, token, operat
     assert one(tx, staking.JailUpdated).device == d
 
 
+def test_slash__one_wei__owner_active_total_falls_by_one(staking, token, owner, operator, alice):
+    """The smallest slash: one wei, all of it from the owner's active stake, leaves the books exact."""
+    d = new_device(staking, token, owner, alice, stake=4_000 * IO)
+    before = staking.totals()
+    tx = staking.slash(d, 1, EVIDENCE, False, sender=operator)
+    ev = tx.events.filter(staking.Slashed)[0]
+    assert (ev.owner_active_part, ev.owner_cooldown_part, ev.co_part) == (1, 0, 0)
+    t = staking.totals()
+    assert (t.owner_active, t.escrowed) == (before.owner_active - 1, before.escrowed + 1)
+    assert t.held == t.balance == token.balanceOf(staking)
+
+
 def test_slash__without_jail__not_jailed(staking, token, owner, operator, alice):
     d = new_device(staking, token, owner, alice, stake=4_000 * IO)
     tx = staking.slash(d, 100 * IO, EVIDENCE, False, sender=operator)
