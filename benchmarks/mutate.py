@@ -13,7 +13,9 @@ For each contract, `generate` makes small mutants of every code line of every fu
     constant     an integer literal n -> n + 1
     drop         an `assert`, a state update (`self.x = ...`, `self.x += ...`) or a `log` -> `pass`
 
-(text inside string literals and comments is never touched). A mutant that does not compile is
+(text inside string literals and comments is never touched; nor is a local's initial value that the
+next statement overwrites, as Vyper's declare-then-unpack-a-tuple idiom requires: such a mutant could
+never change anything). A mutant that does not compile is
 invalid and not counted. Each valid mutant is written into a scratch copy of the project, compiled,
 and that contract's tests (`TESTS`) run against it with `-x`: the mutant is killed when a test fails,
 survives when all pass. `benchmarks/mutation.md` gets the score per contract and every survivor, with
@@ -230,12 +232,34 @@ def mutate_line(contract: str, n: int, line: str, next_line: str = "") -> list[M
     return out
 
 
+_DECLARATION = re.compile(r"^\s*(\w+): [\w\[\], ]+ = (0|False|True|empty\(\w+\))\s*$")
+_TUPLE_ASSIGNMENT = re.compile(r"^\s*(\w+(?:\s*,\s*\w+)+)\s*=[^=]")
+
+
+def dead_initializer(lines: list[str], n: int) -> bool:
+    """Whether line `n` (1-based) only declares a local whose value the next statement overwrites:
+    Vyper makes a tuple's targets be declared first (`a: uint256 = 0`, `b: bool = False`, then
+    `a, b = f()`), so mutating that initial value can never change anything. Such mutants are not
+    generated (they would all be equivalent)."""
+    m = _DECLARATION.match(lines[n - 1])
+    if m is None:
+        return False
+    for line in lines[n:]:
+        if _DECLARATION.match(line):
+            continue  # another declaration of the same tuple
+        t = _TUPLE_ASSIGNMENT.match(line)
+        return t is not None and m.group(1) in [x.strip() for x in t.group(1).split(",")]
+    return False
+
+
 def generate(contract: str, source: str | None = None) -> list[Mutant]:
     """Every mutant of `contracts/<contract>.vy` (or of `source`)."""
     text = source if source is not None else (ROOT / "contracts" / f"{contract}.vy").read_text()
     lines = text.split("\n")
     mutants: list[Mutant] = []
     for n, line in body_lines(text):
+        if dead_initializer(lines, n):
+            continue
         nxt = lines[n] if n < len(lines) else ""
         mutants += mutate_line(contract, n, line, nxt)
     seen: set[tuple[int, str]] = set()

@@ -1,6 +1,6 @@
 """benchmarks/mutate.py: the mutant generator (pure Python; the runner itself is `make mutate`)."""
 
-from benchmarks.mutate import Mutant, body_lines, generate, render, sample, wilson
+from benchmarks.mutate import Mutant, body_lines, dead_initializer, generate, render, sample, wilson
 
 SOURCE = '''# pragma version ~=0.4.3
 """
@@ -85,3 +85,24 @@ def test_render__sampled_contract__run_of_generated_and_interval():
     row = next(line for line in text.splitlines() if line.startswith("| Toy |"))
     assert row.startswith("| Toy | 4 / 10 | 0 | 3 | 1 | 0 | 75.0% (sample; 95 %: ")
     assert "**not killed**" in text
+
+
+def test_dead_initializer__declare_then_unpack__skipped_other_declarations_kept():
+    src = """@internal
+def f() -> uint256:
+    a: uint256 = 0
+    ok: bool = False
+    a, ok = self.g()
+    b: uint256 = 0
+    b += a
+    c: uint256 = 0
+    c, d = self.h()
+    e: uint256 = 0
+    x, y = self.h()
+    return a + b + c + e
+"""
+    lines = src.split("\n")
+    # a and ok are overwritten by their tuple, c by its own; b is read first, e is not in the tuple after it
+    assert [n for n in range(1, len(lines) + 1) if dead_initializer(lines, n)] == [3, 4, 8]
+    assert {m.line for m in generate("Toy", src)} >= {6, 7, 10}
+    assert not {m.line for m in generate("Toy", src)} & {3, 4, 8}
