@@ -492,8 +492,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{m.line:5} {m.operator:32} {m.mutated.strip()}")
         return 0
     results: dict[str, dict] = {} if args.fresh or not RESULTS.exists() else json.loads(RESULTS.read_text())
-    if args.retry_survivors:
-        results = {k: r for k, r in results.items() if r["status"] != "survived"}
+    if args.retry_survivors:  # (only the contracts being run: the others keep their survivors)
+        retried = set(args.contract or TESTS)
+        results = {k: r for k, r in results.items() if r["status"] != "survived" or r["contract"] not in retried}
     if not args.report:
         for contract in args.contract or list(TESTS):
             run_contract(contract, args.jobs, args.timeout, results, args.limit, args.sample, args.seed)
