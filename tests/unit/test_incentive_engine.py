@@ -381,6 +381,31 @@ def test_settle__usdc_budget_short__exact_input_and_shortfall_recorded(
     assert (t.shortfall_usd_total, t.shortfall_epochs) == (ev.shortfall_usd, 1)
 
 
+@pytest.mark.parametrize("budget", [model.MIN_SWAP_USDC, model.MIN_SWAP_USDC - 1])
+def test_settle__usdc_budget_at_the_minimum_swap__exact_input_from_the_minimum_on(
+    ide, suite, fees, owner, operator, alice, market, budget
+):
+    """The Fee Vault trades when its budget (min(USDC, max_swap_usdc)) reaches MIN_SWAP_USDC, not below."""
+    ide.collect_fees(sender=alice)
+    ide.set_max_swap_usdc(budget, sender=owner)
+    after_epoch(ide, 1)
+    ide.sync_emission(sender=alice)
+    twap = twap_of(market)
+    usd = ide.reward_vault() * twap // IO + ide.fee_io() * twap // IO + 1_000 * USDC
+    ide.state_epoch(1, usd, sender=operator)
+    [ev] = ide.EpochSettled.from_receipt(ide.settle(1, sender=alice))
+    swaps = budget >= model.MIN_SWAP_USDC
+    assert ev.usdc_spent == (budget if swaps else 0) and (ev.io_bought > 0) == swaps
+    assert ev.shortfall_io > 0
+
+
+def test_epoch_info__epoch_zero__neither_stated_nor_settled(ide, operator, alice):
+    settled(ide, operator, alice, 1, 10 * USDC)
+    zero, one = ide.epoch_info(0), ide.epoch_info(1)
+    assert (zero.stated, zero.settled, zero.usd_owed) == (False, False, 0)
+    assert (one.stated, one.settled, one.usd_owed) == (True, True, 10 * USDC)
+
+
 def test_settle__twice__reverts(ide, operator, alice):
     settled(ide, operator, alice, 1, USDC)
     with ape.reverts(model.R_ALREADY_SETTLED):
