@@ -156,9 +156,23 @@ def test_grant__tokens_sent_directly__become_unallocated(community_vault, seed_v
     assert seed_vault.unallocated() == before + 4 * IO
 
 
+def test_rotate__away_and_back_after_a_revocation_with_nothing_vested__nothing_claimable(core_vault, owner, alice, bob):
+    """Revoked before anything vested (vested at revocation 0), rotated to bob and back to alice (the
+    grant's first id again): the old id's record was cleared, so nothing ever becomes claimable."""
+    gid = new_grant(core_vault, owner, alice, 36 * IO)
+    core_vault.revoke(gid, sender=owner)
+    core_vault.propose_beneficiary(gid, bob, sender=alice)
+    to_bob = accepted(core_vault, gid, bob)
+    core_vault.propose_beneficiary(to_bob, alice, sender=bob)
+    assert accepted(core_vault, to_bob, alice) == gid
+    advance_to(month(core_vault, 60))
+    assert core_vault.claimable(gid) == 0 and core_vault.claim.call(gid, alice, sender=alice) == 0
+
+
 # ------------------------------------------------------------------ grant_many
 def test_grant_many__batch__consecutive_serials_and_logs(core_vault, owner, alice, bob):
     count = core_vault.grant_count()
+    assert core_vault.grant_many.call([alice, bob], [3 * IO, 4 * IO], sender=owner) == count + 1  # the first serial
     receipt = core_vault.grant_many([alice, bob], [3 * IO, 4 * IO], sender=owner)
     evs = core_vault.Granted.from_receipt(receipt)
     assert [e.serial for e in evs] == [count + 1, count + 2]
