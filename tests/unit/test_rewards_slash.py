@@ -194,6 +194,45 @@ def test_claim__second_slash_while_first_pending__held_merges_into_latest(
     assert funded.total_paid() == 60 * IO and settled_sum(funded, [(dev(1), ZERO)])
 
 
+def test_claim__one_wei_held__released_when_overturned(funded, devices, operator, alice, token):
+    """The smallest held amount, one wei unclaimed at the slash, is released like any other."""
+    t1 = tree_of({dev(1): 30 * IO, dev(2): 10 * IO})
+    publish_and_activate(funded, operator, t1)
+    funded.claim(*claim_args(t1, dev(1)), sender=alice)
+    sid = slash(devices, dev(1), operator)
+    advance(60)
+    t2 = tree_of([leaf(dev(1), 30 * IO + 1, slash_id=sid, owner_at=30 * IO + 1), leaf(dev(2), 10 * IO)])
+    publish_and_activate(funded, operator, t2)
+    funded.settle_slash(*claim_args(t2, dev(1)), sender=operator)
+    assert funded.held_of(dev(1), ZERO) == (1, sid, PENDING)
+    devices.set_slash_outcome(sid, OVERTURNED, sender=operator)
+    a0 = token.balanceOf(alice)
+    funded.claim(*claim_args(t2, dev(1)), sender=alice)
+    assert token.balanceOf(alice) - a0 == 1 and funded.held_of(dev(1), ZERO) == (0, 0, 0)
+
+
+def test_claim__second_slash_with_nothing_new_earned__held_amount_moves_to_it(
+    funded, slashed, devices, operator, alice, token
+):
+    """A second slash that holds nothing new (nothing earned between the two slashes) still takes
+    the pending held amount over: its amount is unchanged, its slash is now the latest."""
+    tree, s1 = slashed
+    funded.claim(*claim_args(tree, dev(1)), sender=alice)  # 5 held by s1, settled 45
+    s2 = slash(devices, dev(1), operator)
+    advance(60)
+    t3 = tree_of([leaf(dev(1), 50 * IO, slash_id=s2, owner_at=45 * IO), leaf(dev(2), 20 * IO)])
+    publish_and_activate(funded, operator, t3)
+    a0 = token.balanceOf(alice)
+    funded.claim(*claim_args(t3, dev(1)), sender=alice)  # the 5 earned after s2 are paid
+    assert token.balanceOf(alice) - a0 == 5 * IO
+    assert funded.held_of(dev(1), ZERO) == (5 * IO, s2, PENDING)
+    devices.set_slash_outcome(s1, OVERTURNED, sender=operator)  # no effect: the amount follows s2
+    devices.set_slash_outcome(s2, FINALIZED, sender=operator)
+    a0 = token.balanceOf(alice)
+    funded.settle_slash(*claim_args(t3, dev(1)), sender=operator)
+    assert token.balanceOf(alice) == a0 and funded.total_forfeited() == 5 * IO and funded.total_held() == 0
+
+
 def test_claim__second_slash_after_first_finalized__first_forfeited_then_new_held(
     funded, slashed, devices, operator, alice
 ):
