@@ -121,6 +121,30 @@ def test_constructor__bad_argument__reverts(suite, owner, operator, scratch_depl
         scratch_deployer.deploy(project.IncentiveEngine, *constructor_args(suite, owner, operator, **over))
 
 
+def test_constructor__every_bound_at_its_limit__deploys(suite, owner, operator, scratch_deployer):
+    """Each bounded argument on the inclusive end of its bound is accepted (the constructor's checks
+    are the setters' ones, on the same limits)."""
+    limits = dict(
+        max_usd_per_epoch=model.MAX_USD_PER_EPOCH_LIMIT,
+        burn_share_bps=model.BPS,
+        reserve_epochs=model.MAX_RESERVE_EPOCHS,
+        retire_buffer_epochs=model.MAX_RETIRE_BUFFER_EPOCHS,
+        twap_window_seconds=model.MAX_TWAP_WINDOW,
+        max_deviation_bps=model.MAX_DEVIATION_LIMIT_BPS,
+        max_slippage_bps=model.MAX_SLIPPAGE_LIMIT_BPS,
+    )
+    e = scratch_deployer.deploy(project.IncentiveEngine, *constructor_args(suite, owner, operator, **limits))
+    assert (e.max_usd_per_epoch(), e.burn_share_bps(), e.reserve_epochs(), e.retire_buffer_epochs()) == (
+        model.MAX_USD_PER_EPOCH_LIMIT,
+        model.BPS,
+        model.MAX_RESERVE_EPOCHS,
+        model.MAX_RETIRE_BUFFER_EPOCHS,
+    )
+    low = dict(burn_share_bps=model.MIN_BURN_SHARE_BPS, reserve_epochs=1, retire_buffer_epochs=1, max_swap_usdc=1)
+    e = scratch_deployer.deploy(project.IncentiveEngine, *constructor_args(suite, owner, operator, **low))
+    assert (e.burn_share_bps(), e.reserve_epochs(), e.retire_buffer_epochs()) == (model.MIN_BURN_SHARE_BPS, 1, 1)
+
+
 def test_constructor__pool_of_other_tokens__reverts(suite, owner, operator, scratch_deployer):
     weth_pool = suite.contracts["UniswapV3Pool.WETH/USDC"].address
     with ape.reverts(model.R_WRONG_POOL):
@@ -134,9 +158,10 @@ def _activate(suite, owner, engine, emission):
 
 
 def test_activate__governance_after_recipient__starts_epoch_1_on_the_hourly_grid(suite, owner, engine, emission):
+    ape.chain.pending_timestamp += 5 * 3_600 + 600  # some hourly epochs completed (and clear of a boundary)
     before = suite.IOToken.balanceOf(suite.RewardsDistributor)
     tx = _activate(suite, owner, engine, emission)
-    assert engine.active()
+    assert engine.active() and emission.completed_epochs() >= 5
     start = engine.start_time()
     assert start == emission.START_TIME() + emission.completed_epochs() * emission.EPOCH_SECONDS()
     [ev] = engine.Activated.from_receipt(tx)
