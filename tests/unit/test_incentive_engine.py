@@ -591,6 +591,14 @@ def test_retire__not_admin__reverts(ide, attacker):
         ("set_burn_share_bps", "BurnShareBpsUpdated", 7_500),
         ("set_reserve_epochs", "ReserveEpochsUpdated", 60),
         ("set_retire_buffer_epochs", "RetireBufferEpochsUpdated", 180),
+        # each bound's inclusive limits
+        ("set_max_usd_per_epoch", "MaxUsdPerEpochUpdated", model.MAX_USD_PER_EPOCH_LIMIT),
+        ("set_burn_share_bps", "BurnShareBpsUpdated", model.MIN_BURN_SHARE_BPS),
+        ("set_burn_share_bps", "BurnShareBpsUpdated", model.BPS),
+        ("set_reserve_epochs", "ReserveEpochsUpdated", model.MAX_RESERVE_EPOCHS),
+        ("set_reserve_epochs", "ReserveEpochsUpdated", 1),
+        ("set_retire_buffer_epochs", "RetireBufferEpochsUpdated", model.MAX_RETIRE_BUFFER_EPOCHS),
+        ("set_retire_buffer_epochs", "RetireBufferEpochsUpdated", 1),
     ],
 )
 def test_setters__admin__value_set_and_logged(engine, owner, setter, event, value):
@@ -672,6 +680,20 @@ def test_views__after_settlements__trailing_ratio_and_reserve(ide, fees, operato
     r = ide.reserves()
     assert r.fee_vault_usd == r.fee_usdc + r.fee_io * r.twap_price // IO
     assert r.reward_vault_usd == r.reward_vault * r.twap_price // IO
+
+
+def test_trailing__after_31_settlements__the_first_epoch_leaves_the_window(ide, fees, operator, alice):
+    """The trailing sums cover the last 30 settled epochs: settling epoch 31 takes epoch 1's USD owed,
+    fee USD and IO needed out."""
+    usd_in = ide.collect_fees(sender=alice).return_value  # booked to epoch 1
+    settled(ide, operator, alice, 1, 1_000 * USDC)
+    need_1 = ide.epoch_info(1).io_needed
+    for e in range(2, 32):
+        settled(ide, operator, alice, e, 10 * USDC)
+    needs = [ide.epoch_info(e).io_needed for e in range(2, 32)]
+    n, owed, fee_usd, need = ide.trailing()
+    assert (n, owed, fee_usd, need) == (30, 30 * 10 * USDC, 0, sum(needs))
+    assert usd_in > 0 and need_1 > 0
 
 
 # ------------------------------------------------------------------ invariants (the @dev's, by name)
