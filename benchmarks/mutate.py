@@ -485,20 +485,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sample", type=int, default=0, help="run a seeded random sample of N mutants per contract")
     p.add_argument("--seed", type=int, default=1, help="the sample's seed")
     p.add_argument("--report", action="store_true", help="only rewrite mutation.md from the saved results")
-    p.add_argument("--retry-survivors", action="store_true", help="run the surviving mutants again (after new tests)")
+    p.add_argument(
+        "--retry-survivors",
+        action="store_true",
+        help="run the surviving mutants not argued equivalent again (after new tests)",
+    )
     args = p.parse_args(argv)
     if args.list:
         for m in generate(args.list):
             print(f"{m.line:5} {m.operator:32} {m.mutated.strip()}")
         return 0
     results: dict[str, dict] = {} if args.fresh or not RESULTS.exists() else json.loads(RESULTS.read_text())
-    if args.retry_survivors:  # (only the contracts being run: the others keep their survivors)
+    equivalent = json.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
+    if args.retry_survivors:  # the contracts being run; a survivor argued equivalent is not retried
         retried = set(args.contract or TESTS)
-        results = {k: r for k, r in results.items() if r["status"] != "survived" or r["contract"] not in retried}
+        results = {
+            k: r
+            for k, r in results.items()
+            if r["status"] != "survived" or r["contract"] not in retried or _eq_key(r) in equivalent
+        }
     if not args.report:
         for contract in args.contract or list(TESTS):
             run_contract(contract, args.jobs, args.timeout, results, args.limit, args.sample, args.seed)
-    equivalent = json.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
     current = {c: {m.key for m in generate(c)} for c in TESTS}  # results of older sources are left out
     pending = {c: len(keys - results.keys()) for c, keys in current.items()}
     shown = {k: r for k, r in results.items() if k in current.get(r["contract"], set())}
