@@ -145,6 +145,32 @@ def test_constructor__every_bound_at_its_limit__deploys(suite, owner, operator, 
     assert (e.burn_share_bps(), e.reserve_epochs(), e.retire_buffer_epochs()) == (model.MIN_BURN_SHARE_BPS, 1, 1)
 
 
+@pytest.mark.parametrize("pair", ["token0_and_other", "other_and_token1", "token1_and_other", "other_and_token0"])
+def test_constructor__one_token_of_the_pool_and_another__reverts(suite, owner, operator, scratch_deployer, pair):
+    """IO and USDC must be the pool's two tokens: one of them with a third token (WETH), on either
+    side and in either position, is refused (each half of the check is needed)."""
+    pool = suite.contracts["UniswapV3Pool.IO/USDC"]
+    t0, t1, other = pool.token0(), pool.token1(), suite.uniswap.weth.address
+    io, usdc = {"token0_and_other": (t0, other), "other_and_token1": (other, t1),
+                "token1_and_other": (t1, other), "other_and_token0": (other, t0)}[pair]  # fmt: skip
+    with ape.reverts(model.R_WRONG_POOL):
+        scratch_deployer.deploy(project.IncentiveEngine, *constructor_args(suite, owner, operator, io=io, usdc=usdc))
+
+
+def test_totals__burns_elsewhere__holders_and_slashing_not_the_engine(ide, suite, owner, alice):
+    """`burned_elsewhere` is every IO burned outside the engine (holders' own burns, finalized
+    slashes): a holder's burn raises it by exactly that amount."""
+    from ionet.chain.economy import fund_from_community
+
+    fund_from_community(suite, alice, 10 * IO)
+    before = ide.totals()
+    suite.IOToken.burn(3 * IO, sender=alice)
+    after = ide.totals()
+    assert after.burned_elsewhere == before.burned_elsewhere + 3 * IO and after.burned == before.burned
+    token = suite.IOToken
+    assert after.burned_elsewhere == token.total_minted() - token.totalSupply() - after.burned
+
+
 def test_constructor__pool_of_other_tokens__reverts(suite, owner, operator, scratch_deployer):
     weth_pool = suite.contracts["UniswapV3Pool.WETH/USDC"].address
     with ape.reverts(model.R_WRONG_POOL):
