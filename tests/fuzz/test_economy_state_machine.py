@@ -765,8 +765,7 @@ class EconomyMachine(RuleBasedStateMachine):
         token = Ctx.c["IOToken"] if cur == "io" else Ctx.c["USDC"]
         q = quote(rate, hours, is_usdc)
         self._step()
-        eligible_ids = [x for x in self.st.devices if self.st.is_eligible(x, self.now)]
-        d = eligible_ids[i % len(eligible_ids)] if eligible_ids and i != 5 else self.dev(i)
+        d = self._booked_device(i)
         provider = self.owner_of(d)
         eligible = self.st.is_eligible(d, self.now)
         if cur == "weth":
@@ -819,8 +818,7 @@ class EconomyMachine(RuleBasedStateMachine):
         q = quote(rate, hours, is_usdc)
         ledger = self.usdc if is_usdc else self.io
         self._step()
-        eligible_ids = [x for x in self.st.devices if self.st.is_eligible(x, self.now)]
-        d = eligible_ids[i % len(eligible_ids)] if eligible_ids and i != 5 else self.dev(i)
+        d = self._booked_device(i)
         if q.total > ledger.get(renter, 0):
             return  # (an unfunded renter: the token's own refusal is not the economy's)
         key, before = Ctx.keys[renter], self.now + 3_600
@@ -843,6 +841,11 @@ class EconomyMachine(RuleBasedStateMachine):
         self.move(ledger, renter, router, q.total)
         if how != "usdc_auth":
             self.send("approve", renter, token, "approve(address,uint256)", router, MAX)
+
+    def _booked_device(self, i: int) -> bytes:
+        """Usually (i != 5) an eligible device, if any; else device i (maybe refused)."""
+        eligible_ids = [x for x in self.st.devices if self.st.is_eligible(x, self.now)]
+        return eligible_ids[i % len(eligible_ids)] if eligible_ids and i != 5 else self.dev(i)
 
     def _transfers(self, receipt: dict, token: str, frm: str, to: str) -> int:
         total = 0
