@@ -62,6 +62,7 @@ See docs/economy.md for the economy itself.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import sys
@@ -87,6 +88,7 @@ from ionet.merkle import MerkleTree, RewardLeaf
 from ionet.settlement import GRACE_SECONDS, Settlement, SettlementError, quote, started_hours
 from ionet.signing import Domain, sign_authorization, sign_permit
 from ionet.staking import APPEAL_SECONDS, BPS, COOLDOWN_SECONDS, StakingError, StakingModel, device_class, device_id
+from tests.ide_helpers import TOTALS  # IncentiveEngine.totals(), in order
 
 MAX = 2**256 - 1
 CAP = 800_000_000 * IO
@@ -102,11 +104,6 @@ TRANSFER = keccak(text="Transfer(address,address,uint256)")
 TREASURY_ROLE = keccak(text="TREASURY_ROLE")
 AUTH_BOOKING = "book_with_authorization(bytes32,uint256,uint256,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"
 IDE_VIEWS = ["reward_vault", "fee_io", "fee_usdc", "last_stated", "last_settled", "last_burn_epoch", "totals"]
-IDE_TOTALS = (  # IncentiveEngine.totals(), in order
-    "emitted_in released_from_reward released_from_fee_io released_from_swap released fee_usdc_in fee_io_in "
-    "fee_usd_in usdc_spent_topup io_bought_topup usdc_spent_buyback burned_by_buyback burned_fee_io retired burned "
-    "burned_elsewhere shortfall_usd_total shortfall_epochs"
-).split()
 IDE_EVENTS = {  # the engine's events the machine reads: topic 0 -> (name, data words)
     keccak(text=f"{name}({','.join(['uint256'] * n)})"): (name, n - indexed)
     for name, n, indexed in (
@@ -136,6 +133,8 @@ DEVICES = [  # (name, provider index, class, processors)
 ]
 PART = st.integers(0, 9)  # of a balance: 0 nothing, 1..8 eighths, 9 one base unit too much
 RARELY = st.sampled_from([False] * 6 + [True])
+# a booking: renter, device pick (see _booked_device), hours, rate (in USDC or IO units per hour)
+BOOKING = dict(r=st.integers(0, 1), i=st.integers(0, 5), hours=st.integers(1, 48), rate=st.integers(1, 5_000))
 JUMPS = {"small": (13, 600), "medium": (601, DAY), "large": (DAY + 1, 30 * DAY), "huge": (30 * DAY + 1, 400 * DAY)}
 
 OUTCOMES: Counter = Counter()  # "rule: ok" / "rule: refused: reason", for the coverage check
@@ -223,8 +222,6 @@ def slashed_devs(ids: set[bytes], m: StakingModel) -> list:
 class EconomyMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        import copy
-
         self.snap = chain.snapshot()
         RUN["examples"] += 1
         C = Ctx.c
@@ -406,6 +403,11 @@ class EconomyMachine(RuleBasedStateMachine):
         cands = [d for d, x in self.st.devices.items() if pred(x)]
         return cands[i % len(cands)] if cands and i != 5 else self.dev(i)
 
+    def _anyone(self, who: int) -> str:
+        """A caller for what anyone may call: a provider, a renter or the operator."""
+        everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
+        return everyone[who % len(everyone)]
+
     def owner_of(self, d: bytes) -> str:
         return self.st.devices[d].owner
 
@@ -421,8 +423,7 @@ class EconomyMachine(RuleBasedStateMachine):
     def mint_emission(self, who: int) -> None:
         self._step()
         due = em.due_at(Ctx.emission_start, self.now) - self.emitted
-        everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
-        self.send("mint_due", everyone[who % len(everyone)], Ctx.c["EmissionSchedule"], "mint_due()")
+        self.send("mint_due", self._anyone(who), Ctx.c["EmissionSchedule"], "mint_due()")
         self.emitted += due
         self.io[self._recipient()] += due
 
@@ -738,8 +739,6 @@ class EconomyMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ settlement router
     def _router_call(self, label: str, model_call, sender: str, sig: str, *args: Any) -> Any:
-        import copy
-
         trial = copy.deepcopy(self.router)
         try:
             getattr(trial, model_call[0])(*model_call[1:])
@@ -749,13 +748,7 @@ class EconomyMachine(RuleBasedStateMachine):
         r = self.send(label, sender, Ctx.c["SettlementRouter"], sig, *args)
         return r, getattr(self.router, model_call[0])(*model_call[1:])
 
-    @rule(
-        r=st.integers(0, 1),
-        i=st.integers(0, 5),
-        cur=st.sampled_from(["usdc", "io", "weth"]),
-        hours=st.integers(1, 48),
-        rate=st.integers(1, 5_000),
-    )
+    @rule(cur=st.sampled_from(["usdc", "io", "weth"]), **BOOKING)
     def book(self, r: int, i: int, cur: str, hours: int, rate: int) -> None:
         renter = Ctx.renters[r]
         if cur == "weth" and not Ctx.weth_pool:
@@ -798,13 +791,7 @@ class EconomyMachine(RuleBasedStateMachine):
         if res is not None:
             self.move(ledger, renter, self.ledger_key(Ctx.c["SettlementRouter"]), q.total)
 
-    @rule(
-        r=st.integers(0, 1),
-        i=st.integers(0, 5),
-        how=st.sampled_from(["usdc_permit", "io_permit", "usdc_auth"]),
-        hours=st.integers(1, 48),
-        rate=st.integers(1, 5_000),
-    )
+    @rule(how=st.sampled_from(["usdc_permit", "io_permit", "usdc_auth"]), **BOOKING)
     def book_signed(self, r: int, i: int, how: str, hours: int, rate: int) -> None:
         """A booking paid by a signature instead of an approval: an EIP-2612 permit (USDC or IO) or
         an EIP-3009 receive-authorization (USDC), signed with the renter's key (ionet/signing.py).
@@ -1241,20 +1228,21 @@ class EconomyMachine(RuleBasedStateMachine):
         out = self.rpc.one("eth_call", [{"to": Ctx.c["IncentiveEngine"], "data": calldata("price()")}, "pending"])
         return int(out, 16)
 
-    def _mint_to_engine(self) -> int:
-        """The engine's `mint_due` in this step: the emission due is minted to it (the recipient).
-        Returns the rise of the schedule's total the engine has not credited yet, now credited."""
+    def _engine_emission(self) -> tuple[int, int]:
+        """What the engine's sync finds in this step: (the emission due that its `mint_due` mints to
+        it, the rise of the schedule's total it has not credited yet, that due included)."""
         due = em.due_at(Ctx.emission_start, self.now) - self.emitted
+        return due, self.emitted + due - self.ide_seen
+
+    def _minted_to_engine(self, due: int) -> None:
+        """The engine synced: `due` was minted to it and the schedule's total is credited."""
         self.emitted += due
         self.io[Ctx.c["IncentiveEngine"]] += due
-        amount, self.ide_seen = self.emitted - self.ide_seen, self.emitted
-        return amount
+        self.ide_seen = self.emitted
 
     def _ide_refused(self, label: str, op, sender: str, sig: str, *args: Any) -> bool:  # noqa: ANN001
         """Try `op(model)` on a copy of the model (trades refused): True when the model refuses,
         after checking the chain refuses with the same reason. A trade request is not a refusal."""
-        import copy
-
         def probe(_request: im.SwapRequest) -> int:
             raise _Trade
 
@@ -1323,10 +1311,11 @@ class EconomyMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.ide is not None)
     @rule(who=st.integers(0, 20))
     def ide_sync_emission(self, who: int) -> None:
-        everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
         self._step()
-        self.send("ide_sync_emission", everyone[who % len(everyone)], Ctx.c["IncentiveEngine"], "sync_emission()")
-        self.ide.receive_emission(self._mint_to_engine())
+        self.send("ide_sync_emission", self._anyone(who), Ctx.c["IncentiveEngine"], "sync_emission()")
+        due, amount = self._engine_emission()
+        self._minted_to_engine(due)
+        self.ide.receive_emission(amount)
 
     @precondition(lambda self: self.ide is not None and any(self.router.fees.values()))
     @rule(who=st.integers(0, 20))
@@ -1336,8 +1325,7 @@ class EconomyMachine(RuleBasedStateMachine):
         usdc, io = self.router.fees[C["USDC"]], self.router.fees[C["IOToken"]]
         self._step()
         twap = self._ide_price() if io else 0
-        everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
-        self.send("ide_collect_fees", everyone[who % len(everyone)], C["IncentiveEngine"], "collect_fees()")
+        self.send("ide_collect_fees", self._anyone(who), C["IncentiveEngine"], "collect_fees()")
         self.ide.collect_fees(usdc, io, im.Price(twap=twap, spot=twap) if io else None)
         for token, amount, ledger in ((C["USDC"], usdc, self.usdc), (C["IOToken"], io, self.io)):
             if amount:
@@ -1392,8 +1380,7 @@ class EconomyMachine(RuleBasedStateMachine):
         the Fee Vault's IO, IO bought with its USDC; the rest a shortfall. The IO goes to the
         distributor; what the pool fills is read from the receipt."""
         C, ide = Ctx.c, self.ide
-        everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
-        sender = everyone[who % len(everyone)]
+        sender = self._anyone(who)
         epoch = ide.last_settled + (2 if wrong else 1)
         self._step()
         sig = "settle(uint256)"
@@ -1402,12 +1389,10 @@ class EconomyMachine(RuleBasedStateMachine):
             return
         if self._market_refused("ide_settle", sender, sig, epoch):
             return
-        need = ide.usd_owed[epoch] * IO // twap
-        emission_due = self._mint_to_engine() if need > ide.reward_vault else 0
+        due, emission_due = self._engine_emission()
         r = self.send("ide_settle", sender, C["IncentiveEngine"], sig, epoch)
         [ev] = self._ide_events(r, "EpochSettled")
-        synced = self._ide_events(r, "EmissionReceived")
-        assert [x[0] for x in synced] == ([emission_due] if emission_due else []), (synced, emission_due)
+        credited = ide.emitted_in
         kinds: list[str] = []
 
         def fill(request: im.SwapRequest) -> int:  # the pool's fill, from the event
@@ -1415,6 +1400,10 @@ class EconomyMachine(RuleBasedStateMachine):
             return ev[6] if request.kind == im.EXACT_OUTPUT else ev[7]  # usdc_spent / io_bought
 
         st_ = ide.settle(epoch, im.Price(ev[1], ev[1]), fill, emission_due)
+        synced = ide.emitted_in - credited  # the model synced only when the vault was short, as the contract
+        if synced:  # (nothing to sync, nothing minted: emission_due includes the due)
+            self._minted_to_engine(due)
+        assert [x[0] for x in self._ide_events(r, "EmissionReceived")] == ([synced] if synced else [])
         assert ev[1] == twap, (ev[1], twap)
         assert (ev[3], ev[4], ev[5], ev[6], ev[7], ev[8]) == (
             st_.from_reward_vault, st_.from_fee_io, st_.from_fee_usdc_swap, st_.usdc_spent, st_.io_bought,
@@ -1438,8 +1427,7 @@ class EconomyMachine(RuleBasedStateMachine):
         """Anyone burns the burn share of the Fee Vault's surplus above its reserve: surplus USDC
         buys IO on the pool, surplus IO is burned without a trade."""
         C, ide = Ctx.c, self.ide
-        everyone = Ctx.providers + Ctx.renters + [Ctx.operator]
-        sender = everyone[who % len(everyone)]
+        sender = self._anyone(who)
         self._step()
         sig = "buyback_and_burn()"
         twap = self._ide_price()
@@ -1593,7 +1581,7 @@ class EconomyMachine(RuleBasedStateMachine):
         }
         w = w[16 + len(Ctx.vaults) :]
         r["ide"] = {view: u(w[j]) for j, view in enumerate(IDE_VIEWS[:-1])}
-        r["ide"].update(zip(IDE_TOTALS, (u(w[-1], k) for k in range(len(IDE_TOTALS))), strict=True))
+        r["ide"].update(zip(TOTALS, (u(w[-1], k) for k in range(len(TOTALS))), strict=True))
         self.reading, self.read_at = r, self.steps
         return r
 

@@ -12,6 +12,7 @@ from ape import project
 from ionet import IO, USDC
 from ionet import ide as model
 from ionet import market as m
+from ionet.chain.economy import fund_from_community
 from ionet.roles import role_hash
 from tests.ide_helpers import activate, after_epoch, book_fees, epoch_end, fee_device
 
@@ -160,8 +161,6 @@ def test_constructor__one_token_of_the_pool_and_another__reverts(suite, owner, o
 def test_totals__burns_elsewhere__holders_and_slashing_not_the_engine(ide, suite, owner, alice):
     """`burned_elsewhere` is every IO burned outside the engine (holders' own burns, finalized
     slashes): a holder's burn raises it by exactly that amount."""
-    from ionet.chain.economy import fund_from_community
-
     fund_from_community(suite, alice, 10 * IO)
     before = ide.totals()
     suite.IOToken.burn(3 * IO, sender=alice)

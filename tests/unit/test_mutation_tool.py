@@ -81,10 +81,11 @@ def test_render__sampled_contract__run_of_generated_and_interval():
         m.key: {**m.__dict__, "status": s, "seconds": 1.0}
         for m, s in zip(mutants, ["killed", "killed", "killed", "survived"], strict=True)
     }
-    text = render(results, {}, {"Toy": 6}, {"Toy": 10})
+    text = render(results, {}, {"Toy": 10})
     row = next(line for line in text.splitlines() if line.startswith("| Toy |"))
     assert row.startswith("| Toy | 4 / 10 | 0 | 3 | 1 | 0 | 75.0% (sample; 95 %: ")
     assert "**not killed**" in text
+    assert "Toy 6." in text  # not run yet: 10 generated, 4 run
 
 
 def test_dead_initializer__declare_then_unpack__skipped_other_declarations_kept():
