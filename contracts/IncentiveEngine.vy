@@ -12,40 +12,60 @@
           - the Fee Vault (USDC and IO) receives every fee the settlement router collects: the
             engine holds the router's TREASURY_ROLE and `collect_fees` pulls both currencies.
         Once per epoch (one day) the reward oracle states the USD owed to eligible suppliers, at
-        most `max_usd_per_epoch`. Anyone then settles the epoch: the IO the USD buys at the pool's
-        TWAP is taken from the Reward Vault first, then from the Fee Vault's IO, then bought with
-        the Fee Vault's USDC under the TWAP bound, and sent to the RewardsDistributor; what cannot
-        be covered is recorded as a shortfall, never minted or borrowed. Once every stated epoch is
-        settled, anyone may burn `burn_share` (at least 50 %) of the Fee Vault's surplus above its
-        reserve (30 days of trailing payouts): surplus USDC buys IO on the pool and every IO bought
-        is burned; surplus fee IO is burned without a trade. Governance may retire (burn) Reward
-        Vault IO above a buffer of 90 days of trailing payouts. The engine never sells IO.
-        Tokens that reach this contract any other way are in no ledger and never paid out.
+        most `max_usd_per_epoch`, and the statement fixes the epoch's price: the pool's TWAP over
+        the window that ended at the epoch's close, moved at most `max_price_move_bps` from the
+        previous epoch's price. Anyone then settles the epoch: the IO the USD buys at that price
+        is taken from the Reward Vault first, then from the Fee Vault's IO, then bought with the
+        Fee Vault's USDC (held by the FeeVaultDesk) up to a price limit of the current TWAP plus
+        the slippage, and sent to the RewardsDistributor; what cannot be covered is recorded as a
+        shortfall, never minted or borrowed. A settlement never reverts for a market reason: a
+        trade that cannot fill within the bound fills what it can. Once every stated epoch is
+        settled, anyone may burn `burn_share_bps` (at least 50 %) of the Fee Vault's surplus above
+        its reserve (30 days of trailing payouts): surplus USDC buys IO on the pool up to the same
+        price limit and every IO bought is burned; surplus fee IO is burned without a trade.
+        Governance may retire (burn) Reward Vault IO above a buffer of 90 days of trailing
+        payouts. The engine never sells IO. Tokens that reach this contract any other way are in
+        no ledger and never paid out.
 @dev The integer reference model is ionet/ide.py (`IncentiveEngine`): this contract holds its state
      and does, operation for operation, what it does (same arithmetic, rounding, order of checks
      and reasons); tests/unit/test_incentive_engine.py and tests/fuzz/test_ide_differential.py
      compare the two to the wei.
-     Units: USD and USDC in 6-decimal base units; IO in wei; a price is the TWAP quote of 10**18
-     wei in USDC base units (0.40 USDC per IO = 400,000), `uniswap_twap._quote_at_tick` at the
-     pool's checked mean tick (modules/guarded_swap.vy: history and spot-to-TWAP deviation).
-     Settlement of epoch e (in order, each once, after the oracle stated it):
-         need        = floor(usd_owed * 10**18 / twap)
+     Units: USD and USDC in 6-decimal base units; IO in wei; a price is the quote of 10**18 wei in
+     USDC base units (0.40 USDC per IO = 400,000) at a mean tick of the pool
+     (`uniswap_twap._quote_at_tick`).
+     The price of epoch e (fixed once, by `state_epoch`, whoever states and whenever):
+         twap_e  = the pool's TWAP over [close_e - twap_window, close_e], close_e = start + e * L
+         ref     = the price of epoch e - 1 (epoch 0: the TWAP at activation)
+         price_e = min(max(twap_e, ceil(ref * (10_000 - m) / 10_000)), floor(ref * (10_000 + m) / 10_000)),
+                   m = max_price_move_bps; PRICE_CLAMPED_UP / _DOWN records which bound held;
+                   when the pool's history no longer reaches back to close_e (the statement came
+                   later than the pool's ring covers), price_e = ref (PRICE_CARRIED): never a
+                   spot price, never a price chosen by the caller's moment.
+     So moving the pool and holding it for a whole window before a close changes that epoch's
+     payout by at most m, and the next epoch's reference is the clamped price: an attacker pays
+     for a full window's hold per step of m (docs/incentive-engine.md, "The epoch's price").
+     Settlement of epoch e (in order, each once, after the oracle stated it), at price_e:
+         need        = floor(usd_owed * 10**18 / price_e)
          (the emission is synced first when need > reward_vault)
          from_reward = min(need, reward_vault);  from_fee_io = min(rest, fee_io)
-         budget      = min(fee_usdc, max_swap_usdc)
-         max_in      = floor(floor(missing * twap / 10**18) * (10_000 + slippage) / 10_000)
-         MIN_SWAP_USDC <= max_in <= budget:  exact-output `missing` IO, paying <= max_in, straight
-                                             to the RewardsDistributor
-         max_in > budget >= MIN_SWAP_USDC:   exact-input `budget` USDC, receiving at least
-                                             ceil(floor(budget * 10**18 / twap) * (10_000 - slippage) / 10_000);
-                                             IO beyond `missing` stays in the Fee Vault
-         shortfall_usd = min(usd_owed, ceil(shortfall_io * twap / 10**18))
-     These bounds are never looser than the module's own (its TWAP quote of the amount itself),
-     so the module enforces exactly them. Burn: reserve target = ceil(reserve_epochs * trailing
-     USD owed / n), held in USDC first then IO at the TWAP (rounded up); each currency's burn =
-     floor(surplus * burn_share_bps / 10_000), the USDC leg capped at max_swap_usdc and skipped
-     below MIN_SWAP_USDC. Retirement buffer = ceil(retire_buffer_epochs * trailing IO needed / n).
-     Every rounding favours the protocol (docs/incentive-engine.md, "Units and rounding").
+         budget      = min(fee_usdc, max_swap_usdc); the rest is bought only when budget >=
+                       MIN_SWAP_USDC and the pool serves the current TWAP window (twap_now):
+         max_in      = floor(floor(missing * twap_now / 10**18) * (10_000 + slippage) / 10_000)
+         MIN_SWAP_USDC <= max_in <= budget:  exact-output `missing` IO, straight to the
+                                             RewardsDistributor
+         max_in > budget:                    exact-input `budget` USDC; IO beyond `missing`
+                                             stays in the Fee Vault
+         every trade with sqrtPriceLimitX96 at the tick mean_now +- slippage_ticks, the largest
+         whole number of ticks with 1.0001^t <= (1 + slippage) * (1 - pool fee), less one tick of
+         margin for the pool's rounding: each IO costs at most twap_now * (1 + slippage), the fee
+         included, and the pool fills up to that price and stops (FeeVaultDesk)
+         shortfall_usd = min(usd_owed, ceil(shortfall_io * price_e / 10**18))
+     Burn: reserve target = ceil(reserve_epochs * trailing USD owed / n), held in USDC first then IO
+     at twap_now (rounded up); each currency's burn = floor(surplus * burn_share_bps / 10_000), the
+     USDC leg capped at max_swap_usdc and skipped below MIN_SWAP_USDC, bought up to the same price
+     limit (partially, or not at all); a call that could neither buy nor burn anything changes
+     nothing and may be repeated. Retirement buffer = ceil(retire_buffer_epochs * trailing IO
+     needed / n). Every rounding favours the protocol (docs/incentive-engine.md).
      Invariants (tests/unit/test_incentive_engine.py and tests/fuzz/test_ide_differential.py
      name them):
      1. released_le_sources: IO released <= IO emitted + IO fees + IO bought; exactly, reward_vault
@@ -54,31 +74,36 @@
         the emission) is empty, and Fee Vault USDC only when the Fee Vault's IO is empty too.
      3. burns_accounted: every burn lowers the IO supply by exactly its amount and is counted once
         (burned_by_buyback + burned_fee_io + retired); the token's total_minted never changes.
-     4. twap_bound: no trade when the spot price is more than max_deviation_bps from the TWAP or
-        the pool's history is shorter than the window; every fill within max_slippage_bps of it.
-     5. fee_vault_covered: the Fee Vault never goes below zero (fee_usdc == USDC in - USDC spent);
-        a burn happens only when every stated epoch is settled (paid in full or its shortfall
-        recorded, so nothing stays owed) and never takes the vault below its reserve target.
+     4. twap_bound: every trade pays at most twap_now * (1 + max_slippage_bps) per IO, fee
+        included, and none happens when the pool cannot serve the window; no trade reverts.
+     5. fee_vault_covered: the Fee Vault never goes below zero (fee_usdc == USDC in - USDC spent
+        == the FeeVaultDesk's USDC); a burn happens only when every stated epoch is settled and
+        never takes the vault below its reserve target.
      6. burn_share_ge_half: 5,000 <= burn_share_bps <= 10,000, always.
      7. emission_ceiling: released from the Reward Vault + retired + reward_vault == emitted_in,
         and emitted_in never exceeds what the schedule minted to this contract since activation.
      8. ordered_epochs: last_burn_epoch <= last_settled <= last_stated; epochs are stated and
         settled in order, each once; a statement is at most max_usd_per_epoch.
+     9. price_fixed_by_epoch: an epoch's price is written once, by its statement, from the window
+        ending at its close; it is within max_price_move_bps of the previous epoch's price.
+     10. settle_is_live: `settle` of a stated epoch and `buyback_and_burn` after a settled one
+        never revert for a market reason (price, liquidity, history) or a governance bound.
      Storage is packed by hand (Vyper does not pack); each word is read only through its unpack
      helper and written only through its pack helper, which range-checks every field (a value
      outside its field reverts instead of spilling into the next):
          _vaults:    reward_vault (0-95) | fee_io (96-191) | last_stated (192-223) |
                      last_burn_epoch (224-255)
          _settled:   last_settled (0-31) | trailing USD owed (32-103) | trailing fee USD (104-255)
-         _epochs[e]: usd_owed (0-63) | twap (64-159) | fee USD (160-255); the oracle writes
-                     usd_owed, `collect_fees` adds the fee USD booked to the next epoch settled,
-                     settle writes the TWAP: one word per epoch, never created by settle
+         _epochs[e]: usd_owed (0-63) | price (64-157) | price flag (158-159) | fee USD (160-255);
+                     the oracle writes usd_owed and the price, `collect_fees` adds the fee USD
+                     booked to the next epoch settled; `_epochs[0]` holds the activation price
          _emission:  baseline (0-95) | seen (96-191) | start_time (192-231) | active (232-239)
          _buyback:   usdc_spent_buyback (0-127) | burned_by_buyback (128-255)
-     The Fee Vault's USDC and the other cumulative counters each have a word of their own (unpacked).
+         _market:    twap_window (0-31) | max_price_move_bps (32-47)
+     The other cumulative counters each have a word of their own (unpacked).
      IO fields of 96 bits hold at most the IO supply (8e26 < 2**96); usd_owed <= MAX_USD_PER_EPOCH_LIMIT
-     (1e18 < 2**64), so 30 of them fit 72 bits; a TWAP or an epoch's fee USD above 2**96 (7.9e22
-     USDC) cannot occur with real tokens.
+     (1e18 < 2**64), so 30 of them fit 72 bits; a price above 2**94 or an epoch's fee USD above 2**96
+     (7.9e22 USDC) cannot occur with real tokens.
      The totals a dashboard shows that the model stores but this contract derives:
          released_from_reward = emitted_in - retired - reward_vault
          usdc_spent_topup     = fee_usdc_in - fee_usdc - usdc_spent_buyback
@@ -96,7 +121,6 @@ from interfaces import IIOToken
 from interfaces import ISettlementRouter
 from interfaces import IUniswapV3Pool
 
-from modules import guarded_swap
 from modules import uniswap_twap
 
 from snekmate.auth import access_control
@@ -104,7 +128,6 @@ from snekmate.utils import pausable
 
 initializes: access_control
 initializes: pausable
-initializes: guarded_swap
 
 exports: (
     access_control.supportsInterface,
@@ -116,11 +139,15 @@ exports: (
     access_control.renounceRole,
     access_control.set_role_admin,
     pausable.paused,
-    guarded_swap.uniswapV3SwapCallback,
-    guarded_swap.twap_window,
-    guarded_swap.max_deviation_bps,
-    guarded_swap.max_slippage_bps,
 )
+
+
+interface IFeeVaultDesk:
+    def engine() -> address: view
+    def top_up(missing: uint256, budget: uint256, mean_tick: int24, recipient: address) -> (uint256, uint256,
+                                                                                         bool): nonpayable
+    def buy_back(usdc_amount: uint256, mean_tick: int24) -> (uint256, uint256): nonpayable
+    def set_max_slippage_bps(bps: uint256): nonpayable
 
 
 # @dev States the USD owed per epoch (the reward oracle).
@@ -143,12 +170,24 @@ MIN_SWAP_USDC: public(constant(uint256)) = 10**6
 MAX_RESERVE_EPOCHS: public(constant(uint256)) = 365
 MAX_RETIRE_BUFFER_EPOCHS: public(constant(uint256)) = 730
 MAX_USD_PER_EPOCH_LIMIT: public(constant(uint256)) = 10**18
+MIN_TWAP_WINDOW: constant(uint256) = 300
+MAX_TWAP_WINDOW: constant(uint256) = 86_400
+MIN_PRICE_MOVE_BPS: constant(uint256) = 10
+MAX_PRICE_MOVE_BPS: constant(uint256) = 5_000
+# @dev How an epoch's price was fixed (`epoch_info(e).price_flag`, `EpochStated.price_flag`).
+PRICE_AT_TWAP: public(constant(uint256)) = 0
+PRICE_CLAMPED_UP: public(constant(uint256)) = 1
+PRICE_CLAMPED_DOWN: public(constant(uint256)) = 2
+PRICE_CARRIED: public(constant(uint256)) = 3
 
 # Field masks and positions of the packed words (used only by the pack/unpack helpers).
+_MASK2: constant(uint256) = 3
+_MASK16: constant(uint256) = (1 << 16) - 1
 _MASK32: constant(uint256) = (1 << 32) - 1
 _MASK40: constant(uint256) = (1 << 40) - 1
 _MASK64: constant(uint256) = (1 << 64) - 1
 _MASK72: constant(uint256) = (1 << 72) - 1
+_MASK94: constant(uint256) = (1 << 94) - 1
 _MASK96: constant(uint256) = (1 << 96) - 1
 _MASK128: constant(uint256) = (1 << 128) - 1
 
@@ -158,6 +197,8 @@ IO: public(immutable(IIOToken))
 USDC: public(immutable(address))
 # @dev The IO/USDC Uniswap V3 pool: every price and every trade.
 POOL: public(immutable(address))
+# @dev Holds the Fee Vault's USDC and trades it on this contract's orders.
+DESK: public(immutable(IFeeVaultDesk))
 # @dev The emission schedule (this contract is its recipient once active).
 EMISSION: public(immutable(IEmissionSchedule))
 # @dev The settlement router (this contract holds its TREASURY_ROLE once active).
@@ -196,8 +237,15 @@ struct Buyback:
 # @dev `_epochs[e]` decoded.
 struct EpochRecord:
     usd_owed: uint256
-    twap: uint256
+    price: uint256
+    price_flag: uint256
     fee_usd: uint256
+
+
+# @dev `_market` decoded.
+struct Market:
+    twap_window: uint256
+    max_price_move_bps: uint256
 
 
 # @dev `_emission` decoded.
@@ -212,6 +260,7 @@ struct Emission:
 struct EpochInfo:
     usd_owed: uint256
     twap_price: uint256
+    price_flag: uint256
     io_needed: uint256
     fee_usd: uint256
     stated: bool
@@ -264,7 +313,7 @@ _vaults: uint256
 _settled: uint256
 # @dev Trailing IO needed (the last 30 settled epochs), at the prices they were settled at.
 _trailing_io_needed: uint256
-# @dev Per epoch: USD owed | TWAP it was settled at | fee USD booked to it.
+# @dev Per epoch: USD owed | its price | how the price was fixed | fee USD booked to it.
 _epochs: HashMap[uint256, uint256]
 # @dev Emission baseline at activation | total emitted seen at the last sync | start of epoch 1 | active.
 _emission: uint256
@@ -295,6 +344,8 @@ burn_share_bps: public(uint256)
 reserve_epochs: public(uint256)
 # @dev The Reward Vault's retirement buffer, in epochs of trailing IO needed.
 retire_buffer_epochs: public(uint256)
+# @dev TWAP window | max price move (bps).
+_market: uint256
 
 
 # @dev The engine became the network's reward engine: its epoch 1 starts at `start_time` (the end
@@ -305,6 +356,7 @@ event Activated:
     emission_baseline: uint256
     emission_epoch: uint256
     forwarded_to_distributor: uint256
+    reference_price: uint256
 
 
 # @dev Emission entered the Reward Vault (`total_emitted_in`: since activation).
@@ -323,10 +375,16 @@ event FeesCollected:
     fee_io: uint256
 
 
-# @dev The oracle stated the USD owed to eligible suppliers for an epoch.
+# @dev The oracle stated the USD owed to eligible suppliers for an epoch, which fixed its price:
+#      the TWAP of the window that ended at its close (`twap_price`, 0 when the pool no longer
+#      reached back to it), the reference (the previous epoch's price) and the price it pays at.
 event EpochStated:
     epoch: indexed(uint256)
     usd_owed: uint256
+    twap_price: uint256
+    reference_price: uint256
+    price: uint256
+    price_flag: uint256
 
 
 # @dev An epoch was settled: its price, where its IO came from, the vaults after it.
@@ -401,17 +459,27 @@ event RetireBufferEpochsUpdated:
     new: uint256
 
 
+event TwapWindowUpdated:
+    old_seconds: uint32
+    new_seconds: uint32
+
+
+event MaxPriceMoveUpdated:
+    old: uint256
+    new: uint256
+
+
 @deploy
-def __init__(io: address, usdc: address, pool: address, emission: address, router: address, distributor: address,
-             epoch_seconds: uint256, max_usd_per_epoch: uint256, max_swap_usdc: uint256,
+def __init__(io: address, usdc: address, pool: address, desk: address, emission: address, router: address,
+             distributor: address, epoch_seconds: uint256, max_usd_per_epoch: uint256, max_swap_usdc: uint256,
              burn_share_bps: uint256, reserve_epochs: uint256, retire_buffer_epochs: uint256,
-             twap_window_seconds: uint32, max_deviation_bps: uint256, max_slippage_bps: uint256, admin: address,
-             oracle: address):
+             twap_window_seconds: uint32, max_price_move_bps: uint256, admin: address, oracle: address):
     """
     @notice Deploys the engine inactive (see `activate`), with its parameters and roles.
     @param io The IO token.
     @param usdc The network's USDC (6 decimals).
     @param pool The IO/USDC Uniswap V3 pool (every price and trade).
+    @param desk The FeeVaultDesk (holds the Fee Vault's USDC, trades it on this engine's orders).
     @param emission The EmissionSchedule (the engine becomes its recipient).
     @param router The SettlementRouter (the engine becomes its treasury).
     @param distributor The RewardsDistributor (released IO goes there).
@@ -422,8 +490,7 @@ def __init__(io: address, usdc: address, pool: address, emission: address, route
     @param reserve_epochs Fee Vault reserve in epochs of trailing payouts (1..365).
     @param retire_buffer_epochs Reward Vault buffer in epochs of trailing IO needed (1..730).
     @param twap_window_seconds TWAP window of every price (300..86,400).
-    @param max_deviation_bps Most the spot may be from the TWAP for a trade or a settlement (1..1,000).
-    @param max_slippage_bps Most a trade may lose against the TWAP (1..500).
+    @param max_price_move_bps Most an epoch's price may move from the previous one (10..5,000).
     @param admin Holder of DEFAULT_ADMIN_ROLE and, at first, PAUSER_ROLE (governance).
     @param oracle Holder of ORACLE_ROLE (the reward oracle).
     """
@@ -433,24 +500,18 @@ def __init__(io: address, usdc: address, pool: address, emission: address, route
         "IncentiveEngine: zero address"
     assert emission != empty(address) and router != empty(address) and distributor != empty(address), \
         "IncentiveEngine: zero address"
-    assert admin != empty(address) and oracle != empty(address), "IncentiveEngine: zero address"
+    assert admin != empty(address) and oracle != empty(address) and desk != empty(address), \
+        "IncentiveEngine: zero address"
     t0: address = staticcall IUniswapV3Pool(pool).token0()
     t1: address = staticcall IUniswapV3Pool(pool).token1()
     assert (t0 == io and t1 == usdc) or (t0 == usdc and t1 == io), "IncentiveEngine: pool does not pair io and usdc"
-    # The model's order of checks (ionet/ide.py, IncentiveEngine.__post_init__), then the module's.
+    # The model's order of checks (ionet/ide.py, IncentiveEngine.__post_init__).
     assert epoch_seconds != 0, "IncentiveEngine: zero epoch length"
-    assert max_usd_per_epoch != 0, "IncentiveEngine: zero maximum"
-    assert max_swap_usdc != 0, "IncentiveEngine: zero maximum"
-    assert burn_share_bps >= MIN_BURN_SHARE_BPS, "IncentiveEngine: burn share below minimum"
-    assert burn_share_bps <= BPS, "IncentiveEngine: burn share above maximum"
-    assert reserve_epochs != 0 and reserve_epochs <= MAX_RESERVE_EPOCHS, "IncentiveEngine: reserve epochs out of bounds"
-    assert retire_buffer_epochs != 0 and retire_buffer_epochs <= MAX_RETIRE_BUFFER_EPOCHS, \
-        "IncentiveEngine: retire buffer out of bounds"
-    assert max_usd_per_epoch <= MAX_USD_PER_EPOCH_LIMIT, "IncentiveEngine: maximum too large"
-    guarded_swap.__init__(twap_window_seconds, max_deviation_bps, max_slippage_bps)
+    self._set_parameters(max_usd_per_epoch, max_swap_usdc, burn_share_bps, reserve_epochs, retire_buffer_epochs)
     IO = IIOToken(io)
     USDC = usdc
     POOL = pool
+    DESK = IFeeVaultDesk(desk)
     EMISSION = IEmissionSchedule(emission)
     ROUTER = ISettlementRouter(router)
     DISTRIBUTOR = distributor
@@ -458,11 +519,8 @@ def __init__(io: address, usdc: address, pool: address, emission: address, route
     _EMISSION_START = staticcall IEmissionSchedule(emission).START_TIME()
     _EMISSION_EPOCH_SECONDS = staticcall IEmissionSchedule(emission).EPOCH_SECONDS()
     _EMISSION_EPOCH_COUNT = staticcall IEmissionSchedule(emission).EPOCH_COUNT()
-    self.max_usd_per_epoch = max_usd_per_epoch
-    self.max_swap_usdc = max_swap_usdc
-    self.burn_share_bps = burn_share_bps
-    self.reserve_epochs = reserve_epochs
-    self.retire_buffer_epochs = retire_buffer_epochs
+    self._set_market(Market(twap_window=0, max_price_move_bps=0), convert(twap_window_seconds, uint256),
+                     max_price_move_bps)
     access_control._grant_role(ORACLE_ROLE, oracle)
     access_control._grant_role(PAUSER_ROLE, admin)
     if admin != msg.sender:
@@ -477,13 +535,17 @@ def activate():
     @notice Switches the network to the IDE, once. DEFAULT_ADMIN_ROLE, after making this contract
             the EmissionSchedule's recipient. Mints what is due (to this contract, the recipient
             now), forwards every IO it holds to the RewardsDistributor (all of it emission of the
-            hourly epochs before the switch: the pre-IDE rewards), and starts epoch 1 at the end
-            of the last completed hourly epoch; from then on the emission is the Reward Vault's.
+            hourly epochs before the switch: the pre-IDE rewards), starts epoch 1 at the end of
+            the last completed hourly epoch, and takes the pool's TWAP now as the reference price
+            of epoch 1 (the pool must serve the window); from then on the emission is the Reward
+            Vault's.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     em: Emission = self._unpack_emission(self._emission)
     assert not em.active, "IncentiveEngine: already active"
     assert staticcall EMISSION.reward_recipient() == self, "IncentiveEngine: not the emission recipient"
+    assert staticcall DESK.engine() == self, "IncentiveEngine: desk not bound to this engine"
+    reference: uint256 = self._twap(self._unpack_market(self._market).twap_window)
     extcall EMISSION.mint_due()
     total: uint256 = staticcall EMISSION.total_emitted()
     completed: uint256 = staticcall EMISSION.completed_epochs()
@@ -492,10 +554,11 @@ def activate():
         start = _EMISSION_START + completed * _EMISSION_EPOCH_SECONDS
     forwarded: uint256 = staticcall IO.balanceOf(self)
     self._emission = self._pack_emission(Emission(baseline=total, seen=total, start_time=start, active=True))
+    self._epochs[0] = self._pack_epoch(EpochRecord(usd_owed=0, price=reference, price_flag=PRICE_AT_TWAP, fee_usd=0))
     if forwarded != 0:
         assert extcall IO.transfer(DISTRIBUTOR, forwarded)
     log Activated(start_time=start, emission_baseline=total, emission_epoch=completed,
-                  forwarded_to_distributor=forwarded)
+                  forwarded_to_distributor=forwarded, reference_price=reference)
 
 
 # ------------------------------------------------------------------ inflows (anyone)
@@ -519,10 +582,11 @@ def sync_emission() -> uint256:
 @external
 def collect_fees() -> uint256:
     """
-    @notice Pulls every fee the settlement router holds, USDC and IO, into the Fee Vault (this
-            contract holds the router's TREASURY_ROLE). Anyone. The fees are valued in USD as they
-            arrive (USDC at par, IO at the TWAP, history checked, rounded down) and booked to the
-            next epoch settled. Nothing to collect: nothing happens.
+    @notice Pulls every fee the settlement router holds into the Fee Vault: the USDC to the
+            FeeVaultDesk, the IO to this contract (this contract holds the router's TREASURY_ROLE).
+            Anyone. The fees are valued in USD as they arrive (USDC at par, IO at the TWAP, history
+            checked, rounded down) and booked to the next epoch settled. Nothing to collect:
+            nothing happens.
     @return uint256 The USD value collected, base units.
     """
     assert self._unpack_emission(self._emission).active, "IncentiveEngine: not active"
@@ -532,11 +596,9 @@ def collect_fees() -> uint256:
         return 0
     usd: uint256 = usdc
     if io != 0:
-        twap: uint256 = guarded_swap._twap_quote(POOL, ONE_IO, IO.address, USDC)
-        assert twap != 0, "IncentiveEngine: zero price"
-        usd += io * twap // ONE_IO
+        usd += io * self._twap(self._unpack_market(self._market).twap_window) // ONE_IO
     if usdc != 0:
-        extcall ROUTER.withdraw_fees(USDC, usdc, self)
+        extcall ROUTER.withdraw_fees(USDC, usdc, DESK.address)
     if io != 0:
         extcall ROUTER.withdraw_fees(IO.address, io, self)
     fee_usdc: uint256 = self.fee_usdc
@@ -563,7 +625,10 @@ def collect_fees() -> uint256:
 def state_epoch(epoch: uint256, usd_owed: uint256):
     """
     @notice States the USD owed to eligible suppliers for an epoch that has ended: in order, once,
-            at most `max_usd_per_epoch`. ORACLE_ROLE; not while paused.
+            at most `max_usd_per_epoch`. The statement fixes the epoch's price: the TWAP of the
+            window that ended at the epoch's close, at most `max_price_move_bps` from the previous
+            epoch's price (the previous price when the pool's history no longer reaches back to
+            the close). ORACLE_ROLE; not while paused.
     @param epoch The epoch (1-based): the one after the last stated.
     @param usd_owed USD base units.
     """
@@ -574,25 +639,51 @@ def state_epoch(epoch: uint256, usd_owed: uint256):
     v: Vaults = self._unpack_vaults(self._vaults)
     assert epoch > v.last_stated, "IncentiveEngine: epoch already stated"
     assert epoch == v.last_stated + 1, "IncentiveEngine: epoch out of order"
-    assert block.timestamp >= em.start_time + epoch * EPOCH_SECONDS, "IncentiveEngine: epoch not ended"
+    close: uint256 = em.start_time + epoch * EPOCH_SECONDS
+    assert block.timestamp >= close, "IncentiveEngine: epoch not ended"
     assert usd_owed <= self.max_usd_per_epoch, "IncentiveEngine: usd owed above maximum"
+    mk: Market = self._unpack_market(self._market)
+    reference: uint256 = self._unpack_epoch(self._epochs[unsafe_sub(epoch, 1)]).price
+    # The window [close - twap_window, close], however late the statement (`ago` saturates at the
+    # largest uint32, which no pool's history serves: the price is then carried).
+    ago: uint256 = min(block.timestamp - close, convert(max_value(uint32), uint256))
+    mean: int256 = uniswap_twap._mean_tick_at(POOL, convert(mk.twap_window, uint32), convert(ago, uint32))
+    twap: uint256 = 0
+    price: uint256 = reference
+    flag: uint256 = PRICE_CARRIED
+    if mean != uniswap_twap.NO_TICK:
+        twap = uniswap_twap._quote_at_tick(convert(mean, int24), ONE_IO, IO.address, USDC)
+        low: uint256 = (reference * (BPS - mk.max_price_move_bps) + BPS - 1) // BPS
+        high: uint256 = reference * (BPS + mk.max_price_move_bps) // BPS
+        price = twap
+        flag = PRICE_AT_TWAP
+        if twap < low:
+            price = low
+            flag = PRICE_CLAMPED_UP
+        elif twap > high:
+            price = high
+            flag = PRICE_CLAMPED_DOWN
     rec: EpochRecord = self._unpack_epoch(self._epochs[epoch])
     rec.usd_owed = usd_owed
+    rec.price = price
+    rec.price_flag = flag
     self._epochs[epoch] = self._pack_epoch(rec)
     v.last_stated = epoch
     self._vaults = self._pack_vaults(v)
-    log EpochStated(epoch=epoch, usd_owed=usd_owed)
+    log EpochStated(epoch=epoch, usd_owed=usd_owed, twap_price=twap, reference_price=reference, price=price,
+                    price_flag=flag)
 
 
 # ------------------------------------------------------------------ settlement (anyone)
 @external
 def settle(epoch: uint256) -> uint256:
     """
-    @notice Pays a stated epoch's USD owed in IO at the TWAP: from the Reward Vault first (the
-            emission is synced first when it is short), then from the Fee Vault's IO, then IO
-            bought with the Fee Vault's USDC under the TWAP bound; the IO goes to the
-            RewardsDistributor. What cannot be covered is recorded as a shortfall. Anyone; epochs
-            in order, each once.
+    @notice Pays a stated epoch's USD owed in IO at the epoch's price (fixed by its statement):
+            from the Reward Vault first (the emission is synced first when it is short), then from
+            the Fee Vault's IO, then IO bought with the Fee Vault's USDC up to the TWAP bound's
+            price limit; the IO goes to the RewardsDistributor. What cannot be covered (the vaults
+            are short, or the pool does not fill within the bound) is recorded as a shortfall.
+            Never reverts for a market reason. Anyone; epochs in order, each once.
     @param epoch The epoch: the one after the last settled.
     @return uint256 The IO released, in wei.
     """
@@ -601,11 +692,11 @@ def settle(epoch: uint256) -> uint256:
     assert epoch == s.last_settled + 1, "IncentiveEngine: epoch out of order"
     v: Vaults = self._unpack_vaults(self._vaults)
     assert epoch <= v.last_stated, "IncentiveEngine: epoch not stated"
-    twap: uint256 = self._checked_twap()
     rec: EpochRecord = self._unpack_epoch(self._epochs[epoch])
     owed: uint256 = rec.usd_owed
-    # floor: never more IO than the USD owed buys at the TWAP
-    need: uint256 = owed * ONE_IO // twap
+    price: uint256 = rec.price
+    # floor: never more IO than the USD owed buys at the epoch's price
+    need: uint256 = owed * ONE_IO // price
     if need > v.reward_vault:
         v.reward_vault += self._sync(v.reward_vault)
     from_reward: uint256 = min(need, v.reward_vault)
@@ -619,22 +710,12 @@ def settle(epoch: uint256) -> uint256:
     bought_to_distributor: bool = False
     if missing != 0:
         fee_usdc: uint256 = self.fee_usdc
-        slippage: uint256 = guarded_swap.max_slippage_bps
         budget: uint256 = min(fee_usdc, self.max_swap_usdc)
-        max_in: uint256 = missing * twap // ONE_IO * (BPS + slippage) // BPS
-        if max_in >= MIN_SWAP_USDC and max_in <= budget:
-            a: uint256 = 0
-            b: uint256 = 0
-            usdc_spent, a, b = guarded_swap._swap_exact_output(POOL, USDC, IO.address, missing, max_in, DISTRIBUTOR,
-                                                                self)
-            bought = missing
-            bought_to_distributor = True
-        elif max_in > budget and budget >= MIN_SWAP_USDC:
-            c: uint256 = 0
-            d: uint256 = 0
-            bought, c, d = guarded_swap._swap_exact_input(POOL, USDC, IO.address, budget,
-                                                          self._min_io_out(budget, twap, slippage), self, self)
-            usdc_spent = budget
+        if budget >= MIN_SWAP_USDC:
+            mean: int256 = uniswap_twap._mean_tick(POOL, convert(self._unpack_market(self._market).twap_window, uint32))
+            if mean != uniswap_twap.NO_TICK:
+                usdc_spent, bought, bought_to_distributor = extcall DESK.top_up(missing, budget, convert(mean, int24),
+                                                                                DISTRIBUTOR)
         from_swap = min(bought, missing)
         missing = unsafe_sub(missing, from_swap)
         if usdc_spent != 0:
@@ -648,7 +729,7 @@ def settle(epoch: uint256) -> uint256:
     v.fee_io = v.fee_io + bought - from_swap - from_fee_io
     shortfall_usd: uint256 = 0
     if missing != 0:
-        shortfall_usd = min(owed, (missing * twap + ONE_IO - 1) // ONE_IO)
+        shortfall_usd = min(owed, (missing * price + ONE_IO - 1) // ONE_IO)
     fee_usd: uint256 = rec.fee_usd
     # the trailing window: the epoch that leaves it out, this one in
     io_trailing: uint256 = self._trailing_io_needed
@@ -656,13 +737,12 @@ def settle(epoch: uint256) -> uint256:
         old: EpochRecord = self._unpack_epoch(self._epochs[unsafe_sub(epoch, TRAILING_EPOCHS)])
         s.trailing_usd_owed -= old.usd_owed
         s.trailing_fee_usd -= old.fee_usd
-        io_trailing -= old.usd_owed * ONE_IO // old.twap
+        io_trailing -= old.usd_owed * ONE_IO // old.price
     s.trailing_usd_owed += owed
     s.trailing_fee_usd += fee_usd
     s.last_settled = epoch
     self._trailing_io_needed = io_trailing + need
     self._settled = self._pack_settled(s)
-    self._epochs[epoch] = self._pack_epoch(EpochRecord(usd_owed=owed, twap=twap, fee_usd=fee_usd))
     self._vaults = self._pack_vaults(v)
     total_shortfall: uint256 = 0
     if missing != 0:
@@ -675,11 +755,10 @@ def settle(epoch: uint256) -> uint256:
         to_send = unsafe_sub(released, from_swap)  # the pool paid it to the distributor directly
     if to_send != 0:
         assert extcall IO.transfer(DISTRIBUTOR, to_send)
-    fee_usdc_after: uint256 = self.fee_usdc
-    log EpochSettled(epoch=epoch, usd_owed=owed, twap_price=twap, io_needed=need, from_reward_vault=from_reward,
+    log EpochSettled(epoch=epoch, usd_owed=owed, twap_price=price, io_needed=need, from_reward_vault=from_reward,
                      from_fee_io=from_fee_io, from_fee_usdc_swap=from_swap, usdc_spent=usdc_spent, io_bought=bought,
                      shortfall_io=missing, shortfall_usd=shortfall_usd, fee_usd=fee_usd,
-                     reward_vault=v.reward_vault, fee_usdc=fee_usdc_after, fee_io=v.fee_io)
+                     reward_vault=v.reward_vault, fee_usdc=self.fee_usdc, fee_io=v.fee_io)
     if missing != 0:
         log ShortfallRecorded(epoch=epoch, shortfall_usd=shortfall_usd, shortfall_io=missing,
                               total_shortfall_usd=total_shortfall)
@@ -691,17 +770,19 @@ def settle(epoch: uint256) -> uint256:
 def buyback_and_burn() -> uint256:
     """
     @notice Burns `burn_share_bps` of the Fee Vault's surplus above its reserve target: the surplus
-            USDC's share buys IO on the pool (exact input, at least its TWAP value less the
-            slippage, at most `max_swap_usdc`) and every IO bought is burned; the surplus fee IO's
-            share is burned without a trade. Anyone, once per settled epoch, only when every
-            stated epoch is settled.
+            USDC's share buys IO on the pool (exact input, at most `max_swap_usdc`, up to the TWAP
+            bound's price limit: it may fill partly or not at all) and every IO bought is burned;
+            the surplus fee IO's share is burned without a trade. Anyone, once per settled epoch,
+            only when every stated epoch is settled. A call that could neither buy nor burn
+            anything (the pool at or beyond the limit, no fee IO to burn) changes nothing.
     @return uint256 The IO burned, in wei.
     """
     s: Settled = self._unpack_settled(self._settled)
     v: Vaults = self._unpack_vaults(self._vaults)
     assert s.last_settled != 0 and v.last_stated == s.last_settled, "IncentiveEngine: epoch not settled"
     assert v.last_burn_epoch < s.last_settled, "IncentiveEngine: already burned this epoch"
-    twap: uint256 = self._checked_twap()
+    tick: int24 = self._mean_tick()
+    twap: uint256 = self._quote(tick)
     fee_usdc: uint256 = self.fee_usdc
     target: uint256 = self._reserve_target(s)
     usdc_reserved: uint256 = 0
@@ -710,17 +791,17 @@ def buyback_and_burn() -> uint256:
     io_to_burn: uint256 = 0
     usdc_reserved, io_reserved, usdc_to_buy, io_to_burn = self._burn_amounts(twap, target, fee_usdc, v.fee_io)
     assert usdc_to_buy != 0 or io_to_burn != 0, "IncentiveEngine: no surplus"
+    spent: uint256 = 0
     bought: uint256 = 0
     if usdc_to_buy != 0:
-        a: uint256 = 0
-        b: uint256 = 0
-        bought, a, b = guarded_swap._swap_exact_input(POOL, USDC, IO.address, usdc_to_buy,
-                                                      self._min_io_out(usdc_to_buy, twap, guarded_swap.max_slippage_bps),
-                                                      self, self)
-        fee_usdc = unsafe_sub(fee_usdc, usdc_to_buy)  # usdc_to_buy <= fee_usdc - usdc_reserved
+        spent, bought = extcall DESK.buy_back(usdc_to_buy, tick)
+    if spent == 0 and io_to_burn == 0:
+        return 0  # the pool is at or beyond the limit: nothing bought, nothing to burn, nothing changed
+    if spent != 0:
+        fee_usdc = unsafe_sub(fee_usdc, spent)  # spent <= usdc_to_buy <= fee_usdc - usdc_reserved
         self.fee_usdc = fee_usdc
         bb: Buyback = self._unpack_buyback(self._buyback)
-        bb.usdc_spent += usdc_to_buy
+        bb.usdc_spent += spent
         bb.io_burned += bought
         self._buyback = self._pack_buyback(bb)
     if io_to_burn != 0:
@@ -730,7 +811,7 @@ def buyback_and_burn() -> uint256:
     self._vaults = self._pack_vaults(v)
     extcall IO.burn(bought + io_to_burn)
     log BoughtBackAndBurned(epoch=s.last_settled, twap_price=twap, reserve_target_usd=target,
-                            usdc_spent=usdc_to_buy, io_bought_burned=bought, io_fee_burned=io_to_burn,
+                            usdc_spent=spent, io_bought_burned=bought, io_fee_burned=io_to_burn,
                             fee_usdc=fee_usdc, fee_io=v.fee_io)
     return bought + io_to_burn
 
@@ -838,20 +919,20 @@ def set_retire_buffer_epochs(new_value: uint256):
 
 
 @external
-def set_market_bounds(twap_window: uint32, max_deviation_bps: uint256, max_slippage_bps: uint256):
+def set_market_bounds(twap_window: uint32, max_slippage_bps: uint256, max_price_move_bps: uint256):
     """
-    @notice Sets the TWAP bound of every price and trade, as the router's `set_market_bounds` does:
-            the window (logs TwapWindowUpdated), how far the spot price may be from the TWAP for a
-            settlement or a burn (MaxDeviationUpdated) and how much a trade may lose against the
-            TWAP (MaxSlippageUpdated). DEFAULT_ADMIN_ROLE.
+    @notice Sets the market bounds of every price and trade: the TWAP window (logs
+            TwapWindowUpdated), the most a trade may pay above the TWAP, the pool's fee included
+            (the FeeVaultDesk's bound: it logs MaxSlippageUpdated with the price limit in ticks),
+            and the most an epoch's price may move from the previous epoch's (MaxPriceMoveUpdated).
+            DEFAULT_ADMIN_ROLE.
     @param twap_window Seconds, 300..86,400; the pool must keep history for it.
-    @param max_deviation_bps 1..1,000.
-    @param max_slippage_bps 1..500.
+    @param max_slippage_bps Above the pool's fee by at least two ticks, at most 500.
+    @param max_price_move_bps 10..5,000.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
-    guarded_swap._set_twap_window(twap_window)
-    guarded_swap._set_max_deviation_bps(max_deviation_bps)
-    guarded_swap._set_max_slippage_bps(max_slippage_bps)
+    self._set_market(self._unpack_market(self._market), convert(twap_window, uint256), max_price_move_bps)
+    extcall DESK.set_max_slippage_bps(max_slippage_bps)
 
 
 # ------------------------------------------------------------------ views
@@ -939,17 +1020,19 @@ def pending_fee_usd() -> uint256:
 @view
 def epoch_info(epoch: uint256) -> EpochInfo:
     """
-    @notice An epoch's record: the USD owed (once stated), the TWAP and IO needed (once settled),
-            the fee USD booked to it.
+    @notice An epoch's record: the USD owed, its price, how the price was fixed (PRICE_AT_TWAP,
+            PRICE_CLAMPED_UP, PRICE_CLAMPED_DOWN, PRICE_CARRIED) and the IO it needs (once stated),
+            the fee USD booked to it. Epoch 0's price is the reference taken at activation.
     @param epoch The epoch.
     @return EpochInfo The record.
     """
     rec: EpochRecord = self._unpack_epoch(self._epochs[epoch])
+    stated: bool = epoch != 0 and epoch <= self._unpack_vaults(self._vaults).last_stated
     need: uint256 = 0
-    if rec.twap != 0:
-        need = rec.usd_owed * ONE_IO // rec.twap
-    return EpochInfo(usd_owed=rec.usd_owed, twap_price=rec.twap, io_needed=need, fee_usd=rec.fee_usd,
-                     stated=epoch != 0 and epoch <= self._unpack_vaults(self._vaults).last_stated,
+    if stated:
+        need = rec.usd_owed * ONE_IO // rec.price
+    return EpochInfo(usd_owed=rec.usd_owed, twap_price=rec.price, price_flag=rec.price_flag, io_needed=need,
+                     fee_usd=rec.fee_usd, stated=stated,
                      settled=epoch != 0 and epoch <= self._unpack_settled(self._settled).last_settled)
 
 
@@ -1035,11 +1118,32 @@ def totals() -> Totals:
 @view
 def price() -> uint256:
     """
-    @notice The TWAP price of one IO the engine would use now (history checked; a settlement or a
-            burn also checks the spot-to-TWAP deviation).
+    @notice The TWAP price of one IO over the window ending now (history checked): what fees in IO
+            are valued at, what a burn values the reserve at, and the centre of every trade's
+            price limit. An epoch pays at its own price (`epoch_info`).
     @return uint256 USDC base units per 10**18 wei.
     """
-    return guarded_swap._twap_quote(POOL, ONE_IO, IO.address, USDC)
+    return self._twap(self._unpack_market(self._market).twap_window)
+
+
+@external
+@view
+def twap_window() -> uint32:
+    """
+    @notice Seconds over which every TWAP is averaged.
+    @return uint32 Seconds.
+    """
+    return convert(self._unpack_market(self._market).twap_window, uint32)
+
+
+@external
+@view
+def max_price_move_bps() -> uint256:
+    """
+    @notice The most an epoch's price may move from the previous epoch's price.
+    @return uint256 Bps.
+    """
+    return self._unpack_market(self._market).max_price_move_bps
 
 
 @external
@@ -1048,12 +1152,12 @@ def reserves() -> Reserves:
     """
     @notice Both vaults in IO and USDC and their USD value at the TWAP (rounded down), the Fee
             Vault's reserve target and how it is held (USDC first, then IO at the TWAP), and what
-            `buyback_and_burn` would take now (it also needs the spot within max_deviation_bps of
-            the TWAP and the pool to fill the USDC leg within the slippage).
+            `buyback_and_burn` would take now (the USDC leg buys up to the price limit: it may
+            spend less when the pool reaches the limit first).
     @return Reserves The reserves; can_burn is false (and the burn amounts 0) while a stated epoch
             is unsettled, the last settled epoch was burned for, or there is no surplus.
     """
-    twap: uint256 = guarded_swap._twap_quote(POOL, ONE_IO, IO.address, USDC)
+    twap: uint256 = self._twap(self._unpack_market(self._market).twap_window)
     s: Settled = self._unpack_settled(self._settled)
     v: Vaults = self._unpack_vaults(self._vaults)
     fee_usdc: uint256 = self.fee_usdc
@@ -1102,21 +1206,73 @@ def _sync(reward_vault: uint256) -> uint256:
 
 @internal
 @view
-def _checked_twap() -> uint256:
+def _twap(window: uint256) -> uint256:
     """
-    @dev The TWAP price of one IO after the market's checks: history, spot-to-TWAP deviation, zero.
+    @dev The TWAP price of one IO over the window ending now (see `_mean_tick`, `_quote`).
     """
-    twap: uint256 = uniswap_twap._quote_at_tick(guarded_swap._checked_mean_tick(POOL), ONE_IO, IO.address, USDC)
-    assert twap != 0, "IncentiveEngine: zero price"
-    return twap
+    return self._quote(self._mean_tick())
 
 
 @internal
-@pure
-def _min_io_out(usdc_amount: uint256, twap: uint256, slippage_bps: uint256) -> uint256:
-    # The TWAP value of the USDC (rounded down) less the slippage, rounded up: the stricter bound.
-    value: uint256 = usdc_amount * ONE_IO // twap
-    return (value * (BPS - slippage_bps) + BPS - 1) // BPS
+@view
+def _mean_tick() -> int24:
+    """
+    @dev The pool's mean tick over the TWAP window ending now; reverts when the pool's history does
+         not cover it (never a spot price).
+    """
+    mean: int256 = uniswap_twap._mean_tick(POOL, convert(self._unpack_market(self._market).twap_window, uint32))
+    assert mean != uniswap_twap.NO_TICK, "IncentiveEngine: pool history shorter than window"
+    return convert(mean, int24)
+
+
+@internal
+@view
+def _quote(tick: int24) -> uint256:
+    """
+    @dev The price of one IO at a tick, in USDC base units; never zero.
+    """
+    price: uint256 = uniswap_twap._quote_at_tick(tick, ONE_IO, IO.address, USDC)
+    assert price != 0, "IncentiveEngine: zero price"
+    return price
+
+
+@internal
+def _set_parameters(max_usd_per_epoch: uint256, max_swap_usdc: uint256, burn_share_bps: uint256,
+                    reserve_epochs: uint256, retire_buffer_epochs: uint256):
+    """
+    @dev Checks (in the model's order) and writes the five economic parameters at deployment,
+         logging each (old = 0); each has its own setter afterwards, with the same checks.
+    """
+    assert max_usd_per_epoch != 0, "IncentiveEngine: zero maximum"
+    assert max_swap_usdc != 0, "IncentiveEngine: zero maximum"
+    assert burn_share_bps >= MIN_BURN_SHARE_BPS, "IncentiveEngine: burn share below minimum"
+    assert burn_share_bps <= BPS, "IncentiveEngine: burn share above maximum"
+    assert reserve_epochs != 0 and reserve_epochs <= MAX_RESERVE_EPOCHS, "IncentiveEngine: reserve epochs out of bounds"
+    assert retire_buffer_epochs != 0 and retire_buffer_epochs <= MAX_RETIRE_BUFFER_EPOCHS, \
+        "IncentiveEngine: retire buffer out of bounds"
+    assert max_usd_per_epoch <= MAX_USD_PER_EPOCH_LIMIT, "IncentiveEngine: maximum too large"
+    log MaxUsdPerEpochUpdated(old=self.max_usd_per_epoch, new=max_usd_per_epoch)
+    log MaxSwapUsdcUpdated(old=self.max_swap_usdc, new=max_swap_usdc)
+    log BurnShareBpsUpdated(old=self.burn_share_bps, new=burn_share_bps)
+    log ReserveEpochsUpdated(old=self.reserve_epochs, new=reserve_epochs)
+    log RetireBufferEpochsUpdated(old=self.retire_buffer_epochs, new=retire_buffer_epochs)
+    self.max_usd_per_epoch = max_usd_per_epoch
+    self.max_swap_usdc = max_swap_usdc
+    self.burn_share_bps = burn_share_bps
+    self.reserve_epochs = reserve_epochs
+    self.retire_buffer_epochs = retire_buffer_epochs
+
+
+@internal
+def _set_market(old: Market, window: uint256, move_bps: uint256):
+    """
+    @dev Checks and writes the engine's two market bounds, logging each change.
+    """
+    assert window >= MIN_TWAP_WINDOW and window <= MAX_TWAP_WINDOW, "IncentiveEngine: window out of bounds"
+    assert move_bps >= MIN_PRICE_MOVE_BPS and move_bps <= MAX_PRICE_MOVE_BPS, "IncentiveEngine: price move out of bounds"
+    self._market = self._pack_market(Market(twap_window=window, max_price_move_bps=move_bps))
+    log TwapWindowUpdated(old_seconds=convert(old.twap_window, uint32), new_seconds=convert(window, uint32))
+    log MaxPriceMoveUpdated(old=old.max_price_move_bps, new=move_bps)
 
 
 @internal
@@ -1230,14 +1386,16 @@ def _unpack_settled(word: uint256) -> Settled:
 @internal
 @pure
 def _pack_epoch(r: EpochRecord) -> uint256:
-    return (convert(convert(r.usd_owed, uint64), uint256) | (convert(convert(r.twap, uint96), uint256) << 64)
+    assert r.price <= _MASK94 and r.price_flag <= _MASK2, "IncentiveEngine: field out of range"
+    return (convert(convert(r.usd_owed, uint64), uint256) | (r.price << 64) | (r.price_flag << 158)
             | (convert(convert(r.fee_usd, uint96), uint256) << 160))
 
 
 @internal
 @pure
 def _unpack_epoch(word: uint256) -> EpochRecord:
-    return EpochRecord(usd_owed=word & _MASK64, twap=(word >> 64) & _MASK96, fee_usd=word >> 160)
+    return EpochRecord(usd_owed=word & _MASK64, price=(word >> 64) & _MASK94, price_flag=(word >> 158) & _MASK2,
+                       fee_usd=word >> 160)
 
 
 @internal
@@ -1264,3 +1422,15 @@ def _pack_buyback(b: Buyback) -> uint256:
 @pure
 def _unpack_buyback(word: uint256) -> Buyback:
     return Buyback(usdc_spent=word & _MASK128, io_burned=word >> 128)
+
+
+@internal
+@pure
+def _pack_market(m: Market) -> uint256:
+    return convert(convert(m.twap_window, uint32), uint256) | (convert(convert(m.max_price_move_bps, uint16), uint256) << 32)
+
+
+@internal
+@pure
+def _unpack_market(word: uint256) -> Market:
+    return Market(twap_window=word & _MASK32, max_price_move_bps=(word >> 32) & _MASK16)

@@ -30,20 +30,23 @@ The rules in one place (each is argued in docs/incentive-engine.md):
    After it ends the oracle states the USD owed to eligible suppliers for it (at most
    `max_usd_per_epoch`, itself at most MAX_USD_PER_EPOCH_LIMIT); epochs are stated in order, each
    once. The guardian may pause new statements (never settling, burning, collecting or retiring).
-   Anyone then settles them, in order:
+   The statement fixes the epoch's price (rule 7). Anyone then settles the epochs, in order:
 
-       io_needed   = floor(usd_owed · 10**18 / twap)        never more IO than the USD buys at the TWAP
+       io_needed   = floor(usd_owed · 10**18 / price_e)     never more IO than the USD buys at its price
        from_reward = min(io_needed, reward_vault)            the Reward Vault first
        from_fee_io = min(rest, fee_io)                       then the Fee Vault's IO
-       from_swap   : the Fee Vault's USDC buys the IO still missing, under the TWAP bound:
-                     budget  = min(fee_usdc, max_swap_usdc)
-                     max_in  = floor(floor(missing · twap / 10**18) · (1 + slippage))
-                     if MIN_SWAP_USDC <= max_in <= budget: EXACT-OUTPUT `missing` IO, paying <= max_in
-                     elif max_in > budget >= MIN_SWAP_USDC: EXACT-INPUT `budget` USDC, receiving
-                                                           >= ceil(floor(budget · 10**18 / twap) · (1 - slippage));
-                                                           IO beyond `missing` stays in fee_io
-                     else: no trade (dust, or too little USDC)
-       shortfall_io  = what is still missing;  shortfall_usd = ceil(shortfall_io · twap / 10**18) (<= usd_owed)
+       from_swap   : the Fee Vault's USDC (held by the FeeVaultDesk) buys the IO still missing, at
+                     the TWAP of the window ending now (twap_now; no trade when the pool cannot
+                     serve it):
+                     budget  = min(fee_usdc, max_swap_usdc)        (no trade below MIN_SWAP_USDC)
+                     max_in  = floor(floor(missing · twap_now / 10**18) · (1 + slippage))
+                     if MIN_SWAP_USDC <= max_in <= budget: EXACT-OUTPUT `missing` IO
+                     elif max_in > budget:                 EXACT-INPUT `budget` USDC; IO beyond
+                                                           `missing` stays in fee_io
+                     else: no trade (dust)
+                     every trade stops at the price limit twap_now · (1 + slippage), the pool's fee
+                     included: it fills what it can and never reverts for a market reason
+       shortfall_io  = what is still missing;  shortfall_usd = ceil(shortfall_io · price_e / 10**18) (<= usd_owed)
        io_released = from_reward + from_fee_io + from_swap, sent to the RewardsDistributor at once.
 
    A shortfall is recorded (event, view), never minted, borrowed or carried as a debt: the epoch
@@ -72,23 +75,27 @@ The rules in one place (each is argued in docs/incentive-engine.md):
                        (no trade below MIN_SWAP_USDC: it waits for a later epoch)
        io_to_burn    = floor((fee_io - io_reserved) · burn_share_bps / 10_000)
 
-   `usdc_to_buy` buys IO (EXACT-INPUT, at least its TWAP value less the slippage) and everything
-   bought is burned; `io_to_burn` is burned without a trade. Price adaptivity by construction: a
+   `usdc_to_buy` buys IO (EXACT-INPUT up to the price limit: partly, or not at all) and everything
+   bought is burned; `io_to_burn` is burned without a trade. A burn that could neither buy nor burn
+   anything changes nothing (it may be called again). Price adaptivity by construction: a
    fixed USD amount buys more IO when the price is low, and the IO kept in reserve is valued at the
    TWAP, so a lower price keeps more IO back.
 
 6. Retirement: governance burns Reward Vault IO above the retirement buffer (`retirable()`).
 
-7. Prices. Every operation that uses the price reads the pool's TWAP and reverts when the pool's
-   history does not cover the window or the spot price is more than `max_deviation_bps` away from the
-   TWAP (the market's `guarded_swap` module, hence its reason strings); collecting fees in IO only
-   values them (history checked, no deviation check). The engine never sells IO: every trade buys IO
-   with USDC.
+7. Prices. An epoch's price is fixed by its statement, whoever states and whenever: the pool's TWAP
+   over the window that ended at the epoch's close, clamped to within `max_price_move_bps` of the
+   previous epoch's price (epoch 0: the TWAP at activation); when the pool's history no longer reaches
+   back to the close, the previous price is carried (PRICE_CARRIED), never a spot price. Trades and
+   valuations use the TWAP of the window ending now, and revert ("pool history shorter than window")
+   when the pool cannot serve it, except the top-up of a settlement, which then does not trade. No
+   deviation check: a trade's price limit bounds it instead. The engine never sells IO: every trade
+   buys IO with USDC.
 
 Swaps are injected (`Swap`): a callable that performs the trade the engine asks for and returns the
-pool's fill, or raises when the pool cannot fill it within the bound. The simulator passes its
-constant-product pool; the chain differential test passes the real pool's results. The model checks
-every fill against its bound itself (invariant 4).
+pool's fill (USDC paid, IO received), possibly partial, never raising for a market reason. The
+simulator passes its constant-product pool; the chain differential test passes the real pool's
+results. The model checks every fill against its bound itself (invariant 4).
 
 Invariants (the contract's @dev lists the same, tested by name in tests/unit/test_ide_model.py):
     1. released_le_sources: IO released <= IO emitted + IO fees + IO bought; exactly:
@@ -97,12 +104,14 @@ Invariants (the contract's @dev lists the same, tested by name in tests/unit/tes
        Fee Vault USDC only when the Fee Vault's IO is empty too.
     3. burns_accounted: every burn lowers the supply by exactly its amount and is counted once
        (burned_by_buyback + burned_fee_io + retired == the engine's burns); total minted never changes.
-    4. twap_bound: every trade is within the deviation and slippage bound of the TWAP.
+    4. twap_bound: every trade pays at most twap_now · (1 + slippage) per IO, fee included.
     5. fee_vault_covered: fee_usdc, fee_io >= 0; USDC spent == USDC in - fee_usdc; no burn while a
        stated epoch is unsettled (a settled epoch is paid in the settlement, nothing stays owed).
     6. burn_share_ge_half: 5_000 <= burn_share_bps <= 10_000, always.
     7. emission_ceiling: released_from_reward + retired + reward_vault == emitted.
     8. ordered_epochs: last_settled <= last_stated; every stated usd_owed <= max_usd_per_epoch then.
+    9. price_fixed_by_epoch: each epoch's price is written once, at its statement, within
+       max_price_move_bps of the previous epoch's price.
 """
 
 from __future__ import annotations
@@ -124,11 +133,20 @@ MAX_RETIRE_BUFFER_EPOCHS = 730
 # The most governance may allow the oracle to state per epoch: $1 trillion, so that a stated amount
 # always fits its 64-bit field on chain (the contract's storage layout).
 MAX_USD_PER_EPOCH_LIMIT = 10**12 * USD
-# The market's guarded_swap module bounds these three (its setters, its reasons).
+# The market bounds: the engine's window and price move, the FeeVaultDesk's slippage.
 MIN_TWAP_WINDOW = 300
 MAX_TWAP_WINDOW = 86_400
-MAX_DEVIATION_LIMIT_BPS = 1_000
 MAX_SLIPPAGE_LIMIT_BPS = 500
+MIN_PRICE_MOVE_BPS = 10
+MAX_PRICE_MOVE_BPS = 5_000
+LN_TICK_E12 = 99_995_001  # ln(1.0001) rounded up, in 1e-12 units
+E12 = 10**12
+
+# How an epoch's price was fixed (the contract's PRICE_* constants).
+PRICE_AT_TWAP = 0
+PRICE_CLAMPED_UP = 1
+PRICE_CLAMPED_DOWN = 2
+PRICE_CARRIED = 3
 
 # Swap kinds. The engine only ever buys IO with USDC.
 EXACT_INPUT = "exact_input"
@@ -139,13 +157,12 @@ USDC_TO_IO = "usdc_to_io"
 R_MISSING_ROLE = "access_control: account is missing role"
 R_PAUSED = "pausable: contract is paused"
 R_NOT_PAUSED = "pausable: contract is not paused"
-R_WINDOW_BOUNDS = "guarded_swap: window out of bounds"
-R_HISTORY = "guarded_swap: pool history shorter than window"
-R_DEVIATION = "guarded_swap: spot price too far from twap"
-R_INPUT_ABOVE_MAX = "guarded_swap: input above maximum"
-R_OUTPUT_BELOW_MIN = "guarded_swap: output below minimum"
-R_DEVIATION_BOUNDS = "guarded_swap: deviation out of bounds"
-R_SLIPPAGE_BOUNDS = "guarded_swap: slippage out of bounds"
+R_WINDOW_BOUNDS = "IncentiveEngine: window out of bounds"
+R_MOVE_BOUNDS = "IncentiveEngine: price move out of bounds"
+R_HISTORY = "IncentiveEngine: pool history shorter than window"
+R_SLIPPAGE_BOUNDS = "FeeVaultDesk: slippage out of bounds"
+R_SLIPPAGE_FEE = "FeeVaultDesk: slippage not above the pool fee"
+R_DESK_NOT_BOUND = "IncentiveEngine: desk not bound to this engine"
 R_ZERO_PRICE = "IncentiveEngine: zero price"
 R_ALREADY_STATED = "IncentiveEngine: epoch already stated"
 R_OUT_OF_ORDER = "IncentiveEngine: epoch out of order"
@@ -195,59 +212,79 @@ def ceil_div(a: int, b: int) -> int:
 # ------------------------------------------------------------------ prices and swaps
 @dataclass(frozen=True)
 class Price:
-    """What the pool says when the engine asks: the TWAP quote of one IO and the spot quote, both in
-    USDC base units per 10**18 wei. `history_ok` is False when the pool's observations do not cover
-    the TWAP window (the contract then has no TWAP at all)."""
+    """What the pool says when the engine asks for the TWAP of the window ending now: the quote of
+    one IO in USDC base units per 10**18 wei. `history_ok` is False when the pool's observations do
+    not cover the window (the contract then has no TWAP at all). `spot` is informational (the
+    simulator's pool price); the engine never reads it."""
 
     twap: int
-    spot: int
+    spot: int | None = None
     history_ok: bool = True
-    # The contract measures the deviation in ticks (`uniswap_twap._deviation_bps`); a caller that read
-    # the pool's ticks (the chain differential tests) passes that figure, else it is computed from
-    # the two quotes (`deviation_bps`), the same quantity up to the quotes' rounding.
-    deviation: int | None = None
-
-    def deviation_bps(self) -> int:
-        return self.deviation if self.deviation is not None else deviation_bps(self.spot, self.twap)
-
-
-def deviation_bps(spot: int, twap: int) -> int:
-    """How far the spot price is from the TWAP, either way: ceil(|spot - twap| · 10_000 / min).
-    (The contract measures it in ticks, ceil((1.0001^|Δtick| - 1) · 10_000), the same quantity.)"""
-    if spot == twap:
-        return 0
-    low = min(spot, twap)
-    if low == 0:
-        return 2**256 - 1
-    return ceil_div(abs(spot - twap) * BPS, low)
 
 
 @dataclass(frozen=True)
 class SwapRequest:
-    """A trade the engine asks the pool for. EXACT_OUTPUT: buy exactly `amount` IO (wei), paying at
-    most `limit` USDC. EXACT_INPUT: sell exactly `amount` USDC, receiving at least `limit` IO."""
+    """A trade the engine asks the FeeVaultDesk for, always USDC for IO, bounded by the TWAP
+    `twap` (the price limit: twap · (1 + slippage) per IO, fee included). EXACT_OUTPUT: buy up to
+    `amount` IO (wei); EXACT_INPUT: sell up to `amount` USDC. `max_in` is the most USDC the trade
+    may take."""
 
     kind: str
     amount: int
-    limit: int
+    max_in: int
+    twap: int
     direction: str = USDC_TO_IO
 
 
-# The pool: given a request, returns the fill (USDC paid for EXACT_OUTPUT, IO received for
-# EXACT_INPUT), or raises when it cannot fill within the limit.
-Swap = Callable[[SwapRequest], int]
+@dataclass(frozen=True)
+class Fill:
+    """What the pool did: USDC paid and IO received (either may be less than asked, or zero)."""
+
+    usdc_paid: int
+    io_received: int
+
+
+# The pool: given a request, returns its fill (partial at the price limit, never raising for a
+# market reason).
+Swap = Callable[[SwapRequest], Fill]
 
 
 def twap_cost_max_in(io_amount: int, twap: int, slippage_bps: int) -> int:
-    """The most USDC an exact-output purchase of `io_amount` may cost: its TWAP cost plus the
-    slippage, each step rounded down (the stricter bound)."""
+    """The most USDC a purchase of `io_amount` may cost: its TWAP cost plus the slippage, each step
+    rounded down (the FeeVaultDesk's `max_in`)."""
     return io_amount * twap // IO * (BPS + slippage_bps) // BPS
 
 
-def twap_value_min_out(usdc_amount: int, twap: int, slippage_bps: int) -> int:
-    """The least IO an exact-input sale of `usdc_amount` may yield: its TWAP value (rounded down)
-    less the slippage, rounded up (the stricter bound)."""
-    return ceil_div(usdc_amount * IO // twap * (BPS - slippage_bps), BPS)
+def within_bound(fill: Fill, twap: int, slippage_bps: int) -> bool:
+    """Invariant 4 (twap_bound): the fill paid at most twap · (1 + slippage) per IO, fee included
+    (one base unit of the pool's rounding allowed)."""
+    return fill.usdc_paid <= ceil_div(fill.io_received * twap * (BPS + slippage_bps), IO * BPS) + 1
+
+
+def slippage_ticks(slippage_bps: int, pool_fee: int) -> int:
+    """The FeeVaultDesk's price limit in ticks (its `_slippage_ticks`): a lower bound of
+    ln((1 + s)(1 - fee)) / ln(1.0001), less one tick of margin; refuses a slippage that leaves
+    fewer than two ticks above the fee."""
+    s = slippage_bps * 10**8
+    f = pool_fee * 10**6
+    gain = s - s * s // (2 * E12)
+    cost = f + ceil_div(f * f, E12)
+    _require(gain >= cost + 2 * LN_TICK_E12, R_SLIPPAGE_FEE)
+    return (gain - cost) // LN_TICK_E12 - 1
+
+
+def clamp_price(twap: int | None, reference: int, max_move_bps: int) -> tuple[int, int]:
+    """An epoch's (price, flag): the close-window TWAP within max_move_bps of the reference (the
+    previous epoch's price), or the reference carried when the pool could not serve the window."""
+    if twap is None:
+        return reference, PRICE_CARRIED
+    low = ceil_div(reference * (BPS - max_move_bps), BPS)
+    high = reference * (BPS + max_move_bps) // BPS
+    if twap < low:
+        return low, PRICE_CLAMPED_UP
+    if twap > high:
+        return high, PRICE_CLAMPED_DOWN
+    return twap, PRICE_AT_TWAP
 
 
 # ------------------------------------------------------------------ records
@@ -302,9 +339,10 @@ class Params:
     reserve_epochs: int = 30  # our default: 30 days of trailing payouts
     retire_buffer_epochs: int = 90  # our default: 90 days of trailing payouts
     max_swap_usdc: int = 25_000 * USD  # our default: the largest single trade the pool takes within 1 %
-    max_deviation_bps: int = 200  # our default (market): spot within 2 % of the TWAP
-    max_slippage_bps: int = 100  # our default (market): a trade within 1 % of the TWAP
+    max_slippage_bps: int = 100  # our default (market): a trade pays at most 1 % above the TWAP, fee included
     twap_window_seconds: int = 1_800  # our default (market): the TWAP is averaged over 30 minutes
+    max_price_move_bps: int = 1_000  # our default: an epoch's price moves at most 10 % from the last
+    pool_fee: int = 3_000  # the IO/USDC pool's fee tier (hundredths of a bp): 0.3 %
 
 
 # ------------------------------------------------------------------ the engine
@@ -325,6 +363,8 @@ class IncentiveEngine:
     params: Params = field(default_factory=Params)
     pauser: str = ""
     paused: bool = False
+    # the activation's reference price (epoch 0's price) of an engine modelled as already active
+    reference_price: int = 0
 
     # vault ledgers
     reward_vault: int = 0  # IO
@@ -336,6 +376,8 @@ class IncentiveEngine:
     last_settled: int = 0
     last_burn_epoch: int = 0
     usd_owed: dict[int, int] = field(default_factory=dict)  # stated epochs
+    # epoch -> (price, flag), written by the statement; epoch 0: the reference taken at activation
+    prices: dict[int, tuple[int, int]] = field(default_factory=dict)
     settlements: dict[int, Settlement] = field(default_factory=dict)
     # trailing sums over the last TRAILING_EPOCHS settled epochs
     trailing_usd_owed: int = 0
@@ -371,8 +413,11 @@ class IncentiveEngine:
         _require(0 < p.retire_buffer_epochs <= MAX_RETIRE_BUFFER_EPOCHS, R_BUFFER_BOUNDS)
         _require(p.max_usd_per_epoch <= MAX_USD_PER_EPOCH_LIMIT, R_MAXIMUM_TOO_LARGE)
         _require(MIN_TWAP_WINDOW <= p.twap_window_seconds <= MAX_TWAP_WINDOW, R_WINDOW_BOUNDS)
-        _require(0 < p.max_deviation_bps <= MAX_DEVIATION_LIMIT_BPS, R_DEVIATION_BOUNDS)
+        _require(MIN_PRICE_MOVE_BPS <= p.max_price_move_bps <= MAX_PRICE_MOVE_BPS, R_MOVE_BOUNDS)
         _require(0 < p.max_slippage_bps <= MAX_SLIPPAGE_LIMIT_BPS, R_SLIPPAGE_BOUNDS)
+        self.slippage_ticks = slippage_ticks(p.max_slippage_bps, p.pool_fee)
+        if self.start_time is not None:
+            self.prices[0] = (self.reference_price, PRICE_AT_TWAP)
         self.roles = {GOVERNANCE: {self.governance}, ORACLE: {self.oracle}, PAUSER: {self.pauser or self.governance}}
 
     @property
@@ -386,21 +431,25 @@ class IncentiveEngine:
     def _log(self, name: str, **fields: Any) -> None:
         self.events.append((name, fields))
 
-    def _checked_twap(self, price: Price, check_deviation: bool = True) -> int:
-        """The TWAP after the market's checks, in the contract's order: history, deviation, zero."""
-        _require(price.history_ok, R_HISTORY)
-        if check_deviation:
-            _require(price.deviation_bps() <= self.params.max_deviation_bps, R_DEVIATION)
+    def _checked_twap(self, price: Price | None) -> int:
+        """The TWAP of the window ending now, in the contract's order: history, zero."""
+        _require(price is not None and price.history_ok, R_HISTORY)
+        assert price is not None
         _require(price.twap > 0, R_ZERO_PRICE)
         return price.twap
 
-    def _trade(self, swap: Swap, kind: str, amount: int, limit: int) -> int:
-        fill = swap(SwapRequest(kind, amount, limit))
+    def _trade(self, swap: Swap, kind: str, amount: int, max_in: int, twap: int) -> Fill:
+        """One purchase through the FeeVaultDesk; the fill is checked against every bound."""
+        fill = swap(SwapRequest(kind, amount, max_in, twap))
+        assert 0 <= fill.usdc_paid <= max_in, f"trade took {fill.usdc_paid} > {max_in}"
         if kind == EXACT_OUTPUT:
-            _require(fill <= limit, R_INPUT_ABOVE_MAX)
-        else:
-            _require(fill >= limit, R_OUTPUT_BELOW_MIN)
+            assert fill.io_received <= amount, "exact output delivered more than asked"
+        assert within_bound(fill, twap, self.params.max_slippage_bps), f"trade outside the TWAP bound: {fill}"
         return fill
+
+    def epoch_price(self, epoch: int) -> int:
+        """The price an epoch pays at (0 for an epoch not stated; epoch 0: the activation reference)."""
+        return self.prices.get(epoch, (0, 0))[0]
 
     def epoch_end(self, epoch: int) -> int:
         _require(self.start_time is not None, R_NOT_ACTIVE)
@@ -408,7 +457,7 @@ class IncentiveEngine:
         return self.start_time + epoch * self.params.epoch_seconds
 
     # ------------------------------------------------------------ activation and pause
-    def activate(self, caller: str, start_time: int, is_recipient: bool = True) -> None:
+    def activate(self, caller: str, start_time: int, reference: Price | None = None, is_recipient: bool = True) -> None:
         """Governance switches the network to the IDE, once, after making the engine the
         EmissionSchedule's recipient (`is_recipient`). The contract fixes `start_time` itself: the end
         of the last completed hourly emission epoch (what was emitted before it belongs to the
@@ -417,8 +466,10 @@ class IncentiveEngine:
         self._only(GOVERNANCE, caller)
         _require(not self.active, R_ALREADY_ACTIVE)
         _require(is_recipient, R_NOT_RECIPIENT)
+        ref = self._checked_twap(reference)
         self.start_time = start_time
-        self._log("Activated", start_time=start_time)
+        self.prices[0] = (ref, PRICE_AT_TWAP)
+        self._log("Activated", start_time=start_time, reference_price=ref)
 
     def pause(self, caller: str) -> None:
         """The guardian stops new statements (a compromised oracle key); everything already stated
@@ -455,9 +506,7 @@ class IncentiveEngine:
             return 0
         usd = usdc
         if io > 0:
-            _require(price is not None, R_HISTORY)
-            assert price is not None
-            usd += io * self._checked_twap(price, check_deviation=False) // IO
+            usd += io * self._checked_twap(price) // IO
         self.fee_usdc += usdc
         self.fee_io += io
         self.fee_usdc_in += usdc
@@ -468,8 +517,10 @@ class IncentiveEngine:
         return usd
 
     # ------------------------------------------------------------ oracle
-    def state_epoch(self, caller: str, epoch: int, usd_owed: int, now: int) -> None:
-        """The oracle states the USD owed to eligible suppliers for an ended epoch (in order, once)."""
+    def state_epoch(self, caller: str, epoch: int, usd_owed: int, now: int, close_twap: int | None = None) -> None:
+        """The oracle states the USD owed to eligible suppliers for an ended epoch (in order, once),
+        which fixes the epoch's price: `close_twap` is the pool's TWAP over the window that ended at
+        the epoch's close (None: the pool's history no longer reaches back to it)."""
         self._only(ORACLE, caller)
         _require(self.active, R_NOT_ACTIVE)
         _require(not self.paused, R_PAUSED)
@@ -477,14 +528,20 @@ class IncentiveEngine:
         _require(epoch == self.last_stated + 1, R_OUT_OF_ORDER)
         _require(now >= self.epoch_end(epoch), R_NOT_ENDED)
         _require(usd_owed <= self.params.max_usd_per_epoch, R_ABOVE_MAX)
+        reference = self.epoch_price(epoch - 1)
+        price, flag = clamp_price(close_twap, reference, self.params.max_price_move_bps)
         self.usd_owed[epoch] = usd_owed
+        self.prices[epoch] = (price, flag)
         self.last_stated = epoch
-        self._log("EpochStated", epoch=epoch, usd_owed=usd_owed)
+        self._log("EpochStated", epoch=epoch, usd_owed=usd_owed, twap_price=close_twap or 0, reference_price=reference,
+                  price=price, price_flag=flag)
 
     # ------------------------------------------------------------ settlement (anyone)
-    def settle(self, epoch: int, price: Price, swap: Swap, emission_due: int = 0) -> Settlement:
-        """Pays the epoch's USD owed in IO at the TWAP: Reward Vault, then Fee Vault IO, then Fee
-        Vault USDC swapped to IO; records any shortfall. The IO goes to the RewardsDistributor.
+    def settle(self, epoch: int, price: Price | None, swap: Swap, emission_due: int = 0) -> Settlement:
+        """Pays the epoch's USD owed in IO at the epoch's price: Reward Vault, then Fee Vault IO,
+        then Fee Vault USDC swapped to IO up to the price limit of `price` (the TWAP of the window
+        ending now; None or history_ok False: no trade); records any shortfall. The IO goes to the
+        RewardsDistributor.
 
         When the Reward Vault holds less than the IO needed, the contract first syncs the emission
         (`mint_due`, then the rise of `total_emitted`): `emission_due` is what that sync finds, so
@@ -493,9 +550,9 @@ class IncentiveEngine:
         _require(epoch > self.last_settled, R_ALREADY_SETTLED)
         _require(epoch == self.last_settled + 1, R_OUT_OF_ORDER)
         _require(epoch <= self.last_stated, R_NOT_STATED)
-        twap = self._checked_twap(price)
+        twap = self.epoch_price(epoch)
         owed = self.usd_owed[epoch]
-        need = owed * IO // twap  # floor: never more IO than the USD owed buys at the TWAP
+        need = owed * IO // twap  # floor: never more IO than the USD owed buys at the epoch's price
 
         synced = emission_due if need > self.reward_vault else 0
         reward_vault = self.reward_vault + synced
@@ -505,20 +562,20 @@ class IncentiveEngine:
         missing -= from_fee_io
 
         usdc_spent = bought = from_swap = 0
-        if missing > 0:
-            slip = self.params.max_slippage_bps
-            budget = min(self.fee_usdc, self.params.max_swap_usdc)
-            max_in = twap_cost_max_in(missing, twap, slip)
-            if MIN_SWAP_USDC <= max_in <= budget:
-                usdc_spent = self._trade(swap, EXACT_OUTPUT, missing, max_in)
-                bought = missing
-            elif max_in > budget >= MIN_SWAP_USDC:
-                bought = self._trade(swap, EXACT_INPUT, budget, twap_value_min_out(budget, twap, slip))
-                usdc_spent = budget
+        budget = min(self.fee_usdc, self.params.max_swap_usdc)
+        if missing > 0 and budget >= MIN_SWAP_USDC and price is not None and price.history_ok:
+            twap_now = price.twap
+            max_in = twap_cost_max_in(missing, twap_now, self.params.max_slippage_bps)
+            if max_in >= MIN_SWAP_USDC:
+                if max_in <= budget:
+                    fill = self._trade(swap, EXACT_OUTPUT, missing, budget, twap_now)
+                else:
+                    fill = self._trade(swap, EXACT_INPUT, budget, budget, twap_now)
+                usdc_spent, bought = fill.usdc_paid, fill.io_received
             from_swap = min(bought, missing)
             missing -= from_swap
 
-        # Nothing above wrote state: a failed trade reverts the whole settlement.
+        # Nothing above wrote state.
         if synced:
             self.receive_emission(synced)
         self.reward_vault -= from_reward
@@ -614,27 +671,30 @@ class IncentiveEngine:
             self.last_burn_epoch < self.last_settled
 
     # ------------------------------------------------------------ buyback and burn (anyone)
-    def buyback_and_burn(self, price: Price, swap: Swap) -> Burn:
+    def buyback_and_burn(self, price: Price | None, swap: Swap) -> Burn | None:
         """Burns `burn_share` of the Fee Vault's surplus above the reserve target: surplus USDC buys
-        IO through the pool (all of it burned), surplus IO is burned without a trade."""
+        IO through the pool up to the price limit (all of it burned), surplus IO is burned without a
+        trade. None when nothing could be bought or burned (no state changes: it may be repeated)."""
         _require(self.last_settled > 0 and self.last_stated == self.last_settled, R_NOT_SETTLED)
         _require(self.last_burn_epoch < self.last_settled, R_ALREADY_BURNED)
         twap = self._checked_twap(price)
         usdc_to_buy, io_to_burn = self.burn_amounts(twap)
         _require(usdc_to_buy > 0 or io_to_burn > 0, R_NO_SURPLUS)
-        bought = 0
+        spent = bought = 0
         if usdc_to_buy:
-            min_out = twap_value_min_out(usdc_to_buy, twap, self.params.max_slippage_bps)
-            bought = self._trade(swap, EXACT_INPUT, usdc_to_buy, min_out)
-        self.fee_usdc -= usdc_to_buy
+            fill = self._trade(swap, EXACT_INPUT, usdc_to_buy, usdc_to_buy, twap)
+            spent, bought = fill.usdc_paid, fill.io_received
+        if spent == 0 and io_to_burn == 0:
+            return None
+        self.fee_usdc -= spent
         self.fee_io -= io_to_burn
-        self.usdc_spent_buyback += usdc_to_buy
+        self.usdc_spent_buyback += spent
         self.burned_by_buyback += bought
         self.burned_fee_io += io_to_burn
         self.last_burn_epoch = self.last_settled
-        b = Burn(self.last_settled, twap, self.reserve_target_usd(), usdc_to_buy, bought, io_to_burn)
+        b = Burn(self.last_settled, twap, self.reserve_target_usd(), spent, bought, io_to_burn)
         self._log("BoughtBackAndBurned", epoch=b.epoch, twap_price=twap, reserve_target_usd=b.reserve_target_usd,
-                  usdc_spent=usdc_to_buy, io_bought_burned=bought, io_fee_burned=io_to_burn,
+                  usdc_spent=spent, io_bought_burned=bought, io_fee_burned=io_to_burn,
                   fee_usdc=self.fee_usdc, fee_io=self.fee_io)
         return b
 
@@ -648,24 +708,13 @@ class IncentiveEngine:
         self.retired += amount
         self._log("EmissionRetired", amount=amount, reward_vault=self.reward_vault, total_retired=self.retired)
 
-    # The market module's three bounds log the module's own events.
-    MODULE_EVENTS = {
-        "twap_window_seconds": ("TwapWindowUpdated", "old_seconds", "new_seconds"),
-        "max_deviation_bps": ("MaxDeviationUpdated", "old_bps", "new_bps"),
-        "max_slippage_bps": ("MaxSlippageUpdated", "old_bps", "new_bps"),
-    }
-
     def _set(self, caller: str, name: str, value: int, checks: tuple[tuple[bool, str], ...]) -> None:
         self._only(GOVERNANCE, caller)
         for ok, reason in checks:
             _require(ok, reason)
         old = getattr(self.params, name)
         setattr(self.params, name, value)
-        if name in self.MODULE_EVENTS:
-            event, old_key, new_key = self.MODULE_EVENTS[name]
-            self._log(event, **{old_key: old, new_key: value})
-        else:
-            self._log(f"{''.join(w.title() for w in name.split('_'))}Updated", old=old, new=value)
+        self._log(f"{''.join(w.title() for w in name.split('_'))}Updated", old=old, new=value)
 
     def set_max_usd_per_epoch(self, caller: str, value: int) -> None:
         self._set(caller, "max_usd_per_epoch", value,
@@ -685,18 +734,21 @@ class IncentiveEngine:
         self._set(caller, "retire_buffer_epochs", value,
                   ((0 < value <= MAX_RETIRE_BUFFER_EPOCHS, R_BUFFER_BOUNDS),))
 
-    def set_max_deviation_bps(self, caller: str, value: int) -> None:
-        """The market module's bound and reason; the engine lets governance set it."""
-        self._set(caller, "max_deviation_bps", value, ((0 < value <= MAX_DEVIATION_LIMIT_BPS, R_DEVIATION_BOUNDS),))
-
-    def set_max_slippage_bps(self, caller: str, value: int) -> None:
-        """The market module's bound and reason; the engine lets governance set it."""
-        self._set(caller, "max_slippage_bps", value, ((0 < value <= MAX_SLIPPAGE_LIMIT_BPS, R_SLIPPAGE_BOUNDS),))
-
-    def set_twap_window(self, caller: str, value: int) -> None:
-        """The market module's bound and reason; the engine lets governance set it."""
-        self._set(caller, "twap_window_seconds", value,
-                  ((MIN_TWAP_WINDOW <= value <= MAX_TWAP_WINDOW, R_WINDOW_BOUNDS),))
+    def set_market_bounds(self, caller: str, twap_window: int, max_slippage_bps: int, max_price_move_bps: int) -> None:
+        """The TWAP window and the price move (the engine's, checked first), then the slippage (the
+        FeeVaultDesk's bound and reasons), all or nothing."""
+        self._only(GOVERNANCE, caller)
+        _require(MIN_TWAP_WINDOW <= twap_window <= MAX_TWAP_WINDOW, R_WINDOW_BOUNDS)
+        _require(MIN_PRICE_MOVE_BPS <= max_price_move_bps <= MAX_PRICE_MOVE_BPS, R_MOVE_BOUNDS)
+        _require(0 < max_slippage_bps <= MAX_SLIPPAGE_LIMIT_BPS, R_SLIPPAGE_BOUNDS)
+        ticks = slippage_ticks(max_slippage_bps, self.params.pool_fee)
+        p = self.params
+        self._log("TwapWindowUpdated", old_seconds=p.twap_window_seconds, new_seconds=twap_window)
+        self._log("MaxPriceMoveUpdated", old=p.max_price_move_bps, new=max_price_move_bps)
+        self._log("MaxSlippageUpdated", old_bps=p.max_slippage_bps, new_bps=max_slippage_bps, slippage_ticks=ticks)
+        p.twap_window_seconds, p.max_slippage_bps = twap_window, max_slippage_bps
+        p.max_price_move_bps = max_price_move_bps
+        self.slippage_ticks = ticks
 
     # ------------------------------------------------------------ dashboard totals
     @property
@@ -730,3 +782,7 @@ class IncentiveEngine:
         assert self.released_from_reward + self.retired + self.reward_vault == self.emitted_in, "emission"
         # 8. ordered_epochs
         assert self.last_burn_epoch <= self.last_settled <= self.last_stated
+        # 9. price_fixed_by_epoch (within the hard limit of the move; governance may change the bound)
+        for e in range(1, self.last_stated + 1):
+            ref, price = self.epoch_price(e - 1), self.epoch_price(e)
+            assert ceil_div(ref * (BPS - MAX_PRICE_MOVE_BPS), BPS) <= price <= ref * (BPS + MAX_PRICE_MOVE_BPS) // BPS

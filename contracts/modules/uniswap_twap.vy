@@ -24,6 +24,9 @@
           not reach that far back; "I": not initialized), so that each caller reverts with its
           own reason: `assert mean != uniswap_twap.NO_TICK, "<Contract>: ..."`. Never the spot
           price.
+        - `_mean_tick_at(pool, window, ago) -> int256`: the same over the window that ended `ago`
+          seconds ago (`observe([ago + window, ago])`): a price fixed by a past moment (the
+          IncentiveEngine prices an epoch over the window that ends at its close).
         - `_spot_tick(pool) -> int24`: the current tick from `slot0`.
         - `_deviation_bps(spot, mean) -> uint256`: how far the spot price is from the mean price,
           ceil((1.0001^|spot - mean| - 1) * 10,000), the same whichever token is the base;
@@ -159,12 +162,25 @@ def _mean_tick(pool: address, window: uint32) -> int256:
          or NO_TICK when `observe` reverts (history shorter than the window) or answers nothing
          decodable.
     """
+    return self._mean_tick_at(pool, window, 0)
+
+
+@internal
+@view
+def _mean_tick_at(pool: address, window: uint32, ago: uint32) -> int256:
+    """
+    @dev The arithmetic mean tick over the `window` seconds that ended `ago` seconds before now
+         (`observe([ago + window, ago])`), rounded toward negative infinity, or NO_TICK when the
+         pool's observations do not reach back that far (or `ago + window` does not fit 32 bits).
+    """
+    if convert(ago, uint256) + convert(window, uint256) > convert(max_value(uint32), uint256):
+        return NO_TICK
     ok: bool = False
     response: Bytes[256] = b""
-    # observe([window, 0]): the array's offset, its length, then its two items.
+    # observe([ago + window, ago]): the array's offset, its length, then its two items.
     ok, response = raw_call(
         pool,
-        abi_encode(convert(32, uint256), convert(2, uint256), convert(window, uint256), convert(0, uint256),
+        abi_encode(convert(32, uint256), convert(2, uint256), convert(ago + window, uint256), convert(ago, uint256),
                    method_id=method_id("observe(uint32[])")),
         max_outsize=256,
         is_static_call=True,
