@@ -21,7 +21,8 @@ MARGIN = 60  # seconds clear of a boundary: Anvil stamps blocks with the wall cl
 
 
 def activate(suite: Any, admin: Any) -> Any:
-    """The deployer (every admin role before governance) switches the network to the IDE."""
+    """The deployer (every admin role before governance) switches the network to the IDE (the
+    pool must serve the TWAP window: the `market` fixture makes it so)."""
     for fn, args in activation_calls(suite):
         fn(*args, sender=admin)
     return suite.IncentiveEngine
@@ -158,14 +159,25 @@ def model_state(ide: model.IncentiveEngine) -> dict[str, int]:
 
 
 def price_of(engine: Any, market: Any) -> model.Price:
-    """The pool's TWAP quote of one IO as the engine reads it, and its deviation as the engine
-    measures it (ticks), for the model."""
+    """The pool's TWAP quote of one IO over the window ending now, as the engine reads it."""
     from ionet import market as m
 
-    mean = market.mean_tick()
-    twap = m.quote_at_tick(mean, IO, market.io.address, market.usdc.address)
-    spot_tick = market.spot_tick()
-    return model.Price(twap=twap, spot=twap, deviation=m.deviation_bps(spot_tick, mean))
+    mean = market.mean_tick(window=int(engine.twap_window()))
+    return model.Price(twap=m.quote_at_tick(mean, IO, market.io.address, market.usdc.address))
+
+
+def close_twap(engine: Any, market: Any, epoch: int) -> int | None:
+    """The pool's TWAP over the window that ended at `epoch`'s close (what its statement reads), or
+    None when the pool's history no longer reaches back to it."""
+    from ionet import market as m
+
+    window = int(engine.twap_window())
+    ago = now() - epoch_end(engine, epoch)
+    try:
+        mean = market.mean_tick_at(window=window, ago=ago)
+    except Exception:  # noqa: BLE001 (Uniswap's "OLD")
+        return None
+    return m.quote_at_tick(mean, IO, market.io.address, market.usdc.address)
 
 
 __all__ = ["IO", "USDC", "MAX", "activate", "book_fees", "fee_device", "after_epoch", "chain_state", "model_state"]

@@ -71,6 +71,11 @@ class Market:
         cumulatives, _ = (pool or self.io_pool).observe([window, 0])
         return m.mean_tick(int(cumulatives[0]), int(cumulatives[1]), window)
 
+    def mean_tick_at(self, window: int = WINDOW, ago: int = 0, pool: Any | None = None) -> int:
+        """The mean tick over the window that ended `ago` seconds before the latest block."""
+        cumulatives, _ = (pool or self.io_pool).observe([ago + window, ago])
+        return m.mean_tick(int(cumulatives[0]), int(cumulatives[1]), window)
+
     def twap_value(self, amount: int, base: Any, quote: Any, pool: Any | None = None) -> int:
         return m.quote_at_tick(self.mean_tick(pool), amount, base.address, quote.address)
 

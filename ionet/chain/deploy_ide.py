@@ -1,13 +1,16 @@
-"""Deploy step of the Incentive Dynamic Engine (issue 11): `contracts/IncentiveEngine.vy`.
+"""Deploy step of the Incentive Dynamic Engine (issues 11, 17): `contracts/FeeVaultDesk.vy` and
+`contracts/IncentiveEngine.vy`.
 
-It runs after the router (the engine pulls the router's fees) and deploys the engine inactive, over
-the IO/USDC pool of the market step, with the parameters of the config's `ide` section
+It runs after the router (the engine pulls the router's fees) and deploys, over the IO/USDC pool of
+the market step, the FeeVaultDesk (it holds the Fee Vault's USDC and trades it for IO on the engine's
+orders, up to a price limit), the engine inactive, and binds the desk to the engine (the deployer's
+one-time `bind_engine`; it keeps no power over the desk). Parameters from the config's `ide` section
 (docs/incentive-engine.md, "Parameters"):
 
     epoch_seconds, max_usd_per_epoch_usd6, max_swap_usdc_usd6, burn_share_bps, reserve_epochs,
-    retire_buffer_epochs, max_deviation_bps, max_slippage_bps (default: the market's),
-    twap_window_seconds (default: the market's), oracle (default: `rewards.oracle`),
-    activate_at_deploy (default false)
+    retire_buffer_epochs, max_slippage_bps (default: the market's; the desk's), max_price_move_bps
+    (default 1,000: an epoch's price moves at most 10 % from the previous one), twap_window_seconds
+    (default: the market's), oracle (default: `rewards.oracle`), activate_at_deploy (default false)
 
 The deployer is its first DEFAULT_ADMIN_ROLE and PAUSER_ROLE holder; a governed deploy hands both to
 the timelock and the guardian Safe (ionet/roles.py). `activate_ide(suite)` switches the network to
@@ -33,9 +36,11 @@ DEFAULTS: dict[str, Any] = {
     "burn_share_bps": 5_000,
     "reserve_epochs": 30,
     "retire_buffer_epochs": 90,
+    "max_price_move_bps": 1_000,
     "activate_at_deploy": False,
 }
 KEY = "IncentiveEngine"
+DESK_KEY = "FeeVaultDesk"
 TREASURY_ROLE = "TREASURY_ROLE"
 
 
@@ -43,20 +48,29 @@ def ide_config(suite: Any) -> dict[str, Any]:
     """`ide` of the deploy config over the defaults (the market's TWAP bounds unless given)."""
     market = market_config(suite)
     cfg = {**DEFAULTS, **{k: v for k, v in (suite.config.get("ide") or {}).items() if not k.startswith("_")}}
-    for name in ("twap_window_seconds", "max_deviation_bps", "max_slippage_bps"):
+    for name in ("twap_window_seconds", "max_slippage_bps"):
         cfg.setdefault(name, market[name])
     return cfg
 
 
 def step_ide(suite: Any) -> None:
-    """The IncentiveEngine, inactive (or activated at once with `ide.activate_at_deploy`)."""
+    """The FeeVaultDesk and the IncentiveEngine, inactive (or activated at once with
+    `ide.activate_at_deploy`), the desk bound to the engine."""
     cfg = ide_config(suite)
     oracle = role_address(suite, cfg.get("oracle") or (suite.config.get("rewards") or {}).get("oracle", "deployer"))
     pool = suite.contracts[pool_key("IO")]
+    desk_params = {
+        "usdc": suite.contracts["USDC"].address,
+        "io": suite.IOToken.address,
+        "pool": pool.address,
+        "max_slippage_bps": int(cfg["max_slippage_bps"]),
+    }
+    desk = suite.deploy(DESK_KEY, DESK_KEY, *desk_params.values(), params=desk_params)
     params = {
         "io": suite.IOToken.address,
         "usdc": suite.contracts["USDC"].address,
         "pool": pool.address,
+        "desk": desk.address,
         "emission": suite.EmissionSchedule.address,
         "router": suite.SettlementRouter.address,
         "distributor": suite.RewardsDistributor.address,
@@ -67,15 +81,18 @@ def step_ide(suite: Any) -> None:
         "reserve_epochs": int(cfg["reserve_epochs"]),
         "retire_buffer_epochs": int(cfg["retire_buffer_epochs"]),
         "twap_window_seconds": int(cfg["twap_window_seconds"]),
-        "max_deviation_bps": int(cfg["max_deviation_bps"]),
-        "max_slippage_bps": int(cfg["max_slippage_bps"]),
+        "max_price_move_bps": int(cfg["max_price_move_bps"]),
         "admin": suite.deployer.address,
         "oracle": oracle,
     }
-    suite.deploy(KEY, KEY, *params.values(), params=params)
+    engine = suite.deploy(KEY, KEY, *params.values(), params=params)
+    if desk.engine() != engine.address:
+        suite.send(desk.bind_engine, engine.address)
     suite.log(
         f"IncentiveEngine: oracle {oracle}, at most ${params['max_usd_per_epoch'] / USDC:,.0f} an epoch, "
-        f"burn share {params['burn_share_bps'] / 100:g} %, inactive until activated"
+        f"burn share {params['burn_share_bps'] / 100:g} %, an epoch's price within "
+        f"{params['max_price_move_bps'] / 100:g} % of the last, trades within {desk_params['max_slippage_bps'] / 100:g} % "
+        "of the TWAP (FeeVaultDesk), inactive until activated"
     )
     if cfg["activate_at_deploy"]:
         activate_ide(suite)
@@ -110,11 +127,35 @@ def _treasury_holders(suite: Any) -> list[str]:
     return role_holders(chain.provider.web3, router.address, record.block).get(role_hash(TREASURY_ROLE), [])
 
 
+def ensure_pool_history(suite: Any) -> None:
+    """`activate()` takes the pool's TWAP as epoch 1's reference price, so the pool must serve the
+    window. On a local chain the clock moves past it when it does not yet; on a live network the
+    step refuses with what to do."""
+    from ape import chain
+
+    from ionet.chain import clock
+
+    engine = suite.contracts[KEY]
+    try:
+        engine.price()
+        return
+    except Exception:  # noqa: BLE001 (the view's revert: "pool history shorter than window")
+        pass
+    if not suite.is_local:
+        raise SystemExit(
+            f"IncentiveEngine: the IO/USDC pool does not yet serve the {engine.twap_window()} s TWAP window that "
+            "activation prices epoch 1 at; activate once it has that much history (rerun the deploy)"
+        )
+    clock.advance(int(engine.twap_window()) + 1)
+    chain.mine()
+
+
 def activate_ide(suite: Any) -> Any:
     """Switch the network to the IDE from the deployer (before governance): the emission pays the
     engine, the engine alone holds the router's TREASURY_ROLE, `activate()`. Idempotent (a resumed
     deploy sends only what is missing). Returns the engine."""
     engine = suite.contracts[KEY]
+    ensure_pool_history(suite)
     for fn, args in activation_calls(suite):
         suite.send(fn, *args)
     suite.log(

@@ -14,7 +14,7 @@ from ionet import ide as model
 from ionet import market as m
 from ionet.chain.economy import fund_from_community
 from ionet.roles import role_hash
-from tests.ide_helpers import activate, after_epoch, book_fees, epoch_end, fee_device
+from tests.ide_helpers import activate, after_epoch, book_fees, close_twap, epoch_end, fee_device
 
 ZERO = "0x" + "00" * 20
 DAY = 86_400
@@ -64,6 +64,7 @@ def constructor_args(suite, owner, operator, **over):
         io=suite.IOToken.address,
         usdc=suite.USDC.address,
         pool=suite.contracts["UniswapV3Pool.IO/USDC"].address,
+        desk=suite.FeeVaultDesk.address,
         emission=suite.EmissionSchedule.address,
         router=suite.SettlementRouter.address,
         distributor=suite.RewardsDistributor.address,
@@ -74,8 +75,7 @@ def constructor_args(suite, owner, operator, **over):
         reserve_epochs=30,
         retire_buffer_epochs=90,
         twap_window_seconds=1_800,
-        max_deviation_bps=200,
-        max_slippage_bps=100,
+        max_price_move_bps=1_000,
         admin=owner.address,
         oracle=operator.address,
     )
@@ -91,7 +91,9 @@ def test_constructor__defaults__inactive_with_parameters_and_roles(suite, engine
         5_000,
     )
     assert (engine.reserve_epochs(), engine.retire_buffer_epochs(), engine.EPOCH_SECONDS()) == (30, 90, DAY)
-    assert (engine.twap_window(), engine.max_deviation_bps(), engine.max_slippage_bps()) == (1_800, 200, 100)
+    assert (engine.twap_window(), engine.max_price_move_bps()) == (1_800, 1_000)
+    assert engine.DESK() == suite.FeeVaultDesk.address and suite.FeeVaultDesk.engine() == engine.address
+    assert suite.FeeVaultDesk.max_slippage_bps() == 100 and suite.FeeVaultDesk.slippage_ticks() == 68
     assert engine.hasRole(role_hash("DEFAULT_ADMIN_ROLE"), owner)
     assert engine.hasRole(role_hash("PAUSER_ROLE"), owner)
     assert engine.hasRole(role_hash("ORACLE_ROLE"), operator)
@@ -104,6 +106,7 @@ def test_constructor__defaults__inactive_with_parameters_and_roles(suite, engine
         ({"io": ZERO}, "IncentiveEngine: zero address"),
         ({"distributor": ZERO}, "IncentiveEngine: zero address"),
         ({"oracle": ZERO}, "IncentiveEngine: zero address"),
+        ({"desk": ZERO}, "IncentiveEngine: zero address"),
         ({"epoch_seconds": 0}, model.R_ZERO_EPOCH_LENGTH),
         ({"max_usd_per_epoch": 0}, model.R_ZERO_MAXIMUM),
         ({"max_swap_usdc": 0}, model.R_ZERO_MAXIMUM),
@@ -113,8 +116,9 @@ def test_constructor__defaults__inactive_with_parameters_and_roles(suite, engine
         ({"retire_buffer_epochs": 0}, model.R_BUFFER_BOUNDS),
         ({"max_usd_per_epoch": model.MAX_USD_PER_EPOCH_LIMIT + 1}, model.R_MAXIMUM_TOO_LARGE),
         ({"twap_window_seconds": 299}, model.R_WINDOW_BOUNDS),
-        ({"max_deviation_bps": 1_001}, model.R_DEVIATION_BOUNDS),
-        ({"max_slippage_bps": 0}, model.R_SLIPPAGE_BOUNDS),
+        ({"twap_window_seconds": 86_401}, model.R_WINDOW_BOUNDS),
+        ({"max_price_move_bps": 9}, model.R_MOVE_BOUNDS),
+        ({"max_price_move_bps": 5_001}, model.R_MOVE_BOUNDS),
     ],
 )
 def test_constructor__bad_argument__reverts(suite, owner, operator, scratch_deployer, over, reason):
@@ -131,8 +135,7 @@ def test_constructor__every_bound_at_its_limit__deploys(suite, owner, operator, 
         reserve_epochs=model.MAX_RESERVE_EPOCHS,
         retire_buffer_epochs=model.MAX_RETIRE_BUFFER_EPOCHS,
         twap_window_seconds=model.MAX_TWAP_WINDOW,
-        max_deviation_bps=model.MAX_DEVIATION_LIMIT_BPS,
-        max_slippage_bps=model.MAX_SLIPPAGE_LIMIT_BPS,
+        max_price_move_bps=model.MAX_PRICE_MOVE_BPS,
     )
     e = scratch_deployer.deploy(project.IncentiveEngine, *constructor_args(suite, owner, operator, **limits))
     assert (e.max_usd_per_epoch(), e.burn_share_bps(), e.reserve_epochs(), e.retire_buffer_epochs()) == (
@@ -141,9 +144,12 @@ def test_constructor__every_bound_at_its_limit__deploys(suite, owner, operator, 
         model.MAX_RESERVE_EPOCHS,
         model.MAX_RETIRE_BUFFER_EPOCHS,
     )
-    low = dict(burn_share_bps=model.MIN_BURN_SHARE_BPS, reserve_epochs=1, retire_buffer_epochs=1, max_swap_usdc=1)
+    assert (e.twap_window(), e.max_price_move_bps()) == (model.MAX_TWAP_WINDOW, model.MAX_PRICE_MOVE_BPS)
+    low = dict(burn_share_bps=model.MIN_BURN_SHARE_BPS, reserve_epochs=1, retire_buffer_epochs=1, max_swap_usdc=1,
+               twap_window_seconds=model.MIN_TWAP_WINDOW, max_price_move_bps=model.MIN_PRICE_MOVE_BPS)
     e = scratch_deployer.deploy(project.IncentiveEngine, *constructor_args(suite, owner, operator, **low))
     assert (e.burn_share_bps(), e.reserve_epochs(), e.retire_buffer_epochs()) == (model.MIN_BURN_SHARE_BPS, 1, 1)
+    assert (e.twap_window(), e.max_price_move_bps()) == (model.MIN_TWAP_WINDOW, model.MIN_PRICE_MOVE_BPS)
 
 
 @pytest.mark.parametrize("pair", ["token0_and_other", "other_and_token1", "token1_and_other", "other_and_token0"])
@@ -268,7 +274,8 @@ def test_collect_fees__router_fees__enter_the_fee_vault_valued_at_the_twap(ide, 
     assert (ev.usdc, ev.io, ev.usd_value, ev.fee_usdc, ev.fee_io) == (fee_usdc, fee_io, usd, fee_usdc, fee_io)
     assert (ide.fee_usdc(), ide.fee_io(), ide.pending_fee_usd()) == (fee_usdc, fee_io, usd)
     assert router.fees(suite.USDC) == 0 and router.fees(suite.IOToken) == 0
-    assert suite.USDC.balanceOf(ide) == fee_usdc and suite.IOToken.balanceOf(ide) == fee_io
+    assert suite.USDC.balanceOf(suite.FeeVaultDesk) == fee_usdc and suite.IOToken.balanceOf(ide) == fee_io
+    assert suite.USDC.balanceOf(ide) == 0  # the Fee Vault's USDC is held by the FeeVaultDesk
     t = ide.totals()
     assert (t.fee_usdc_in, t.fee_io_in, t.fee_usd_in) == (fee_usdc, fee_io, usd)
 
@@ -279,19 +286,23 @@ def test_collect_fees__nothing_accrued__does_nothing(ide, alice):
 
 
 def test_collect_fees__io_fees_and_pool_history_short__reverts(ide, fees, owner, alice):
-    ide.set_market_bounds(86_400, 200, 100, sender=owner)
+    ide.set_market_bounds(86_400, 100, 1_000, sender=owner)
     with ape.reverts(model.R_HISTORY):
         ide.collect_fees(sender=alice)
 
 
 # ------------------------------------------------------------------ the oracle
-def test_state_epoch__ended_epoch__recorded_and_logged(ide, operator):
+def test_state_epoch__ended_epoch__recorded_logged_and_priced_at_the_close(ide, operator, market):
     after_epoch(ide, 1)
+    twap = close_twap(ide, market, 1)
+    reference = ide.epoch_info(0).twap_price
     tx = ide.state_epoch(1, 1_234 * USDC, sender=operator)
     [ev] = ide.EpochStated.from_receipt(tx)
-    assert (ev.epoch, ev.usd_owed) == (1, 1_234 * USDC)
+    assert (ev.epoch, ev.usd_owed, ev.twap_price, ev.reference_price) == (1, 1_234 * USDC, twap, reference)
+    assert (ev.price, ev.price_flag) == model.clamp_price(twap, reference, 1_000) == (twap, model.PRICE_AT_TWAP)
     info = ide.epoch_info(1)
-    assert (info.usd_owed, info.stated, info.settled, info.twap_price) == (1_234 * USDC, True, False, 0)
+    assert (info.usd_owed, info.stated, info.settled, info.twap_price) == (1_234 * USDC, True, False, twap)
+    assert (info.price_flag, info.io_needed) == (model.PRICE_AT_TWAP, 1_234 * USDC * IO // twap)
     assert ide.last_stated() == 1
 
 
@@ -417,7 +428,8 @@ def test_settle__usdc_budget_short__exact_input_and_shortfall_recorded(
     ide.state_epoch(1, usd, sender=operator)
     tx = ide.settle(1, sender=alice)
     [ev] = ide.EpochSettled.from_receipt(tx)
-    assert ev.usdc_spent == 50 * USDC and ev.io_bought >= model.twap_value_min_out(50 * USDC, twap, 100)
+    assert 0 < ev.usdc_spent <= 50 * USDC
+    assert model.within_bound(model.Fill(ev.usdc_spent, ev.io_bought), twap, 100)
     assert ev.from_fee_usdc_swap == ev.io_bought and ev.shortfall_io > 0
     assert ev.shortfall_usd == min(usd, -(-ev.shortfall_io * twap // IO))
     [sf] = ide.ShortfallRecorded.from_receipt(tx)
@@ -474,16 +486,25 @@ def test_settle__not_stated__reverts(ide, alice):
         ide.settle(1, sender=alice)
 
 
-def test_settle__spot_too_far_from_twap__reverts(ide, operator, alice, market):
-    stated(ide, operator, 1, USDC)
+def test_settle__spot_pushed_beyond_the_limit__settles_with_a_shortfall(ide, suite, fees, operator, alice, market):
+    """No deviation check any more: a pool pushed past the price limit buys nothing, the epoch
+    settles with its shortfall recorded (it used to revert)."""
+    ide.collect_fees(sender=alice)
+    after_epoch(ide, 1)
+    ide.sync_emission(sender=alice)
+    twap = twap_of(market)
+    usd = ide.reward_vault() * twap // IO + ide.fee_io() * twap // IO + 1_000 * USDC
+    ide.state_epoch(1, usd, sender=operator)
     market.push_io_price(100_000 * USDC)
-    with ape.reverts(model.R_DEVIATION):
-        ide.settle(1, sender=alice)
+    tx = ide.settle(1, sender=alice)
+    [ev] = ide.EpochSettled.from_receipt(tx)
+    assert (ev.usdc_spent, ev.io_bought) == (0, 0) and ev.shortfall_io > 0
+    assert ev.twap_price == twap  # the epoch's price, fixed at its statement
 
 
 def test_price__pool_history_shorter_than_window__reverts(ide, owner):
     """A window longer than the pool's history: no price at all (settle and burn read it the same way)."""
-    ide.set_market_bounds(86_400, 200, 100, sender=owner)
+    ide.set_market_bounds(86_400, 100, 1_000, sender=owner)
     with ape.reverts(model.R_HISTORY):
         ide.price()
     with ape.reverts(model.R_HISTORY):
@@ -519,7 +540,7 @@ def test_buyback_and_burn__surplus__burns_half_above_the_reserve(ide, suite, fee
         usdc_to_buy,
         io_to_burn,
     )
-    assert ev.io_bought_burned >= model.twap_value_min_out(usdc_to_buy, twap, 100)
+    assert model.within_bound(model.Fill(usdc_to_buy, ev.io_bought_burned), twap, 100)
     assert tx.return_value == ev.io_bought_burned + io_to_burn
     assert token.totalSupply() == supply - tx.return_value and token.total_minted() == minted
     assert (ev.fee_usdc, ev.fee_io) == (fee_usdc - usdc_to_buy, fee_io - io_to_burn) == (ide.fee_usdc(), ide.fee_io())
@@ -559,12 +580,33 @@ def test_buyback_and_burn__fee_vault_within_its_reserve__reverts(ide, operator, 
         ide.buyback_and_burn(sender=alice)
 
 
-def test_buyback_and_burn__spot_too_far_from_twap__reverts(ide, fees, operator, alice, market):
+def test_buyback_and_burn__spot_pushed_beyond_the_limit__burns_the_fee_io_and_keeps_the_usdc(
+    ide, fees, operator, alice, market
+):
+    """A pool pushed past the limit: the USDC leg buys nothing (no revert), the fee IO leg burns."""
     ide.collect_fees(sender=alice)
     settled(ide, operator, alice, 1, 10 * USDC)
-    market.dump_io(300_000 * IO)
-    with ape.reverts(model.R_DEVIATION):
-        ide.buyback_and_burn(sender=alice)
+    fee_usdc, fee_io = ide.fee_usdc(), ide.fee_io()
+    market.push_io_price(100_000 * USDC)
+    tx = ide.buyback_and_burn(sender=alice)
+    [ev] = ide.BoughtBackAndBurned.from_receipt(tx)
+    assert (ev.usdc_spent, ev.io_bought_burned) == (0, 0) and ev.io_fee_burned == fee_io * 5_000 // 10_000 > 0
+    assert (ide.fee_usdc(), ide.fee_io()) == (fee_usdc, fee_io - ev.io_fee_burned) and ide.last_burn_epoch() == 1
+
+
+def test_buyback_and_burn__nothing_fillable_and_no_fee_io__changes_nothing(
+    ide, suite, owner, operator, alice, device, market
+):
+    """Only USDC above the reserve and the pool past the limit: nothing bought, nothing burned,
+    the epoch not used up (a later call may buy)."""
+    book_fees(suite, owner, alice, device, 100_000 * USDC, 0)
+    ide.collect_fees(sender=alice)
+    settled(ide, operator, alice, 1, 10 * USDC)
+    fee_usdc = ide.fee_usdc()
+    market.push_io_price(100_000 * USDC)
+    tx = ide.buyback_and_burn(sender=alice)
+    assert tx.return_value == 0 and not ide.BoughtBackAndBurned.from_receipt(tx)
+    assert ide.fee_usdc() == fee_usdc and ide.last_burn_epoch() == 0 and ide.reserves().can_burn
 
 
 # ------------------------------------------------------------------ retirement
@@ -667,19 +709,28 @@ def test_setters__not_admin__revert(engine, attacker, setter):
         getattr(engine, setter)(60, sender=attacker)
 
 
-def test_set_market_bounds__admin__module_events(engine, owner):
-    tx = engine.set_market_bounds(3_600, 300, 150, sender=owner)
+def test_set_market_bounds__admin__engine_and_desk_events(engine, suite, owner):
+    desk = suite.FeeVaultDesk
+    tx = engine.set_market_bounds(3_600, 150, 500, sender=owner)
     names = [e.event_name for e in tx.events]
-    assert names == ["TwapWindowUpdated", "MaxDeviationUpdated", "MaxSlippageUpdated"]
-    assert (engine.twap_window(), engine.max_deviation_bps(), engine.max_slippage_bps()) == (3_600, 300, 150)
+    assert names == ["TwapWindowUpdated", "MaxPriceMoveUpdated", "MaxSlippageUpdated"]
+    [ev] = desk.MaxSlippageUpdated.from_receipt(tx)
+    ticks = model.slippage_ticks(150, 3_000)
+    assert (ev.old_bps, ev.new_bps, ev.slippage_ticks) == (100, 150, ticks)
+    assert (engine.twap_window(), engine.max_price_move_bps()) == (3_600, 500)
+    assert (desk.max_slippage_bps(), desk.slippage_ticks()) == (150, ticks)
 
 
 @pytest.mark.parametrize(
     "args, reason",
     [
-        ((299, 200, 100), model.R_WINDOW_BOUNDS),
-        ((1_800, 1_001, 100), model.R_DEVIATION_BOUNDS),
-        ((1_800, 200, 501), model.R_SLIPPAGE_BOUNDS),
+        ((299, 100, 1_000), model.R_WINDOW_BOUNDS),
+        ((86_401, 100, 1_000), model.R_WINDOW_BOUNDS),
+        ((1_800, 100, 9), model.R_MOVE_BOUNDS),
+        ((1_800, 100, 5_001), model.R_MOVE_BOUNDS),
+        ((1_800, 0, 1_000), model.R_SLIPPAGE_BOUNDS),
+        ((1_800, 501, 1_000), model.R_SLIPPAGE_BOUNDS),
+        ((1_800, 31, 1_000), model.R_SLIPPAGE_FEE),  # 0.31 % leaves no two ticks above the 0.3 % fee
     ],
 )
 def test_set_market_bounds__out_of_bounds__reverts(engine, owner, args, reason):
@@ -689,7 +740,7 @@ def test_set_market_bounds__out_of_bounds__reverts(engine, owner, args, reason):
 
 def test_set_market_bounds__not_admin__reverts(engine, attacker):
     with ape.reverts(MISSING_ROLE):
-        engine.set_market_bounds(1_800, 200, 100, sender=attacker)
+        engine.set_market_bounds(1_800, 100, 1_000, sender=attacker)
 
 
 # ------------------------------------------------------------------ views
@@ -780,22 +831,22 @@ def test_invariant_burns_accounted(ide, suite, owner, operator, alice, device, m
 
 
 def test_invariant_twap_bound(ide, suite, owner, operator, alice, device, market):
-    for kind, tx in _run_epochs(ide, suite, owner, operator, alice, device, market):
-        if kind == "settle":
-            [ev] = ide.EpochSettled.from_receipt(tx)
-            if ev.usdc_spent and ev.io_bought == ev.from_fee_usdc_swap:
-                assert ev.usdc_spent <= model.twap_cost_max_in(ev.io_bought, ev.twap_price, 100)
-        elif kind == "burn":
-            [ev] = ide.BoughtBackAndBurned.from_receipt(tx)
-            if ev.usdc_spent:
-                assert ev.io_bought_burned >= model.twap_value_min_out(ev.usdc_spent, ev.twap_price, 100)
+    """Every trade of the desk paid at most the TWAP it was bounded by (its event's mean tick) plus
+    the slippage per IO, fee included; at least one trade happened."""
+    desk, trades = suite.FeeVaultDesk, 0
+    for _kind, tx in _run_epochs(ide, suite, owner, operator, alice, device, market):
+        for ev in desk.IOBought.from_receipt(tx):
+            twap = m.quote_at_tick(ev.mean_tick, IO, suite.IOToken.address, suite.USDC.address)
+            assert model.within_bound(model.Fill(ev.usdc_paid, ev.io_received), twap, desk.max_slippage_bps())
+            trades += 1
+    assert trades >= 2
 
 
 def test_invariant_fee_vault_covered(ide, suite, owner, operator, alice, device, market):
     for _kind, _tx in _run_epochs(ide, suite, owner, operator, alice, device, market):
         t = ide.totals()
         assert ide.fee_usdc() + t.usdc_spent_topup + t.usdc_spent_buyback == t.fee_usdc_in
-        assert suite.USDC.balanceOf(ide) == ide.fee_usdc()
+        assert suite.USDC.balanceOf(suite.FeeVaultDesk) == ide.fee_usdc() and suite.USDC.balanceOf(ide) == 0
 
 
 def test_invariant_burn_share_ge_half(engine, owner):
