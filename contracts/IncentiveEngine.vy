@@ -86,8 +86,10 @@
         settled in order, each once; a statement is at most max_usd_per_epoch.
      9. price_fixed_by_epoch: an epoch's price is written once, by its statement, from the window
         ending at its close; it is within max_price_move_bps of the previous epoch's price.
-     10. settle_is_live: `settle` of a stated epoch and `buyback_and_burn` after a settled one
-        never revert for a market reason (price, liquidity, history) or a governance bound.
+     10. settle_is_live: `settle` of a stated epoch never reverts for a market reason (price,
+        liquidity, the pool's history: no history, no trade) or a governance bound; nor does
+        `buyback_and_burn` after a settled epoch, except when the pool cannot serve the TWAP
+        window it values the reserve at (a clear reason, never a spot fallback).
      Storage is packed by hand (Vyper does not pack); each word is read only through its unpack
      helper and written only through its pack helper, which range-checks every field (a value
      outside its field reverts instead of spilling into the next):

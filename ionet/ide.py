@@ -338,7 +338,7 @@ class Params:
     burn_share_bps: int = 5_000  # published: at least 50 % of the surplus
     reserve_epochs: int = 30  # our default: 30 days of trailing payouts
     retire_buffer_epochs: int = 90  # our default: 90 days of trailing payouts
-    max_swap_usdc: int = 25_000 * USD  # our default: the largest single trade the pool takes within 1 %
+    max_swap_usdc: int = 25_000 * USD  # our default: the most one trade may spend (the price limit may stop it sooner)
     max_slippage_bps: int = 100  # our default (market): a trade pays at most 1 % above the TWAP, fee included
     twap_window_seconds: int = 1_800  # our default (market): the TWAP is averaged over 30 minutes
     max_price_move_bps: int = 1_000  # our default: an epoch's price moves at most 10 % from the last
@@ -416,7 +416,8 @@ class IncentiveEngine:
         _require(MIN_PRICE_MOVE_BPS <= p.max_price_move_bps <= MAX_PRICE_MOVE_BPS, R_MOVE_BOUNDS)
         _require(0 < p.max_slippage_bps <= MAX_SLIPPAGE_LIMIT_BPS, R_SLIPPAGE_BOUNDS)
         self.slippage_ticks = slippage_ticks(p.max_slippage_bps, p.pool_fee)
-        if self.start_time is not None:
+        if self.start_time is not None:  # modelled as already active: its activation's reference price
+            _require(self.reference_price > 0, R_ZERO_PRICE)
             self.prices[0] = (self.reference_price, PRICE_AT_TWAP)
         self.roles = {GOVERNANCE: {self.governance}, ORACLE: {self.oracle}, PAUSER: {self.pauser or self.governance}}
 

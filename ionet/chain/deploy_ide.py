@@ -91,8 +91,8 @@ def step_ide(suite: Any) -> None:
     suite.log(
         f"IncentiveEngine: oracle {oracle}, at most ${params['max_usd_per_epoch'] / USDC:,.0f} an epoch, "
         f"burn share {params['burn_share_bps'] / 100:g} %, an epoch's price within "
-        f"{params['max_price_move_bps'] / 100:g} % of the last, trades within {desk_params['max_slippage_bps'] / 100:g} % "
-        "of the TWAP (FeeVaultDesk), inactive until activated"
+        f"{params['max_price_move_bps'] / 100:g} % of the last, trades within "
+        f"{desk_params['max_slippage_bps'] / 100:g} % of the TWAP (FeeVaultDesk), inactive until activated"
     )
     if cfg["activate_at_deploy"]:
         activate_ide(suite)

@@ -4,13 +4,15 @@ A seeded random run of 30 daily epochs over the suite's real contracts and the r
 renters' bookings leave fees in the router, outside traders move the price, the emission flows,
 the oracle states USD owed (small days, days beyond the Reward Vault that the Fee Vault tops up by
 exact-output or exact-input swaps, days with shortfalls, a statement above the maximum), anyone
-settles, burns and syncs, governance retires and changes the burn share and the bounds. The chain
-goes first; the model does the same operation (its trades filled with the pool's own fills, each
-checked by the model against the bound it computed itself), and after every operation every view of
-the engine equals the model's figure, and the engine's token balances equal its ledgers. A call the
-model refuses must revert on chain with the same reason. Invariants: the model's `check_invariants`
-(released_le_sources, fee_vault_covered, burn_share_ge_half, emission_ceiling, ordered_epochs)
-after every step; reward_vault_first and twap_bound on every settlement and burn.
+settles, burns and syncs, governance retires and changes the burn share and the bounds; some days an
+outside trader moves the pool far enough that the epoch's price is clamped. The chain goes first;
+the model does the same operation (its trades filled with the pool's own fills as the FeeVaultDesk
+logs them, partial ones included, each checked by the model against the bound it computed itself),
+and after every operation every view of the engine equals the model's figure, and the engine's and
+the desk's token balances equal the ledgers. A call the model refuses must revert on chain with the
+same reason; nothing else may revert (settle_is_live). Invariants: the model's `check_invariants`
+(released_le_sources, fee_vault_covered, burn_share_ge_half, emission_ceiling, ordered_epochs,
+price_fixed_by_epoch) after every step; reward_vault_first and twap_bound on every settlement and burn.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ionet import ide as model
 from ionet import market as m
 from ionet.chain import clock
 from ionet.settlement import quote
-from tests.ide_helpers import activate, chain_state, epoch_end, fee_device, model_state
+from tests.ide_helpers import activate, chain_state, close_twap, epoch_end, fee_device, model_state
 
 EPOCHS = 30
 SEED = 20260611
@@ -52,7 +54,8 @@ class Run:
         self.suite, self.market, self.owner, self.operator, self.alice = suite, market, owner, operator, alice
         self.renter, self.device = renter, device
         self.engine = suite.IncentiveEngine
-        self.ide = model.IncentiveEngine(governance=GOV, oracle=ORACLE, start_time=int(self.engine.start_time()))
+        self.ide = model.IncentiveEngine(governance=GOV, oracle=ORACLE, start_time=int(self.engine.start_time()),
+                                         reference_price=int(self.engine.epoch_info(0).twap_price))
         self.seen: dict[str, int] = {}
         self.moved = True  # a trade since the pool last rested
 
@@ -63,7 +66,7 @@ class Run:
     def check(self, what: str) -> None:
         assert chain_state(self.engine) == model_state(self.ide), what
         assert self.suite.IOToken.balanceOf(self.engine) == self.ide.reward_vault + self.ide.fee_io, what
-        assert self.suite.USDC.balanceOf(self.engine) == self.ide.fee_usdc, what
+        assert self.suite.USDC.balanceOf(self.suite.FeeVaultDesk) == self.ide.fee_usdc, what
         self.ide.check_invariants()
 
     def price(self) -> model.Price:
@@ -74,8 +77,7 @@ class Run:
             clock.advance(window + 1)
             self.moved = False
         mean = self.market.mean_tick(window=window)
-        twap = m.quote_at_tick(mean, IO, self.suite.IOToken.address, self.suite.USDC.address)
-        return model.Price(twap=twap, spot=twap, deviation=m.deviation_bps(self.market.spot_tick(), mean))
+        return model.Price(twap=m.quote_at_tick(mean, IO, self.suite.IOToken.address, self.suite.USDC.address))
 
     # ------------------------------------------------------------ one operation: chain first, then the model
     def both(
@@ -83,7 +85,7 @@ class Run:
         name: str,
         model_op: ModelOp,
         chain_op: Callable[[], Any],
-        fill: Callable[[Any, model.SwapRequest], int] | None = None,
+        fill: Callable[[Any, model.SwapRequest], model.Fill] | None = None,
     ) -> tuple[Any, Any] | None:
         try:
             model_op(copy.deepcopy(self.ide), _probe)
@@ -91,26 +93,13 @@ class Run:
             with ape.reverts(str(err)):
                 chain_op()
             self.count(f"{name} reverts")
+            self.count(f"{name} reverts: {err}")
             return None
         except _Probe:
             pass
-        try:
-            tx = chain_op()
-        except ape.exceptions.ContractLogicError as err:
-            # the pool could not fill the trade within the bound: the model's swap raises the same
-            reason = str(err.message)
-            assert reason.startswith("guarded_swap: "), reason
+        tx = chain_op()  # settle_is_live: nothing the model accepts may revert, whatever the pool did
 
-            def refuse(_request: model.SwapRequest) -> int:
-                raise model.IDEError(reason)
-
-            with pytest.raises(model.IDEError, match=reason):
-                model_op(self.ide, refuse)
-            self.count(f"{name} unfillable")
-            self.check(name)
-            return None
-
-        def swap(request: model.SwapRequest) -> int:
+        def swap(request: model.SwapRequest) -> model.Fill:
             assert fill is not None, f"{name}: the model traded, the chain did not"
             self.count(f"{name} {request.kind}")
             return fill(tx, request)
@@ -153,14 +142,28 @@ class Run:
         else:
             self.market.dump_io(rng.randrange(1_000, 400_000) * IO)
 
+    def big_move(self, up: bool) -> None:
+        """An outside trader moves the pool by about 2x either way and holds it through the close:
+        the next statement is clamped (and the one after, on its way back)."""
+        self.moved = True
+        if up:
+            self.market.push_io_price(830_920 * USDC)
+        else:
+            self.market.dump_io(2_077_300 * IO)
+
     def state(self, epoch: int, usd: int) -> None:
         clock.advance_to(epoch_end(self.engine, epoch) + 60)
         now = int(ape.chain.pending_timestamp)
-        self.both(
+        twap = close_twap(self.engine, self.market, epoch)
+        out = self.both(
             "state_epoch",
-            lambda ide, _s: ide.state_epoch(ORACLE, epoch, usd, now),
+            lambda ide, _s: ide.state_epoch(ORACLE, epoch, usd, now, twap),
             lambda: self.engine.state_epoch(epoch, usd, sender=self.operator),
         )
+        if out is not None:
+            [ev] = self.engine.EpochStated.from_receipt(out[0])
+            assert (ev.twap_price, ev.price, ev.price_flag) == (twap or 0, *self.ide.prices[epoch])
+            self.count(f"price flag {ev.price_flag}")
 
     def settle(self, epoch: int) -> None:
         price = self.price()
@@ -172,13 +175,8 @@ class Run:
             due["amount"] = int(received[0].amount) if received else 0
             return tx
 
-        def fill(tx: Any, request: model.SwapRequest) -> int:
-            [ev] = self.engine.EpochSettled.from_receipt(tx)
-            if request.kind == model.EXACT_OUTPUT:
-                assert request.amount == ev.io_bought
-                return int(ev.usdc_spent)
-            assert request.amount == ev.usdc_spent
-            return int(ev.io_bought)
+        def fill(tx: Any, request: model.SwapRequest) -> model.Fill:
+            return self.desk_fill(tx, request)
 
         out = self.both("settle", lambda ide, sw: ide.settle(epoch, price, sw, due["amount"]), chain_op, fill)
         if out is None:
@@ -203,10 +201,8 @@ class Run:
     def burn(self) -> None:
         price = self.price()
 
-        def fill(tx: Any, request: model.SwapRequest) -> int:
-            [ev] = self.engine.BoughtBackAndBurned.from_receipt(tx)
-            assert request.kind == model.EXACT_INPUT and request.amount == ev.usdc_spent
-            return int(ev.io_bought_burned)
+        def fill(tx: Any, request: model.SwapRequest) -> model.Fill:
+            return self.desk_fill(tx, request)
 
         supply, minted = self.suite.IOToken.totalSupply(), self.suite.IOToken.total_minted()
         out = self.both(
@@ -215,12 +211,24 @@ class Run:
             lambda: self.engine.buyback_and_burn(sender=self.alice),
             fill,
         )
-        if out is not None:
+        if out is not None and out[1] is not None:
             _tx, b = out
             self.moved = self.moved or b.usdc_spent > 0
             # burns_accounted: the supply falls by exactly the burn; the emission alone mints
             assert self.suite.IOToken.totalSupply() == supply - b.io_burned
             assert self.suite.IOToken.total_minted() == minted
+
+    def desk_fill(self, tx: Any, request: model.SwapRequest) -> model.Fill:
+        """The FeeVaultDesk's fill of the request (none when the pool was at the limit already)."""
+        fills = self.suite.FeeVaultDesk.IOBought.from_receipt(tx)
+        if not fills:
+            self.count("no fill at the limit")
+            return model.Fill(0, 0)
+        [ev] = fills
+        assert ev.exact_output == (request.kind == model.EXACT_OUTPUT) and ev.amount == request.amount
+        if (ev.io_received < request.amount) if ev.exact_output else (ev.usdc_paid < request.amount):
+            self.count("partial fill")
+        return model.Fill(int(ev.usdc_paid), int(ev.io_received))
 
     def retire(self, amount: int) -> None:
         self.both(
@@ -258,7 +266,14 @@ def test_differential__30_epochs_with_outside_traders__chain_equals_model_to_the
     r.set_param("set_reserve_epochs", 1)
     for epoch in range(1, EPOCHS + 1):
         r.book(rng)
-        if rng.random() < 0.7:
+        big_day = epoch == 20  # a day beyond what the pool fills within the bound: a partial top-up
+        if big_day:
+            cost = 1_200_000 * USDC  # 27,000 USDC of fees
+            r.suite.SettlementRouter.book(r.device, r.suite.USDC, 1, cost, quote(cost, 1, True).total, sender=r.renter)
+            r.set_param("set_max_swap_usdc", 25_000 * USDC)
+        if epoch in (5, 6, 14, 15):  # up and back, down and back: both clamps, twice each
+            r.big_move(up=epoch in (5, 15))
+        elif rng.random() < 0.7:
             r.trade(rng)
         r.collect()
         clock.advance_to(epoch_end(r.engine, epoch) + 60)
@@ -270,13 +285,14 @@ def test_differential__30_epochs_with_outside_traders__chain_equals_model_to_the
         # what the day's statement asks of the vaults
         twap = r.price().twap
         held_usd = (r.ide.reward_vault + r.ide.fee_io) * twap // IO
-        kind = rng.random()
+        kind = rng.random() if not big_day else 0.85
         if kind < 0.5:
             usd = rng.randrange(10, 2_000) * USDC  # the Reward Vault covers it
         elif kind < 0.8:
             usd = held_usd + rng.randrange(50, 1_500) * USDC  # the Fee Vault's USDC tops it up
         elif kind < 0.92:
             usd = held_usd + rng.randrange(3_000, 30_000) * USDC  # beyond the budget: exact input, shortfall
+            usd = usd if not big_day else held_usd + 60_000 * USDC
         else:
             usd = r.ide.params.max_usd_per_epoch + 1  # refused
         r.state(epoch, min(usd, model.MAX_USD_PER_EPOCH_LIMIT))
@@ -285,9 +301,7 @@ def test_differential__30_epochs_with_outside_traders__chain_equals_model_to_the
         if rng.random() < 0.1:
             r.settle(epoch + 1)  # not stated yet: refused
         r.settle(epoch)
-        while r.ide.last_settled < epoch:  # the pool could not fill a 25k trade within 1 %: governance lowers it
-            r.set_param("set_max_swap_usdc", 2_000 * USDC)
-            r.settle(r.ide.last_settled + 1)
+        assert r.ide.last_settled == epoch  # settle_is_live: whatever the pool did
         if rng.random() < 0.15:
             r.settle(epoch)  # twice: refused
         if rng.random() < 0.9:
@@ -303,6 +317,10 @@ def test_differential__30_epochs_with_outside_traders__chain_equals_model_to_the
         "settle exact_output",
         "settle exact_input",
         "buyback_and_burn exact_input",
+        "partial fill",
+        f"price flag {model.PRICE_AT_TWAP}",
+        f"price flag {model.PRICE_CLAMPED_UP}",
+        f"price flag {model.PRICE_CLAMPED_DOWN}",
         "retire",
         "state_epoch reverts",
         "settle reverts",

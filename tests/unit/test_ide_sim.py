@@ -2,21 +2,27 @@
 
 The scenarios are tested for their published outcomes (docs/economy.md §9): supplier USD income held
 through a 55 % demand drop and a 50 % price crash, the engine drawing on reserves rather than dumping
-tokens; beyond them, a shortfall only once both vaults are empty.
+tokens; beyond them, a shortfall only once both vaults are empty or the pool stops at the price limit,
+and an overnight crash that reaches the engine's price in steps of at most 10 % a day. The pool fills
+partly at the FeeVaultDesk's price limit and never raises.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ionet import emission, ide
 from ionet.config import ROOT, load_config
-from ionet.ide import BPS, EXACT_INPUT, EXACT_OUTPUT, IO, MIN_SWAP_USDC, USD, Params, SwapRequest
+from ionet.ide import BPS, EXACT_INPUT, EXACT_OUTPUT, IO, MIN_SWAP_USDC, USD, Fill, Params, SwapRequest, within_bound
 from ionet.ide_sim import (
+    DEFAULT_SLIPPAGE_TICKS,
     SCENARIOS,
     Assumptions,
     Pool,
-    PoolError,
     engine_params,
     fees_of_day,
     markdown_table,
@@ -87,26 +93,108 @@ def test_paths__shock__ramps_to_its_full_size_then_holds():
 
 
 # ------------------------------------------------------------------ the pool
-def test_pool_swap__exact_input__constant_product_with_the_fee():
-    pool = Pool.at_price(400_000, 1_000_000 * USD)
+P = 400_000  # 0.40 USDC per IO
+
+
+def spot_fraction(pool: Pool) -> Fraction:
+    return Fraction(pool.usdc * IO, pool.io)
+
+
+def limit_fraction(pool: Pool, twap: int) -> Fraction:
+    return Fraction(*pool.limit_price(twap))
+
+
+def test_pool__default_desk__68_ticks_for_one_percent_and_the_fee():
+    assert DEFAULT_SLIPPAGE_TICKS == ide.slippage_ticks(100, 3_000) == 68
+    assert Pool(io=1, usdc=1).slippage_ticks == 68
+
+
+def test_pool_swap__exact_input_within_the_limit__all_of_it_constant_product_with_the_fee():
+    pool = Pool.at_price(P, 1_000_000 * USD)
     k = pool.io * pool.usdc
-    out = pool.swap(SwapRequest(EXACT_INPUT, 1_000 * USD, 0))
-    assert out < 2_500 * IO * 997 // 1000  # the fee and the price impact
-    assert pool.io * pool.usdc >= k and pool.price > 400_000  # the purchase moved the price up
+    fill = pool.swap(SwapRequest(EXACT_INPUT, 1_000 * USD, 1_000 * USD, P))
+    net = 1_000 * USD * 997 // 1000
+    assert fill == Fill(1_000 * USD, (k // (1_000_000 * USD)) * net // (1_000_000 * USD + net))
+    assert fill.io_received < 2_500 * IO * 997 // 1000  # the fee and the price impact
+    assert pool.io * pool.usdc >= k and pool.price > P  # the purchase moved the price up
+    assert not pool.engine_trades[-1].at_limit and within_bound(fill, P, 100)
 
 
-def test_pool_swap__exact_output__pays_at_most_the_limit_or_fails():
-    pool = Pool.at_price(400_000, 1_000_000 * USD)
-    paid = pool.swap(SwapRequest(EXACT_OUTPUT, 2_500 * IO, 1_010 * USD))
-    assert 1_000 * USD < paid <= 1_010 * USD
-    with pytest.raises(PoolError, match=ide.R_INPUT_ABOVE_MAX):
-        pool.swap(SwapRequest(EXACT_OUTPUT, 100_000 * IO, 40_400 * USD))  # 4 % of the pool: > 1 %
-    with pytest.raises(PoolError, match=ide.R_OUTPUT_BELOW_MIN):
-        pool.swap(SwapRequest(EXACT_INPUT, 40_000 * USD, 99_000 * IO))
+def test_pool_swap__exact_output_within_the_limit__exactly_the_io_asked():
+    pool = Pool.at_price(P, 1_000_000 * USD)
+    fill = pool.swap(SwapRequest(EXACT_OUTPUT, 2_500 * IO, 1_010 * USD, P))
+    assert fill.io_received == 2_500 * IO and 1_000 * USD < fill.usdc_paid <= 1_010 * USD
+    assert not pool.engine_trades[-1].at_limit
+
+
+def test_pool_swap__exact_output_beyond_the_limit__partial_fill_stopped_at_the_limit():
+    pool = Pool.at_price(P, 1_000_000 * USD)
+    want = 100_000 * IO  # 4 % of the pool: far beyond 1 % above the TWAP
+    fill = pool.swap(SwapRequest(EXACT_OUTPUT, want, 40_400 * USD, P))
+    assert 0 < fill.io_received < want and 0 < fill.usdc_paid < 40_400 * USD
+    assert pool.engine_trades[-1].at_limit
+    assert spot_fraction(pool) <= limit_fraction(pool, P)  # the spot, its fee included, stops at the limit
+    assert within_bound(fill, P, 100)
+
+
+def test_pool_swap__exact_input_beyond_the_limit__sells_only_what_reaches_the_limit():
+    pool = Pool.at_price(P, 1_000_000 * USD)
+    room = pool.net_to_limit(P)
+    fill = pool.swap(SwapRequest(EXACT_INPUT, 40_000 * USD, 40_000 * USD, P))
+    assert fill.usdc_paid == pool.gross(room) < 40_000 * USD and fill.io_received > 0
+    assert pool.engine_trades[-1].at_limit and within_bound(fill, P, 100)
+    assert spot_fraction(pool) <= limit_fraction(pool, P)
+    # a further purchase at the same TWAP finds the pool at the limit: nothing, no raise, no change
+    before = (pool.io, pool.usdc)
+    assert pool.swap(SwapRequest(EXACT_INPUT, 5 * USD, 5 * USD, P)) == Fill(0, 0)
+    assert (pool.io, pool.usdc) == before and pool.engine_trades[-1].at_limit
+
+
+def test_pool_net_to_limit__one_more_unit__would_pass_the_limit():
+    pool = Pool.at_price(P, 5_000_000 * USD)
+    n = pool.net_to_limit(P)
+    num, den = pool.limit_price(P)
+    assert pool._within_limit(pool.gross(n), pool._out(n), num, den)
+    assert not pool._within_limit(pool.gross(n + 1), pool._out(n + 1), num, den)
+    # about 0.34 % of the USDC side: the marginal price rises 0.68 % (68 ticks) over the trade
+    assert 16_000 * USD < n < 17_500 * USD
+
+
+def test_pool_swap__spot_already_above_the_limit__no_trade_and_no_change():
+    pool = Pool.at_price(P, 1_000_000 * USD)
+    pool.move_to(P * 102 // 100)  # an outside push of 2 %: beyond 1.0001^68 above the TWAP
+    before = (pool.io, pool.usdc)
+    for kind, amount in ((EXACT_INPUT, 1_000 * USD), (EXACT_OUTPUT, 1_000 * IO)):
+        assert pool.swap(SwapRequest(kind, amount, 10_000 * USD, P)) == Fill(0, 0)
+    assert (pool.io, pool.usdc) == before
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(usdc=st.integers(10_000 * USD, 10**8 * USD), twap=st.integers(10_000, 10 * USD),
+       push_bps=st.integers(-2_000, 200), exact_output=st.booleans(), amount_bps=st.integers(1, 50_000),
+       slippage=st.integers(40, 500))
+def test_pool_swap__any_pool_and_push__fill_within_bound_and_spot_never_past_the_limit(
+        usdc, twap, push_bps, exact_output, amount_bps, slippage):
+    """twap_bound on the simulator's pool: whatever the pool's state, a fill pays at most
+    twap · (1 + slippage) per IO, fee included, never more than max_in, and never raises."""
+    pool = Pool.at_price(twap, usdc, slippage_ticks=ide.slippage_ticks(slippage, 3_000))
+    pool.move_to(max(1, twap * (BPS + push_bps) // BPS))
+    budget = usdc * amount_bps // (BPS * 100) + MIN_SWAP_USDC
+    if exact_output:  # as the engine asks: the IO whose bounded cost the budget covers
+        io = budget * IO * BPS // (twap * (BPS + slippage))
+        assert ide.twap_cost_max_in(io, twap, slippage) <= budget
+        req = SwapRequest(EXACT_OUTPUT, io, budget, twap)
+    else:
+        req = SwapRequest(EXACT_INPUT, budget, budget, twap)
+    fill = pool.swap(req)
+    assert 0 <= fill.usdc_paid <= req.max_in and fill.io_received >= 0
+    assert within_bound(fill, twap, slippage)
+    if fill.io_received:
+        assert spot_fraction(pool) <= limit_fraction(pool, twap)
 
 
 def test_pool_move_to__outside_traders__reach_the_price():
-    pool = Pool.at_price(400_000, 1_000_000 * USD)
+    pool = Pool.at_price(P, 1_000_000 * USD)
     pool.move_to(200_000)
     assert abs(pool.price - 200_000) <= 1
 
@@ -114,11 +202,35 @@ def test_pool_move_to__outside_traders__reach_the_price():
 # ------------------------------------------------------------------ the published outcomes
 @pytest.mark.parametrize("key", ["demand-55", "price-50", "both"])
 def test_scenario_stress__supplier_usd_income__held_every_day(runs, key):
-    """Published: supplier income held through a 55 % demand drop, a 50 % price crash, and both."""
+    """Published: supplier income held through a 55 % demand drop, a 50 % price crash, and both:
+    at the epoch's price, and (the crash ramping by less than 10 % a day, never clamped) at the
+    day's TWAP too, to a base unit."""
     run = runs[key]
     assert run.engine.shortfall_epochs == 0
     assert all(d.usd_paid == d.usd_owed for d in run.days)
     assert run.engine.shortfall_usd_total == 0
+    assert not any(d.clamped for d in run.days)
+    assert all(d.epoch_price == d.price and d.usd_owed - 1 <= d.usd_at_twap <= d.usd_owed for d in run.days)
+
+
+def test_scenario_overnight__crash__reaches_the_epoch_price_in_steps_of_ten_percent(runs):
+    """Price −50 % in one day: each epoch's price is the previous one less 10 % (rounded up,
+    PRICE_CLAMPED_UP) until the TWAP is within the bound; suppliers are paid their target at the
+    epoch's price, worth less at the market's while it is clamped, and the full target after."""
+    run = runs["overnight"]
+    clamped = [d for d in run.days if d.clamped]
+    assert [d.day for d in clamped] == list(range(A.shock_day, A.shock_day + len(clamped)))
+    assert 5 <= len(clamped) <= 7  # 0.9^6 = 0.53, 0.9^7 = 0.48: about six steps to halve
+    prev = run.days[A.shock_day - 2].epoch_price
+    for d in clamped:
+        assert d.price_flag == ide.PRICE_CLAMPED_UP and d.epoch_price == -(-prev * 9_000 // BPS) > d.price
+        assert d.usd_paid == d.usd_owed and d.usd_at_twap < d.usd_owed
+        prev = d.epoch_price
+    assert clamped[0].usd_at_twap * 100 < 60 * clamped[0].usd_owed  # day one: worth ~56 % of the target
+    after = run.days[clamped[-1].day]
+    assert after.price_flag == ide.PRICE_AT_TWAP and after.epoch_price == after.price
+    assert all(d.usd_at_twap >= d.usd_owed - 1 for d in run.days if not d.clamped)
+    assert run.engine.shortfall_epochs == 0
 
 
 def test_scenario_price_50__engine_draws_on_reserves__released_above_emission(runs):
@@ -132,25 +244,29 @@ def test_scenario_price_50__engine_draws_on_reserves__released_above_emission(ru
 
 @pytest.mark.parametrize("key", [s.key for s in SCENARIOS])
 def test_scenarios__engine_never_sells_io__and_releases_at_most_the_usd_target(runs, key):
-    """Rather than dumping tokens: every trade of the engine buys IO, and no epoch releases more IO
-    than its USD owed buys at the TWAP."""
+    """Rather than dumping tokens: every trade of the engine buys IO within the bound, and no epoch
+    releases more IO than its USD owed buys at the epoch's price."""
     run = runs[key]
-    assert run.pool.engine_trades and all(kind in (EXACT_INPUT, EXACT_OUTPUT) for kind, _, _ in run.pool.engine_trades)
-    assert all(paid > 0 and out > 0 for _, paid, out in run.pool.engine_trades)  # USDC in, IO out
+    trades = run.pool.engine_trades
+    assert trades and all(t.kind in (EXACT_INPUT, EXACT_OUTPUT) for t in trades)
+    assert all(t.usdc_paid > 0 and t.io_received > 0 for t in trades)  # USDC in, IO out
     for s in run.engine.settlements.values():
+        assert s.twap == run.engine.epoch_price(s.epoch)
         assert s.io_released <= s.usd_owed * IO // s.twap
 
 
 def test_scenario_severe__shortfall__only_once_both_vaults_are_exhausted(runs):
     """Beyond the published tests: a shortfall happens only when the Reward Vault and the Fee Vault's
-    IO are empty and its USDC is spent to the trade cap or below the smallest trade."""
+    IO are empty and its USDC is spent to the trade cap, below the smallest trade, or as far as the
+    pool fills up to the price limit (a partial fill: the settlement never fails)."""
     run = runs["severe"]
     cap = run.engine.params.max_swap_usdc
     short = [d for d in run.days if d.shortfall_usd]
     assert short, "the severe scenario must exhaust the reserves"
     for d in short:
         assert d.reward_vault == 0 and d.fee_io == 0
-        assert d.usdc_topup == cap or d.fee_usdc < MIN_SWAP_USDC
+        assert d.usdc_topup == cap or d.fee_usdc < MIN_SWAP_USDC or d.topup_at_limit
+    assert any(d.topup_at_limit and d.usdc_topup < cap and d.fee_usdc >= MIN_SWAP_USDC for d in short)
     first = short[0].day
     assert all(d.usd_paid == d.usd_owed for d in run.days if d.day < first)
     assert run.engine.usdc_spent_topup > 0 and run.engine.released_from_swap > 0
@@ -196,6 +312,7 @@ def test_write_markdown__results__table_with_every_scenario(runs, cfg, tmp_path)
     table = markdown_table(ordered)
     assert all(s.title in table.splitlines()[0] for s in SCENARIOS)
     assert "| days with a shortfall | 0 | 0 | 0 | 0 |" in table
+    assert "| days the epoch's price was clamped | 0 | 0 | 0 | 0 |" in table
     path = write_markdown(ordered, A, cfg, tmp_path / "sim.md", [tmp_path / "ide" / "x.png"])
     text = path.read_text()
     assert table in text and "![x](ide/x.png)" in text
