@@ -61,7 +61,7 @@ from ionet.safe import (
     pack_signatures,
     sign,
 )
-from ionet.timelock import DAY, MAX_BATCH_CALLS, Operation, chunked, salt_of
+from ionet.timelock import DAY, MAX_BATCH_CALLS, BatchOperation, Operation, chunked, salt_of
 
 DEFAULT_LIVE_DELAY_SECONDS = 2 * DAY
 SAFE_INFRA = {
@@ -383,6 +383,31 @@ class Governance:
     def execute(self, op: Operation, sender: Any) -> Any:
         """Anyone executes a ready operation (executor = anyone)."""
         return self.timelock.execute(*op.execute_args(), sender=sender)
+
+    def batch(self, calls: list[tuple[Any, tuple[Any, ...]]], salt: str) -> BatchOperation:
+        """One operation of several calls (bound method, args), run in order, all or none: at most
+        `MAX_BATCH_CALLS` (for more, `ionet.timelock.chunked` chains batches)."""
+        return BatchOperation(
+            targets=tuple(fn.contract.address for fn, _args in calls),
+            payloads=tuple(bytes(fn.encode_input(*args)) for fn, args in calls),
+            salt=salt_of(salt),
+        )
+
+    def schedule_batch(
+        self, op: BatchOperation, delay: int | None = None, signers: list[Any] | None = None, sender: Any = None
+    ) -> Any:
+        """The governance Safe schedules the batch `op` in the timelock."""
+        delay = self.min_delay if delay is None else delay
+        return self.council.call(
+            self.timelock.schedule_batch,
+            *op.schedule_args(delay),
+            signers=signers or self.council_signers,
+            sender=sender,
+        )
+
+    def execute_batch(self, op: BatchOperation, sender: Any) -> Any:
+        """Anyone executes a ready batch (executor = anyone)."""
+        return self.timelock.execute_batch(*op.execute_args(), sender=sender)
 
     def cancel(self, op: Operation, signers: list[Any] | None = None, sender: Any = None) -> Any:
         return self.council.call(self.timelock.cancel, op.id, signers=signers or self.council_signers, sender=sender)
