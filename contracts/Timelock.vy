@@ -9,7 +9,7 @@
         governance Safe proposes (schedules) and may cancel, and after the minimum delay the
         executor runs the operation. Providers and renters see every change in `CallScheduled`
         events a full delay before it takes effect. A call's payload may be up to 8,192 bytes
-        and a batch may hold up to 16 calls; a batch costs about what its calls cost.
+        and a batch may hold up to 10 calls; a batch costs about what its calls cost.
 @dev A deployable wrapper over snekmate 0.1.2's `governance/timelock_controller` (a module: it
      `uses` access_control and cannot be deployed alone). snekmate keeps the roles, the state
      (`get_timestamp`, `get_minimum_delay`), the checks (`_schedule`, `_before_call`,
@@ -25,14 +25,20 @@
      of the copy's whole static size, whatever was sent. snekmate's batch arguments are
      `DynArray[Bytes[1_024], 255]` (269 KB), passed again to an internal hash function: a batch
      of any size touched about 810 KB of memory, 1.46M of the 1.6M gas it cost to schedule
-     (and again to execute). Here the batch bound is 16 calls, each call is hashed, logged and
-     run in place from the one argument copy (no internal function receives a payload), so a
-     batch pays its calls plus the expansion of one 140 KB argument copy (about 51k gas).
+     (and again to execute). Here every payload is hashed, logged and called in place from the
+     one argument copy (no internal function receives a payload), so a batch pays its calls plus
+     the expansion of one 91 KB argument frame (10 calls of 8 KB: about 20k gas; a 5-call batch
+     schedules for 1.9 single schedules). The price: one call's 8 KB frame costs about 500 gas
+     more than snekmate's 1 KB one (schedule and execute, about 1 %), and the batch functions'
+     inlined encoding adds about 1.1 KB of code (about 13 % more gas at deploy).
 
-     Bounds: MAX_PAYLOAD_BYTES (8,192) and MAX_BATCH_CALLS (16) are the limits; the decoded
-     argument bounds are one over each (8,193 bytes, 17 calls) so that the first length over a
-     limit is refused with a reason here, not by the ABI decoder's bare revert (anything longer
-     still is, as every Vyper bound; `ionet.timelock` refuses both before a transaction).
+     Bounds: MAX_PAYLOAD_BYTES (8,192) and MAX_BATCH_CALLS (10, as Compound's GovernorBravo
+     bounds a proposal's actions; the deploy's set-up batch holds 8) are the limits, and the
+     fixed cost of a batch grows with their product; `ionet.timelock.chunked` chains longer lists
+     as batches that run in order. The decoded argument bounds are one over each (8,193 bytes,
+     11 calls) so that the first length over a limit is refused with a reason here, not by the ABI
+     decoder's bare revert (anything longer still is, as every Vyper bound; `ionet.timelock`
+     refuses both before a transaction).
 
      Constructor (minimum_delay, proposers, executors, admin): proposers also receive the
      canceller role; an executor equal to the zero address lets anyone execute; admin may be the
