@@ -5,7 +5,10 @@ sign and anyone can watch for an id in the Timelock's `CallScheduled` events.
     id       = keccak256(abi.encode(target, amount, payload, predecessor, salt))
     batch id = keccak256(abi.encode(targets, amounts, payloads, predecessor, salt))
 
-A payload is at most 1,024 bytes; each operation needs a fresh salt (an id can be scheduled once).
+A payload is at most 8,192 bytes and a batch holds at most 16 calls (the contract's
+`MAX_PAYLOAD_BYTES` and `MAX_BATCH_CALLS`); each operation needs a fresh salt (an id can be scheduled
+once). `chunked` splits a longer list of calls into batches that run in order, each the predecessor
+of the next.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 ZERO32 = b"\x00" * 32
-MAX_PAYLOAD_BYTES = 1_024
+MAX_PAYLOAD_BYTES = 8_192  # Timelock.MAX_PAYLOAD_BYTES
+MAX_BATCH_CALLS = 10  # Timelock.MAX_BATCH_CALLS
 DAY = 86_400
 
 
@@ -66,9 +70,11 @@ class BatchOperation:
             object.__setattr__(self, "values", tuple(0 for _ in self.targets))
         if not len(self.targets) == len(self.payloads) == len(self.values):
             raise ValueError("targets, payloads and values differ in length")
+        if len(self.targets) > MAX_BATCH_CALLS:
+            raise ValueError(f"a batch of {len(self.targets)} calls: the timelock takes at most {MAX_BATCH_CALLS}")
         for payload in self.payloads:
             if len(payload) > MAX_PAYLOAD_BYTES:
-                raise ValueError(f"a payload of {len(payload)} bytes: at most {MAX_PAYLOAD_BYTES}")
+                raise ValueError(f"a payload of {len(payload)} bytes: the timelock takes at most {MAX_PAYLOAD_BYTES}")
 
     @property
     def id(self) -> bytes:
@@ -110,3 +116,31 @@ class BatchOperation:
             predecessor=bytes.fromhex(raw["predecessor"].removeprefix("0x")),
             salt=bytes.fromhex(raw["salt"].removeprefix("0x")),
         )
+
+
+def chunked(
+    targets: list[str],
+    payloads: list[bytes],
+    salt: str,
+    predecessor: bytes = ZERO32,
+    size: int = MAX_BATCH_CALLS,
+) -> list[BatchOperation]:
+    """Calls split into batches of at most `size` calls that run in their order: each batch's
+    predecessor is the batch before it (the first one's is `predecessor`), so the timelock executes
+    them only in order. The salt is `salt_of(salt)` when one batch suffices (the same id as a
+    single `BatchOperation`), else `salt_of(f"{salt} #{i}")` for batch i = 1, 2, ..."""
+    if len(targets) != len(payloads):
+        raise ValueError("targets and payloads differ in length")
+    if not 1 <= size <= MAX_BATCH_CALLS:
+        raise ValueError(f"a batch size of {size}: between 1 and {MAX_BATCH_CALLS}")
+    starts = range(0, len(targets), size)
+    ops: list[BatchOperation] = []
+    for i, start in enumerate(starts, 1):
+        op = BatchOperation(
+            targets=tuple(targets[start : start + size]),
+            payloads=tuple(payloads[start : start + size]),
+            predecessor=ops[-1].id if ops else predecessor,
+            salt=salt_of(salt if len(starts) == 1 else f"{salt} #{i}"),
+        )
+        ops.append(op)
+    return ops

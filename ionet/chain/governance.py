@@ -12,9 +12,10 @@ is given (`ape run deploy --governance`, `deploy_suite(..., governance=...)`):
 3. the Timelock: proposer and canceller the governance Safe, executor anyone or the Safe. It is
    born with delay 0 and the deployer as a temporary proposer, only for its set-up operation (5b);
 4. every access_control role converges to the table: the holder is granted, anyone else revoked;
-5. every `ownable_2step` contract: `transfer_ownership(timelock)`, then ONE timelock operation,
-   scheduled and executed at once, accepts every ownership and raises the timelock's delay to the
-   configured one (default 2 days on live networks) with `update_delay`. So the deploy finishes in
+5. every `ownable_2step` contract: `transfer_ownership(timelock)`, then ONE timelock batch
+   (chained batches of at most `MAX_BATCH_CALLS` calls if there were more), scheduled and executed
+   at once, accepts every ownership and, last, raises the timelock's delay to the configured one
+   (default 2 days on live networks) with `update_delay`. So the deploy finishes in
    one run and the deployer never keeps an owner's power while a delay runs; from then on every
    operation waits the full delay (the `MinimumDelayChange` event shows it);
 6. the deployer renounces every role it still holds, the timelock's proposer role included;
@@ -60,7 +61,7 @@ from ionet.safe import (
     pack_signatures,
     sign,
 )
-from ionet.timelock import DAY, BatchOperation, Operation, salt_of
+from ionet.timelock import DAY, MAX_BATCH_CALLS, BatchOperation, Operation, chunked, salt_of
 
 DEFAULT_LIVE_DELAY_SECONDS = 2 * DAY
 SAFE_INFRA = {
@@ -383,6 +384,31 @@ class Governance:
         """Anyone executes a ready operation (executor = anyone)."""
         return self.timelock.execute(*op.execute_args(), sender=sender)
 
+    def batch(self, calls: list[tuple[Any, tuple[Any, ...]]], salt: str) -> BatchOperation:
+        """One operation of several calls (bound method, args), run in order, all or none: at most
+        `MAX_BATCH_CALLS` (for more, `ionet.timelock.chunked` chains batches)."""
+        return BatchOperation(
+            targets=tuple(fn.contract.address for fn, _args in calls),
+            payloads=tuple(bytes(fn.encode_input(*args)) for fn, args in calls),
+            salt=salt_of(salt),
+        )
+
+    def schedule_batch(
+        self, op: BatchOperation, delay: int | None = None, signers: list[Any] | None = None, sender: Any = None
+    ) -> Any:
+        """The governance Safe schedules the batch `op` in the timelock."""
+        delay = self.min_delay if delay is None else delay
+        return self.council.call(
+            self.timelock.schedule_batch,
+            *op.schedule_args(delay),
+            signers=signers or self.council_signers,
+            sender=sender,
+        )
+
+    def execute_batch(self, op: BatchOperation, sender: Any) -> Any:
+        """Anyone executes a ready batch (executor = anyone)."""
+        return self.timelock.execute_batch(*op.execute_args(), sender=sender)
+
     def cancel(self, op: Operation, signers: list[Any] | None = None, sender: Any = None) -> Any:
         return self.council.call(self.timelock.cancel, op.id, signers=signers or self.council_signers, sender=sender)
 
@@ -493,28 +519,28 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
                     suite.send(contract.revokeRole, rh, account)
         suite.log(f"{key}: roles handed over ({', '.join(r for _s, r in roles)})")
 
-    # 5b. one timelock operation accepts every ownership and raises the delay to the configured one
+    # 5b. one timelock batch (chained batches beyond MAX_BATCH_CALLS calls, run in order) accepts
+    # every ownership and, last, raises the delay to the configured one
     targets = [suite.contracts[k].address for k in owned]
     payloads = [ACCEPT_OWNERSHIP for _ in owned]
+    what = [f"{k}.accept_ownership()" for k in owned]
     if int(timelock.get_minimum_delay()) != cfg.min_delay:
         targets.append(timelock.address)
         payloads.append(bytes(timelock.update_delay.encode_input(cfg.min_delay)))
+        what.append(f"Timelock.update_delay({cfg.min_delay})")
     if targets:
-        op = BatchOperation(
-            targets=tuple(targets),
-            payloads=tuple(payloads),
-            salt=salt_of(f"ionet:governance-setup:{suite.manifest.deployed_at}"),
-        )
-        suite.manifest.governance["setup_operation"] = {
-            "what": [f"{k}.accept_ownership()" for k in owned] + [f"Timelock.update_delay({cfg.min_delay})"],
-            **op.to_json(),
-        }
-        if not timelock.is_operation(op.id):
-            suite.send(timelock.schedule_batch, *op.schedule_args(0))
-        suite.send(timelock.execute_batch, *op.execute_args())
+        ops = chunked(targets, payloads, f"ionet:governance-setup:{suite.manifest.deployed_at}")
+        suite.manifest.governance["setup_operations"] = [
+            {"what": what[i * MAX_BATCH_CALLS : (i + 1) * MAX_BATCH_CALLS], **op.to_json()} for i, op in enumerate(ops)
+        ]
+        for op in ops:
+            if not timelock.is_operation(op.id):
+                suite.send(timelock.schedule_batch, *op.schedule_args(0))
+            if not timelock.is_operation_done(op.id):
+                suite.send(timelock.execute_batch, *op.execute_args())
         suite.log(
             f"Timelock: accepted the ownership of {len(owned)} contracts and set its delay to "
-            f"{cfg.min_delay:,} s (operation 0x{op.id.hex()})"
+            f"{cfg.min_delay:,} s ({len(ops)} operation(s): " + ", ".join(f"0x{op.id.hex()}" for op in ops) + ")"
         )
 
     # 6. the deployer renounces every role it still holds (DEFAULT_ADMIN_ROLE and the timelock last)

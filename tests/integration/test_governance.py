@@ -62,6 +62,36 @@ def test_set_class_multiplier__two_of_three_through_safe_and_timelock__applied_a
     assert (ev.device_class, ev.old_multiplier_bps, ev.new_multiplier_bps) == (H100, 100_000, 110_000)
 
 
+def test_set_class_multiplier__five_classes_in_one_batch__applied_together_after_the_delay(gov, staking, attacker):
+    """One Safe transaction schedules a batch of 5 calls; after the delay anyone executes it and
+    the 5 changes land in one transaction."""
+    classes = [device_class(c) for c in ("B200", "A100-80GB", "L40S", "RTX 4090", "M4 Max")]
+    before = [staking.class_multiplier(c) for c in classes]
+    batch = gov.batch(
+        [(staking.set_class_multiplier, (c, 60_000 + i)) for i, c in enumerate(classes)], salt="five classes"
+    )
+    receipt = gov.schedule_batch(batch)
+    assert [(e.id, e.index) for e in gov.timelock.CallScheduled.from_receipt(receipt)] == [
+        (batch.id, i) for i in range(5)
+    ]
+    advance(gov.min_delay - 1)
+    with ape.reverts("timelock_controller: operation is not ready"):
+        gov.execute_batch(batch, sender=attacker)
+    assert [staking.class_multiplier(c) for c in classes] == before
+    advance(1)
+    done = gov.execute_batch(batch, sender=attacker)
+    assert [staking.class_multiplier(c) for c in classes] == [60_000 + i for i in range(5)]
+    assert len(staking.ClassMultiplierUpdated.from_receipt(done)) == 5
+
+
+def test_wire_governance__setup_operation__one_batch_done(governed, gov):
+    """The hand-off's set-up (every accept_ownership, then update_delay) is one batch, executed."""
+    [setup] = governed.manifest.governance["setup_operations"]
+    assert len(setup["targets"]) == len(setup["what"]) == 8  # token, emission, 5 vaults, the delay
+    assert setup["what"][-1].startswith("Timelock.update_delay(")
+    assert gov.timelock.is_operation_done(bytes.fromhex(setup["id"][2:]))
+
+
 def test_safe__one_signature_of_two__reverts_gs020(gov, staking, multiplier_op):
     tx = gov.council.tx(gov.timelock.schedule, *multiplier_op.schedule_args(gov.min_delay))
     with ape.reverts("GS020"):
