@@ -1,16 +1,18 @@
-"""Gas of the Incentive Dynamic Engine (issue 11) beside Uniswap's own swaps measured in the same run.
+"""Gas of the Incentive Dynamic Engine (issues 11, 17) beside Uniswap's own swaps measured in the same run.
 
-Anchors (docs/gas-anchors.md, re-measured here on the suite's IO/USDC pool and tokens, quiet window):
-SwapRouter `exactOutputSingle` and `exactInputSingle` USDC->IO (the engine only ever buys IO).
-Goals (issue 11):
+Anchors (docs/gas-anchors.md, re-measured here on the suite's IO/USDC pool and tokens, in the same
+window): SwapRouter `exactOutputSingle` and `exactInputSingle` USDC->IO (the engine only ever buys IO).
+Goals (issues 11 and 17), each in two windows, and for the first-ever operation of each kind too:
   - settle an epoch funded by the Reward Vault alone <= 120,000;
   - settle an epoch topped up by a Fee Vault swap (exact output) <= exactOutput anchor + 90,000;
-  - buyback_and_burn (one exact-input swap and the burn) <= exactInput anchor + 60,000.
-Also measured: state_epoch, collect_fees (USDC and IO), sync_emission (an hour of emission).
-Steady state as in the market bench: both directions of the pool traded before, the engine's own
-first top-up and first buyback done (a direction's first swap and a counter's first write cost
-more), the engine already holds IO and USDC, earlier epochs settled (the trailing window is warm),
-the TWAP window quiet, one transaction per block.
+  - buyback_and_burn (one exact-input swap and the burn, one TWAP read) <= exactInput anchor + 60,000.
+Windows (as in the market bench):
+  - quiet: nobody traded in the last 1,800 s (observe interpolates from one observation);
+  - active: a trade every 12 s on the IO/USDC pool, alternately buying and selling, the pool's whole
+    ring (200 observations) full and the window holding 150 of them, the last trade one block before.
+"First ever" is the engine's first settlement of that kind, or its first buyback (its counters and
+trailing sums written from zero); the steady rows come two epochs later. Also measured: state_epoch
+(which reads the TWAP of the window ending at the close), collect_fees, sync_emission.
 """
 
 from __future__ import annotations
@@ -61,26 +63,26 @@ class Env:
         self._wait(12)
         swap_exact_input(self.swap_router, self.io.address, self.usdc.address, 3000, 1_000 * IO, self.trader)
         # short buffers (governance parameters) so that the Reward Vault can be drawn down and the Fee
-        # Vault has a surplus: epoch 1 settled from the Reward Vault, then a buyback; epoch 2 topped
-        # up by the engine's first exact-output swap (its counters written once), then a buyback
+        # Vault has a surplus every epoch
         self.engine.set_retire_buffer_epochs(1, sender=self.admin)
         self.engine.set_reserve_epochs(1, sender=self.admin)
-        self.book(100_000 * USDC, 100_000 * IO)
-        self.next_epoch()
-        self.engine.collect_fees(sender=self.trader)
-        self.state(10 * USDC)
-        self.engine.settle(self.epoch, sender=self.trader)
-        self._wait(WINDOW + 60)
-        self.engine.buyback_and_burn(sender=self.trader)
-        self.book(100_000 * USDC, 100_000 * IO)
-        self.next_epoch()
-        self.engine.collect_fees(sender=self.trader)
-        self.engine.sync_emission(sender=self.trader)
-        self.draw_down()
-        self.state(self.topup_usd(200 * USDC))
-        self.engine.settle(self.epoch, sender=self.trader)
-        self._wait(WINDOW + 60)
-        self.engine.buyback_and_burn(sender=self.trader)
+        self.ring_full = False
+
+    def activity(self, label: str) -> None:
+        """The window before the next transaction: quiet (no trade for 1,800 s) or active (a trade
+        every 12 s, alternately buying and selling, over the whole ring the first time, over the
+        window afterwards; the last trade one block before)."""
+        if label.startswith("quiet"):
+            self._wait(WINDOW + 60)
+            return
+        trades = 215 if not self.ring_full else WINDOW // 12 + 5
+        for i in range(trades):
+            chain.pending_timestamp = chain.blocks.head.timestamp + 12
+            if i % 2 == 0:
+                swap_exact_input(self.swap_router, self.usdc.address, self.io.address, 3000, 4_000 * USDC, self.trader)
+            else:
+                swap_exact_input(self.swap_router, self.io.address, self.usdc.address, 3000, 10_000 * IO, self.trader)
+        self.ring_full = True
 
     def draw_down(self) -> None:
         """Governance retires the Reward Vault down to its buffer (one epoch of payouts)."""
@@ -112,7 +114,8 @@ class Env:
         self.engine.state_epoch(self.epoch, usd, sender=self.oracle)
 
     def topup_usd(self, extra: int) -> int:
-        """USD owed that the Reward Vault and the Fee Vault's IO cover but for `extra`."""
+        """USD owed that the Reward Vault and the Fee Vault's IO cover but for `extra` (at the price
+        the statement will fix: the TWAP of the window ending at the epoch's close)."""
         twap = int(self.engine.price())
         return (int(self.engine.reward_vault()) + int(self.engine.fee_io())) * twap // IO + extra
 
@@ -121,82 +124,106 @@ def measure(eco: Any) -> list[GasRow]:
     rows: list[GasRow] = []
     with isolated():
         env = Env(eco)
-        e, t = env.engine, env.trader
-        with isolated():
-            env.next_block()
-            exact_out = gas_of(swap_exact_output(env.swap_router, env.usdc.address, env.io.address, 3000, 500 * IO, t))
-        rows.append(GasRow(AREA, "anchor: SwapRouter exactOutputSingle USDC->IO, 500 IO out (quiet window)", exact_out))
-        with isolated():
-            env.next_block()
-            exact_in = gas_of(swap_exact_input(env.swap_router, env.usdc.address, env.io.address, 3000, 500 * USDC, t))
-        rows.append(GasRow(AREA, "anchor: SwapRouter exactInputSingle USDC->IO, 500 USDC (quiet window)", exact_in))
+        for label in ("quiet window", "active window, full ring"):
+            with isolated():
+                rows += _round(env, label)
+    return rows
 
-        # the next epoch, ended and with its fees in the router
-        env.book(100_000 * USDC, 100_000 * IO)
-        env.next_epoch()
-        with isolated():
-            env.next_block()
-            rows.append(
-                GasRow(AREA, "collect_fees (USDC and IO, valued at the TWAP)", gas_of(e.collect_fees(sender=t)))
-            )
-        with isolated():
-            env.next_block()
-            rows.append(
-                GasRow(AREA, "sync_emission (the hours since the last sync)", gas_of(e.sync_emission(sender=t)))
-            )
-        with isolated():
-            env.next_block()
-            rows.append(
-                GasRow(AREA, "state_epoch (the oracle)", gas_of(e.state_epoch(env.epoch, 10 * USDC, sender=env.oracle)))
-            )
-        e.collect_fees(sender=t)
-        e.sync_emission(sender=t)
-        env._wait(WINDOW + 60)
-        with isolated():
-            env.state(10 * USDC)
-            env.next_block()
-            gas = gas_of(e.settle(env.epoch, sender=t))
-        rows.append(at_most(AREA, "settle, funded by the Reward Vault alone", gas, 120_000))
-        with isolated():
-            e.sync_emission(sender=t)  # the hour's emission in, then drawn down: the settlement syncs nothing new
-            env.draw_down()
-            env.state(env.topup_usd(300 * USDC))
-            env.next_block()
-            tx = e.settle(env.epoch, sender=t)
-            [ev] = e.EpochSettled.from_receipt(tx)
-            assert ev.from_fee_usdc_swap > 0 and ev.io_bought == ev.from_fee_usdc_swap and ev.shortfall_io == 0, ev
-            gas = gas_of(tx)
-        goal = exact_out + 90_000
-        rows.append(
-            at_most(
-                AREA,
-                "settle, topped up by a Fee Vault swap (exact output)",
-                gas,
-                goal,
-                f"exactOutput {exact_out:,}",
-                exact_out,
-            )
-        )
-        rows[-1].goal = f"<= exactOutput + 90,000 = {goal:,}"
+
+def _anchor(env: Env, label: str, exact_output: bool) -> int:
+    with isolated():
+        env.activity(label)
+        env.next_block()
+        if exact_output:
+            tx = swap_exact_output(env.swap_router, env.usdc.address, env.io.address, 3000, 500 * IO, env.trader)
+        else:
+            tx = swap_exact_input(env.swap_router, env.usdc.address, env.io.address, 3000, 500 * USDC, env.trader)
+        return gas_of(tx)
+
+
+def _settles(env: Env, label: str, when: str, exact_out: int) -> list[GasRow]:
+    """The two settlements of the current (ended, unstated) epoch, each on a snapshot."""
+    e, t = env.engine, env.trader
+    with isolated():
         env.state(10 * USDC)
-        e.settle(env.epoch, sender=t)
-        env._wait(WINDOW + 60)
-        with isolated():
-            env.next_block()
-            tx = e.buyback_and_burn(sender=t)
-            [ev] = e.BoughtBackAndBurned.from_receipt(tx)
-            assert ev.usdc_spent > 0 and ev.io_fee_burned > 0
-            gas = gas_of(tx)
-        goal = exact_in + 60_000
-        rows.append(
-            at_most(
-                AREA,
-                "buyback_and_burn (USDC bought back and fee IO, both burned)",
-                gas,
-                goal,
-                f"exactInput {exact_in:,}",
-                exact_in,
-            )
-        )
-        rows[-1].goal = f"<= exactInput + 60,000 = {goal:,}"
+        env.activity(label)
+        env.next_block()
+        gas = gas_of(e.settle(env.epoch, sender=t))
+    rows = [at_most(AREA, f"settle, funded by the Reward Vault alone, {when} ({label})", gas, 120_000)]
+    with isolated():
+        env.draw_down()
+        env.state(env.topup_usd(300 * USDC))
+        env.activity(label)
+        env.next_block()
+        tx = e.settle(env.epoch, sender=t)
+        [ev] = e.EpochSettled.from_receipt(tx)
+        assert ev.from_fee_usdc_swap > 0 and ev.io_bought == ev.from_fee_usdc_swap and ev.shortfall_io == 0, ev
+        gas = gas_of(tx)
+    goal = exact_out + 90_000
+    row = at_most(AREA, f"settle, topped up by a Fee Vault swap (exact output), {when} ({label})", gas, goal,
+                  f"exactOutput {exact_out:,}", exact_out)
+    row.goal = f"<= exactOutput + 90,000 = {goal:,}"
+    return [*rows, row]
+
+
+def _buyback(env: Env, label: str, when: str, exact_in: int) -> GasRow:
+    e, t = env.engine, env.trader
+    with isolated():
+        env.activity(label)
+        env.next_block()
+        tx = e.buyback_and_burn(sender=t)
+        [ev] = e.BoughtBackAndBurned.from_receipt(tx)
+        assert ev.usdc_spent > 0 and ev.io_fee_burned > 0
+        gas = gas_of(tx)
+    goal = exact_in + 60_000
+    row = at_most(AREA, f"buyback_and_burn (USDC bought back and fee IO, both burned), {when} ({label})", gas, goal,
+                  f"exactInput {exact_in:,}", exact_in)
+    row.goal = f"<= exactInput + 60,000 = {goal:,}"
+    return row
+
+
+def _round(env: Env, label: str) -> list[GasRow]:
+    e, t = env.engine, env.trader
+    exact_out, exact_in = _anchor(env, label, True), _anchor(env, label, False)
+    rows = [
+        GasRow(AREA, f"anchor: SwapRouter exactOutputSingle USDC->IO, 500 IO out ({label})", exact_out),
+        GasRow(AREA, f"anchor: SwapRouter exactInputSingle USDC->IO, 500 USDC ({label})", exact_in),
+    ]
+    # epoch 1: the engine's first settlement of each kind, then its first buyback
+    env.book(100_000 * USDC, 100_000 * IO)
+    env.next_epoch()
+    e.collect_fees(sender=t)
+    e.sync_emission(sender=t)
+    rows += _settles(env, label, "first ever", exact_out)
+    env.state(10 * USDC)
+    e.settle(env.epoch, sender=t)
+    rows.append(_buyback(env, label, "first ever", exact_in))
+    e.buyback_and_burn(sender=t)
+    # epoch 2: a top-up and a buyback for real (every counter written once)
+    env.book(100_000 * USDC, 100_000 * IO)
+    env.next_epoch()
+    e.collect_fees(sender=t)
+    e.sync_emission(sender=t)
+    env.draw_down()
+    env.state(env.topup_usd(200 * USDC))
+    e.settle(env.epoch, sender=t)
+    env.next_block()
+    e.buyback_and_burn(sender=t)
+    # epoch 3: steady state
+    env.book(100_000 * USDC, 100_000 * IO)
+    env.next_epoch()
+    if label.startswith("quiet"):
+        for name, fn in (("collect_fees (USDC and IO, valued at the TWAP)", lambda: e.collect_fees(sender=t)),
+                         ("sync_emission (the hours since the last sync)", lambda: e.sync_emission(sender=t)),
+                         ("state_epoch (the oracle; the TWAP of the window ending at the close)",
+                          lambda: e.state_epoch(env.epoch, 10 * USDC, sender=env.oracle))):
+            with isolated():
+                env.next_block()
+                rows.append(GasRow(AREA, name, gas_of(fn())))
+    e.collect_fees(sender=t)
+    e.sync_emission(sender=t)
+    rows += _settles(env, label, "steady", exact_out)
+    env.state(10 * USDC)
+    e.settle(env.epoch, sender=t)
+    rows.append(_buyback(env, label, "steady", exact_in))
     return rows

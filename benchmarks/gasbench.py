@@ -17,6 +17,42 @@ from typing import Any
 from ape import chain
 
 OUT = Path(__file__).resolve().parent / "gas.md"
+CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
+# EIP-170's limit of a contract's runtime code, and the room every deployable contract keeps under it.
+EIP170_BYTES = 24_576
+SIZE_GOAL_BYTES = 22_000
+
+
+def deployable_contracts() -> list[str]:
+    """The project's deployable contracts: contracts/*.vy (modules, interfaces and mocks excluded)."""
+    return sorted(p.stem for p in CONTRACTS.glob("*.vy"))
+
+
+def runtime_sizes() -> dict[str, int]:
+    """Runtime code size in bytes of every deployable contract, from the compiled project."""
+    from ape import project
+
+    sizes = {}
+    for name in deployable_contracts():
+        code = getattr(project, name).contract_type.runtime_bytecode.bytecode
+        sizes[name] = len(bytes.fromhex(code.removeprefix("0x")))
+    return sizes
+
+
+def render_sizes(sizes: dict[str, int]) -> list[str]:
+    lines = [
+        "## Runtime code size",
+        "",
+        f"Every deployable contract at most {SIZE_GOAL_BYTES:,} bytes of runtime code, so that each keeps room "
+        f"under EIP-170's {EIP170_BYTES:,}.",
+        "",
+        "| contract | bytes | headroom to 24,576 | goal | verdict |",
+        "|---|---:|---:|---|---|",
+    ]
+    for name, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+        verdict = "met" if size <= SIZE_GOAL_BYTES else "MISSED"
+        lines.append(f"| {name} | {size:,} | {EIP170_BYTES - size:,} | <= {SIZE_GOAL_BYTES:,} | {verdict} |")
+    return lines
 
 
 @dataclass
@@ -61,7 +97,7 @@ def isolated() -> Iterator[None]:
         chain.restore(snap)
 
 
-def render(rows: list[GasRow]) -> str:
+def render(rows: list[GasRow], sizes: dict[str, int] | None = None) -> str:
     head = ["area", "operation", "gas", "anchor", "vs anchor", "goal", "verdict"]
     lines = [
         "# Gas per operation",
@@ -75,6 +111,8 @@ def render(rows: list[GasRow]) -> str:
     lines += ["| " + " | ".join(r.cells()) + " |" for r in rows]
     missed = [r for r in rows if r.ok is False]
     lines += ["", f"{len(rows)} measurements, {len(missed)} goals missed."]
+    if sizes:
+        lines += ["", *render_sizes(sizes)]
     return "\n".join(lines) + "\n"
 
 
@@ -82,5 +120,5 @@ def run_all(ctx: Any, modules: list[Callable[[Any], list[GasRow]]], out: Path = 
     rows: list[GasRow] = []
     for measure in modules:
         rows += measure(ctx)
-    out.write_text(render(rows))
+    out.write_text(render(rows, runtime_sizes()))
     return rows
