@@ -28,6 +28,8 @@
         asset booking's input goes from the renter to the pool, its output from the pool to the
         router; a provider's USDC comes from the router and is sold whole in the same call (an
         exact-input trade reverts unless the pool took all of it), the IO going to the recipient.
+        (Tokens sent to the desk outside its calls are the only balance it can ever have; nothing
+        uses them.)
      2. only_the_payer_books_and_only_the_provider_withdraws: the renter of a desk booking is the
         caller who paid the pool (`transferFrom` of the caller only), and the income the desk takes
         from the router is its caller's own; no argument names another account.

@@ -1,5 +1,5 @@
 # pragma version ~=0.4.3
-# pragma optimize codesize
+# pragma optimize gas
 """
 @title IO Settlement Router
 @custom:contract-name SettlementRouter
@@ -77,7 +77,9 @@
         supplier fee equals rate * hours.
      8. desk_books_only_what_was_paid: `desk_book` (MARKET_DESK_ROLE only) reverts unless the
         router's USDC balance covers its books including the new booking's total, so a desk
-        booking never leaves the router owing more USDC than it holds; `desk_withdraw` moves only
+        booking never leaves the router owing more USDC than it holds (USDC sent to the router
+        outside a booking, the only possible surplus, would count: the role is the market desk's
+        alone, which has the pool pay the router before it books); `desk_withdraw` moves only
         the named account's USDC income, no fee, to the desk, never escrow, fees or refunds (the
         desk names its caller: nobody but the provider takes its income through it).
      9. only_usdc_and_io_held: after any call the router holds no token but USDC and IO; it
