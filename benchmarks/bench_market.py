@@ -7,7 +7,9 @@ two conditions:
   - quiet: nobody traded in the last 1,800 s (observe interpolates from one observation);
   - active: a trade every 12 s on each pool, alternately buying and selling, for longer than the
     pools' whole ring (200 observations), so the ring is full and the window holds 150 of them.
-Goals, computed from the anchors of the same condition:
+`withdraw_as_io` and `book_with_asset` are the MarketDesk's (the router's trading desk, issue 17):
+each crosses into the router once (desk_withdraw / desk_book). Goals, computed from the anchors of
+the same condition:
   - a TWAP read (IOPriceOracle.price as a transaction) <= bare observe + 5,000;
   - withdraw_as_io <= exact-input swap + bare observe + 25,000;
   - book_with_asset (WETH) <= exact-output swap + bare observe + USDC booking + 20,000.
@@ -39,6 +41,7 @@ class Env:
         s = eco.suite
         self.s, self.eco = s, eco
         self.router, self.usdc, self.io, self.oracle = s.SettlementRouter, s.USDC, s.IOToken, s.IOPriceOracle
+        self.desk = s.MarketDesk
         self.pool, self.weth_pool = s.contracts["UniswapV3Pool.IO/USDC"], s.contracts["UniswapV3Pool.WETH/USDC"]
         u = s.uniswap
         self.weth, self.swap_router = u.weth, u.swap_router
@@ -58,7 +61,7 @@ class Env:
         fund(s, self.admin, self.renter, usdc=1_000_000 * USDC)
         self.weth.deposit(value=100 * 10**18, sender=self.renter)
         self.usdc.approve(self.router, MAX, sender=self.renter)
-        self.weth.approve(self.router, MAX, sender=self.renter)
+        self.weth.approve(self.desk, MAX, sender=self.renter)
         bid = self.router.book(self.device, self.usdc, 1_000, RATE, MAX, sender=self.renter).return_value
         self._wait(500 * 3_600)
         self.router.record_work(bid, 500, sender=self.operator)  # ~997 USDC of income
@@ -73,8 +76,8 @@ class Env:
             amount = 1_000 * USDC if token_in == self.usdc else (1_000 * IO if token_in == self.io else 10**17)
             self._wait(BLOCK)
             swap_exact_input(self.swap_router, token_in.address, token_out.address, 3000, amount, self.trader)
-        self.router.withdraw_as_io(USDC, 0, self.provider, sender=self.provider)  # the router's first swap
-        self.router.book_with_asset(self.device, self.weth, 1, RATE, MAX, sender=self.renter)
+        self.desk.withdraw_as_io(USDC, 0, self.provider, sender=self.provider)  # the desk's first swap
+        self.desk.book_with_asset(self.device, self.weth, 1, RATE, MAX, sender=self.renter)
         self._wait(WINDOW + 60)
 
     @staticmethod
@@ -146,7 +149,7 @@ def _round(env: Env, label: str) -> list[GasRow]:
     rows[-1].goal = f"<= observe + 5,000 = {observe + 5_000:,}"
     with isolated():
         env.next_block()
-        wio = gas_of(env.router.withdraw_as_io(100 * USDC, 0, env.provider, sender=env.provider))
+        wio = gas_of(env.desk.withdraw_as_io(100 * USDC, 0, env.provider, sender=env.provider))
     goal = exact_in + observe + 25_000
     rows.append(
         at_most(
@@ -161,7 +164,7 @@ def _round(env: Env, label: str) -> list[GasRow]:
     rows[-1].goal = f"<= exactInput + observe + 25,000 = {goal:,}"
     with isolated():
         env.next_block()
-        bwa = gas_of(env.router.book_with_asset(env.device, env.weth, 48, RATE, MAX, sender=env.renter))
+        bwa = gas_of(env.desk.book_with_asset(env.device, env.weth, 48, RATE, MAX, sender=env.renter))
     goal = exact_out + observe + book + 20_000
     rows.append(
         at_most(

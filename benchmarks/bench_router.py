@@ -1,7 +1,7 @@
 """Gas of the SettlementRouter (issues 6 and 10) beside LlamaPay and Sablier Flow (docs/gas-anchors.md), each
 operation measured with 1 and with 10,000 open bookings. Every record bears the supplier reservation
 fee (0.25 %) and a provider's USDC withdrawal the payment fee (2 %); the market's operations
-(withdraw_as_io, book_with_asset) are in bench_market.py.
+(the MarketDesk's withdraw_as_io and book_with_asset) are in bench_market.py.
 
 Conventions (the anchors' own): one transaction per block, so every access is cold; a provider
 that is paid has been paid before (its router balance is nonzero: providers are credited daily),

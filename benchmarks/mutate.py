@@ -82,6 +82,12 @@ TESTS: dict[str, list[str]] = {
         "tests/fuzz/test_router_properties.py",
         "tests/fuzz/test_router_state_machine.py",
         "tests/unit/test_router_market.py",
+        "tests/unit/test_market_desk.py",
+    ],
+    "MarketDesk": [
+        "tests/unit/test_router_market.py",
+        "tests/unit/test_market_desk.py",
+        "tests/fuzz/test_market_properties.py",
     ],
 }
 

@@ -1,5 +1,5 @@
 # pragma version ~=0.4.3
-# pragma optimize codesize
+# pragma optimize gas
 """
 @title IO Settlement Router
 @custom:contract-name SettlementRouter
@@ -7,9 +7,10 @@
 @notice Where renters pay for compute and providers are paid (docs/economy.md, the published fee
         table of both sides). A renter books an eligible device (node staking's `is_eligible`) for
         a number of hours at an hourly rate, in USDC or in IO, naming the most it accepts to pay,
-        or in any other asset that has a configured Uniswap V3 pool into USDC (`book_with_asset`:
-        the router buys exactly the USDC the booking costs on that pool, under the TWAP bound, and
-        the booking is then an ordinary USDC booking). The renter prepays rate x hours plus the
+        or, through the market desk (contracts/MarketDesk.vy), in any other asset that has a
+        configured Uniswap V3 pool into USDC (the desk buys exactly the USDC the booking costs on
+        that pool, paid by the renter straight to the pool and by the pool straight to this router,
+        and books it here: an ordinary USDC booking). The renter prepays rate x hours plus the
         renter-side fees: the reservation fee (25 bps, every booking) and, in USDC only, the
         facilitation fee (200 bps). The price is held in escrow; the fees go to the fee balance at
         once and are never refunded.
@@ -28,16 +29,17 @@
         Every payment to a provider at an ending bears the supplier reservation fee too.
         Nobody is ever paid by a push transfer. Providers withdraw their income (`withdraw`):
         a USDC income paid out in USDC bears the payment fee (200 bps); taken as IO instead
-        (`withdraw_as_io`) it is swapped on the IO/USDC pool under the TWAP bound and bears no
-        payment fee; an IO income withdraws in IO with no fee. Renters withdraw their refunds
+        (the desk's `withdraw_as_io`) it leaves to the desk with no payment fee and the desk sells
+        it on the IO/USDC pool under the TWAP bound; an IO income withdraws in IO with no fee. Renters withdraw their refunds
         (`withdraw_refund`) with no fee at all; the treasury withdraws the fees. So a USDC-
         blacklisted provider or renter, or a USDC pause, blocks nobody else's booking, record,
         termination, refund or withdrawal.
-        Every trade the router makes is bounded by the pool's TWAP (modules/guarded_swap.vy): it
-        reverts when the spot price is more than `max_deviation_bps` from the TWAP, and it yields
-        at least (or costs at most) the TWAP value less (plus) `max_slippage_bps`, on top of the
-        caller's own bound. Trades go straight to the pool (`swap` + `uniswapV3SwapCallback`), so
-        the router needs nothing of Uniswap but the pool on any chain.
+        The router itself never trades. The market desk, the one holder of MARKET_DESK_ROLE, has
+        two narrow entries here: `desk_book` books a USDC booking for a renter once the booking's
+        total has been paid to the router (checked against the router's USDC balance), and
+        `desk_withdraw` hands a provider's USDC income, without payment fee, to the desk, which
+        swaps it to IO for that provider in the same call. Every trade is the desk's, bounded by the
+        pool's TWAP (modules/guarded_swap.vy).
         No approve transaction is needed for USDC or IO: `book_with_permit` (EIP-2612) and
         `book_with_authorization` (EIP-3009 `receiveWithAuthorization`, USDC).
 @dev Fees, each rounded UP to the next base unit (in the protocol's favour), each separately:
@@ -64,7 +66,7 @@
      2. provider_never_credited_more_than_booked: the hours paid for a booking never exceed its
         booked hours, so its provider receives at most rate * hours.
      3. renter_never_pays_more_than_max: a booking takes exactly `total`, and total <= max_total
-        (with another asset: at most max_asset_in, see invariant 8).
+        (through the desk with another asset: at most its max_asset_in, MarketDesk invariant 3).
      4. o1_in_bookings: every operation reads and writes a fixed number of slots whatever the number
         of bookings (a batch is linear in its own length only).
      5. provider_fixed_at_booking: the provider is the device owner at booking time, stored in the
@@ -73,14 +75,16 @@
         or settlement of it reverts.
      7. provider_plus_fees_equals_cost: for every paid hour, what the provider is credited plus the
         supplier fee equals rate * hours.
-     8. trades_within_twap_bound: no trade by the router executes when the pool's spot price is
-        more than max_deviation_bps from its TWAP, or when the pool cannot serve the window; an
-        IO payout is at least TWAP value * (1 - max_slippage_bps) and at least the caller's
-        minimum; an asset booking costs at most TWAP cost * (1 + max_slippage_bps) and at most
-        the caller's maximum.
-     9. only_usdc_and_io_held: after any call the router holds no token but USDC and IO, and no
-        unspent swap input (an asset booking's input goes from the renter straight to the pool,
-        exactly what the pool asks for).
+     8. desk_books_only_what_was_paid: `desk_book` (MARKET_DESK_ROLE only) reverts unless the
+        router's USDC balance covers its books including the new booking's total, so a desk
+        booking never leaves the router owing more USDC than it holds (USDC sent to the router
+        outside a booking, the only possible surplus, would count: the role is the market desk's
+        alone, which has the pool pay the router before it books); `desk_withdraw` moves only
+        the named account's USDC income, no fee, to the desk, never escrow, fees or refunds (the
+        desk names its caller: nobody but the provider takes its income through it).
+     9. only_usdc_and_io_held: after any call the router holds no token but USDC and IO; it
+        trades nothing, so it never holds a swap input (the desk's trades pay the pool straight
+        from the renter, or from the income the desk was handed in the same call).
      Storage is packed by hand (Vyper does not pack); each word is read only through its unpack
      helper and written only through its pack helper:
          booking word A: provider (0-159) | hours (160-183) | hours_recorded (184-207) |
@@ -100,17 +104,13 @@
 from ethereum.ercs import IERC20
 
 from interfaces import INodeStaking
-from interfaces import IUniswapV3Pool
 from interfaces import IUSDC
-
-from modules import guarded_swap
 
 from snekmate.auth import access_control
 from snekmate.utils import pausable
 
 initializes: access_control
 initializes: pausable
-initializes: guarded_swap
 
 exports: (
     access_control.supportsInterface,
@@ -122,10 +122,6 @@ exports: (
     access_control.renounceRole,
     access_control.set_role_admin,
     pausable.paused,
-    guarded_swap.uniswapV3SwapCallback,
-    guarded_swap.twap_window,
-    guarded_swap.max_deviation_bps,
-    guarded_swap.max_slippage_bps,
 )
 
 
@@ -135,6 +131,9 @@ OPERATOR_ROLE: public(constant(bytes32)) = keccak256("OPERATOR_ROLE")
 TREASURY_ROLE: public(constant(bytes32)) = keccak256("TREASURY_ROLE")
 # @dev Pauses new bookings (a guardian); only DEFAULT_ADMIN_ROLE unpauses.
 PAUSER_ROLE: public(constant(bytes32)) = keccak256("PAUSER_ROLE")
+# @dev The market desk (contracts/MarketDesk.vy): books paid bookings for the renter who paid and
+#      takes a provider's USDC income, fee-free, to swap it to IO for that provider.
+MARKET_DESK_ROLE: public(constant(bytes32)) = keccak256("MARKET_DESK_ROLE")
 # @dev Basis points denominator.
 BPS: public(constant(uint256)) = 10_000
 # @dev Reservation fee on every booking, paid by the renter (published): 0.25 %.
@@ -156,8 +155,6 @@ MAX_HOURS: public(constant(uint256)) = 87_600
 MAX_RATE: public(constant(uint256)) = (1 << 96) - 1
 # @dev Most bookings one record_work_batch call may carry.
 MAX_BATCH: public(constant(uint256)) = 256
-# @dev Most pools the constructor takes.
-MAX_POOLS: public(constant(uint256)) = 8
 
 # @dev Why a booking ended (BookingEnded.reason).
 END_COMPLETED: public(constant(uint8)) = 1
@@ -213,8 +210,6 @@ _holdings: HashMap[address, uint256]
 next_booking_id: public(uint256)
 # @dev What each account may withdraw per currency, packed: income (low 128) | refunds (high 128).
 _balances: HashMap[address, HashMap[address, uint256]]
-# @dev The Uniswap V3 pool pairing each supported asset with USDC (IO's is the IO/USDC pool).
-asset_pools: public(HashMap[address, address])
 
 
 # @dev Decoded view of one booking.
@@ -247,18 +242,6 @@ event Booked:
     max_total: uint256
 
 
-# @dev A USDC booking paid with another asset, swapped on its pool right before `Booked`.
-event BookedWithAsset:
-    booking_id: indexed(uint256)
-    renter: indexed(address)
-    asset: indexed(address)
-    pool: address
-    asset_in: uint256
-    usdc_out: uint256
-    twap_asset_in: uint256
-    max_asset_in: uint256
-
-
 # @dev Worked hours recorded for a booking: its provider's income grows by amount - supplier_fee.
 event WorkRecorded:
     booking_id: indexed(uint256)
@@ -287,23 +270,14 @@ event BookingEnded:
 
 
 # @dev A provider withdrew `amount` of its income in `token`; `to` received amount - payment_fee.
+#      A withdrawal through the market desk (MarketDesk.withdraw_as_io) is logged here too: token
+#      USDC, `to` the desk, payment_fee 0; the desk logs its WithdrawnAsIO with the IO paid.
 event Withdrawn:
     account: indexed(address)
     token: indexed(address)
     to: indexed(address)
     amount: uint256
     payment_fee: uint256
-
-
-# @dev A provider took `usdc_amount` of its USDC income as IO, swapped on the IO/USDC pool.
-event WithdrawnAsIO:
-    account: indexed(address)
-    to: indexed(address)
-    usdc: address
-    usdc_amount: uint256
-    io_amount: uint256
-    twap_io: uint256
-    min_io: uint256
 
 
 # @dev A renter withdrew `amount` of its refunds (no fee).
@@ -322,35 +296,22 @@ event FeesWithdrawn:
     amount: uint256
 
 
-# @dev The pool an asset is swapped on changed (empty: the asset is no longer accepted).
-event AssetPoolUpdated:
-    asset: indexed(address)
-    old_pool: address
-    new_pool: address
-
-
 @deploy
-def __init__(usdc: address, io: address, staking: address, pools: DynArray[address, MAX_POOLS], twap_window: uint32,
-             max_deviation_bps: uint256, max_slippage_bps: uint256, admin: address, operator: address,
-             treasury: address):
+def __init__(usdc: address, io: address, staking: address, admin: address, operator: address, treasury: address):
     """
-    @notice Configures the two currencies, node staking and the market, and grants the roles.
+    @notice Configures the two currencies and node staking, and grants the roles. The market desk
+            is deployed afterwards (it needs this router's address) and granted MARKET_DESK_ROLE by
+            the admin.
     @param usdc The network's USDC (6 decimals).
     @param io The IO token.
     @param staking Node staking (INodeStaking).
-    @param pools Uniswap V3 pools, each pairing an asset with USDC; one must be the IO/USDC pool
-           (IO payouts are sold there), the others make their asset payable (`book_with_asset`).
-    @param twap_window Seconds of the TWAP every trade is bounded by (300..86,400).
-    @param max_deviation_bps The most the spot price may be from the TWAP when trading (1..1,000).
-    @param max_slippage_bps The most a trade may lose against the TWAP (1..500).
-    @param admin Holder of DEFAULT_ADMIN_ROLE (grants roles, sets the market bounds and pools,
-           unpauses) and, at first, PAUSER_ROLE.
+    @param admin Holder of DEFAULT_ADMIN_ROLE (grants roles, among them MARKET_DESK_ROLE, unpauses)
+           and, at first, PAUSER_ROLE.
     @param operator Holder of OPERATOR_ROLE (records work).
     @param treasury Holder of TREASURY_ROLE (withdraws fees).
     """
     access_control.__init__()
     pausable.__init__()
-    guarded_swap.__init__(twap_window, max_deviation_bps, max_slippage_bps)
     assert usdc != empty(address) and io != empty(address), "SettlementRouter: token is the zero address"
     assert usdc != io, "SettlementRouter: usdc and io are the same"
     assert staking != empty(address), "SettlementRouter: staking is the zero address"
@@ -360,13 +321,6 @@ def __init__(usdc: address, io: address, staking: address, pools: DynArray[addre
     IO = io
     STAKING = INodeStaking(staking)
     self.next_booking_id = 1
-    for pool: address in pools:
-        assert pool.is_contract, "SettlementRouter: pool has no code"
-        asset: address = staticcall IUniswapV3Pool(pool).token0()
-        if asset == usdc:
-            asset = staticcall IUniswapV3Pool(pool).token1()
-        self._set_asset_pool(asset, pool)
-    assert self.asset_pools[io] != empty(address), "SettlementRouter: no io/usdc pool"
     access_control._grant_role(OPERATOR_ROLE, operator)
     access_control._grant_role(TREASURY_ROLE, treasury)
     access_control._grant_role(PAUSER_ROLE, admin)
@@ -418,7 +372,7 @@ def book(device: bytes32, token: address, hours: uint256, rate: uint256, max_tot
     """
     booking_id: uint256 = 0
     total: uint256 = 0
-    booking_id, total = self._book(device, token, hours, rate, max_total)
+    booking_id, total = self._book(device, token, hours, rate, max_total, msg.sender)
     assert extcall IERC20(token).transferFrom(msg.sender, self, total, default_return_value=True)
     return booking_id
 
@@ -444,7 +398,7 @@ def book_with_permit(device: bytes32, token: address, hours: uint256, rate: uint
     """
     booking_id: uint256 = 0
     total: uint256 = 0
-    booking_id, total = self._book(device, token, hours, rate, max_total)
+    booking_id, total = self._book(device, token, hours, rate, max_total, msg.sender)
     ok: bool = raw_call(
         token,
         abi_encode(msg.sender, self, max_total, deadline, v, r, s,
@@ -482,67 +436,59 @@ def book_with_authorization(device: bytes32, hours: uint256, rate: uint256, max_
     """
     booking_id: uint256 = 0
     total: uint256 = 0
-    booking_id, total = self._book(device, USDC, hours, rate, max_total)
+    booking_id, total = self._book(device, USDC, hours, rate, max_total, msg.sender)
     extcall IUSDC(USDC).receiveWithAuthorization(msg.sender, self, total, valid_after, valid_before, nonce, v, r, s)
     return booking_id
 
 
 @external
 @view
-def quote_book_with_asset(asset: address, rate: uint256, hours: uint256) -> (uint256, uint256, uint256):
+def quote_desk_booking(device: bytes32, renter: address, hours: uint256, rate: uint256) -> uint256:
     """
-    @notice What a USDC booking paid with `asset` would cost at the asset pool's TWAP.
-    @param asset An asset with a configured pool (`asset_pools`).
-    @param rate Hourly rate in USDC base units.
-    @param hours Hours booked.
-    @return (usdc_total, twap_asset_cost, max_asset_in): the USDC the booking costs (fees included),
-            its TWAP value in the asset, and the most `book_with_asset` may take for it (TWAP plus
-            the maximum slippage). What it takes depends on the pool when it runs, never above
-            max_asset_in nor the caller's own maximum.
+    @notice What a USDC booking of `device` by `renter` would cost in total now, fees included;
+            reverts with the reason `desk_book` would (paused, bad terms, ineligible device, renter
+            blacklisted by USDC). The market desk asks it before buying the USDC.
+    @param device The device id in node staking.
+    @param renter The account that would book and pay.
+    @param hours Hours booked, 1..MAX_HOURS.
+    @param rate Hourly rate in USDC base units, 1..MAX_RATE.
+    @return uint256 The total in USDC base units.
     """
-    pool: address = self._pool_of(asset)
+    self._check_not_blacklisted(renter)
+    provider: address = self._check_terms(device, hours, rate)
     cost: uint256 = 0
     reservation: uint256 = 0
     facilitation: uint256 = 0
     total: uint256 = 0
     cost, reservation, facilitation, total = self._quote(False, rate, hours)
-    twap_in: uint256 = guarded_swap._twap_quote(pool, total, USDC, asset)
-    return total, twap_in, guarded_swap._max_in(twap_in)
+    return total
 
 
 @external
 @nonreentrant
-def book_with_asset(device: bytes32, asset: address, hours: uint256, rate: uint256, max_asset_in: uint256) -> uint256:
+def desk_book(device: bytes32, renter: address, hours: uint256, rate: uint256, max_total: uint256) -> uint256:
     """
-    @notice As `book` in USDC, paid with `asset`: the router buys exactly the booking's total
-            (fees included, the USDC facilitation fee too) on the asset's Uniswap V3 pool, taking
-            the asset from the caller (approve the router beforehand) straight to the pool, at most
-            `max_asset_in` and at most the TWAP cost plus the maximum slippage; it reverts when the
-            pool's spot price is too far from its TWAP. The booking is then an ordinary USDC
-            booking (refunds, payouts and endings in USDC). Anyone may book, unless paused; not an
-            account USDC blacklisted.
+    @notice Books `device` in USDC for `renter`, whose payment the market desk had the pool send to
+            this router in the same transaction (MarketDesk.book_with_asset). Reverts unless the
+            router's USDC balance covers its books with this booking's total
+            ("booking not paid"). Only MARKET_DESK_ROLE; not for a renter USDC blacklisted; not
+            while new bookings are paused. Logs `Booked` as every booking does.
     @param device The device id in node staking; it must be eligible.
-    @param asset A token with a configured pool into USDC (`asset_pools`).
+    @param renter The account that paid and books.
     @param hours Hours booked, 1..MAX_HOURS.
     @param rate Hourly rate in USDC base units, 1..MAX_RATE.
-    @param max_asset_in The most of `asset` the caller accepts to pay.
+    @param max_total The most the renter pays, fees included (the desk passes the quoted total).
     @return uint256 The booking id.
     """
-    pool: address = self._pool_of(asset)
-    self._check_not_blacklisted(msg.sender)
-    cost: uint256 = 0
-    reservation: uint256 = 0
-    facilitation: uint256 = 0
-    total: uint256 = 0
-    cost, reservation, facilitation, total = self._quote(False, rate, hours)
+    access_control._check_role(MARKET_DESK_ROLE, msg.sender)
+    self._check_not_blacklisted(renter)
     booking_id: uint256 = 0
-    booking_id, total = self._book(device, USDC, hours, rate, total)
-    asset_in: uint256 = 0
-    twap_in: uint256 = 0
-    bound: uint256 = 0
-    asset_in, twap_in, bound = guarded_swap._swap_exact_output(pool, asset, USDC, total, max_asset_in, self, msg.sender)
-    log BookedWithAsset(booking_id=booking_id, renter=msg.sender, asset=asset, pool=pool, asset_in=asset_in,
-                        usdc_out=total, twap_asset_in=twap_in, max_asset_in=bound)
+    total: uint256 = 0
+    booking_id, total = self._book(device, USDC, hours, rate, max_total, renter)
+    held: uint256 = 0
+    payment_fees: uint256 = 0
+    held, payment_fees = self._unpack_holdings(self._holdings[USDC])
+    assert staticcall IERC20(USDC).balanceOf(self) >= held, "SettlementRouter: booking not paid"
     return booking_id
 
 
@@ -683,54 +629,25 @@ def withdraw(token: address, amount: uint256, to: address):
     @param amount Base units taken from the income, at most the caller's income.
     @param to The recipient.
     """
-    fee: uint256 = self._withdraw(token, amount, to, False)
+    fee: uint256 = self._withdraw(msg.sender, token, amount, to, False, False)
     log Withdrawn(account=msg.sender, token=token, to=to, amount=amount, payment_fee=fee)
 
 
 @external
-@view
-def quote_withdraw_as_io(amount: uint256) -> (uint256, uint256):
-    """
-    @notice What `withdraw_as_io` of `amount` USDC income would yield, at the IO/USDC pool's TWAP.
-    @param amount USDC base units taken from the income.
-    @return (twap_io, min_io): the TWAP value of `amount` in IO wei, and the least the payout may
-            be (TWAP value less the maximum slippage, rounded up). The payout is what the pool
-            gives when it runs, never below min_io nor the caller's own minimum (else it reverts).
-    """
-    twap_io: uint256 = guarded_swap._twap_quote(self._pool_of(IO), amount, USDC, IO)
-    return twap_io, guarded_swap._min_out(twap_io)
-
-
-@external
 @nonreentrant
-def withdraw_as_io(amount: uint256, min_io_out: uint256, to: address) -> uint256:
+def desk_withdraw(account: address, amount: uint256):
     """
-    @notice Takes `amount` of the caller's USDC income as IO: the router sells it on the IO/USDC
-            pool and `to` receives the IO, with no payment fee. The trade reverts when the pool's
-            spot price is more than max_deviation_bps from its TWAP, when its history is shorter
-            than the window, or when it would yield less than `min_io_out` or less than the TWAP
-            value less max_slippage_bps. Anyone with a USDC income, not an account USDC
-            blacklisted.
-    @param amount USDC base units taken from the income.
-    @param min_io_out The least IO (wei) the caller accepts (0: the TWAP bound alone).
-    @param to The recipient of the IO.
-    @return uint256 The IO paid to `to`, in wei.
+    @notice Hands `amount` of `account`'s USDC income to the market desk (the caller), with no
+            payment fee, for the desk to swap it to IO for `account` in the same call
+            (MarketDesk.withdraw_as_io, which passes its own caller as `account`). Logs `Withdrawn`
+            (token USDC, to the desk, payment_fee 0). Only MARKET_DESK_ROLE; not for an account
+            USDC blacklisted.
+    @param account The provider whose income is taken.
+    @param amount USDC base units, at most the account's USDC income.
     """
-    self._check_payout(amount, to)
-    pool: address = self._pool_of(IO)
-    income: uint256 = 0
-    refunds: uint256 = 0
-    income, refunds = self._unpack_balance(self._balances[msg.sender][USDC])
-    self._check_balance(amount, income)
-    self._check_not_blacklisted(msg.sender)
-    self._balances[msg.sender][USDC] = self._pack_balance(unsafe_sub(income, amount), refunds)
-    self._take_out(USDC, amount, 0)
-    io_out: uint256 = 0
-    twap_io: uint256 = 0
-    bound: uint256 = 0
-    io_out, twap_io, bound = guarded_swap._swap_exact_input(pool, USDC, IO, amount, min_io_out, to, self)
-    log WithdrawnAsIO(account=msg.sender, to=to, usdc=USDC, usdc_amount=amount, io_amount=io_out, twap_io=twap_io, min_io=bound)
-    return io_out
+    access_control._check_role(MARKET_DESK_ROLE, msg.sender)
+    self._withdraw(account, USDC, amount, msg.sender, False, True)
+    log Withdrawn(account=account, token=USDC, to=msg.sender, amount=amount, payment_fee=0)
 
 
 @external
@@ -743,7 +660,7 @@ def withdraw_refund(token: address, amount: uint256, to: address):
     @param amount Base units, at most the caller's refunds.
     @param to The recipient.
     """
-    self._withdraw(token, amount, to, True)
+    self._withdraw(msg.sender, token, amount, to, True, False)
     log RefundWithdrawn(account=msg.sender, token=token, to=to, amount=amount)
 
 
@@ -792,36 +709,6 @@ def unpause():
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     pausable._unpause()
-
-
-@external
-def set_asset_pool(asset: address, pool: address):
-    """
-    @notice Sets the Uniswap V3 pool that pairs `asset` with USDC (IO: the pool IO payouts are
-            sold on; another asset: the pool `book_with_asset` buys USDC on), or removes it (the
-            zero address). Only DEFAULT_ADMIN_ROLE. The pool must hold history for the TWAP window
-            before it can serve trades (raise its observation cardinality first).
-    @param asset The asset (not USDC).
-    @param pool A pool whose two tokens are `asset` and USDC, or the zero address.
-    """
-    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
-    self._set_asset_pool(asset, pool)
-
-
-@external
-def set_market_bounds(twap_window: uint32, max_deviation_bps: uint256, max_slippage_bps: uint256):
-    """
-    @notice Sets the TWAP bound of every trade: the window (logs TwapWindowUpdated), how far the spot
-            price may be from the TWAP for a trade to run (MaxDeviationUpdated) and how much a trade
-            may lose against the TWAP (MaxSlippageUpdated). Only DEFAULT_ADMIN_ROLE.
-    @param twap_window Seconds, 300..86,400; every configured pool must keep history for it.
-    @param max_deviation_bps 1..1,000.
-    @param max_slippage_bps 1..500.
-    """
-    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
-    guarded_swap._set_twap_window(twap_window)
-    guarded_swap._set_max_deviation_bps(max_deviation_bps)
-    guarded_swap._set_max_slippage_bps(max_slippage_bps)
 
 
 # ------------------------------------------------------------------ views
@@ -1055,27 +942,6 @@ def _token_of(is_io: bool) -> address:
 
 
 @internal
-@view
-def _pool_of(asset: address) -> address:
-    pool: address = self.asset_pools[asset]
-    assert pool != empty(address), "SettlementRouter: asset has no pool"
-    return pool
-
-
-@internal
-def _set_asset_pool(asset: address, pool: address):
-    assert asset != empty(address) and asset != USDC, "SettlementRouter: asset cannot have a pool"
-    if pool != empty(address):
-        assert pool.is_contract, "SettlementRouter: pool has no code"
-        t0: address = staticcall IUniswapV3Pool(pool).token0()
-        t1: address = staticcall IUniswapV3Pool(pool).token1()
-        assert (t0 == asset and t1 == USDC) or (t0 == USDC and t1 == asset), \
-            "SettlementRouter: pool does not pair the asset with usdc"
-    log AssetPoolUpdated(asset=asset, old_pool=self.asset_pools[asset], new_pool=pool)
-    self.asset_pools[asset] = pool
-
-
-@internal
 @pure
 def _check_payout(amount: uint256, to: address):
     assert to != empty(address), "SettlementRouter: withdraw to the zero address"
@@ -1094,17 +960,18 @@ def _send(token: address, to: address, amount: uint256):
 
 
 @internal
-def _withdraw(token: address, amount: uint256, to: address, refund: bool) -> uint256:
+def _withdraw(account: address, token: address, amount: uint256, to: address, refund: bool, by_desk: bool) -> uint256:
     """
-    @dev Pays `amount` of the caller's income (refund False) or refunds (True) in `token` to `to`,
-         less the payment fee on a USDC income; returns the fee. USDC-blacklisted callers cannot
-         move USDC out.
+    @dev Pays `amount` of `account`'s income (refund False) or refunds (True) in `token` to `to`,
+         less the payment fee on a USDC income withdrawn in USDC (`by_desk`: handed to the
+         market desk to be taken as IO, no fee); returns the fee. USDC-blacklisted
+         accounts cannot move USDC out.
     """
     is_io: bool = self._is_io(token)
     self._check_payout(amount, to)
     income: uint256 = 0
     refunds: uint256 = 0
-    income, refunds = self._unpack_balance(self._balances[msg.sender][token])
+    income, refunds = self._unpack_balance(self._balances[account][token])
     fee: uint256 = 0
     if refund:
         self._check_balance(amount, refunds)
@@ -1113,11 +980,11 @@ def _withdraw(token: address, amount: uint256, to: address, refund: bool) -> uin
         self._check_balance(amount, income)
         income = unsafe_sub(income, amount)
     if not is_io:
-        self._check_not_blacklisted(msg.sender)
-        if not refund:
+        self._check_not_blacklisted(account)
+        if not refund and not by_desk:
             # Rounded up; fee <= amount. amount < 2^128 (a part of what the router holds): no overflow.
             fee = unsafe_div(unsafe_add(unsafe_mul(amount, PAYMENT_FEE_BPS), BPS - 1), BPS)
-    self._balances[msg.sender][token] = self._pack_balance(income, refunds)
+    self._balances[account][token] = self._pack_balance(income, refunds)
     paid: uint256 = unsafe_sub(amount, fee)
     self._take_out(token, paid, fee)
     self._send(token, to, paid)
@@ -1201,9 +1068,11 @@ def _started_hours(start: uint256) -> uint256:
 
 
 @internal
-def _book(device: bytes32, token: address, hours: uint256, rate: uint256, max_total: uint256) -> (uint256, uint256):
-    pausable._require_not_paused()
-    is_io: bool = self._is_io(token)
+@view
+def _check_terms(device: bytes32, hours: uint256, rate: uint256) -> address:
+    # Every booking's terms; returns the device's owner, the booking's provider. (snekmate's
+    # `_require_not_paused` is not @view: the same check and reason, inline.)
+    assert not pausable.paused, "pausable: contract is paused"
     assert hours != 0, "SettlementRouter: zero hours"
     assert hours <= MAX_HOURS, "SettlementRouter: too many hours"
     assert rate != 0, "SettlementRouter: zero rate"
@@ -1211,6 +1080,14 @@ def _book(device: bytes32, token: address, hours: uint256, rate: uint256, max_to
     provider: address = staticcall STAKING.device_owner(device)
     assert provider != empty(address), "SettlementRouter: unknown device"
     assert staticcall STAKING.is_eligible(device), "SettlementRouter: device not eligible"
+    return provider
+
+
+@internal
+def _book(device: bytes32, token: address, hours: uint256, rate: uint256, max_total: uint256,
+          renter: address) -> (uint256, uint256):
+    is_io: bool = self._is_io(token)
+    provider: address = self._check_terms(device, hours, rate)
 
     cost: uint256 = 0
     reservation: uint256 = 0
@@ -1223,7 +1100,7 @@ def _book(device: bytes32, token: address, hours: uint256, rate: uint256, max_to
     self.next_booking_id = booking_id + 1
     self._booking_a[booking_id] = self._pack_a(WordA(provider=provider, hours=hours, hours_recorded=0,
                                                      start=block.timestamp, open=True, is_io=is_io))
-    self._booking_b[booking_id] = self._pack_b(WordB(renter=msg.sender, rate=rate))
+    self._booking_b[booking_id] = self._pack_b(WordB(renter=renter, rate=rate))
     # cost < 2**96 * 2**17, and escrow and fees are bounded by the token's supply (< 2**128) once paid.
     escrow: uint256 = 0
     fees: uint256 = 0
@@ -1233,7 +1110,7 @@ def _book(device: bytes32, token: address, hours: uint256, rate: uint256, max_to
     payment_fees: uint256 = 0
     held, payment_fees = self._unpack_holdings(self._holdings[token])
     self._holdings[token] = self._pack_holdings(held + total, payment_fees)
-    log Booked(device=device, renter=msg.sender, provider=provider, booking_id=booking_id, token=token,
+    log Booked(device=device, renter=renter, provider=provider, booking_id=booking_id, token=token,
                hours=hours, rate=rate, start=block.timestamp, end=block.timestamp + hours * HOUR_SECONDS,
                cost=cost, reservation_fee=reservation, facilitation_fee=facilitation, max_total=max_total)
     return booking_id, total

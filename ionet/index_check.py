@@ -196,6 +196,11 @@ def _router(c: Checker, idx: Indexer, key: str, router: Any, now: int) -> None:
         c.eq(f"{key}.fees({token[:8]})", amount(fees), router.fees(token))
 
 
+def _desk(c: Checker, idx: Indexer, key: str, desk: Any, now: int) -> None:
+    for asset, pool in idx.query("SELECT asset, pool FROM desk_pools WHERE contract = ?", [key]):
+        c.eq(f"{key}.asset_pools({asset[:8]})", pool, desk.asset_pools(asset))
+
+
 def _distributor(c: Checker, idx: Indexer, key: str, dist: Any, now: int) -> None:
     for active_id, pending_id, count, paid, held, forfeited in idx.query(
             "SELECT active_root_id, pending_root_id, root_count, total_paid, total_held, total_forfeited "
@@ -253,6 +258,7 @@ CHECKS: dict[str, Callable[[Checker, Indexer, str, Any, int], None]] = {
     "NodeStaking": _staking,
     "VestingVault": _vault,
     "SettlementRouter": _router,
+    "MarketDesk": _desk,
     "RewardsDistributor": _distributor,
     "IncentiveEngine": _engine,
 }

@@ -372,14 +372,10 @@ def _router_ended(db: sqlite3.Connection, ev: Event) -> None:
 
 @reducer("SettlementRouter", "Withdrawn")
 def _router_withdrawn(db: sqlite3.Connection, ev: Event) -> None:
+    # Also the income the router hands its market desk to be taken as IO (to = the desk, no fee).
     a = ev.args
     _add(db, "router_accounts", _acct(ev, a["account"], a["token"]), "income", -int(a["amount"]))
     _add(db, "router_ledgers", _ledger(ev, a["token"]), "fees", int(a["payment_fee"]))
-
-
-@reducer("SettlementRouter", "WithdrawnAsIO")
-def _router_withdrawn_as_io(db: sqlite3.Connection, ev: Event) -> None:
-    _add(db, "router_accounts", _acct(ev, ev.args["account"], ev.args["usdc"]), "income", -int(ev.args["usdc_amount"]))
 
 
 @reducer("SettlementRouter", "RefundWithdrawn")
@@ -391,6 +387,39 @@ def _router_refund_withdrawn(db: sqlite3.Connection, ev: Event) -> None:
 @reducer("SettlementRouter", "FeesWithdrawn")
 def _router_fees_withdrawn(db: sqlite3.Connection, ev: Event) -> None:
     _add(db, "router_ledgers", _ledger(ev, ev.args["token"]), "fees", -int(ev.args["amount"]))
+
+
+# ---------------------------------------------------------------- MarketDesk
+# The desk holds nothing between calls: its state is its pool registry; its trades are a journal
+# (the router's own events carry the bookings and withdrawals they make).
+TABLES += """
+CREATE TABLE IF NOT EXISTS desk_pools (contract TEXT, asset TEXT, pool TEXT, PRIMARY KEY (contract, asset));
+CREATE TABLE IF NOT EXISTS desk_trades (contract TEXT, block INTEGER, log_index INTEGER, kind TEXT, account TEXT,
+    asset TEXT, amount_in TEXT, amount_out TEXT, twap TEXT, bound TEXT, booking_id INTEGER,
+    PRIMARY KEY (contract, block, log_index));
+"""
+
+
+@reducer("MarketDesk", "AssetPoolUpdated")
+def _desk_pool(db: sqlite3.Connection, ev: Event) -> None:
+    _set(db, "desk_pools", {"contract": ev.contract, "asset": ev.args["asset"]}, {"pool": ev.args["new_pool"]})
+
+
+@reducer("MarketDesk", "BookedWithAsset")
+def _desk_booked(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "desk_trades", {"contract": ev.contract, "block": ev.block, "log_index": ev.log_index},
+         {"kind": "book_with_asset", "account": a["renter"], "asset": a["asset"], "amount_in": int(a["asset_in"]),
+          "amount_out": int(a["usdc_out"]), "twap": int(a["twap_asset_in"]), "bound": int(a["max_asset_in"]),
+          "booking_id": a["booking_id"]})
+
+
+@reducer("MarketDesk", "WithdrawnAsIO")
+def _desk_withdrawn_as_io(db: sqlite3.Connection, ev: Event) -> None:
+    a = ev.args
+    _set(db, "desk_trades", {"contract": ev.contract, "block": ev.block, "log_index": ev.log_index},
+         {"kind": "withdraw_as_io", "account": a["account"], "asset": a["usdc"], "amount_in": int(a["usdc_amount"]),
+          "amount_out": int(a["io_amount"]), "twap": int(a["twap_io"]), "bound": int(a["min_io"])})
 
 
 # ---------------------------------------------------------------- RewardsDistributor

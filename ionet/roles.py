@@ -14,6 +14,8 @@ Holder classes:
                      (slasher, reward oracle, router operator); the timelock can replace it
     fee vault        the router's fees: the IncentiveEngine once it is active (its Fee Vault pulls
                      them), the timelock before (ionet.chain.deploy_ide.activate_ide moves the role)
+    market desk      the router's MARKET_DESK_ROLE: the MarketDesk contract of the same deploy and
+                     nobody else (it books paid bookings and takes income to swap it to IO)
 
 The audit is plain web3 (no ape): holders come from `RoleGranted`/`RoleRevoked` events (snekmate
 `access_control`, confirmed with `hasRole`) and the `owner()`/`pending_owner()` views of
@@ -48,10 +50,11 @@ class Holder(StrEnum):
     EXECUTOR = "executor"
     OPERATIONAL = "operational key"
     FEE_VAULT = "IncentiveEngine once active, else timelock"
+    MARKET_DESK = "MarketDesk"
 
 
 # Holder classes that administer (change rules, move funds, stop): never an EOA, never the deployer.
-ADMIN_HOLDERS = {Holder.TIMELOCK, Holder.GUARDIAN, Holder.GOVERNANCE, Holder.FEE_VAULT}
+ADMIN_HOLDERS = {Holder.TIMELOCK, Holder.GUARDIAN, Holder.GOVERNANCE, Holder.FEE_VAULT, Holder.MARKET_DESK}
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,13 @@ ROLE_TABLE: list[RoleSpec] = [
         "settlement.operator",
     ),
     RoleSpec(
+        "SettlementRouter",
+        "MARKET_DESK_ROLE",
+        Holder.MARKET_DESK,
+        "book USDC bookings the router was paid for; take a provider's USDC income, fee-free, to swap it to IO",
+    ),
+    RoleSpec("MarketDesk", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "set the pools and the TWAP bounds of every trade"),
+    RoleSpec(
         "IncentiveEngine",
         DEFAULT_ADMIN_ROLE,
         Holder.TIMELOCK,
@@ -126,6 +136,7 @@ ROLE_TABLE: list[RoleSpec] = [
 # Manifest keys of the governance contracts (ionet.chain.governance writes them).
 TIMELOCK_KEY = "Timelock"
 ENGINE_KEY = "IncentiveEngine"
+DESK_KEY = "MarketDesk"
 GOVERNANCE_SAFE_KEY = "Safe.governance"
 GUARDIAN_SAFE_KEY = "Safe.guardian"
 
@@ -349,6 +360,8 @@ def audit(w3: Any, manifest: Manifest, log: Callable[[str], None] | None = None)
             return gov_safe
         if holder is Holder.FEE_VAULT:
             return fee_vault_holder(w3, addr.get(ENGINE_KEY), timelock)
+        if holder is Holder.MARKET_DESK:
+            return addr.get(DESK_KEY)
         return None
 
     rows: list[Row] = []

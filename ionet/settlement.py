@@ -8,12 +8,13 @@ hypothesis state machine compare the chain with it after every step.
 Rules (the contract's NatSpec states the same):
 * renter side, fees rounded up, each separately: reservation = ceil(cost * 25 / 10_000) on every
   booking, facilitation = ceil(cost * 200 / 10_000) on USDC bookings only; total <= max_total.
-  A booking paid with another asset is an ordinary USDC booking (the router buys its total on the
-  asset's pool).
+  A booking paid with another asset is an ordinary USDC booking (the router's market desk,
+  MarketDesk.vy, buys its total on the asset's pool, paid to the router, and books it for the renter).
 * supplier side: every payment for compute (a record, or the hours paid at an ending) pays the
   provider gross - ceil(gross * 25 / 10_000), the supplier reservation fee going to the fees;
   withdrawing a USDC income in USDC pays ceil(amount * 200 / 10_000) (payment fee) and sends the
-  rest; a USDC income taken as IO (sold on the pool), an IO income and any refund pay no fee.
+  rest; a USDC income taken as IO (handed to the market desk, which sells it on the pool), an IO
+  income and any refund pay no fee.
 * a record adds worked hours; the recorded total never exceeds the booked hours nor the hours
   started since the booking began (ceil(elapsed / 3600)). Recording the last hour completes it.
 * renter's early end: used = min(hours, max(1, started hours)); operator's end: used =
@@ -291,8 +292,9 @@ class Settlement:
         return fee, amount - fee
 
     def withdraw_as_io(self, account: str, amount: int) -> None:
-        """A provider takes `amount` of its USDC income as IO: the USDC leaves the router for the pool
-        (what the pool pays in IO goes straight to the recipient); no fee."""
+        """A provider takes `amount` of its USDC income as IO (MarketDesk.withdraw_as_io): the USDC
+        leaves the router for the desk, which sells all of it on the pool in the same call (what the
+        pool pays in IO goes straight to the recipient); no fee."""
         _require(amount != 0, "zero amount")
         _require(amount <= self.income[(account, self.usdc)], "amount exceeds balance")
         self.income[(account, self.usdc)] -= amount

@@ -1,7 +1,8 @@
 """Demo section: the IO market. The IO/USDC Uniswap V3 pool (protocol-owned liquidity from the R&D &
 Ecosystem allocation) and its TWAP; two providers withdraw the same income, one in USDC (2 % payment
-fee), one as IO (no fee, at the market); a renter pays for GPUs with WETH; a sandwich on a
-provider's IO withdrawal reverts; the fee table of both sides, which adds up.
+fee), one as IO (no fee, at the market, through the router's market desk); a renter pays for GPUs
+with WETH (the desk buys the USDC and books it on the router); a sandwich on a provider's IO
+withdrawal reverts; the fee table of both sides, which adds up.
 
 Uses eco.notes["settlement"]["devices"] from the router section when present.
 """
@@ -34,11 +35,11 @@ def _devices(eco: Economy) -> dict[str, bytes]:
     return found
 
 
-def _revert_reason(router: Any, method: str, args: tuple, sender: Any) -> str:
+def _revert_reason(contract: Any, method: str, args: tuple, sender: Any) -> str:
     """Why a call would revert (an eth_call, no transaction)."""
-    data = getattr(router, method).encode_input(*args)
+    data = getattr(contract, method).encode_input(*args)
     try:
-        chain.provider.web3.eth.call({"to": router.address, "from": sender.address, "data": data}, "pending")
+        chain.provider.web3.eth.call({"to": contract.address, "from": sender.address, "data": data}, "pending")
     except Exception as err:  # noqa: BLE001
         text = str(err)
         return text[text.find("guarded_swap") :].split("'")[0] if "guarded_swap" in text else text
@@ -55,13 +56,14 @@ def run(eco: Economy) -> None:
     eco.section("Market: the IO/USDC pool, its TWAP, payouts in USDC or IO, renters paying with WETH")
     s = eco.suite
     router, usdc, io, oracle = s.SettlementRouter, s.USDC, s.IOToken, s.IOPriceOracle
+    desk = s.MarketDesk
     pool = s.contracts["UniswapV3Pool.IO/USDC"]
     u = s.uniswap
     weth = u.weth
     admin, op = eco.admin, eco.operator
     pa, pb, rx, ry = eco.provider_a, eco.provider_b, eco.renter_x, eco.renter_y
     record = s.manifest.contracts["UniswapV3Pool.IO/USDC"].args
-    window, dev_max, slip = router.twap_window(), router.max_deviation_bps(), router.max_slippage_bps()
+    window, dev_max, slip = desk.twap_window(), desk.max_deviation_bps(), desk.max_slippage_bps()
 
     # ---------------------------------------------------------------- the pool
     spot, twap, dev = _pool_figures(eco, pool, oracle, io, usdc)
@@ -100,12 +102,14 @@ def run(eco: Economy) -> None:
     tx = router.withdraw(usdc, income_a, pa, sender=pa)
     got_usdc = usdc.balanceOf(pa) - wallet_usdc
     fee_a = tx.decode_logs(router.Withdrawn)[0].payment_fee
-    twap_io, min_io = router.quote_withdraw_as_io(income_b)
+    twap_io, min_io = desk.quote_withdraw_as_io(income_b)
     wallet_io = io.balanceOf(pb)
-    tx = router.withdraw_as_io(income_b, 0, pb, sender=pb)
+    tx = desk.withdraw_as_io(income_b, 0, pb, sender=pb)
     got_io = io.balanceOf(pb) - wallet_io
-    log = tx.decode_logs(router.WithdrawnAsIO)[0]
+    log = tx.decode_logs(desk.WithdrawnAsIO)[0]
     assert got_io == log.io_amount >= min_io and fee_a == payment_fee(income_a, True)
+    handed = tx.decode_logs(router.Withdrawn)[0]  # the router's record of the income it handed the desk
+    assert (handed.account, handed.to, handed.amount, handed.payment_fee) == (pb.address, desk.address, income_b, 0)
     io_worth = m.quote_at_tick(oracle.mean_tick(), got_io, io.address, usdc.address)
     eco.table(
         "The same income, withdrawn two ways",
@@ -124,26 +128,30 @@ def run(eco: Economy) -> None:
     assert io_worth > got_usdc, "IO at the market should beat the 2 % payment fee"
     eco.say(
         f"provider_b's USDC was sold on the pool at {fmt_usdc(income_b * 10**18 // got_io)} USDC per IO (the TWAP "
-        f"is {fmt_usdc(oracle.price())}; the pool keeps its 0.3 % trading fee); the router required at least "
-        f"{fmt_io(min_io, 4)} IO (TWAP value less {slip} bps) and holds no IO or USDC from the trade"
+        f"is {fmt_usdc(oracle.price())}; the pool keeps its 0.3 % trading fee) by the router's market desk "
+        f"(MarketDesk), which required at least {fmt_io(min_io, 4)} IO (TWAP value less {slip} bps); the router "
+        f"logged the income handed to the desk with no fee, and neither holds anything from the trade"
     )
 
     # ---------------------------------------------------------------- a renter pays with WETH
     weth.deposit(value=5 * 10**18, sender=ry)
-    weth.approve(router, MAX, sender=ry)
+    weth.approve(desk, MAX, sender=ry)
     w_rate, w_hours = 20 * USDC, 12
-    total, twap_cost, max_in = router.quote_book_with_asset(weth, w_rate, w_hours)
+    total, twap_cost, max_in = desk.quote_book_with_asset(weth, w_rate, w_hours)
     before = weth.balanceOf(ry)
-    tx = router.book_with_asset(devices["provider_a"], weth, w_hours, w_rate, max_in, sender=ry)
+    tx = desk.book_with_asset(devices["provider_a"], weth, w_hours, w_rate, max_in, sender=ry)
     paid_weth = before - weth.balanceOf(ry)
-    bw = tx.decode_logs(router.BookedWithAsset)[0]
+    bw = tx.decode_logs(desk.BookedWithAsset)[0]
+    booked = tx.decode_logs(router.Booked)[0]
     assert bw.usdc_out == total == quote(w_rate, w_hours, True).total and paid_weth == bw.asset_in <= max_in
-    assert weth.balanceOf(router) == 0
+    assert booked.booking_id == bw.booking_id and booked.renter == ry.address and booked.max_total == total
+    assert weth.balanceOf(router) == weth.balanceOf(desk) == usdc.balanceOf(desk) == 0
     eco.say(
-        f"renter_y books provider_a for {w_hours} h at {fmt_usdc(w_rate)} USDC/h paying with WETH: the router buys "
-        f"exactly the {fmt_usdc(total)} USDC the booking costs (fees included) on the WETH/USDC pool for "
+        f"renter_y books provider_a for {w_hours} h at {fmt_usdc(w_rate)} USDC/h paying with WETH: the market desk "
+        f"buys exactly the {fmt_usdc(total)} USDC the booking costs (fees included) on the WETH/USDC pool for "
         f"{paid_weth / 10**18:.6f} WETH (TWAP cost {twap_cost / 10**18:.6f}, at most {max_in / 10**18:.6f}), "
-        "taken from renter_y straight to the pool; the booking is an ordinary USDC booking"
+        "taken from renter_y straight to the pool, paid by the pool straight to the router, which books it for "
+        "renter_y: an ordinary USDC booking"
     )
 
     # ---------------------------------------------------------------- a sandwich
@@ -156,14 +164,14 @@ def run(eco: Economy) -> None:
     eco.advance(HOUR)
     router.operator_end_booking(router.next_booking_id() - 1, 1, sender=op)
     target = router.income(pa, usdc)
-    fair_io, _ = router.quote_withdraw_as_io(target)
+    fair_io, _ = desk.quote_withdraw_as_io(target)
     rows = []
     for label, front in (("0.8 % front-run (within the 2 % deviation)", 8_000), ("4 % front-run", 40_000)):
         io_before = io.balanceOf(attacker)
         swap_exact_input(u.swap_router, usdc.address, io.address, 3000, front * USDC, attacker)
         bought = io.balanceOf(attacker) - io_before
         spot, _, dev = _pool_figures(eco, pool, oracle, io, usdc)
-        reason = _revert_reason(router, "withdraw_as_io", (target, 0, pa), pa)
+        reason = _revert_reason(desk, "withdraw_as_io", (target, 0, pa), pa)
         # the attacker's back-run: sell what it bought
         usdc_before = usdc.balanceOf(attacker)
         swap_exact_input(u.swap_router, io.address, usdc.address, 3000, bought, attacker)
@@ -176,7 +184,7 @@ def run(eco: Economy) -> None:
         rows,
     )
     eco.advance(window)
-    got = router.withdraw_as_io(target, 0, pa, sender=pa).return_value
+    got = desk.withdraw_as_io(target, 0, pa, sender=pa).return_value
     eco.say(
         f"each attack made the withdrawal revert and cost the attacker the pool's fee both ways; once the market "
         f"rests, provider_a takes its {fmt_usdc(target)} USDC as {fmt_io(got, 2)} IO"

@@ -176,10 +176,16 @@ def market_pools(suite):
 
 
 @pytest.fixture(scope="session")
-def router_args(suite, usdc, mock_staking, market_pools):
-    """The test router's constructor arguments before the roles: USDC, IO, staking, the pools and
-    the default TWAP bounds (1,800 s, 200 bps, 100 bps)."""
-    return (usdc, suite.IOToken, mock_staking, [p.address for p in market_pools], 1_800, 200, 100)
+def router_args(suite, usdc, mock_staking):
+    """The test router's constructor arguments before the roles: USDC, IO, staking."""
+    return (usdc, suite.IOToken, mock_staking)
+
+
+@pytest.fixture(scope="session")
+def desk_args(market_pools):
+    """The test market desk's constructor arguments after the router, before the admin: the pools
+    and the default TWAP bounds (1,800 s, 200 bps, 100 bps)."""
+    return ([p.address for p in market_pools], 1_800, 200, 100)
 
 
 @pytest.fixture(scope="session")
@@ -195,6 +201,21 @@ def router_deployed(project, owner, operator, treasury, router_args, mock_stakin
     mock_staking.set_device(DEVICE_B, provider2, provider2, zero, 0, True, sender=owner)
     mock_staking.set_device(DEVICE_OFF, provider, provider, zero, 0, False, sender=owner)
     return r
+
+
+@pytest.fixture(scope="session")
+def desk_deployed(project, owner, router_deployed, desk_args):
+    """A MarketDesk over `router_deployed` and the suite's pools (admin: owner), holding the
+    router's MARKET_DESK_ROLE."""
+    d = owner.deploy(project.MarketDesk, router_deployed, *desk_args, owner)
+    router_deployed.grantRole(router_deployed.MARKET_DESK_ROLE(), d, sender=owner)
+    return d
+
+
+@pytest.fixture
+def desk(desk_deployed, router):
+    """`desk_deployed`, with `router`'s funding of alice and bob."""
+    return desk_deployed
 
 
 @pytest.fixture

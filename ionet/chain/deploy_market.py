@@ -1,5 +1,6 @@
 """Deploy step of the IO market (issue 10): the IO/USDC Uniswap V3 pool, other assets' pools into
-USDC, and the IOPriceOracle. It runs before the router, which needs the pools at construction.
+USDC, and the IOPriceOracle. It runs before the router and its market desk, which needs the pools at
+construction.
 
 Local chain (no `market.io_usdc_pool` in the config): deploys Uniswap V3 from its published npm
 artifacts (WETH9, factory, SwapRouter, NonfungiblePositionManager, QuoterV2; ionet/chain/uniswap.py),

@@ -1,4 +1,5 @@
-"""Deploy step of the settlement router (issue 6): USDC + IO, node staking, roles.
+"""Deploy steps of the settlement router (issue 6): USDC + IO, node staking, roles; and of its market
+desk (issue 17: the router's trading split out of it), deployed right after the router.
 
 Which USDC: `config["settlement"]["usdc"]` (or `scripts/deploy.py --usdc 0x…`, which sets it).
 On a live network the real USDC address is required and nothing is deployed in its place; only on
@@ -18,6 +19,7 @@ from typing import Any
 from ape import accounts, chain
 
 MAX_UINT256 = 2**256 - 1
+DESK_KEY = "MarketDesk"
 LOCAL_ROLE_INDEX = {"operator": 1, "treasury": 2}
 
 
@@ -65,13 +67,13 @@ def ensure_usdc(suite: Any) -> tuple[str, bool]:
 
 
 def _market(suite: Any) -> tuple[list[str], dict[str, Any]]:
-    """The pools the router trades on (the IO/USDC pool first) and its TWAP bounds, from the market
+    """The pools the market desk trades on (the IO/USDC pool first) and its TWAP bounds, from the market
     step (ionet/chain/deploy_market.py)."""
     from ionet.chain.deploy_market import market_config
 
     pools = [p.address for p in getattr(suite, "market_pools", None) or []]
     if not pools:
-        raise SystemExit("the settlement router needs the IO/USDC pool: the market step must run first")
+        raise SystemExit("the market desk needs the IO/USDC pool: the market step must run first")
     cfg = market_config(suite)
     return pools, {k: int(cfg[k]) for k in ("twap_window_seconds", "max_deviation_bps", "max_slippage_bps")}
 
@@ -92,7 +94,6 @@ def step_router(suite: Any) -> None:
     cfg = dict(suite.config.get("settlement") or {})
     usdc, is_mock = ensure_usdc(suite)
     staking = _staking(suite)
-    pools, bounds = _market(suite)
     admin, operator, treasury = (_role(suite, cfg, n) for n in ("admin", "operator", "treasury"))
     router = suite.deploy(
         "SettlementRouter",
@@ -100,10 +101,6 @@ def step_router(suite: Any) -> None:
         usdc,
         suite.IOToken.address,
         staking.address,
-        pools,
-        bounds["twap_window_seconds"],
-        bounds["max_deviation_bps"],
-        bounds["max_slippage_bps"],
         admin,
         operator,
         treasury,
@@ -112,8 +109,6 @@ def step_router(suite: Any) -> None:
             "usdc_is_mock": is_mock,
             "io": suite.IOToken.address,
             "staking": staking.address,
-            "pools": pools,
-            **bounds,
             "admin": admin,
             "operator": operator,
             "treasury": treasury,
@@ -124,6 +119,34 @@ def step_router(suite: Any) -> None:
         f"treasury {treasury}"
     )
     suite.contracts["SettlementRouter"] = router
+
+
+def step_desk(suite: Any) -> None:
+    """MarketDesk over the router and the market step's pools (the IO/USDC pool first), with the TWAP
+    bounds of the market config; the router's admin grants it MARKET_DESK_ROLE. Its admin is the
+    router's (config `settlement.admin`), handed to the timelock with the router's by a governed deploy."""
+    cfg = dict(suite.config.get("settlement") or {})
+    router = suite.contracts["SettlementRouter"]
+    pools, bounds = _market(suite)
+    admin = _role(suite, cfg, "admin")
+    desk = suite.deploy(
+        DESK_KEY,
+        "MarketDesk",
+        router.address,
+        pools,
+        bounds["twap_window_seconds"],
+        bounds["max_deviation_bps"],
+        bounds["max_slippage_bps"],
+        admin,
+        params={"router": router.address, "pools": pools, **bounds, "admin": admin},
+    )
+    role = router.MARKET_DESK_ROLE()
+    if not router.hasRole(role, desk.address):
+        if router.hasRole(b"\x00" * 32, suite.deployer.address):
+            suite.send(router.grantRole, role, desk.address)
+        else:  # the config named another admin: it grants the role (`ape run roles` shows it missing)
+            suite.log(f"SettlementRouter's admin {admin} must grant MARKET_DESK_ROLE to MarketDesk {desk.address}")
+    suite.log(f"MarketDesk: trades for the router on {len(pools)} pools, holds MARKET_DESK_ROLE")
 
 
 def _usdc_abi() -> list[dict[str, Any]]:

@@ -38,6 +38,7 @@ from ionet.chain.deploy_vesting import resolve
 from ionet.manifest import ContractRecord
 from ionet.roles import (
     DEFAULT_ADMIN_ROLE,
+    DESK_KEY,
     ENGINE_KEY,
     GOVERNANCE_SAFE_KEY,
     GUARDIAN_SAFE_KEY,
@@ -488,6 +489,8 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
         Holder.GOVERNANCE: council.address,
         Holder.FEE_VAULT: fee_vault_holder(web3, engine.address if engine else None, timelock.address),
     }
+    if DESK_KEY in suite.contracts:
+        addresses[Holder.MARKET_DESK] = suite.contracts[DESK_KEY].address
     governed = [
         k
         for k, r in suite.manifest.contracts.items()

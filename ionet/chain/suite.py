@@ -41,7 +41,7 @@ class Suite:
     log: Callable[[str], None] = lambda _msg: None
     journal: Journal | None = None
     # The market step's Uniswap V3 (ionet.chain.uniswap.Uniswap; local chains only) and the pools the
-    # router trades on, the IO/USDC pool first.
+    # market desk trades on, the IO/USDC pool first.
     uniswap: Any = None
     market_pools: list[Any] = field(default_factory=list)
 
@@ -182,7 +182,7 @@ def step_emission(suite: Suite) -> None:
 
 from ionet.chain.deploy_ide import step_ide  # noqa: E402
 from ionet.chain.deploy_market import step_market  # noqa: E402
-from ionet.chain.deploy_router import step_router  # noqa: E402
+from ionet.chain.deploy_router import step_desk, step_router  # noqa: E402
 from ionet.chain.deploy_staking import step_staking  # noqa: E402
 
 STEPS: list[Callable[[Suite], None]] = [
@@ -192,8 +192,9 @@ STEPS: list[Callable[[Suite], None]] = [
     step_staking,
     step_rewards,
     step_emission,
-    step_market,  # before the router: it needs the pools at construction
+    step_market,  # before the desk: it needs the pools at construction
     step_router,
+    step_desk,  # after the router: it needs the router's address, then holds its MARKET_DESK_ROLE
     step_ide,  # after the router and the market: it pulls the router's fees and trades on the pool
 ]
 

@@ -738,14 +738,16 @@ class EconomyMachine(RuleBasedStateMachine):
         self.staking_call("unjail", lambda: self.st.unjail(d), Ctx.admin, "unjail(bytes32)", d)
 
     # ------------------------------------------------------------ settlement router
-    def _router_call(self, label: str, model_call, sender: str, sig: str, *args: Any) -> Any:
+    def _router_call(self, label: str, model_call, sender: str, sig: str, *args: Any, to: str = "") -> Any:
+        """A call to the router (or, `to`, to its market desk, whose refusals are the router's)."""
+        to = to or Ctx.c["SettlementRouter"]
         trial = copy.deepcopy(self.router)
         try:
             getattr(trial, model_call[0])(*model_call[1:])
         except SettlementError as e:
-            self.refused(label, str(e), sender, Ctx.c["SettlementRouter"], sig, *args)
+            self.refused(label, str(e), sender, to, sig, *args)
             return None
-        r = self.send(label, sender, Ctx.c["SettlementRouter"], sig, *args)
+        r = self.send(label, sender, to, sig, *args)
         return r, getattr(self.router, model_call[0])(*model_call[1:])
 
     @rule(cur=st.sampled_from(["usdc", "io", "weth"]), **BOOKING)
@@ -764,7 +766,7 @@ class EconomyMachine(RuleBasedStateMachine):
         if cur == "weth":
             sig, args = "book_with_asset(bytes32,address,uint256,uint256,uint256)", (d, Ctx.c["WETH"], hours, rate, MAX)
             if eligible:  # the pool's own guard (spot vs TWAP) is outside the model: ask the chain
-                why = self.would_revert(renter, Ctx.c["SettlementRouter"], sig, *args)
+                why = self.would_revert(renter, Ctx.c["MarketDesk"], sig, *args)
                 if why is not None:
                     assert "guarded_swap" in why, why
                     self.count("book_with_asset: market refused")
@@ -775,6 +777,7 @@ class EconomyMachine(RuleBasedStateMachine):
                 renter,
                 sig,
                 *args,
+                to=Ctx.c["MarketDesk"],
             )
             if res is not None:
                 rcpt, _ = res
@@ -918,7 +921,7 @@ class EconomyMachine(RuleBasedStateMachine):
         people = [a for (a, t), v in book.items() if t == token and v > 0] or (Ctx.renters if refund else Ctx.providers)
         who = people[i % len(people)]
         amount = share(book[(who, token)], part)
-        router = Ctx.c["SettlementRouter"]
+        router, desk = Ctx.c["SettlementRouter"], Ctx.c["MarketDesk"]
         self._step()
         if refund:
             res = self._router_call(
@@ -935,17 +938,21 @@ class EconomyMachine(RuleBasedStateMachine):
         elif cur == "as_io":
             sig, args = "withdraw_as_io(uint256,uint256,address)", (amount, 0, who)
             if 0 < amount <= book[(who, token)]:
-                why = self.would_revert(who, router, sig, *args)
+                why = self.would_revert(who, desk, sig, *args)
                 if why is not None:
                     assert "guarded_swap" in why, why
                     self.count("withdraw_as_io: market refused")
                     return
-            res = self._router_call("withdraw_as_io", ("withdraw_as_io", who, amount), who, sig, *args)
+            res = self._router_call("withdraw_as_io", ("withdraw_as_io", who, amount), who, sig, *args, to=desk)
             if res is not None:
                 pool = Ctx.c["io_pool"]
                 io_out = self._transfers(res[0], Ctx.c["IOToken"], pool, who)
                 assert io_out > 0
-                self.move(self.usdc, router, pool, amount)
+                # the router hands the income to the desk, which sells all of it on the pool
+                assert self._transfers(res[0], Ctx.c["USDC"], router, desk) == amount
+                assert self._transfers(res[0], Ctx.c["USDC"], desk, pool) == amount
+                self.move(self.usdc, router, desk, amount)
+                self.move(self.usdc, desk, pool, amount)
                 self.move(self.io, pool, who, io_out)
         else:
             res = self._router_call(
@@ -1707,7 +1714,7 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
     Ctx.chain_id = chain.chain_id
     Ctx.beneficiaries = [A[2].address, A[9].address, A[10].address, A[11].address, A[12].address]
     router = suite.SettlementRouter
-    pool = router.asset_pools(C["WETH"])
+    pool = suite.MarketDesk.asset_pools(C["WETH"])
     Ctx.weth_pool = pool if int(pool, 16) else ""
     staking, token, usdc = suite.NodeStaking, suite.IOToken, suite.USDC
     owner = suite.deployer
@@ -1723,7 +1730,7 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
             usdc.approve(spender, MAX, sender=_acct(who))
     for r in Ctx.renters:
         suite.uniswap.weth.deposit(value=100 * 10**18, sender=_acct(r))
-        suite.uniswap.weth.approve(router, MAX, sender=_acct(r))
+        suite.uniswap.weth.approve(suite.MarketDesk, MAX, sender=_acct(r))
     initial = {}
     for name, p, _cls, _procs in DEVICES[::2]:
         d = device_id(name)
@@ -1762,6 +1769,7 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
         C["NodeStaking"],
         C["RewardsDistributor"],
         C["SettlementRouter"],
+        C["MarketDesk"],
         C["EmissionSchedule"],
         C["IncentiveEngine"],
         C["io_pool"],
@@ -1771,7 +1779,7 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
     Ctx.io_holders = sorted(set(seen) | set(contracts) | set(actors))
     Ctx.usdc_holders = sorted(
         set(useen)
-        | {C["SettlementRouter"], C["io_pool"], C["IncentiveEngine"]}
+        | {C["SettlementRouter"], C["MarketDesk"], C["io_pool"], C["IncentiveEngine"]}
         | set(actors)
         | ({Ctx.weth_pool} if Ctx.weth_pool else set())
     )

@@ -46,9 +46,9 @@ def test_exact_tick_math__random_ticks_and_amounts__oracle_equals_model(suite, t
     rest=st.integers(0, 2_000),
 )
 def test_twap__random_trades_and_windows__contracts_equal_the_model(
-    router, market, owner, usdc, token, trades, window, rest
+    router, desk, market, owner, usdc, token, trades, window, rest
 ):
-    """The mean tick over any window (the router's module at `window`, the oracle at 1,800 s) is
+    """The mean tick over any window (the market desk's module at `window`, the oracle at 1,800 s) is
     the model's floor(delta cumulative / window) of the pool's own observe, and every quote and the
     deviation follow from it."""
     with chain_snapshot():
@@ -58,10 +58,10 @@ def test_twap__random_trades_and_windows__contracts_equal_the_model(
             elif size < 0:
                 market.dump_io(size * size * 100 * IO, wait=wait)
         clock.advance(rest)
-        router.set_market_bounds(window, 200, 100, sender=owner)
+        desk.set_market_bounds(window, 200, 100, sender=owner)
         mean = market.mean_tick(window=window)
         twap_io = m.quote_at_tick(mean, 100 * USDC, usdc.address, token.address)
-        assert router.quote_withdraw_as_io(100 * USDC) == (twap_io, m.min_out(twap_io, 100))
+        assert desk.quote_withdraw_as_io(100 * USDC) == (twap_io, m.min_out(twap_io, 100))
         oracle = market.oracle
         assert oracle.mean_tick() == market.mean_tick()
         assert oracle.price() == m.quote_at_tick(market.mean_tick(), IO, token.address, usdc.address)
@@ -74,11 +74,12 @@ def test_twap__random_trades_and_windows__contracts_equal_the_model(
 @example(front_run=40, amount_usdc=10, wait=1)  # a 6 % front-run: beyond the deviation
 @example(front_run=-3, amount_usdc=90, wait=30)  # a ripple: paid
 def test_io_payout_never_below_twap_less_slippage__after_any_front_run(
-    router, market, usdc, token, alice, operator, provider, front_run, amount_usdc, wait
+    router, desk, market, usdc, token, alice, operator, provider, front_run, amount_usdc, wait
 ):
-    """Invariant 8: whatever an outside trader did just before (a front-run of up to about 15 %,
-    either way, any time earlier), `withdraw_as_io` either pays at least TWAP value x 99 % or
-    reverts with the bound it met; it never pays less."""
+    """MarketDesk invariant 4 (trades_within_twap_bound): whatever an outside trader did just
+    before (a front-run of up to about 15 %, either way, any time earlier), `withdraw_as_io` either
+    pays at least TWAP value x 99 % or reverts with the bound it met; it never pays less; and the
+    desk keeps nothing (invariant 1)."""
     with chain_snapshot():
         bid, _ = book(router, usdc, alice, USDC_RATE, 40)
         clock.advance(40 * HOUR)
@@ -95,17 +96,18 @@ def test_io_payout_never_below_twap_less_slippage__after_any_front_run(
         if m.deviation_bps(spot, mean) > 200:
             PAYOUTS["deviation"] += 1
             with ape.reverts("guarded_swap: spot price too far from twap"):
-                router.withdraw_as_io(amount, 0, provider, sender=provider)
+                desk.withdraw_as_io(amount, 0, provider, sender=provider)
             return
         if market.quote_exact_input(usdc, token, amount) < floor:
             PAYOUTS["slippage"] += 1
             with ape.reverts("guarded_swap: output below minimum"):
-                router.withdraw_as_io(amount, 0, provider, sender=provider)
+                desk.withdraw_as_io(amount, 0, provider, sender=provider)
             return
         PAYOUTS["paid"] += 1
         before = token.balanceOf(provider)
-        got = router.withdraw_as_io(amount, 0, provider, sender=provider).return_value
+        got = desk.withdraw_as_io(amount, 0, provider, sender=provider).return_value
         assert token.balanceOf(provider) - before == got >= floor
+        assert usdc.balanceOf(desk) == token.balanceOf(desk) == 0  # desk invariant 1
 
 
 def test_io_payout_property__ran_every_branch():

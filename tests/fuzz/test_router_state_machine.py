@@ -3,11 +3,11 @@ live IO market (the suite's Uniswap V3 IO/USDC pool).
 
 Rules: bookings (USDC and IO), time passing, single and batch work records (with the supplier
 fee), endings by the renter and by the operator, grace-period settlements, providers withdrawing
-their income in USDC (payment fee) or in IO and taking USDC income as IO (`withdraw_as_io`, swapped
-on the pool), renters withdrawing refunds, fee withdrawals, outside traders moving the IO price
-(at the end of a time step, at most one trade per 12 s, up to about 8 %), USDC blacklisting and
-unblacklisting of any actor, USDC pause and unpause, the router's own pause of new bookings (the
-toggles share one rule, as the two payouts do). Every expected revert is
+their income in USDC (payment fee) or in IO and taking USDC income as IO (the market desk's
+`withdraw_as_io`, swapped on the pool), renters withdrawing refunds, fee withdrawals, outside
+traders moving the IO price (at the end of a time step, at most one trade per 12 s, up to about
+8 %), USDC blacklisting and unblacklisting of any actor, USDC pause and unpause, the router's own
+pause of new bookings (the toggles share one rule, as the two payouts do). Every expected revert is
 predicted (with its reason) by the model, and for IO payouts by Uniswap's own figures (observe,
 slot0, QuoterV2), and checked on chain.
 
@@ -15,8 +15,9 @@ After every step: invariant 1 (conservation: per currency, tokens held == escrow
 fees), the model's totals and every actor's balance equal the chain's, invariant 2 (no booking
 credited more than its booked hours), invariant 3 (every renter paid exactly its quotes, never
 above its maximum), invariant 7 (provider + supplier fees == rate x paid hours, per booking, in the
-model whose totals equal the chain's), invariant 8 (every IO payout >= TWAP value less the
-slippage; none ran beyond the deviation) and invariant 9 (the router holds only USDC and IO).
+model whose totals equal the chain's), invariant 9 (the router holds only USDC and IO), and the
+MarketDesk's invariants 1 (the desk holds nothing) and 4 (every IO payout >= TWAP value less the
+slippage; none ran beyond the deviation).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class RouterMachine(RuleBasedStateMachine):
         self.snap = chain.snapshot()
         c = self.ctx
         self.router, self.usdc, self.io = c["router"], c["usdc"], c["io"]
+        self.desk = c["desk"]
         self.market = c["market"]
         self.owner, self.operator, self.treasury = c["owner"], c["operator"], c["treasury"]
         self.renters = c["renters"]
@@ -355,7 +357,8 @@ class RouterMachine(RuleBasedStateMachine):
         reason = self._payout_reason(who, "usdc", amount, bal)
         pool = self.market.io_pool
         twap_io = min_io = expected = 0
-        if reason in (None, "Pausable: paused"):
+        # the router hands the income to the desk before the desk trades: a USDC pause stops it there
+        if reason is None:
             cumulatives = decode(["int56[]", "uint160[]"], self._pending(pool, "observe", [1_800, 0]))[0]
             mean = mk.mean_tick(cumulatives[0], cumulatives[1], 1_800)
             spot = int(pool.slot0().tick)
@@ -369,12 +372,14 @@ class RouterMachine(RuleBasedStateMachine):
                 )[:32])[0]
                 if expected < min_io:
                     reason = "guarded_swap: output below minimum"
-        tx = self._expect(self.router, "withdraw_as_io", (amount, 0, who), who, reason)
+        tx = self._expect(self.desk, "withdraw_as_io", (amount, 0, who), who, reason)
         if reason is None:
             self.model.withdraw_as_io(who.address, amount)
-            log = tx.decode_logs(self.router.WithdrawnAsIO)[0]
-            # invariant 8: never below the TWAP value less the slippage; exactly what Uniswap quoted
+            log = tx.decode_logs(self.desk.WithdrawnAsIO)[0]
+            # desk invariant 4: never below the TWAP value less the slippage; exactly what Uniswap quoted
             assert log.io_amount == expected >= min_io and log.twap_io == twap_io and log.min_io == min_io
+            w = tx.decode_logs(self.router.Withdrawn)[0]  # the router's own record, fee-free, to the desk
+            assert (w.account, w.to, w.amount, w.payment_fee) == (who.address, self.desk.address, amount, 0)
 
     @precondition(lambda self: any(v > 0 for v in self.model.fees.values()))
     @rule(cur=st.sampled_from(["usdc", "io"]), part=PART)
@@ -446,8 +451,11 @@ class RouterMachine(RuleBasedStateMachine):
         for t in (self.usdc.address, self.io.address):
             assert v(r, "income", a.address, t) == m.income[(a.address, t)]
             assert v(r, "refunds", a.address, t) == m.refunds[(a.address, t)]
-        # invariant 9: the router holds no WETH (nor anything unspent from a swap)
+        # invariant 9: the router holds no WETH (nor anything unspent from a swap); desk invariant 1:
+        # the desk holds nothing at all
         assert v(self.market.weth, "balanceOf", r.address) == 0
+        for token in (self.usdc, self.io, self.market.weth):
+            assert v(token, "balanceOf", self.desk.address) == 0
         # invariant 2: no booking ever recorded (so credited) more hours than booked; invariant 7:
         # provider + supplier fees == rate x paid hours (the model's per-booking books, whose sums
         # are the chain's totals checked above)
@@ -473,10 +481,10 @@ class RouterMachine(RuleBasedStateMachine):
 
 
 def test_router_state_machine__conservation_after_every_step(
-    router, market, usdc, token, owner, operator, treasury, alice, bob, provider, provider2
+    router, desk, market, usdc, token, owner, operator, treasury, alice, bob, provider, provider2
 ):
-    """Invariants 1-3 and 7-9 after every step of random bookings, records, endings, settlements,
-    blacklistings, USDC pauses, withdrawals of income (USDC, IO, USDC taken as IO), refunds and
+    """Invariants 1-3 and 7-9 (and the desk's 1 and 4) after every step of random bookings, records,
+    endings, settlements, blacklistings, USDC pauses, withdrawals of income (USDC, IO, USDC taken as IO), refunds and
     fees, and outside trades moving the IO price; the model predicts every revert."""
     usdc.approve(router, MAX, sender=alice)
     usdc.approve(router, MAX, sender=bob)
@@ -484,6 +492,7 @@ def test_router_state_machine__conservation_after_every_step(
     token.approve(router, MAX, sender=bob)
     RouterMachine.ctx = {
         "router": router,
+        "desk": desk,
         "usdc": usdc,
         "io": token,
         "owner": owner,

@@ -272,6 +272,7 @@ def test_wire_governance__deployer__holds_no_role_and_owns_nothing(governed, gov
         "ORACLE_ROLE",
         "OPERATOR_ROLE",
         "TREASURY_ROLE",
+        "MARKET_DESK_ROLE",
         "PROPOSER_ROLE",
         "CANCELLER_ROLE",
         "EXECUTOR_ROLE",
@@ -289,7 +290,7 @@ def test_wire_governance__deployer__holds_no_role_and_owns_nothing(governed, gov
             for name in names:
                 assert not contract.hasRole(role_hash(name), deployer), (key, name)
             checked += 1
-    assert checked == 12  # 5 vaults, token, emission, staking, rewards, router, engine, timelock
+    assert checked == 13  # 5 vaults, token, emission, staking, rewards, router, market desk, engine, timelock
 
 
 @pytest.mark.parametrize(
@@ -304,6 +305,8 @@ def test_wire_governance__deployer__holds_no_role_and_owns_nothing(governed, gov
         "cancel root",
         "schedule",
         "unpause router",
+        "desk pool",
+        "desk role",
     ],
 )
 def test_deployer__after_the_deploy__can_do_nothing(governed, gov_deployer, gov, what):
@@ -328,6 +331,11 @@ def test_deployer__after_the_deploy__can_do_nothing(governed, gov_deployer, gov,
             MISSING_ROLE,
         ),
         "cancel root": (lambda: g.RewardsDistributor.cancel_root(sender=gov_deployer), MISSING_ROLE),
+        "desk pool": (lambda: g.MarketDesk.set_asset_pool(g.IOToken, ZERO_ADDRESS, sender=gov_deployer), MISSING_ROLE),
+        "desk role": (
+            lambda: g.SettlementRouter.grantRole(role_hash("MARKET_DESK_ROLE"), gov_deployer, sender=gov_deployer),
+            MISSING_ROLE,
+        ),
         "schedule": (
             lambda: gov.timelock.schedule(
                 *Operation(g.NodeStaking.address, b"", salt=salt_of("x")).schedule_args(gov.min_delay),
@@ -343,10 +351,15 @@ def test_deployer__after_the_deploy__can_do_nothing(governed, gov_deployer, gov,
 
 
 # ------------------------------------------------------------------ the audit
-def test_audit__governed_suite__passes(governed):
+def test_audit__governed_suite__passes(governed, gov):
     report = audit(chain.provider.web3, governed.manifest)
     assert report.ok, report.problems
-    assert len(report.rows) == 25  # 22 + the IncentiveEngine's admin, pauser and oracle
+    # 22 + the IncentiveEngine's admin, pauser and oracle + the router's MARKET_DESK_ROLE and the desk's admin
+    assert len(report.rows) == 27
+    desk = governed.MarketDesk
+    rows = {(r.contract, r.role): r for r in report.rows}
+    assert rows[("SettlementRouter", "MARKET_DESK_ROLE")].holder == desk.address
+    assert rows[("MarketDesk", "DEFAULT_ADMIN_ROLE")].holder == gov.timelock.address
     assert {r.kind for r in report.rows if r.expected == "guardian Safe"} == {"Safe.guardian (2 of 3)"}
 
 
@@ -392,6 +405,19 @@ def test_audit__hand_off_never_accepted__fails(gov, governed, attacker):
     report = audit(chain.provider.web3, governed.manifest)
     assert report.problems == [
         f"VestingVault.seed pending_owner: hand-off to Safe.governance (2 of 3) {gov.council.address} not accepted yet"
+    ]
+
+
+def test_audit__desk_role_granted_to_another_contract__fails(gov, governed, attacker):
+    """MARKET_DESK_ROLE moves providers' income: the audit accepts the suite's MarketDesk alone."""
+    router, other = governed.SettlementRouter, governed.IOPriceOracle.address  # any contract but the desk
+    op = gov.operation(router.grantRole, role_hash("MARKET_DESK_ROLE"), other, salt="second desk")
+    gov.schedule(op)
+    advance(gov.min_delay)
+    gov.execute(op, sender=attacker)
+    problems = audit(chain.provider.web3, governed.manifest).problems
+    assert problems == [
+        f"SettlementRouter MARKET_DESK_ROLE: held by {other}, expected the MarketDesk {governed.MarketDesk.address}"
     ]
 
 

@@ -66,9 +66,14 @@ def test_index__demo_economy__every_view_equals_the_state_rebuilt_from_events(su
     assert result.problems == [], "\n".join(result.problems[:40])
     counts = {t: idx.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in
               ("staking_devices", "staking_slashes", "vesting_grants", "router_bookings", "dist_roots", "dist_parties",
-               "ide_state", "ide_epochs")}
+               "ide_state", "ide_epochs", "desk_pools", "desk_trades")}
     assert all(counts.values()), counts  # the demo exercised every area
     assert result.checked > 300
+    # the market desk's trades (the demo's WETH booking and IO withdrawals) are in the index, and each
+    # desk booking is a router booking of the renter who paid
+    for booking_id, renter in idx.query("SELECT booking_id, account FROM desk_trades WHERE kind = 'book_with_asset'"):
+        assert idx.query("SELECT renter FROM router_bookings WHERE booking_id = ?", [booking_id])[0][0] == renter
+    assert idx.query("SELECT COUNT(*) FROM desk_trades WHERE kind = 'withdraw_as_io'")[0][0] >= 2
     # the comparison can fail: one wrong stake and one wrong escrow in the index are both reported
     idx.db.execute("UPDATE staking_devices SET active = '1' WHERE rowid = (SELECT MIN(rowid) FROM staking_devices)")
     idx.db.execute("UPDATE router_ledgers SET escrow = '7' WHERE rowid = (SELECT MIN(rowid) FROM router_ledgers)")

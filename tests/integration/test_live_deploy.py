@@ -89,7 +89,7 @@ def test_live_deploy__keystore_account__plan_once_unattended_resume_and_strict_a
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "resuming from" in second.stdout and "Sign:" not in second.stdout + second.stderr
     assert f"transactions {planned - STOP_AFTER} (rehearsed" in second.stdout
-    assert "governance audit: 25 role holdings checked, no problem" in second.stdout
+    assert "governance audit: 27 role holdings checked, no problem" in second.stdout
     final = Manifest.from_json(manifest.read_text())
     assert final.complete and len(final.journal) == planned
     assert live.w3.eth.get_transaction_count(deployer) == planned
@@ -119,4 +119,4 @@ def test_roles_script__fresh_local_chain__deploys_governed_suite_and_passes_stri
     out = ape_run("roles", "--deploy-if-missing", "--strict", timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "deploying the governed local suite first" in out.stdout
-    assert "roles: 25 holdings, no problem" in out.stdout
+    assert "roles: 27 holdings, no problem" in out.stdout

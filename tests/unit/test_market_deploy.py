@@ -74,19 +74,20 @@ def test_step_market__local__liquidity_io_comes_from_the_rnd_vault(suite):
     assert vault.unallocated() == (123_000_000 - granted) * IO
 
 
-def test_step_market__local__weth_pool_and_the_router_knows_both(suite):
+def test_step_market__local__weth_pool_and_the_market_desk_knows_both(suite):
     weth_pool = suite.contracts["UniswapV3Pool.WETH/USDC"]
     weth = suite.uniswap.weth
     assert {weth_pool.token0(), weth_pool.token1()} == {weth.address, suite.USDC.address}
     assert weth.balanceOf(weth_pool) > 199 * 10**18 and suite.USDC.balanceOf(weth_pool) == 600_000 * USDC
-    router = suite.SettlementRouter
-    assert router.asset_pools(weth) == weth_pool.address
-    assert router.asset_pools(suite.IOToken) == suite.contracts["UniswapV3Pool.IO/USDC"].address
-    assert suite.manifest.contracts["SettlementRouter"].args["pools"] == [
+    desk = suite.MarketDesk
+    assert desk.asset_pools(weth) == weth_pool.address
+    assert desk.asset_pools(suite.IOToken) == suite.contracts["UniswapV3Pool.IO/USDC"].address
+    assert suite.manifest.contracts["MarketDesk"].args["pools"] == [
         suite.contracts["UniswapV3Pool.IO/USDC"].address,
         weth_pool.address,
     ]
-    assert suite.manifest.contracts["SettlementRouter"].args["twap_window_seconds"] == 1_800
+    assert suite.manifest.contracts["MarketDesk"].args["twap_window_seconds"] == 1_800
+    assert (desk.twap_window(), desk.max_deviation_bps(), desk.max_slippage_bps()) == (1_800, 200, 100)
 
 
 def test_required_cardinality__window_over_block_time():

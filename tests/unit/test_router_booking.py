@@ -27,16 +27,11 @@ from tests.router_helpers import (
 
 # ------------------------------------------------------------------ constructor
 def test_init__configured__tokens_staking_roles_and_first_id(
-    router, usdc, token, mock_staking, owner, operator, treasury, market_pools
+    router, usdc, token, mock_staking, owner, operator, treasury
 ):
     assert router.USDC() == usdc.address
     assert router.IO() == token.address
     assert router.STAKING() == mock_staking.address
-    io_pool, weth_pool = market_pools
-    assert router.asset_pools(token) == io_pool.address
-    weth = weth_pool.token0() if weth_pool.token1() == usdc.address else weth_pool.token1()
-    assert router.asset_pools(weth) == weth_pool.address
-    assert (router.twap_window(), router.max_deviation_bps(), router.max_slippage_bps()) == (1_800, 200, 100)
     assert router.SUPPLIER_RESERVATION_FEE_BPS() == 25 and router.PAYMENT_FEE_BPS() == 200
     assert router.hasRole(router.DEFAULT_ADMIN_ROLE(), owner)
     assert router.hasRole(router.OPERATOR_ROLE(), operator)
@@ -62,30 +57,18 @@ def test_init__admin_other_than_deployer__admin_moves(project, scratch_deployer,
         ("staking_zero", "SettlementRouter: staking is the zero address"),
         ("admin_zero", "SettlementRouter: admin is the zero address"),
         ("usdc_18_decimals", "SettlementRouter: usdc does not have 6 decimals"),
-        ("no_io_pool", "SettlementRouter: no io/usdc pool"),
-        ("pool_without_code", "SettlementRouter: pool has no code"),
-        ("window", "guarded_swap: window out of bounds"),
-        ("deviation", "guarded_swap: deviation out of bounds"),
-        ("slippage", "guarded_swap: slippage out of bounds"),
     ],
 )
 def test_init__bad_config__reverts(
-    project, owner, scratch_deployer, operator, treasury, usdc, token, mock_staking, market_pools, case, reason
+    project, owner, scratch_deployer, operator, treasury, usdc, token, mock_staking, case, reason
 ):
     zero = "0x" + "00" * 20
-    pools = [p.address for p in market_pools]
-    base = (usdc, token, mock_staking, pools, 1_800, 200, 100, owner)
     args = {
-        "usdc_zero": (zero, token, mock_staking, pools, 1_800, 200, 100, owner),
-        "same": (usdc, usdc, mock_staking, pools, 1_800, 200, 100, owner),
-        "staking_zero": (usdc, token, zero, pools, 1_800, 200, 100, owner),
-        "admin_zero": (usdc, token, mock_staking, pools, 1_800, 200, 100, zero),
-        "usdc_18_decimals": (token, usdc, mock_staking, pools, 1_800, 200, 100, owner),
-        "no_io_pool": (usdc, token, mock_staking, pools[1:], 1_800, 200, 100, owner),
-        "pool_without_code": (usdc, token, mock_staking, [*pools, owner.address], 1_800, 200, 100, owner),
-        "window": (*base[:4], 299, 200, 100, owner),
-        "deviation": (*base[:5], 1_001, 100, owner),
-        "slippage": (*base[:6], 0, owner),
+        "usdc_zero": (zero, token, mock_staking, owner),
+        "same": (usdc, usdc, mock_staking, owner),
+        "staking_zero": (usdc, token, zero, owner),
+        "admin_zero": (usdc, token, mock_staking, zero),
+        "usdc_18_decimals": (token, usdc, mock_staking, owner),
     }[case]
     with ape.reverts(reason):
         scratch_deployer.deploy(project.SettlementRouter, *args, operator, treasury)

@@ -3,19 +3,42 @@
 from types import SimpleNamespace
 
 import pytest
+from ape import chain
 
 from ionet.chain import deploy_router
 from ionet.chain.suite import STEPS, deploy_suite
 from ionet.config import load_config
 
 
-def test_step_router__registered_right_after_the_market_before_the_engine(suite):
+def test_step_router__registered_after_the_market_then_the_desk_before_the_engine(suite):
     from ionet.chain.deploy_ide import step_ide
     from ionet.chain.deploy_market import step_market
 
     assert STEPS[-1] is step_ide  # the IncentiveEngine pulls the router's fees
-    assert STEPS[-2] is deploy_router.step_router
-    assert STEPS[-3] is step_market  # the router needs the pools at construction
+    assert STEPS[-2] is deploy_router.step_desk  # the desk needs the router's address
+    assert STEPS[-3] is deploy_router.step_router
+    assert STEPS[-4] is step_market  # the desk needs the pools at construction
+
+
+def test_step_desk__local__desk_over_the_router_holds_its_desk_role_alone(suite, owner):
+    router, desk = suite.SettlementRouter, suite.MarketDesk
+    record = suite.manifest.contracts["MarketDesk"]
+    assert record.abi == "abi/MarketDesk.json"
+    assert desk.ROUTER() == router.address == record.args["router"]
+    assert (desk.USDC(), desk.IO()) == (router.USDC(), router.IO())
+    assert desk.hasRole(desk.DEFAULT_ADMIN_ROLE(), owner) and record.args["admin"] == owner.address
+    role = router.MARKET_DESK_ROLE()
+    assert router.hasRole(role, desk) and not router.hasRole(role, owner)
+    from ionet.roles import role_holders
+
+    holders = role_holders(chain.provider.web3, router.address, suite.manifest.contracts["SettlementRouter"].block)
+    assert holders[bytes(role)] == [desk.address]
+
+
+def test_step_desk__without_the_market_step__refuses():
+    fake = SimpleNamespace(market_pools=[], contracts={"SettlementRouter": None}, config={})
+    with pytest.raises(SystemExit, match="needs the IO/USDC pool"):
+        deploy_router.step_desk(fake)
 
 
 def test_step_router__local_without_usdc__deploys_mock_and_records_it(suite, owner, accounts):
