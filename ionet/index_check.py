@@ -245,11 +245,11 @@ def _engine(c: Checker, idx: Indexer, key: str, eng: Any, now: int) -> None:
         for total in _IDE_TOTALS:
             c.eq(f"{key}.totals().{total}", amount(r[total]), getattr(t, total))
         c.eq(f"{key}.totals().shortfall_epochs", r["shortfall_epochs"], t.shortfall_epochs)
-    for epoch, usd_owed, twap, fee_usd in idx.query(
-            "SELECT epoch, usd_owed, twap, fee_usd FROM ide_epochs WHERE contract = ?", [key]):
+    for epoch, usd_owed, twap, flag, fee_usd in idx.query(
+            "SELECT epoch, usd_owed, twap, price_flag, fee_usd FROM ide_epochs WHERE contract = ?", [key]):
         info = eng.epoch_info(epoch)
-        c.eq(f"{key}.epoch_info({epoch})", (amount(usd_owed), amount(twap), amount(fee_usd)),
-             (info.usd_owed, info.twap_price, info.fee_usd))
+        c.eq(f"{key}.epoch_info({epoch})", (amount(usd_owed), amount(twap), flag, amount(fee_usd)),
+             (info.usd_owed, info.twap_price, info.price_flag, info.fee_usd))
 
 
 CHECKS: dict[str, Callable[[Checker, Indexer, str, Any, int], None]] = {

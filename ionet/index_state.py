@@ -512,7 +512,8 @@ CREATE TABLE IF NOT EXISTS ide_state (contract TEXT PRIMARY KEY, active INTEGER 
     reserve_epochs INTEGER, retire_buffer_epochs INTEGER,
     {", ".join(f"{t} TEXT DEFAULT '0'" for t in _IDE_TOTALS)});
 CREATE TABLE IF NOT EXISTS ide_epochs (contract TEXT, epoch INTEGER, usd_owed TEXT DEFAULT '0',
-    twap TEXT DEFAULT '0', fee_usd TEXT DEFAULT '0', released TEXT DEFAULT '0', shortfall_usd TEXT DEFAULT '0',
+    twap TEXT DEFAULT '0', price_flag INTEGER DEFAULT 0, close_twap TEXT DEFAULT '0', fee_usd TEXT DEFAULT '0',
+    released TEXT DEFAULT '0', shortfall_usd TEXT DEFAULT '0',
     PRIMARY KEY (contract, epoch));
 """
 
@@ -524,6 +525,8 @@ def _ide(ev: Event) -> dict[str, Any]:
 @reducer("IncentiveEngine", "Activated")
 def _ide_activated(db: sqlite3.Connection, ev: Event) -> None:
     _set(db, "ide_state", _ide(ev), {"active": 1, "start_time": ev.args["start_time"]})
+    # epoch 0's price: the reference of epoch 1's clamp
+    _set(db, "ide_epochs", {**_ide(ev), "epoch": 0}, {"twap": int(ev.args["reference_price"])})
 
 
 @reducer("IncentiveEngine", "EmissionReceived")
@@ -544,7 +547,12 @@ def _ide_fees(db: sqlite3.Connection, ev: Event) -> None:
 
 @reducer("IncentiveEngine", "EpochStated")
 def _ide_stated(db: sqlite3.Connection, ev: Event) -> None:
-    _set(db, "ide_epochs", {**_ide(ev), "epoch": ev.args["epoch"]}, {"usd_owed": int(ev.args["usd_owed"])})
+    # the statement fixes the epoch's price (`twap`: the price it pays at; `close_twap`: the pool's TWAP
+    # of the window ending at its close, 0 when carried; `price_flag`: how the price was fixed)
+    a = ev.args
+    _set(db, "ide_epochs", {**_ide(ev), "epoch": a["epoch"]},
+         {"usd_owed": int(a["usd_owed"]), "twap": int(a["price"]), "price_flag": int(a["price_flag"]),
+          "close_twap": int(a["twap_price"])})
     _set(db, "ide_state", _ide(ev), {"last_stated": ev.args["epoch"]})
 
 

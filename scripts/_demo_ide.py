@@ -1,9 +1,13 @@
 """Demo section: the Incentive Dynamic Engine (docs/incentive-engine.md). Governance switches the
 network from fixed IO emission to USD targets; renters' fees fill the Fee Vault; each day the reward
-oracle states the USD owed to the eligible providers and anyone settles it in IO at the pool's TWAP
-(from the Reward Vault first); the Fee Vault's surplus above its reserve is bought back and burned;
-unneeded emission is retired; then a day the Reward Vault cannot cover is topped up from the Fee
-Vault (its IO, then its USDC swapped to IO under the TWAP bound).
+oracle states the USD owed to the eligible providers, which fixes the epoch's price (the pool's TWAP
+over the window ending at its close, moved at most 10 % from the previous epoch's), and anyone
+settles it in IO at that price (from the Reward Vault first); the Fee Vault's surplus above its
+reserve is bought back and burned; unneeded emission is retired; a day the Reward Vault cannot cover
+is topped up from the Fee Vault (its IO, then its USDC swapped to IO up to a price limit). Then an
+outside holder dumps IO on the pool: the epoch already closed pays at its own price, the next one
+moves at most 10 %; and a day bigger than the pool fills within the bound settles with a recorded
+shortfall instead of blocking every later epoch.
 
 Runs after the vesting section and before governance (the deployer still holds every admin role).
 """
@@ -15,12 +19,12 @@ from typing import Any
 from ape import chain
 
 from ionet import IO, USDC
+from ionet import ide as model
 from ionet.chain.deploy_ide import activate_ide, ide_config
 from ionet.chain.devices import ensure_eligible_device
 from ionet.chain.economy import Economy, fmt_io, fmt_usdc
 from ionet.chain.uniswap import swap_exact_input
 from ionet.settlement import quote
-from scripts._demo_market import _revert_reason
 
 MARGIN = 60  # seconds past an epoch's end (Anvil stamps blocks with the wall clock)
 
@@ -78,8 +82,8 @@ def _settle(eco: Economy, engine: Any, epoch: int) -> Any:
     [ev] = engine.EpochSettled.from_receipt(receipt)
     released = ev.from_reward_vault + ev.from_fee_io + ev.from_fee_usdc_swap
     eco.say(
-        f"epoch {epoch} settled by anyone: {_usd(ev.usd_owed)} owed = {_io(ev.io_needed)} IO at the TWAP of "
-        f"{_usd(ev.twap_price)}/IO; {_io(released)} IO sent to the RewardsDistributor"
+        f"epoch {epoch} settled by anyone: {_usd(ev.usd_owed)} owed = {_io(ev.io_needed)} IO at the epoch's price "
+        f"of {_usd(ev.twap_price)}/IO; {_io(released)} IO sent to the RewardsDistributor"
     )
     rows = [
         ["Reward Vault (emission)", _io(ev.from_reward_vault), ""],
@@ -154,7 +158,7 @@ def run(eco: Economy) -> None:
     eco.say(
         f"buyback-and-burn: the Fee Vault keeps a reserve of {_usd(bb.reserve_target_usd)} (30 days of payouts, "
         f"USDC first); of the surplus, 50 % is burned: {_usd(bb.usdc_spent)} USDC buys {_io(bb.io_bought_burned)} IO "
-        f"on the pool (TWAP {_usd(r.twap_price)}, at most 1 % worse) and {_io(bb.io_fee_burned)} fee IO; "
+        f"on the pool (TWAP {_usd(r.twap_price)}, never more than 1 % above it) and {_io(bb.io_fee_burned)} fee IO; "
         f"{_io(burned)} IO burned in all"
     )
     _supply(eco, "after the burn")
@@ -238,21 +242,14 @@ def run(eco: Economy) -> None:
     token.approve(u.swap_router, dump, sender=seller)
     swap_exact_input(u.swap_router, token.address, s.USDC.address, int(pool.fee()), dump, seller)
     engine.state_epoch(31, owed, sender=oracle)
-    refused = _revert_reason(engine, "settle", (31,), eco.renter_y)
-    assert "too far from twap" in refused
+    ev = _settle(eco, engine, 31)
+    assert ev.twap_price == twap_before  # the window that ended at the close: before the dump
     eco.say(
         f"day 31: governance retires {_io(retired)} IO of unneeded emission (the Reward Vault keeps 90 days of "
-        f"payouts); then an outside holder dumps {_io(dump)} IO on the pool (TWAP {_usd(twap_before)}/IO before); "
-        f"settling epoch 31 at once is refused ({refused}): the engine never trades or prices on a spot the "
-        "TWAP has not confirmed"
-    )
-    eco.advance(2 * int(engine.twap_window()) + MARGIN)
-    ev = _settle(eco, engine, 31)
-    assert ev.twap_price < twap_before and ev.shortfall_io == 0
-    eco.say(
-        f"an hour later the TWAP has followed ({_usd(ev.twap_price)}/IO, down "
-        f"{(twap_before - ev.twap_price) * 100 / twap_before:.0f} %): the same {_usd(ev.usd_owed)} now takes "
-        f"{_io(ev.io_needed)} IO instead of {_io(owed * IO // twap_before)}; providers' USD income does not move"
+        f"payouts); right after epoch 31 closed an outside holder dumps {_io(dump)} IO on the pool (TWAP "
+        f"{_usd(twap_before)}/IO before). Epoch 31's price was fixed by the window that ended at its close, so "
+        f"settling it at once pays {_io(ev.io_needed)} IO at {_usd(ev.twap_price)}/IO, as before the dump: "
+        "whoever settles, whenever, cannot choose the price"
     )
     eco.advance_to(start + 32 * day + MARGIN)
     engine.collect_fees(sender=eco.renter_y)
@@ -260,19 +257,54 @@ def run(eco: Economy) -> None:
     more = engine.retirable()
     if more:
         engine.retire(more, sender=eco.admin)
-    r = engine.reserves()
-    crash_owed = r.reward_vault_usd + r.fee_io_usd + 400 * USDC
-    engine.state_epoch(32, crash_owed, sender=oracle)
+    # The dump was held through epoch 32's close: its price moves at most max_price_move_bps from epoch 31's.
+    twap_close = int(engine.price())  # no trade since the dump: the window ending now is the close's
+    price32, _flag = model.clamp_price(twap_close, int(ev.twap_price), int(engine.max_price_move_bps()))
+    crash_owed = (int(engine.reward_vault()) + int(engine.fee_io())) * price32 // IO + 400 * USDC
+    tx = engine.state_epoch(32, crash_owed, sender=oracle)
+    [st] = engine.EpochStated.from_receipt(tx)
+    assert st.price_flag == model.PRICE_CLAMPED_UP and st.price == price32
     eco.say(
-        f"day 32, after the crash, is a network-wide day: {_usd(crash_owed)} owed, more than the Reward Vault's "
-        f"{_io(r.reward_vault)} IO and the fee IO are worth at the new price"
+        f"day 32: the dump was held through epoch 32's close: its TWAP is {_usd(st.twap_price)}/IO, "
+        f"{(twap_before - st.twap_price) * 100 / twap_before:.0f} % down, but an epoch's price moves at most "
+        f"{engine.max_price_move_bps() / 100:g} % from the last: {_usd(st.price)}/IO (clamped). A push held for a "
+        "window to drain the Reward Vault buys an attacker at most that; a real crash reaches the engine in steps"
+    )
+    eco.say(
+        f"day 32 is also a network-wide day: {_usd(crash_owed)} owed, more than the Reward Vault's "
+        f"{_io(engine.reward_vault())} IO and the fee IO are worth at the epoch's price"
     )
     ev = _settle(eco, engine, 32)
     assert ev.from_fee_usdc_swap > 0 and ev.shortfall_io == 0
     eco.say(
         f"the Fee Vault tops the payout up: {_usd(ev.usdc_spent)} of its USDC buys the {_io(ev.from_fee_usdc_swap)} "
-        "IO missing on the pool, under the TWAP bound; every provider receives its full USD target"
+        "IO missing on the pool, never above the TWAP plus 1 %; every provider receives its full USD target"
     )
+
+    # ---------------------------------------------------------------- a day bigger than the pool
+    _book(eco, eco.renter_y, device, 1_500_000 * USDC, 0)
+    eco.advance_to(start + 33 * day + MARGIN)
+    engine.collect_fees(sender=eco.renter_y)
+    engine.sync_emission(sender=eco.renter_y)
+    huge = min((int(engine.reward_vault()) + int(engine.fee_io())) * int(engine.price()) // IO + 60_000 * USDC,
+               int(engine.max_usd_per_epoch()))
+    engine.state_epoch(33, huge, sender=oracle)
+    eco.say(
+        f"day 33 asks {_usd(huge)}: tens of thousands of dollars of IO more than the vaults hold, to be bought with "
+        f"the Fee Vault's {_usd(engine.fee_usdc())} USDC (at most {_usd(engine.max_swap_usdc())} a trade) on a pool "
+        "that fills only a few thousand dollars within 1 % of its TWAP. Before, this settlement reverted and "
+        "blocked every later epoch and every buyback until governance lowered its limit through the timelock"
+    )
+    ev = _settle(eco, engine, 33)
+    assert ev.shortfall_io > 0 and ev.usdc_spent > 0
+    eco.say(
+        f"now the trade stops at the price limit: {_usd(ev.usdc_spent)} of USDC bought {_io(ev.io_bought)} IO, the "
+        f"rest ({_usd(ev.shortfall_usd)}) is recorded as the epoch's shortfall, and the network moves on"
+    )
+    eco.advance_to(start + 34 * day + MARGIN)
+    engine.state_epoch(34, owed, sender=oracle)
+    ev = _settle(eco, engine, 34)
+    assert ev.shortfall_io == 0
 
     # ---------------------------------------------------------------- the dashboard
     t = engine.totals()
