@@ -142,18 +142,21 @@ def _anchor(env: Env, label: str, exact_output: bool) -> int:
 
 
 def _settles(env: Env, label: str, when: str, exact_out: int) -> list[GasRow]:
-    """The two settlements of the current (ended, unstated) epoch, each on a snapshot."""
+    """The two settlements of the current (ended, unstated) epoch, each on a snapshot: the window's
+    activity first, then the emission synced and the statement (one block), then the settlement."""
     e, t = env.engine, env.trader
     with isolated():
-        env.state(10 * USDC)
         env.activity(label)
+        e.sync_emission(sender=t)
+        env.state(10 * USDC)
         env.next_block()
         gas = gas_of(e.settle(env.epoch, sender=t))
     rows = [at_most(AREA, f"settle, funded by the Reward Vault alone, {when} ({label})", gas, 120_000)]
     with isolated():
-        env.draw_down()
-        env.state(env.topup_usd(300 * USDC))
         env.activity(label)
+        e.sync_emission(sender=t)
+        env.draw_down()
+        env.state(env.topup_usd(1_000 * USDC))
         env.next_block()
         tx = e.settle(env.epoch, sender=t)
         [ev] = e.EpochSettled.from_receipt(tx)

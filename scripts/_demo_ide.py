@@ -67,14 +67,16 @@ def _owed_today(eco: Economy, fleet: list[tuple[str, bytes, str, int]]) -> tuple
 def _book(eco: Economy, renter: Any, device: bytes, usdc_cost: int, io_cost: int) -> None:
     s = eco.suite
     router = s.SettlementRouter
-    q = quote(usdc_cost, 1, True)
-    s.USDC.mint(renter, q.total, sender=eco.admin)
-    s.USDC.approve(router, q.total, sender=renter)
-    router.book(device, s.USDC, 1, usdc_cost, q.total, sender=renter)
-    q = quote(io_cost, 1, False)
-    eco.fund(renter, q.total)
-    s.IOToken.approve(router, q.total, sender=renter)
-    router.book(device, s.IOToken, 1, io_cost, q.total, sender=renter)
+    if usdc_cost:
+        q = quote(usdc_cost, 1, True)
+        s.USDC.mint(renter, q.total, sender=eco.admin)
+        s.USDC.approve(router, q.total, sender=renter)
+        router.book(device, s.USDC, 1, usdc_cost, q.total, sender=renter)
+    if io_cost:
+        q = quote(io_cost, 1, False)
+        eco.fund(renter, q.total)
+        s.IOToken.approve(router, q.total, sender=renter)
+        router.book(device, s.IOToken, 1, io_cost, q.total, sender=renter)
 
 
 def _settle(eco: Economy, engine: Any, epoch: int) -> Any:
