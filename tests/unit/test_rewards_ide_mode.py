@@ -30,19 +30,19 @@ FLEET = [H100, H100_CO, RTX, OFF, ODD]
 
 
 def ide_engine(reward_io: int) -> IncentiveEngine:
-    eng = IncentiveEngine(GOV, ORACLE, start_time=0, params=Params())
+    eng = IncentiveEngine(GOV, ORACLE, start_time=0, params=Params(), reference_price=P)
     eng.receive_emission(reward_io)
     return eng
 
 
-def no_trade(req: SwapRequest) -> int:
+def no_trade(req: SwapRequest) -> ide.Fill:
     raise AssertionError(f"unexpected trade {req}")
 
 
 def settle_day(eng: IncentiveEngine, usd: int) -> ide.Settlement:
     epoch = eng.last_stated + 1
-    eng.state_epoch(ORACLE, epoch, usd, eng.epoch_end(epoch))
-    return eng.settle(epoch, Price(P, P), no_trade)
+    eng.state_epoch(ORACLE, epoch, usd, eng.epoch_end(epoch), close_twap=P)
+    return eng.settle(epoch, Price(P), no_trade)
 
 
 def test_usd_owed_of__fleet__class_target_times_processors_times_hours():
