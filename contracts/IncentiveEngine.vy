@@ -35,7 +35,9 @@
      (`uniswap_twap._quote_at_tick`).
      The price of epoch e (fixed once, by `state_epoch`, whoever states and whenever):
          twap_e  = the pool's TWAP over [close_e - twap_window, close_e], close_e = start + e * L
-         ref     = the price of epoch e - 1 (epoch 0: the TWAP at activation)
+         ref     = the price of epoch e - 1 (epoch 0: the TWAP at activation, or none when the pool
+                   could not serve the window then: epoch 1 pays at its close TWAP unclamped, and a
+                   statement with neither a reference nor the close window reverts)
          price_e = min(max(twap_e, ceil(ref * (10_000 - m) / 10_000)), floor(ref * (10_000 + m) / 10_000)),
                    m = max_price_move_bps; PRICE_CLAMPED_UP / _DOWN records which bound held;
                    when the pool's history no longer reaches back to close_e (the statement came
@@ -539,15 +541,19 @@ def activate():
             now), forwards every IO it holds to the RewardsDistributor (all of it emission of the
             hourly epochs before the switch: the pre-IDE rewards), starts epoch 1 at the end of
             the last completed hourly epoch, and takes the pool's TWAP now as the reference price
-            of epoch 1 (the pool must serve the window); from then on the emission is the Reward
-            Vault's.
+            of epoch 1's clamp (none when the pool cannot serve the window yet, e.g. a pool created
+            with the token: epoch 1 then pays at its close TWAP unclamped); from then on the
+            emission is the Reward Vault's.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     em: Emission = self._unpack_emission(self._emission)
     assert not em.active, "IncentiveEngine: already active"
     assert staticcall EMISSION.reward_recipient() == self, "IncentiveEngine: not the emission recipient"
     assert staticcall DESK.engine() == self, "IncentiveEngine: desk not bound to this engine"
-    reference: uint256 = self._twap(self._unpack_market(self._market).twap_window)
+    reference: uint256 = 0
+    mean: int256 = uniswap_twap._mean_tick(POOL, convert(self._unpack_market(self._market).twap_window, uint32))
+    if mean != uniswap_twap.NO_TICK:
+        reference = self._quote(convert(mean, int24))
     extcall EMISSION.mint_due()
     total: uint256 = staticcall EMISSION.total_emitted()
     completed: uint256 = staticcall EMISSION.completed_epochs()
@@ -653,7 +659,14 @@ def state_epoch(epoch: uint256, usd_owed: uint256):
     twap: uint256 = 0
     price: uint256 = reference
     flag: uint256 = PRICE_CARRIED
-    if mean != uniswap_twap.NO_TICK:
+    if mean == uniswap_twap.NO_TICK:
+        # nothing to carry before the first price (no reference at activation): no price at all
+        assert reference != 0, "IncentiveEngine: pool history cannot serve the epoch's window"
+    elif reference == 0:
+        twap = self._quote(convert(mean, int24))
+        price = twap
+        flag = PRICE_AT_TWAP
+    else:
         twap = uniswap_twap._quote_at_tick(convert(mean, int24), ONE_IO, IO.address, USDC)
         low: uint256 = (reference * (BPS - mk.max_price_move_bps) + BPS - 1) // BPS
         high: uint256 = reference * (BPS + mk.max_price_move_bps) // BPS

@@ -86,7 +86,9 @@ The rules in one place (each is argued in docs/incentive-engine.md):
 7. Prices. An epoch's price is fixed by its statement, whoever states and whenever: the pool's TWAP
    over the window that ended at the epoch's close, clamped to within `max_price_move_bps` of the
    previous epoch's price (epoch 0: the TWAP at activation); when the pool's history no longer reaches
-   back to the close, the previous price is carried (PRICE_CARRIED), never a spot price. Trades and
+   back to the close, the previous price is carried (PRICE_CARRIED), never a spot price. An engine
+   activated before its pool could serve the window has no reference: epoch 1 pays at its close TWAP
+   unclamped, and its statement is refused while the pool cannot serve that window either. Trades and
    valuations use the TWAP of the window ending now, and revert ("pool history shorter than window")
    when the pool cannot serve it, except the top-up of a settlement, which then does not trade. No
    deviation check: a trade's price limit bounds it instead. The engine never sells IO: every trade
@@ -163,6 +165,7 @@ R_HISTORY = "IncentiveEngine: pool history shorter than window"
 R_SLIPPAGE_BOUNDS = "FeeVaultDesk: slippage out of bounds"
 R_SLIPPAGE_FEE = "FeeVaultDesk: slippage not above the pool fee"
 R_DESK_NOT_BOUND = "IncentiveEngine: desk not bound to this engine"
+R_NO_CLOSE_WINDOW = "IncentiveEngine: pool history cannot serve the epoch's window"
 R_ZERO_PRICE = "IncentiveEngine: zero price"
 R_ALREADY_STATED = "IncentiveEngine: epoch already stated"
 R_OUT_OF_ORDER = "IncentiveEngine: epoch out of order"
@@ -417,8 +420,7 @@ class IncentiveEngine:
         _require(0 < p.max_slippage_bps <= MAX_SLIPPAGE_LIMIT_BPS, R_SLIPPAGE_BOUNDS)
         self.slippage_ticks = slippage_ticks(p.max_slippage_bps, p.pool_fee)
         if self.start_time is not None:  # modelled as already active: its activation's reference price
-            _require(self.reference_price > 0, R_ZERO_PRICE)
-            self.prices[0] = (self.reference_price, PRICE_AT_TWAP)
+            self.prices[0] = (self.reference_price, PRICE_AT_TWAP)  # 0: none (the pool had no history)
         self.roles = {GOVERNANCE: {self.governance}, ORACLE: {self.oracle}, PAUSER: {self.pauser or self.governance}}
 
     @property
@@ -467,7 +469,9 @@ class IncentiveEngine:
         self._only(GOVERNANCE, caller)
         _require(not self.active, R_ALREADY_ACTIVE)
         _require(is_recipient, R_NOT_RECIPIENT)
-        ref = self._checked_twap(reference)
+        ref = 0  # no reference when the pool cannot serve the window yet: epoch 1 then pays unclamped
+        if reference is not None and reference.history_ok:
+            ref = self._checked_twap(reference)
         self.start_time = start_time
         self.prices[0] = (ref, PRICE_AT_TWAP)
         self._log("Activated", start_time=start_time, reference_price=ref)
@@ -530,7 +534,13 @@ class IncentiveEngine:
         _require(now >= self.epoch_end(epoch), R_NOT_ENDED)
         _require(usd_owed <= self.params.max_usd_per_epoch, R_ABOVE_MAX)
         reference = self.epoch_price(epoch - 1)
-        price, flag = clamp_price(close_twap, reference, self.params.max_price_move_bps)
+        if reference == 0:  # no reference yet (activation without history): the close TWAP, unclamped
+            _require(close_twap is not None, R_NO_CLOSE_WINDOW)
+            assert close_twap is not None
+            _require(close_twap > 0, R_ZERO_PRICE)
+            price, flag = close_twap, PRICE_AT_TWAP
+        else:
+            price, flag = clamp_price(close_twap, reference, self.params.max_price_move_bps)
         self.usd_owed[epoch] = usd_owed
         self.prices[epoch] = (price, flag)
         self.last_stated = epoch

@@ -143,10 +143,19 @@ def test_activate__governance_once__starts_epoch_one_with_the_twap_as_reference(
     assert last_event(eng) == ("Activated", {"start_time": 3_600, "reference_price": P})
 
 
+@pytest.mark.parametrize("price", [NO_HISTORY, None])
+def test_activate__pool_history_short__no_reference_price(price):
+    """The pool cannot serve the window at activation: no reference (never a spot price); the first
+    statement then needs the close window."""
+    eng = IncentiveEngine(GOV, ORACLE, start_time=None)
+    eng.activate(GOV, 3_600, price)
+    assert eng.active and eng.prices == {0: (0, PRICE_AT_TWAP)}
+    assert last_event(eng) == ("Activated", {"start_time": 3_600, "reference_price": 0})
+
+
 @pytest.mark.parametrize(("caller", "start", "recipient", "price", "reason"), [
     (ORACLE, None, True, at(P), ide.R_MISSING_ROLE), (GOV, 0, True, at(P), ide.R_ALREADY_ACTIVE),
-    (GOV, None, False, at(P), ide.R_NOT_RECIPIENT), (GOV, None, True, NO_HISTORY, ide.R_HISTORY),
-    (GOV, None, True, None, ide.R_HISTORY), (GOV, None, True, at(0), ide.R_ZERO_PRICE)])
+    (GOV, None, False, at(P), ide.R_NOT_RECIPIENT), (GOV, None, True, at(0), ide.R_ZERO_PRICE)])
 def test_activate__bad_input__reverts(caller, start, recipient, price, reason):
     eng = IncentiveEngine(GOV, ORACLE, start_time=start, reference_price=P if start is not None else 0)
     before = copy.deepcopy(eng)
@@ -1095,6 +1104,23 @@ class EngineMachine(RuleBasedStateMachine):
         assert self._state(min(usd, self.eng.params.max_usd_per_epoch), self.now)[0]
         self.settle()
 
+    @rule(extra=st.integers(100 * USD, 3_000 * USD))
+    def top_up_day(self, extra):
+        """A day a little beyond the vaults: fees arrive, the pool rests, the epoch asks `extra`
+        more than the Reward Vault and the fee IO hold (a top-up, usually exact output)."""
+        if self.eng.last_settled != self.eng.last_stated:
+            return
+        self.fees(20_000 * USD, 0)
+        self.twap, self.history = self.pool.price, True
+        epoch = self.eng.last_stated + 1
+        self.now = max(self.now, self.eng.epoch_end(epoch))
+        price = clamp_price(self.twap, self.eng.epoch_price(epoch - 1), self.eng.params.max_price_move_bps)[0]
+        if self.eng.epoch_price(epoch - 1) == 0:
+            price = self.twap
+        usd = (self.eng.reward_vault + self.eng.fee_io) * price // IO + extra
+        if self._state(min(usd, self.eng.params.max_usd_per_epoch), self.now)[0]:
+            self.settle()
+
     @rule()
     def settle(self):
         epoch = self.eng.last_settled + 1
@@ -1235,7 +1261,15 @@ def test_invariants__state_machine__every_balance_after_every_step():
                                      "burns")), seen
 
 
-def test_init__active_without_a_reference_price__reverts():
-    """An engine modelled as already active needs its activation's reference price (epoch 0's)."""
-    with pytest.raises(IDEError, match=ide.R_ZERO_PRICE):
-        IncentiveEngine(GOV, ORACLE, start_time=0)
+def test_state_epoch__no_reference_and_no_close_window__reverts_then_unclamped():
+    """An engine activated before its pool served the window has no reference price: epoch 1's
+    statement is refused without the close window (never a spot price), and with it pays at the
+    close TWAP unclamped; epoch 2 is clamped against that."""
+    eng = IncentiveEngine(GOV, ORACLE, start_time=0)
+    assert eng.epoch_price(0) == 0
+    with pytest.raises(IDEError, match=ide.R_NO_CLOSE_WINDOW):
+        eng.state_epoch(ORACLE, 1, 10 * USD, eng.epoch_end(1), None)
+    eng.state_epoch(ORACLE, 1, 10 * USD, eng.epoch_end(1), 100_000)
+    assert eng.prices[1] == (100_000, ide.PRICE_AT_TWAP)
+    eng.state_epoch(ORACLE, 2, 10 * USD, eng.epoch_end(2), 400_000)
+    assert eng.prices[2] == (110_000, ide.PRICE_CLAMPED_DOWN)

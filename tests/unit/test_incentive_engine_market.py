@@ -257,13 +257,23 @@ def test_state_epoch__pool_ring_no_longer_reaches_the_close__carries_the_previou
     assert (ev.twap_price, ev.price, ev.price_flag) == (0, reference, model.PRICE_CARRIED)
 
 
-def test_activate__pool_history_shorter_than_the_window__reverts(suite, owner, engine, emission):  # noqa: F811
-    """Activation prices epoch 1's reference at the TWAP: a window the pool cannot serve is refused
-    with a clear reason, never a spot fallback."""
+def test_activate__pool_history_shorter_than_the_window__no_reference_and_epoch_1_unclamped(
+    suite, owner, operator, engine, emission, market  # noqa: F811
+):
+    """A pool that cannot serve the window at activation (one created with the token): no reference
+    price (never a spot fallback); epoch 1's statement is refused while the pool cannot serve its
+    close window either, with a clear reason, and pays its close TWAP unclamped once it can."""
     emission.set_reward_recipient(engine, sender=owner)
     engine.set_market_bounds(86_400, 100, 1_000, sender=owner)
-    with ape.reverts(model.R_HISTORY):
-        engine.activate(sender=owner)
+    tx = engine.activate(sender=owner)
+    assert engine.Activated.from_receipt(tx)[0].reference_price == 0 and engine.epoch_info(0).twap_price == 0
+    after_epoch(engine, 1)
+    with ape.reverts(model.R_NO_CLOSE_WINDOW):
+        engine.state_epoch(1, 10 * USDC, sender=operator)
+    engine.set_market_bounds(1_800, 100, 1_000, sender=owner)
+    twap = close_twap(engine, market, 1)
+    [ev] = engine.EpochStated.from_receipt(engine.state_epoch(1, 10 * USDC, sender=operator))
+    assert (ev.reference_price, ev.twap_price, ev.price, ev.price_flag) == (0, twap, twap, model.PRICE_AT_TWAP)
 
 
 # ------------------------------------------------------------------ the desk's own rules
