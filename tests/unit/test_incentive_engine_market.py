@@ -303,6 +303,25 @@ def test_invariant_pays_at_most_max_in(desk, attacker, market):
         desk.uniswapV3SwapCallback(10 * USDC, -IO, b"", sender=pool)
 
 
+@pytest.mark.parametrize("mode, reason", [
+    (3, "FeeVaultDesk: input above maximum"),  # one unit more than the most the trade may take
+    (1, "FeeVaultDesk: unexpected payment request"),  # both tokens asked for
+    (2, "FeeVaultDesk: unexpected payment request"),  # the token bought asked for
+])
+def test_invariant_pays_at_most_max_in__misbehaving_pool__refused(suite, owner, scratch_deployer, market, mode,
+                                                                   reason):
+    """A pool that asks the desk for more than the trade's maximum, or for the wrong token, is
+    refused in the callback: the USDC leaves the desk only as a bounded payment for IO."""
+    real = suite.contracts["UniswapV3Pool.IO/USDC"]
+    evil = scratch_deployer.deploy(ape.project.MockEvilPool, real, mode)
+    d = scratch_deployer.deploy(ape.project.FeeVaultDesk, suite.USDC, suite.IOToken, evil, 100)
+    d.bind_engine(scratch_deployer, sender=scratch_deployer)
+    suite.USDC.mint(d, 100 * USDC, sender=owner)
+    with ape.reverts(reason):
+        d.buy_back(10 * USDC, market.spot_tick(), sender=scratch_deployer)
+    assert suite.USDC.balanceOf(d) == 100 * USDC
+
+
 def test_constructor__desk_bad_arguments__revert(suite, scratch_deployer):
     pool = suite.contracts["UniswapV3Pool.IO/USDC"]
     usdc, io, weth = suite.USDC.address, suite.IOToken.address, suite.uniswap.weth.address
