@@ -97,17 +97,26 @@
      outside its field reverts instead of spilling into the next):
          _vaults:    reward_vault (0-95) | fee_io (96-191) | last_stated (192-223) |
                      last_burn_epoch (224-255)
-         _settled:   last_settled (0-31) | trailing USD owed (32-103) | trailing fee USD (104-255)
-         _epochs[e]: usd_owed (0-63) | price (64-157) | price flag (158-159) | fee USD (160-255);
+         _settled:   last_settled (0-31) | trailing USD owed (32-103) | trailing fee USD (104-247) |
+                     live (255)
+         _trailing:  trailing IO needed (0-127) | live (255)
+         _released:  IO released from fee IO (0-95) | IO bought and released (96-191) |
+                     epochs with a shortfall (192-223) | live (255)
+         _epochs[e]: usd_owed (0-63) | price (64-151) | price flag (152-159) | fee USD (160-255);
                      the oracle writes usd_owed and the price, `collect_fees` adds the fee USD
                      booked to the next epoch settled; `_epochs[0]` holds the activation price
          _emission:  baseline (0-95) | seen (96-191) | start_time (192-231) | active (232-239)
-         _buyback:   usdc_spent_buyback (0-127) | burned_by_buyback (128-255)
+         _buyback:   usdc_spent_buyback plus one (0-63) | burned_by_buyback (64-159) |
+                     burned_fee_io (160-255)
+     `activate` writes _settled, _trailing, _released and _buyback once (their live bit, or the
+     buyback's plus one, keeps each word non-zero for ever after): a settlement or a burn never pays
+     EIP-2200's 20,000 gas for writing a zero slot, the first of its kind included.
          _market:    twap_window (0-31) | max_price_move_bps (32-47)
      The other cumulative counters each have a word of their own (unpacked).
      IO fields of 96 bits hold at most the IO supply (8e26 < 2**96); usd_owed <= MAX_USD_PER_EPOCH_LIMIT
-     (1e18 < 2**64), so 30 of them fit 72 bits; a price above 2**94 or an epoch's fee USD above 2**96
-     (7.9e22 USDC) cannot occur with real tokens.
+     (1e18 < 2**64), so 30 of them fit 72 bits; a price above 2**88 (3e20 USDC per IO), an epoch's fee
+     USD above 2**96 (7.9e22 USDC) or more than 2**64 - 2 USDC units (1.8e13 USDC) spent on buybacks in
+     all cannot occur with real tokens.
      The totals a dashboard shows that the model stores but this contract derives:
          released_from_reward = emitted_in - retired - reward_vault
          usdc_spent_topup     = fee_usdc_in - fee_usdc - usdc_spent_buyback
@@ -178,22 +187,28 @@ MIN_TWAP_WINDOW: constant(uint256) = 300
 MAX_TWAP_WINDOW: constant(uint256) = 86_400
 MIN_PRICE_MOVE_BPS: constant(uint256) = 10
 MAX_PRICE_MOVE_BPS: constant(uint256) = 5_000
-# @dev How an epoch's price was fixed (`epoch_info(e).price_flag`, `EpochStated.price_flag`).
-PRICE_AT_TWAP: public(constant(uint256)) = 0
-PRICE_CLAMPED_UP: public(constant(uint256)) = 1
-PRICE_CLAMPED_DOWN: public(constant(uint256)) = 2
-PRICE_CARRIED: public(constant(uint256)) = 3
+# @dev How an epoch's price was fixed (`epoch_info(e).price_flag`, `EpochStated.price_flag`): 0 at the
+#      TWAP of the window ending at its close, 1 clamped up, 2 clamped down, 3 carried (the previous
+#      price, the pool's history no longer reaching the close).
+PRICE_AT_TWAP: constant(uint256) = 0
+PRICE_CLAMPED_UP: constant(uint256) = 1
+PRICE_CLAMPED_DOWN: constant(uint256) = 2
+PRICE_CARRIED: constant(uint256) = 3
 
 # Field masks and positions of the packed words (used only by the pack/unpack helpers).
-_MASK2: constant(uint256) = 3
+_MASK8: constant(uint256) = (1 << 8) - 1
 _MASK16: constant(uint256) = (1 << 16) - 1
 _MASK32: constant(uint256) = (1 << 32) - 1
 _MASK40: constant(uint256) = (1 << 40) - 1
 _MASK64: constant(uint256) = (1 << 64) - 1
 _MASK72: constant(uint256) = (1 << 72) - 1
-_MASK94: constant(uint256) = (1 << 94) - 1
+_MASK88: constant(uint256) = (1 << 88) - 1
 _MASK96: constant(uint256) = (1 << 96) - 1
 _MASK128: constant(uint256) = (1 << 128) - 1
+_MASK144: constant(uint256) = (1 << 144) - 1
+# @dev Bit 255 of the counters' words, set at activation: a word is never zero afterwards, so no
+#      settlement or burn pays EIP-2200's 20,000 gas for writing a zero slot (a live one costs 2,900).
+_LIVE: constant(uint256) = 1 << 255
 
 
 # @dev The IO token (paid out, burned) and USDC (fees, spent on IO).
@@ -236,6 +251,14 @@ struct Settled:
 struct Buyback:
     usdc_spent: uint256
     io_burned: uint256
+    burned_fee_io: uint256
+
+
+# @dev `_released` decoded.
+struct Released:
+    from_fee_io: uint256
+    from_swap: uint256
+    shortfall_epochs: uint256
 
 
 # @dev `_epochs[e]` decoded.
@@ -315,8 +338,8 @@ struct Reserves:
 _vaults: uint256
 # @dev Last settled epoch | trailing USD owed | trailing fee USD (the last 30 settled epochs).
 _settled: uint256
-# @dev Trailing IO needed (the last 30 settled epochs), at the prices they were settled at.
-_trailing_io_needed: uint256
+# @dev Trailing IO needed (the last 30 settled epochs), at the prices they were settled at | live bit.
+_trailing: uint256
 # @dev Per epoch: USD owed | its price | how the price was fixed | fee USD booked to it.
 _epochs: HashMap[uint256, uint256]
 # @dev Emission baseline at activation | total emitted seen at the last sync | start of epoch 1 | active.
@@ -330,14 +353,12 @@ fee_usdc: public(uint256)
 _fee_usdc_in: uint256
 _fee_io_in: uint256
 _fee_usd_in: uint256
-_released_from_fee_io: uint256
-_released_from_swap: uint256
-# @dev USDC ever spent on buybacks | IO they bought (all of it burned): one word, written by each burn.
+# @dev IO released from the Fee Vault's IO | IO bought and released | epochs with a shortfall | live bit.
+_released: uint256
+# @dev USDC ever spent on buybacks | IO they bought (all of it burned) | fee IO burned | live bit.
 _buyback: uint256
-_burned_fee_io: uint256
 _retired: uint256
 _shortfall_usd_total: uint256
-_shortfall_epochs: uint256
 # @dev The most the oracle may state for one epoch (USD base units).
 max_usd_per_epoch: public(uint256)
 # @dev The largest single trade (USDC base units).
@@ -563,6 +584,11 @@ def activate():
     forwarded: uint256 = staticcall IO.balanceOf(self)
     self._emission = self._pack_emission(Emission(baseline=total, seen=total, start_time=start, active=True))
     self._epochs[0] = self._pack_epoch(EpochRecord(usd_owed=0, price=reference, price_flag=PRICE_AT_TWAP, fee_usd=0))
+    # The counters' words go live (never zero again): no payout pays a zero slot's first write.
+    self._settled = self._pack_settled(Settled(last_settled=0, trailing_usd_owed=0, trailing_fee_usd=0))
+    self._trailing = self._pack_trailing(0)
+    self._released = self._pack_released(Released(from_fee_io=0, from_swap=0, shortfall_epochs=0))
+    self._buyback = self._pack_buyback(Buyback(usdc_spent=0, io_burned=0, burned_fee_io=0))
     if forwarded != 0:
         assert extcall IO.transfer(DISTRIBUTOR, forwarded)
     log Activated(start_time=start, emission_baseline=total, emission_epoch=completed,
@@ -735,10 +761,13 @@ def settle(epoch: uint256) -> uint256:
         missing = unsafe_sub(missing, from_swap)
         if usdc_spent != 0:
             self.fee_usdc = fee_usdc - usdc_spent
-    if from_fee_io != 0:
-        self._released_from_fee_io += from_fee_io
-    if from_swap != 0:
-        self._released_from_swap += from_swap
+    if from_fee_io != 0 or from_swap != 0 or missing != 0:
+        r: Released = self._unpack_released(self._released)
+        r.from_fee_io += from_fee_io
+        r.from_swap += from_swap
+        if missing != 0:
+            r.shortfall_epochs += 1
+        self._released = self._pack_released(r)
     v.reward_vault = unsafe_sub(v.reward_vault, from_reward)
     # an exact-input fill beyond the need stays in the Fee Vault
     v.fee_io = v.fee_io + bought - from_swap - from_fee_io
@@ -747,7 +776,7 @@ def settle(epoch: uint256) -> uint256:
         shortfall_usd = min(owed, (missing * price + ONE_IO - 1) // ONE_IO)
     fee_usd: uint256 = rec.fee_usd
     # the trailing window: the epoch that leaves it out, this one in
-    io_trailing: uint256 = self._trailing_io_needed
+    io_trailing: uint256 = self._unpack_trailing(self._trailing)
     if epoch > TRAILING_EPOCHS:
         old: EpochRecord = self._unpack_epoch(self._epochs[unsafe_sub(epoch, TRAILING_EPOCHS)])
         s.trailing_usd_owed -= old.usd_owed
@@ -756,14 +785,13 @@ def settle(epoch: uint256) -> uint256:
     s.trailing_usd_owed += owed
     s.trailing_fee_usd += fee_usd
     s.last_settled = epoch
-    self._trailing_io_needed = io_trailing + need
+    self._trailing = self._pack_trailing(io_trailing + need)
     self._settled = self._pack_settled(s)
     self._vaults = self._pack_vaults(v)
     total_shortfall: uint256 = 0
     if missing != 0:
         total_shortfall = self._shortfall_usd_total + shortfall_usd
         self._shortfall_usd_total = total_shortfall
-        self._shortfall_epochs += 1
     released: uint256 = from_reward + from_fee_io + from_swap
     to_send: uint256 = released
     if bought_to_distributor:
@@ -815,12 +843,11 @@ def buyback_and_burn() -> uint256:
     if spent != 0:
         fee_usdc = unsafe_sub(fee_usdc, spent)  # spent <= usdc_to_buy <= fee_usdc - usdc_reserved
         self.fee_usdc = fee_usdc
-        bb: Buyback = self._unpack_buyback(self._buyback)
-        bb.usdc_spent += spent
-        bb.io_burned += bought
-        self._buyback = self._pack_buyback(bb)
-    if io_to_burn != 0:
-        self._burned_fee_io += io_to_burn
+    bb: Buyback = self._unpack_buyback(self._buyback)
+    bb.usdc_spent += spent
+    bb.io_burned += bought
+    bb.burned_fee_io += io_to_burn
+    self._buyback = self._pack_buyback(bb)
     v.fee_io = unsafe_sub(v.fee_io, io_to_burn)  # io_to_burn <= fee_io - io_reserved
     v.last_burn_epoch = s.last_settled
     self._vaults = self._pack_vaults(v)
@@ -1059,7 +1086,8 @@ def trailing() -> (uint256, uint256, uint256, uint256):
     @return (uint256, uint256, uint256, uint256) (epochs counted, USD owed, fee USD, IO needed).
     """
     s: Settled = self._unpack_settled(self._settled)
-    return min(s.last_settled, TRAILING_EPOCHS), s.trailing_usd_owed, s.trailing_fee_usd, self._trailing_io_needed
+    return min(s.last_settled, TRAILING_EPOCHS), s.trailing_usd_owed, s.trailing_fee_usd, self._unpack_trailing(
+        self._trailing)
 
 
 @external
@@ -1305,7 +1333,7 @@ def _retire_buffer(s: Settled, reward_vault: uint256) -> uint256:
     n: uint256 = min(s.last_settled, TRAILING_EPOCHS)
     if n == 0:
         return reward_vault
-    return (self.retire_buffer_epochs * self._trailing_io_needed + n - 1) // n
+    return (self.retire_buffer_epochs * self._unpack_trailing(self._trailing) + n - 1) // n
 
 
 @internal
@@ -1343,12 +1371,13 @@ def _totals() -> Totals:
     em: Emission = self._unpack_emission(self._emission)
     fee_usdc_in: uint256 = self._fee_usdc_in
     fee_io_in: uint256 = self._fee_io_in
-    rel_fee_io: uint256 = self._released_from_fee_io
-    rel_swap: uint256 = self._released_from_swap
+    r: Released = self._unpack_released(self._released)
+    rel_fee_io: uint256 = r.from_fee_io
+    rel_swap: uint256 = r.from_swap
     bb: Buyback = self._unpack_buyback(self._buyback)
     spent_bb: uint256 = bb.usdc_spent
     burned_bb: uint256 = bb.io_burned
-    burned_fee_io: uint256 = self._burned_fee_io
+    burned_fee_io: uint256 = bb.burned_fee_io
     retired: uint256 = self._retired
     emitted_in: uint256 = em.seen - em.baseline
     from_reward: uint256 = emitted_in - retired - v.reward_vault
@@ -1363,7 +1392,7 @@ def _totals() -> Totals:
                   io_bought_topup=v.fee_io + rel_fee_io + rel_swap + burned_fee_io - fee_io_in,
                   usdc_spent_buyback=spent_bb, burned_by_buyback=burned_bb, burned_fee_io=burned_fee_io,
                   retired=retired, burned=burned, burned_elsewhere=burned_all - min(burned, burned_all),
-                  shortfall_usd_total=self._shortfall_usd_total, shortfall_epochs=self._shortfall_epochs)
+                  shortfall_usd_total=self._shortfall_usd_total, shortfall_epochs=r.shortfall_epochs)
 
 
 # ------------------------------------------------------------------ packed words
@@ -1388,28 +1417,54 @@ def _unpack_vaults(word: uint256) -> Vaults:
 def _pack_settled(s: Settled) -> uint256:
     return (convert(convert(s.last_settled, uint32), uint256)
             | (convert(convert(s.trailing_usd_owed, uint72), uint256) << 32)
-            | (convert(convert(s.trailing_fee_usd, uint152), uint256) << 104))
+            | (convert(convert(s.trailing_fee_usd, uint144), uint256) << 104) | _LIVE)
 
 
 @internal
 @pure
 def _unpack_settled(word: uint256) -> Settled:
     return Settled(last_settled=word & _MASK32, trailing_usd_owed=(word >> 32) & _MASK72,
-                   trailing_fee_usd=word >> 104)
+                   trailing_fee_usd=(word >> 104) & _MASK144)
+
+
+@internal
+@pure
+def _pack_trailing(io_needed: uint256) -> uint256:
+    return convert(convert(io_needed, uint128), uint256) | _LIVE
+
+
+@internal
+@pure
+def _unpack_trailing(word: uint256) -> uint256:
+    return word & _MASK128
+
+
+@internal
+@pure
+def _pack_released(r: Released) -> uint256:
+    return (convert(convert(r.from_fee_io, uint96), uint256) | (convert(convert(r.from_swap, uint96), uint256) << 96)
+            | (convert(convert(r.shortfall_epochs, uint32), uint256) << 192) | _LIVE)
+
+
+@internal
+@pure
+def _unpack_released(word: uint256) -> Released:
+    return Released(from_fee_io=word & _MASK96, from_swap=(word >> 96) & _MASK96,
+                    shortfall_epochs=(word >> 192) & _MASK32)
 
 
 @internal
 @pure
 def _pack_epoch(r: EpochRecord) -> uint256:
-    assert r.price <= _MASK94 and r.price_flag <= _MASK2, "IncentiveEngine: field out of range"
-    return (convert(convert(r.usd_owed, uint64), uint256) | (r.price << 64) | (r.price_flag << 158)
+    return (convert(convert(r.usd_owed, uint64), uint256) | (convert(convert(r.price, uint88), uint256) << 64)
+            | (convert(convert(r.price_flag, uint8), uint256) << 152)
             | (convert(convert(r.fee_usd, uint96), uint256) << 160))
 
 
 @internal
 @pure
 def _unpack_epoch(word: uint256) -> EpochRecord:
-    return EpochRecord(usd_owed=word & _MASK64, price=(word >> 64) & _MASK94, price_flag=(word >> 158) & _MASK2,
+    return EpochRecord(usd_owed=word & _MASK64, price=(word >> 64) & _MASK88, price_flag=(word >> 152) & _MASK8,
                        fee_usd=word >> 160)
 
 
@@ -1430,13 +1485,18 @@ def _unpack_emission(word: uint256) -> Emission:
 @internal
 @pure
 def _pack_buyback(b: Buyback) -> uint256:
-    return convert(convert(b.usdc_spent, uint128), uint256) | (convert(convert(b.io_burned, uint128), uint256) << 128)
+    # usdc_spent is stored plus one: the word is never zero once written (at activation)
+    return (convert(convert(b.usdc_spent + 1, uint64), uint256)
+            | (convert(convert(b.io_burned, uint96), uint256) << 64)
+            | (convert(convert(b.burned_fee_io, uint96), uint256) << 160))
 
 
 @internal
 @pure
 def _unpack_buyback(word: uint256) -> Buyback:
-    return Buyback(usdc_spent=word & _MASK128, io_burned=word >> 128)
+    # minus the one stored with it (a word never written, before activation, holds nothing)
+    return Buyback(usdc_spent=(word & _MASK64) - convert(word != 0, uint256), io_burned=(word >> 64) & _MASK96,
+                   burned_fee_io=word >> 160)
 
 
 @internal
