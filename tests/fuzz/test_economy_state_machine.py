@@ -20,18 +20,26 @@ to it (not in an example's first 25 steps; the emission then pays the engine and
 collects the router's fees), emission syncs, fee collections, the oracle's statements (nothing, a
 part of the Reward Vault, a Fee Vault top-up, a shortfall, above the maximum, the wrong epoch),
 settlements (Reward Vault, fee IO, exact-output and exact-input purchases on the IO/USDC pool,
-shortfalls), buybacks and burns, retirements, governance bounds (within, on and past their limits),
-and whole network days. A prologue made of the same rules (not counted) gives every example the same
-rich start.
+shortfalls, each at the epoch's price fixed by its statement), buybacks and burns, retirements,
+governance bounds (within, on and past their limits: the market bounds too, and from the wrong key),
+whole network days, and an outside trader who pushes the IO/USDC pool either way, within and far
+beyond the FeeVaultDesk's 1 % bound (2k to 900k USDC, or the IO equivalent), maybe holds it for a whole
+TWAP window, or leaves the desk just short of its price limit, before the next statement, settlement,
+day or burn, and then sells back (issue 17: settle and buyback never revert for a market reason, an
+epoch's price moves at most max_price_move_bps, partial fills and fills of nothing included).
+A prologue made of the same rules (not counted) gives every example the same rich start.
 
 The model is made of the project's own reference models (ionet.staking.StakingModel,
 ionet.settlement.Settlement, ionet.vesting.VaultModel, ionet.distributor.DistributorModel,
 ionet.emission, ionet.ide.IncentiveEngine) sharing one ledger of IO and one of USDC. Every refusal the model predicts is
 checked on chain (the same call must revert with the model's reason). The only amounts taken from
 the chain are what Uniswap pays in a swap (the pools are outside the model; their balances are
-followed from the Transfer events of the swap), the TWAP the engine reads (its `price()` on the
-pending block; the oracle contract is tested against Uniswap's maths on its own), and whether the
-pool's guards (spot vs TWAP, a fill within the slippage) let a trade through.
+followed from the Transfer events of the swap, the FeeVaultDesk's fills from its IOBought events, each
+checked by the engine's model against the TWAP bound it computed itself), the TWAPs the engine reads
+(its `price()` on the pending block, and an epoch's close-window TWAP from the pool's own `observe`;
+the oracle contract is tested against Uniswap's maths on its own), and whether the router's market
+desk's guards (spot vs TWAP, a fill within the slippage) let a trade through. The engine has no market
+refusal any more: anything its model accepts must succeed, whatever the pool did.
 
 After EVERY step, in one JSON-RPC batch of eth_calls (docs/toolchain.md: ape costs ~30 ms a call):
   invariant_io_conservation      Σ IO of every holder == totalSupply; total_minted <= 800M IO;
@@ -47,11 +55,15 @@ After EVERY step, in one JSON-RPC batch of eth_calls (docs/toolchain.md: ape cos
                                  distributor: balance >= active total - paid - forfeited, totals
                                  paid/held/forfeited == the model's; emission holds nothing;
                                  IncentiveEngine: IO == Reward Vault + fee IO + emission minted to
-                                 it and not yet synced, USDC == the Fee Vault's USDC, its vaults,
-                                 epochs and every `totals()` figure == the model's to the wei, its
-                                 `burned` == the buyback and retirement burns rebuilt from events,
-                                 and the model's own invariants (ionet/ide.py); before activation
-                                 it holds and has recorded nothing
+                                 it and not yet synced, no USDC; FeeVaultDesk: USDC == the Fee
+                                 Vault's `fee_usdc`, no IO; the engine's vaults, epochs, every
+                                 `totals()` figure, the trailing figures, every bound (the desk's
+                                 slippage and its ticks too) and the last stated epoch's record
+                                 (price, how it was fixed, IO needed, fee USD) == the model's to the
+                                 wei, its `burned` == the buyback and retirement burns rebuilt from
+                                 events, and the model's own invariants (ionet/ide.py, among them
+                                 price_fixed_by_epoch); before activation it holds and has recorded
+                                 nothing
   invariant_every_balance_equals_the_model
                                  every holder's IO and USDC == the model's, to the base unit
 See docs/economy.md for the economy itself.
@@ -63,6 +75,7 @@ See docs/economy.md for the economy itself.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
 import sys
@@ -72,7 +85,7 @@ from typing import Any
 
 import requests
 from ape import accounts, chain
-from eth_abi import encode
+from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
@@ -81,6 +94,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from ionet import IO, USDC
 from ionet import emission as em
 from ionet import ide as im
+from ionet import market as mm
 from ionet import vesting as vm
 from ionet.distributor import DistributorError, DistributorModel
 from ionet.merkle import ZERO_ADDRESS as ZERO
@@ -104,15 +118,28 @@ TRANSFER = keccak(text="Transfer(address,address,uint256)")
 TREASURY_ROLE = keccak(text="TREASURY_ROLE")
 AUTH_BOOKING = "book_with_authorization(bytes32,uint256,uint256,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"
 IDE_VIEWS = ["reward_vault", "fee_io", "fee_usdc", "last_stated", "last_settled", "last_burn_epoch", "totals"]
+# every other view of the engine (and the FeeVaultDesk's bound), compared with the model once active
+IDE_MORE_VIEWS = [
+    "pending_fee_usd", "sustainability_ratio_bps", "reserve_target_usd", "retire_buffer_io", "retirable",
+    "max_usd_per_epoch", "max_swap_usdc", "burn_share_bps", "reserve_epochs", "retire_buffer_epochs", "twap_window",
+    "max_price_move_bps",
+]  # fmt: skip
+DESK_VIEWS = ["max_slippage_bps", "slippage_ticks"]
 IDE_EVENTS = {  # the engine's events the machine reads: topic 0 -> (name, data words)
     keccak(text=f"{name}({','.join(['uint256'] * n)})"): (name, n - indexed)
     for name, n, indexed in (
-        ("Activated", 4, 0),
+        ("Activated", 5, 0),
         ("EmissionReceived", 3, 0),
+        ("EpochStated", 6, 1),
         ("EpochSettled", 15, 1),
         ("BoughtBackAndBurned", 8, 1),
     )
 }
+# the FeeVaultDesk's fill: IOBought(recipient indexed, exact_output, amount, usdc_paid, io_received, mean_tick,
+# sqrt_price_limit_x96)
+IO_BOUGHT = keccak(text="IOBought(address,bool,uint256,uint256,uint256,int24,uint160)")
+SWAP_SINGLE = "exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))"
+OBSERVE = "observe(uint32[])"
 IDE_SETTINGS = {  # governance bounds of the engine: values within, on and past their limits
     "set_max_usd_per_epoch": [0, 100_000 * USDC, 10**9 * USDC, 10**9 * USDC, im.MAX_USD_PER_EPOCH_LIMIT + 1],
     "set_max_swap_usdc": [0, 200 * USDC, 25_000 * USDC],
@@ -120,6 +147,20 @@ IDE_SETTINGS = {  # governance bounds of the engine: values within, on and past 
     "set_reserve_epochs": [0, 1, 30, im.MAX_RESERVE_EPOCHS, im.MAX_RESERVE_EPOCHS + 1],
     "set_retire_buffer_epochs": [0, 1, 1, 90, im.MAX_RETIRE_BUFFER_EPOCHS, im.MAX_RETIRE_BUFFER_EPOCHS + 1],
 }
+# set_market_bounds(twap_window, max_slippage_bps, max_price_move_bps): each bound within, on and one past its
+# hard limits (the slippage also one bp below the least the pool's fee allows: 33 bps for the 0.3 % tier),
+# the defaults (1,800 s, 100 bps, 1,000 bps) most often
+IDE_MARKET = {
+    "window": [im.MIN_TWAP_WINDOW - 1, im.MIN_TWAP_WINDOW, 1_800, 1_800, 1_800, 7_200, im.MAX_TWAP_WINDOW,
+               im.MAX_TWAP_WINDOW + 1],
+    "slippage": [0, 32, 33, 100, 100, 100, 250, im.MAX_SLIPPAGE_LIMIT_BPS, im.MAX_SLIPPAGE_LIMIT_BPS + 1],
+    "move": [im.MIN_PRICE_MOVE_BPS - 1, im.MIN_PRICE_MOVE_BPS, 300, 1_000, 1_000, 1_000, im.MAX_PRICE_MOVE_BPS,
+             im.MAX_PRICE_MOVE_BPS + 1],
+}  # fmt: skip
+# an outside trader's push of the IO/USDC pool (2M USDC and 5M IO at 0.40): USDC in (IO up), or IO in (IO down),
+# within the desk's 1 % bound (2k-5k USDC move it 0.2-0.5 %) and far beyond it (900k USDC: about 2x)
+PUSH_USDC = [2_000, 5_000, 15_000, 60_000, 250_000, 900_000]
+PUSH_IO = [5_000, 12_500, 37_500, 150_000, 625_000, 2_077_300]
 IDE_STATEMENTS = st.sampled_from(
     ["zero", "zero", "small", "small", "part", "topup", "topup", "beyond", "above_max", "wrong"]
 )
@@ -146,13 +187,21 @@ def share(balance: int, part: int) -> int:
     return balance + 1 if part == 9 else balance * part // 8
 
 
+@functools.cache
 def selector(sig: str) -> bytes:
     return keccak(text=sig)[:4]
 
 
 def calldata(sig: str, *args: Any) -> str:
     inner = sig[sig.index("(") + 1 : -1]
-    types = [t for t in inner.split(",") if t]
+    types, depth, cur = [], 0, ""
+    for ch in inner + ",":  # split at the top-level commas (a tuple is one type)
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            types += [cur] if cur else []
+            cur = ""
+        else:
+            cur += ch
     return "0x" + (selector(sig) + encode(types, list(args))).hex()
 
 
@@ -170,6 +219,7 @@ class Rpc:
     def __init__(self, uri: str):
         self.uri = uri
         self.http = requests.Session()
+        self.http.trust_env = False  # a local Anvil: no proxy settings to look up in the environment per request
 
     def one(self, method: str, params: list) -> Any:
         r = self.http.post(self.uri, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).json()
@@ -211,6 +261,10 @@ class Ctx:
     minted_base = 0
     next_booking_id = 1
     weth_pool = ""  # "" when the suite's router has no WETH pool
+    trader = ""  # an outside trader on the IO/USDC pool (SwapRouter, approved)
+    swap_router = ""
+    pool_fee = 0
+    observed: list[tuple[str, str]] = []  # the eth_calls of every step's observation (built by the first)
     keys: dict[str, Any] = {}  # renter address -> private key (signed bookings)
     chain_id = 0
 
@@ -257,6 +311,7 @@ class EconomyMachine(RuleBasedStateMachine):
         # the Incentive Dynamic Engine: None until `ide_activate`; then its integer model (ionet/ide.py)
         self.ide: im.IncentiveEngine | None = None
         self.ide_seen = 0  # the schedule's total_emitted the engine last credited (its `seen`)
+        self.position: tuple[str, int] | None = None  # the outside trader's open push: (token to sell back, amount)
         self.counting = False
         self.prologue()
         self.counting = True
@@ -1230,10 +1285,58 @@ class EconomyMachine(RuleBasedStateMachine):
                 out.append([int.from_bytes(data[32 * k : 32 * k + 32], "big") for k in range(ev[1])])
         return out
 
-    def _ide_price(self) -> int:
-        """The TWAP the engine reads in the next block (its `price()` view on the pending block)."""
-        out = self.rpc.one("eth_call", [{"to": Ctx.c["IncentiveEngine"], "data": calldata("price()")}, "pending"])
-        return int(out, 16)
+    def _desk_fills(self, receipt: dict) -> list[tuple[str, list[int]]]:
+        """The FeeVaultDesk's fills in a receipt: (recipient, [exact_output, amount, usdc_paid, io_received,
+        mean_tick, sqrt_price_limit_x96]) of each IOBought."""
+        out = []
+        for log in receipt["logs"]:
+            if log["address"].lower() == Ctx.c["FeeVaultDesk"].lower() and log["topics"] and \
+                    bytes.fromhex(log["topics"][0][2:]) == IO_BOUGHT:  # fmt: skip
+                types = ["bool", "uint256", "uint256", "uint256", "int24", "uint160"]
+                words = decode(types, bytes.fromhex(log["data"][2:]))
+                out.append((to_checksum_address("0x" + log["topics"][1][-40:]), [int(w) for w in words]))
+        return out
+
+    def _desk_fill(self, request: im.SwapRequest, fills: list, recipient: str) -> im.Fill:
+        """What the desk did with the model's request, from its IOBought (none: the pool was already at or
+        beyond the price limit, nothing traded). The trade was bounded by the model's own TWAP and went to
+        `recipient`; the model checks the fill against its bound itself (twap_bound)."""
+        if not fills:
+            self.count("ide_no_fill_at_limit: ok")
+            return im.Fill(0, 0)
+        [(to, (exact_output, amount, paid, received, mean_tick, _limit))] = fills
+        assert (bool(exact_output), amount, to) == (request.kind == im.EXACT_OUTPUT, request.amount, recipient)
+        assert mm.quote_at_tick(mean_tick, IO, Ctx.c["IOToken"], Ctx.c["USDC"]) == request.twap
+        if (received < amount) if exact_output else (paid < amount):
+            self.count("ide_partial_fill: ok")
+        return im.Fill(paid, received)
+
+    def _ide_price(self) -> im.Price:
+        """The TWAP the engine reads in the next block (its `price()` view on the pending block); history_ok
+        False when the pool's observations do not cover the window (the view then reverts)."""
+        try:
+            out = self.rpc.one("eth_call", [{"to": Ctx.c["IncentiveEngine"], "data": calldata("price()")}, "pending"])
+        except Revert as e:
+            assert im.R_HISTORY in str(e), e
+            return im.Price(0, history_ok=False)
+        return im.Price(int(out, 16))
+
+    def _close_twap(self, epoch: int) -> int | None:
+        """The TWAP over the window that ended at `epoch`'s close, as a statement in the next block reads it
+        (the pool's own `observe([ago + window, ago])` on the pending block, rounded as OracleLibrary), or None
+        when the pool's history no longer reaches back to it."""
+        window = self.ide.params.twap_window_seconds
+        ago = min(self.now - self.ide.epoch_end(epoch), 2**32 - 1)
+        if ago + window > 2**32 - 1:
+            return None
+        try:
+            out = self.rpc.one("eth_call", [{"to": Ctx.c["io_pool"], "data": calldata(OBSERVE, [ago + window, ago])},
+                                            "pending"])  # fmt: skip
+        except Revert:  # Uniswap's "OLD"
+            return None
+        cumulatives, _ = decode(["int56[]", "uint160[]"], bytes.fromhex(out[2:]))
+        mean = mm.mean_tick(cumulatives[0], cumulatives[1], window)
+        return mm.quote_at_tick(mean, IO, Ctx.c["IOToken"], Ctx.c["USDC"])
 
     def _engine_emission(self) -> tuple[int, int]:
         """What the engine's sync finds in this step: (the emission due that its `mint_due` mints to
@@ -1250,6 +1353,7 @@ class EconomyMachine(RuleBasedStateMachine):
     def _ide_refused(self, label: str, op, sender: str, sig: str, *args: Any) -> bool:  # noqa: ANN001
         """Try `op(model)` on a copy of the model (trades refused): True when the model refuses,
         after checking the chain refuses with the same reason. A trade request is not a refusal."""
+
         def probe(_request: im.SwapRequest) -> int:
             raise _Trade
 
@@ -1262,47 +1366,48 @@ class EconomyMachine(RuleBasedStateMachine):
             pass
         return False
 
-    def _market_refused(self, label: str, sender: str, sig: str, *args: Any) -> bool:
-        """The pool's guards (spot vs TWAP, a fill within the slippage) are outside the model: ask
-        the chain; a refusal must be the market's."""
-        why = self.would_revert(sender, Ctx.c["IncentiveEngine"], sig, *args)
-        if why is None:
-            return False
-        assert "guarded_swap" in why, why
-        self.count(f"{label}: market refused")
-        return True
+    def _model_event(self, name: str) -> list[int]:
+        """The fields of the model's last `name` event after the epoch (the chain's data words, in order)."""
+        fields = next(f for n, f in reversed(self.ide.events) if n == name)
+        return [v for k, v in fields.items() if k != "epoch"]
 
     @precondition(lambda self: self.ide is None and self.steps >= self.prologue_steps + 25)
     @rule()
     def ide_activate(self) -> None:
         """Governance switches the network to the IDE (ionet.chain.deploy_ide.activation_calls): the
         emission pays the engine, the engine alone holds the router's TREASURY_ROLE, `activate()`
-        mints what is due and forwards all of it to the distributor (the pre-IDE rewards). Not in
-        an example's first 25 steps: the economy runs without the IDE first, as the network does."""
+        mints what is due and forwards all of it to the distributor (the pre-IDE rewards) and takes
+        the pool's TWAP as epoch 0's price (the reference of epoch 1's clamp). Not in an example's first
+        25 steps: the economy runs without the IDE first, as the network does."""
         C = Ctx.c
         engine, router = C["IncentiveEngine"], C["SettlementRouter"]
         self._step()
         self.send("ide_switch", Ctx.admin, C["EmissionSchedule"], "set_reward_recipient(address)", engine)
         self.send("ide_switch", Ctx.admin, router, "grantRole(bytes32,address)", TREASURY_ROLE, engine)
         self.send("ide_switch", Ctx.admin, router, "revokeRole(bytes32,address)", TREASURY_ROLE, Ctx.treasury)
+        reference = self._ide_price()
         r = self.send("ide_activate", Ctx.admin, engine, "activate()")
         due = em.due_at(Ctx.emission_start, self.now) - self.emitted
-        [[start, baseline, _epoch, forwarded]] = self._ide_events(r, "Activated")
+        [[start, baseline, _epoch, forwarded, reference_price]] = self._ide_events(r, "Activated")
         self.emitted += due
         self.io[C["RewardsDistributor"]] += due  # minted to the engine and forwarded at once
         assert (baseline, forwarded) == (self.emitted, due), (baseline, forwarded, self.emitted, due)
         assert start <= self.now
+        assert reference_price == reference.twap, (reference_price, reference)
         self.ide = im.IncentiveEngine(governance=Ctx.admin, oracle=Ctx.operator, start_time=None)
-        self.ide.activate(Ctx.admin, start)
+        self.ide.activate(Ctx.admin, start, reference)
         self.ide_seen = self.emitted
         self._ide_first_days()
 
     def _ide_first_days(self) -> None:
-        """The engine's first two days, the same in every example that activates it (each operation
+        """The engine's first three days, the same in every example that activates it (each operation
         checked as in its own rule), so that every run reaches its rarer paths whatever came before:
         day 1 states nothing, so the trailing reserve and retirement buffer are 0: the day's fees
         are burned (buyback) and governance retires an eighth of the Reward Vault; day 2 asks for
-        what the Reward Vault holds plus 90 % of the Fee Vault's USDC: an exact-output purchase."""
+        what the Reward Vault holds plus 90 % of the Fee Vault's USDC: an exact-output purchase; on
+        day 3 an outside trader pushes the pool about 2x (up in odd examples, down in even ones) and
+        holds it through the epoch's close: its price is clamped to max_price_move_bps of day 2's,
+        and the day is settled at that price with the pool still pushed; then the trader sells back."""
         if self.router.fees[Ctx.c["USDC"]] < 3 * USDC:
             self.book(0, 0, "usdc", 48, 5_000)  # a renter books two days at 5 USDC an hour: 5.4 USDC of fees
         self.advance("medium", 1_200)  # the TWAP window passes: the pool's spot is its TWAP
@@ -1310,10 +1415,19 @@ class EconomyMachine(RuleBasedStateMachine):
             self.ide_collect_fees(0)
         self.ide_state_epoch("zero", 1)
         self.ide_settle(0, False)
+        self._trader_to_limit(USDC)  # an outside trader leaves the desk 1 USDC before its limit: a partial fill
         self.ide_buyback_and_burn(0)
+        self._trader_unwind()
         self.ide_sync_emission(0)  # the day's emission into the Reward Vault (a zero day did not need it)
         self.ide_retire(1)
         self.ide_state_epoch("topup", 85)  # (odd: the clock goes to the epoch's end; 85: 90 % of the USDC)
+        self._trader_push(RUN["examples"] % 2 == 1, len(PUSH_USDC) - 1)
+        self.ide_state_epoch("part", 31)  # (odd: to the epoch's end, a day after the push: the window is all pushed)
+        assert self.ide.prices[self.ide.last_stated][1] in (im.PRICE_CLAMPED_UP, im.PRICE_CLAMPED_DOWN)
+        self.count("ide_trader_hold: ok")  # (held a whole day, through the close)
+        self.ide_settle(0, False)
+        self._trader_unwind()
+        self.ide_set_market_bounds(1_800, 100, 1_000, False)  # governance confirms the market bounds
 
     @precondition(lambda self: self.ide is not None)
     @rule(who=st.integers(0, 20))
@@ -1327,17 +1441,24 @@ class EconomyMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.ide is not None and any(self.router.fees.values()))
     @rule(who=st.integers(0, 20))
     def ide_collect_fees(self, who: int) -> None:
-        """Anyone pulls the router's fees into the Fee Vault (IO valued at the TWAP)."""
+        """Anyone pulls the router's fees into the Fee Vault (IO valued at the TWAP, to the engine; USDC to
+        the FeeVaultDesk, which holds the Fee Vault's USDC); refused when IO must be valued and the pool's
+        history does not cover the window."""
         C = Ctx.c
         usdc, io = self.router.fees[C["USDC"]], self.router.fees[C["IOToken"]]
+        sender = self._anyone(who)
         self._step()
-        twap = self._ide_price() if io else 0
-        self.send("ide_collect_fees", self._anyone(who), C["IncentiveEngine"], "collect_fees()")
-        self.ide.collect_fees(usdc, io, im.Price(twap=twap, spot=twap) if io else None)
-        for token, amount, ledger in ((C["USDC"], usdc, self.usdc), (C["IOToken"], io, self.io)):
+        price = self._ide_price() if io else None
+        if price is not None and not price.history_ok:
+            self.refused("ide_collect_fees", im.R_HISTORY, sender, C["IncentiveEngine"], "collect_fees()")
+            return
+        self.send("ide_collect_fees", sender, C["IncentiveEngine"], "collect_fees()")
+        self.ide.collect_fees(usdc, io, price)
+        for token, amount, ledger, to in ((C["USDC"], usdc, self.usdc, C["FeeVaultDesk"]),
+                                          (C["IOToken"], io, self.io, C["IncentiveEngine"])):  # fmt: skip
             if amount:
                 self.router.withdraw_fees(token, amount)
-                self.move(ledger, C["SettlementRouter"], C["IncentiveEngine"], amount)
+                self.move(ledger, C["SettlementRouter"], to, amount)
         if usdc or io:
             self.count("ide_fees_collected: ok")
 
@@ -1346,8 +1467,11 @@ class EconomyMachine(RuleBasedStateMachine):
     def ide_state_epoch(self, kind: str, x: int) -> None:
         """The oracle states the USD owed for the next epoch (jumping to its end when it has not
         ended): nothing, a small day (under 50 USD), a part of what the Reward Vault (with the
-        emission not yet synced) is worth, that and a part of the Fee Vault's USDC (a top-up), more
-        than both vaults (a shortfall), above the maximum; or the wrong epoch."""
+        emission not yet synced) is worth at the epoch's price, that and a part of the Fee Vault's USDC
+        (a top-up), more than both vaults (a shortfall), above the maximum; or the wrong epoch. The
+        statement fixes the epoch's price: the TWAP of the window that ended at its close (read here
+        from the pool's own observations), clamped to max_price_move_bps of the previous epoch's, the
+        previous one carried when the pool no longer reaches back; the event says which."""
         ide = self.ide
         epoch = ide.last_stated + (1 if kind != "wrong" else 2 if x % 2 else 0)  # wrong: out of order, or again
         self._step()
@@ -1355,9 +1479,11 @@ class EconomyMachine(RuleBasedStateMachine):
             self._jump(ide.epoch_end(epoch) - self.now + 61)
         if kind == "topup" and self.router.fees[Ctx.c["USDC"]]:
             self.ide_collect_fees(x)  # the day's fees first: the Fee Vault's USDC tops the day up
-        twap = self._ide_price()
+        close = self._close_twap(epoch) if kind != "wrong" and self.now >= ide.epoch_end(epoch) else None
+        reference = ide.epoch_price(epoch - 1) if epoch else 0  # (0: none, the close TWAP unclamped)
+        price = im.clamp_price(close, reference, ide.params.max_price_move_bps)[0] if reference else close or 0
         unsynced = em.due_at(Ctx.emission_start, self.now) - self.ide_seen
-        worth = (ide.reward_vault + ide.fee_io + unsynced) * twap // IO
+        worth = (ide.reward_vault + ide.fee_io + unsynced) * price // IO
         usd = {
             "zero": 0,
             "small": x % (50 * USDC),
@@ -1371,11 +1497,15 @@ class EconomyMachine(RuleBasedStateMachine):
             self.ide_set_param("set_max_usd_per_epoch", 2, False)  # governance raised the daily maximum
         usd = min(usd, ide.params.max_usd_per_epoch) if kind in ("topup", "beyond") else usd
         sig = "state_epoch(uint256,uint256)"
-        if self._ide_refused("ide_state_epoch", lambda m, _s: m.state_epoch(Ctx.operator, epoch, usd, self.now),
+        if self._ide_refused("ide_state_epoch", lambda m, _s: m.state_epoch(Ctx.operator, epoch, usd, self.now, close),
                              Ctx.operator, sig, epoch, usd):  # fmt: skip
             return
-        self.send("ide_state_epoch", Ctx.operator, Ctx.c["IncentiveEngine"], sig, epoch, usd)
-        ide.state_epoch(Ctx.operator, epoch, usd, self.now)
+        r = self.send("ide_state_epoch", Ctx.operator, Ctx.c["IncentiveEngine"], sig, epoch, usd)
+        ide.state_epoch(Ctx.operator, epoch, usd, self.now, close)
+        # price_fixed_by_epoch: the close TWAP, the reference, the price and how it was fixed, as the model says
+        assert self._ide_events(r, "EpochStated") == [self._model_event("EpochStated")]
+        flag = ide.prices[epoch][1]
+        self.count(["ide_price_at_twap", "ide_price_clamped", "ide_price_clamped", "ide_price_carried"][flag] + ": ok")
         if kind == "topup" and ide.last_settled == epoch - 1:
             # settled at once: an hour later the emission would cover what the Fee Vault tops up
             self.ide_settle(x, False)
@@ -1383,46 +1513,47 @@ class EconomyMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.ide is not None and self.ide.last_stated > 0)
     @rule(who=st.integers(0, 20), wrong=RARELY)
     def ide_settle(self, who: int, wrong: bool) -> None:
-        """Anyone settles the next stated epoch: IO from the Reward Vault (synced first when short),
-        the Fee Vault's IO, IO bought with its USDC; the rest a shortfall. The IO goes to the
-        distributor; what the pool fills is read from the receipt."""
+        """Anyone settles the next stated epoch at its price: IO from the Reward Vault (synced first when
+        short), the Fee Vault's IO, IO the FeeVaultDesk buys with its USDC up to the price limit of the TWAP
+        now (fully, partly, or not at all when the pool is already beyond it); the rest a shortfall. The IO
+        goes to the distributor; what the pool filled is read from the desk's IOBought. settle_is_live:
+        nothing the model accepts may revert, whatever the pool did (no market refusal any more)."""
         C, ide = Ctx.c, self.ide
         sender = self._anyone(who)
         epoch = ide.last_settled + (2 if wrong else 1)
         self._step()
         sig = "settle(uint256)"
-        twap = self._ide_price()
-        if self._ide_refused("ide_settle", lambda m, sw: m.settle(epoch, im.Price(twap, twap), sw), sender, sig, epoch):
-            return
-        if self._market_refused("ide_settle", sender, sig, epoch):
+        price = self._ide_price()
+        if self._ide_refused("ide_settle", lambda m, sw: m.settle(epoch, price, sw), sender, sig, epoch):
             return
         due, emission_due = self._engine_emission()
         r = self.send("ide_settle", sender, C["IncentiveEngine"], sig, epoch)
-        [ev] = self._ide_events(r, "EpochSettled")
+        engine, dist, pool, desk = C["IncentiveEngine"], C["RewardsDistributor"], C["io_pool"], C["FeeVaultDesk"]
+        fills = self._desk_fills(r)
+        asked: list[im.SwapRequest] = []
+
+        def swap(request: im.SwapRequest) -> im.Fill:
+            asked.append(request)
+            return self._desk_fill(request, fills, dist if request.kind == im.EXACT_OUTPUT else engine)
+
         credited = ide.emitted_in
-        kinds: list[str] = []
-
-        def fill(request: im.SwapRequest) -> int:  # the pool's fill, from the event
-            kinds.append(request.kind)
-            return ev[6] if request.kind == im.EXACT_OUTPUT else ev[7]  # usdc_spent / io_bought
-
-        st_ = ide.settle(epoch, im.Price(ev[1], ev[1]), fill, emission_due)
+        st_ = ide.settle(epoch, price, swap, emission_due)
+        assert len(fills) <= len(asked) <= 1, (fills, asked)
         synced = ide.emitted_in - credited  # the model synced only when the vault was short, as the contract
         if synced:  # (nothing to sync, nothing minted: emission_due includes the due)
             self._minted_to_engine(due)
         assert [x[0] for x in self._ide_events(r, "EmissionReceived")] == ([synced] if synced else [])
-        assert ev[1] == twap, (ev[1], twap)
-        assert (ev[3], ev[4], ev[5], ev[6], ev[7], ev[8]) == (
-            st_.from_reward_vault, st_.from_fee_io, st_.from_fee_usdc_swap, st_.usdc_spent, st_.io_bought,
-            st_.shortfall_io,
-        )  # fmt: skip
-        engine, dist, pool = C["IncentiveEngine"], C["RewardsDistributor"], C["io_pool"]
+        assert self._ide_events(r, "EpochSettled") == [self._model_event("EpochSettled")]
+        exact_output = bool(asked) and asked[0].kind == im.EXACT_OUTPUT
         if st_.usdc_spent:
-            self.move(self.usdc, engine, pool, st_.usdc_spent)
             # exact output: the pool pays the distributor; exact input: the engine, which keeps any extra
-            self.move(self.io, pool, dist if kinds == [im.EXACT_OUTPUT] else engine, st_.io_bought)
-            self.count(f"ide_settle_{kinds[0]}: ok")
-        from_engine = st_.io_released - (st_.from_fee_usdc_swap if kinds == [im.EXACT_OUTPUT] else 0)
+            to = dist if exact_output else engine
+            assert self._transfers(r, C["USDC"], desk, pool) == st_.usdc_spent
+            assert self._transfers(r, C["IOToken"], pool, to) == st_.io_bought
+            self.move(self.usdc, desk, pool, st_.usdc_spent)
+            self.move(self.io, pool, to, st_.io_bought)
+            self.count(f"ide_settle_{asked[0].kind}: ok")
+        from_engine = st_.io_released - (st_.from_fee_usdc_swap if exact_output else 0)
         assert self._transfers(r, C["IOToken"], engine, dist) == from_engine
         self.move(self.io, engine, dist, from_engine)
         if st_.shortfall_io:
@@ -1432,27 +1563,39 @@ class EconomyMachine(RuleBasedStateMachine):
     @rule(who=st.integers(0, 20))
     def ide_buyback_and_burn(self, who: int) -> None:
         """Anyone burns the burn share of the Fee Vault's surplus above its reserve: surplus USDC
-        buys IO on the pool, surplus IO is burned without a trade."""
+        buys IO through the FeeVaultDesk up to the price limit (partly, or not at all), surplus IO is burned
+        without a trade. Never a market refusal: a burn that could neither buy nor burn changes nothing."""
         C, ide = Ctx.c, self.ide
         sender = self._anyone(who)
         self._step()
         sig = "buyback_and_burn()"
-        twap = self._ide_price()
-        if self._ide_refused("ide_buyback_and_burn", lambda m, sw: m.buyback_and_burn(im.Price(twap, twap), sw),
-                             sender, sig):  # fmt: skip
+        price = self._ide_price()
+        if self._ide_refused("ide_buyback_and_burn", lambda m, sw: m.buyback_and_burn(price, sw), sender, sig):
             return
-        if self._market_refused("ide_buyback_and_burn", sender, sig):
+        r = self.send("ide_buyback_and_burn", sender, C["IncentiveEngine"], sig)
+        engine, pool, desk = C["IncentiveEngine"], C["io_pool"], C["FeeVaultDesk"]
+        fills = self._desk_fills(r)
+        asked: list[im.SwapRequest] = []
+
+        def swap(request: im.SwapRequest) -> im.Fill:
+            asked.append(request)
+            return self._desk_fill(request, fills, engine)
+
+        b = ide.buyback_and_burn(price, swap)
+        assert len(fills) <= len(asked) <= 1, (fills, asked)
+        if b is None:  # nothing bought (the pool beyond the limit) and no fee IO to burn: nothing changed
+            assert not self._ide_events(r, "BoughtBackAndBurned") and not r["logs"], r["logs"]
+            self.count("ide_buyback_nothing: ok")
             return
-        r = self.send("ide_buyback", sender, C["IncentiveEngine"], sig)
-        [ev] = self._ide_events(r, "BoughtBackAndBurned")
-        b = ide.buyback_and_burn(im.Price(ev[0], ev[0]), lambda _request: ev[3])
-        assert ev[0] == twap and (ev[2], ev[3], ev[4]) == (b.usdc_spent, b.io_bought_burned, b.io_fee_burned)
-        engine, pool = C["IncentiveEngine"], C["io_pool"]
+        assert self._ide_events(r, "BoughtBackAndBurned") == [self._model_event("BoughtBackAndBurned")]
         if b.usdc_spent:
-            self.move(self.usdc, engine, pool, b.usdc_spent)
+            assert self._transfers(r, C["USDC"], desk, pool) == b.usdc_spent
+            assert self._transfers(r, C["IOToken"], pool, engine) == b.io_bought_burned
+            self.move(self.usdc, desk, pool, b.usdc_spent)
             self.move(self.io, pool, engine, b.io_bought_burned)
         self.io[engine] -= b.io_burned
         self.burns["buyback"] = self.burns.get("buyback", 0) + b.io_burned
+        self.count("ide_buyback: ok")
 
     @precondition(lambda self: self.ide is not None)
     @rule(setter=st.sampled_from(sorted(IDE_SETTINGS)), k=st.integers(0, 10**6), wrong=RARELY)
@@ -1472,6 +1615,25 @@ class EconomyMachine(RuleBasedStateMachine):
         getattr(self.ide, setter)(sender, value)
 
     @precondition(lambda self: self.ide is not None)
+    @rule(window=st.sampled_from(IDE_MARKET["window"]), slippage=st.sampled_from(IDE_MARKET["slippage"]),
+          move=st.sampled_from(IDE_MARKET["move"]), wrong=RARELY)  # fmt: skip
+    def ide_set_market_bounds(self, window: int, slippage: int, move: int, wrong: bool) -> None:
+        """Governance sets the market bounds (the engine's TWAP window and price move, the FeeVaultDesk's
+        slippage), all or nothing: each within, on and one past its hard limits (the slippage also just
+        below what the pool's fee allows); now and then from the oracle's key (refused). A long window the
+        pool's history cannot serve refuses valuations and burns, and carries an epoch's price; a 10 bps
+        move clamps nearly every epoch."""
+        sender = Ctx.operator if wrong else Ctx.admin
+        self._step()
+        sig = "set_market_bounds(uint32,uint256,uint256)"
+        args = (window, slippage, move)
+        if self._ide_refused("ide_set_market_bounds", lambda m, _s: m.set_market_bounds(sender, *args), sender, sig,
+                             *args):  # fmt: skip
+            return
+        self.send("ide_set_market_bounds", sender, Ctx.c["IncentiveEngine"], sig, *args)
+        self.ide.set_market_bounds(sender, *args)
+
+    @precondition(lambda self: self.ide is not None)
     @rule(kind=IDE_STATEMENTS, x=st.integers(0, 10**6), burn=st.booleans(), part=PART)
     def ide_day(self, kind: str, x: int, burn: bool, part: int) -> None:
         """A network day, each operation its own transaction: the day's fees collected, the next
@@ -1482,15 +1644,122 @@ class EconomyMachine(RuleBasedStateMachine):
         if any(self.router.fees.values()):
             self.ide_collect_fees(x)
         self.ide_state_epoch("zero" if kind == "wrong" else kind, x | 1)  # (odd: the clock goes to the epoch's end)
-        while ide.last_settled < ide.last_stated:
-            before = ide.last_settled
+        for _ in range(ide.last_stated - ide.last_settled):
             self.ide_settle(x, False)
-            if ide.last_settled == before:  # the market refused: another day
-                break
+        assert ide.last_settled == ide.last_stated  # settle_is_live: whatever the pool did
         if burn and ide.can_burn():
             self.ide_buyback_and_burn(x)
         if part and ide.retirable():
             self.ide_retire(part)
+
+    # ---- an outside trader on the IO/USDC pool (issue 17: pushes and holds before settlements)
+    def _trader_swap(self, label: str, token_in: str, token_out: str, amount: int, limit: int = 0) -> int:
+        """The trader sells `amount` of token_in on the IO/USDC pool (SwapRouter.exactInputSingle, no
+        minimum; up to the sqrt price `limit` if given); returns what it received (both legs followed from
+        the receipt's Transfer events)."""
+        pool, trader = Ctx.c["io_pool"], Ctx.trader
+        ledger_in, ledger_out = (self.usdc, self.io) if token_in == Ctx.c["USDC"] else (self.io, self.usdc)
+        amount = min(amount, ledger_in.get(trader, 0))  # (10M USDC and 10M IO: far more than a push and back)
+        params = (token_in, token_out, Ctx.pool_fee, trader, self.now + 3_600, amount, 0, limit)
+        r = self.send(label, trader, Ctx.swap_router, SWAP_SINGLE, params)
+        paid = self._transfers(r, token_in, trader, pool)
+        got = self._transfers(r, token_out, pool, trader)
+        assert (paid == amount or (limit and paid < amount)) and got > 0, (paid, amount, got)
+        self.move(ledger_in, trader, pool, paid)
+        self.move(ledger_out, pool, trader, got)
+        return got
+
+    def _trader_push(self, up: bool, size: int) -> None:
+        """Buy IO with USDC (the IO price up) or sell IO (down), PUSH_USDC / PUSH_IO[size]; the position is
+        sold back by `_trader_unwind` (at once, or before the trader's next push)."""
+        self._step()
+        C = Ctx.c
+        if up:
+            got = self._trader_swap("ide_trader_push", C["USDC"], C["IOToken"], PUSH_USDC[size] * USDC)
+            self.position = (C["IOToken"], got)
+        else:
+            got = self._trader_swap("ide_trader_push", C["IOToken"], C["USDC"], PUSH_IO[size] * IO)
+            self.position = (C["USDC"], got)
+
+    def _trader_to_limit(self, room: int) -> bool:
+        """Buy IO up to a hair short of the FeeVaultDesk's price limit in the NEXT block (one second later),
+        leaving about `room` USDC of purchases before it: the desk's next trade fills at most that much (a
+        partial fill). The limit is the desk's: `slippage_ticks` from the mean tick over the window ending
+        then, which the pool's own observations and the tick after this push determine. False (no trade)
+        when the pool is already at or beyond it."""
+        C, ide = Ctx.c, self.ide
+        self._step()
+        usdc0 = int(C["USDC"], 16) < int(C["IOToken"], 16)  # buying IO moves the price down when USDC is token0
+        window = ide.params.twap_window_seconds
+        pool = C["io_pool"]
+        try:
+            out = self.rpc.one("eth_call", [{"to": pool, "data": calldata(OBSERVE, [window - 1, 0])}, "pending"])
+        except Revert:  # the pool's history does not cover the window: the desk would not trade anyway
+            return False
+        (old, now), _ = decode(["int56[]", "uint160[]"], bytes.fromhex(out[2:]))
+        slot0 = bytes.fromhex(self.rpc.one("eth_call", [{"to": pool, "data": calldata("slot0()")}, "pending"])[2:])
+        spot = int.from_bytes(slot0[:32], "big")
+        liquidity = int(self.rpc.one("eth_call", [{"to": pool, "data": calldata("liquidity()")}, "pending"]), 16)
+        tick = mm.tick_at_sqrt_ratio(spot)
+        for _ in range(3):  # the tick after the push enters the next block's mean: a fixed point in two rounds
+            mean = (now + tick - old) // window
+            limit_tick = mean - ide.slippage_ticks if usdc0 else mean + ide.slippage_ticks
+            tick = limit_tick if usdc0 else limit_tick - 1  # a hair short of the limit's price
+        limit = mm.sqrt_ratio_at_tick(limit_tick)
+        if usdc0:  # room USDC (token0) ~ liquidity * delta * 2**96 / sqrtP**2
+            target = limit + max(1, room * limit * limit // (liquidity << 96))
+        else:  # room USDC (token1) ~ liquidity * delta / 2**96
+            target = limit - max(1, (room << 96) // liquidity)
+        if (spot <= target) if usdc0 else (spot >= target):
+            return False
+        got = self._trader_swap("ide_trader_to_limit", C["USDC"], C["IOToken"], PUSH_USDC[-1] * USDC, target)
+        self.position = (C["IOToken"], got)
+        return True
+
+    def _trader_unwind(self) -> None:
+        if self.position is None:
+            return
+        token, amount = self.position
+        self.position = None
+        self._step()
+        other = Ctx.c["USDC"] if token == Ctx.c["IOToken"] else Ctx.c["IOToken"]
+        self._trader_swap("ide_trader_unwind", token, other, amount)
+
+    @precondition(lambda self: self.ide is not None)
+    @rule(up=st.booleans(), size=st.integers(0, len(PUSH_USDC) - 1), hold=st.booleans(),
+          then=st.sampled_from(["state", "settle", "day", "burn", "none"]), kind=IDE_STATEMENTS,
+          unwind=st.booleans(), x=st.integers(0, 10**6), to_limit=RARELY)  # fmt: skip
+    def ide_trader(
+        self, up: bool, size: int, hold: bool, then: str, kind: str, unwind: bool, x: int, to_limit: bool
+    ) -> None:
+        """An outside trader pushes the IO/USDC pool, either way, within and far beyond the desk's 1 %
+        bound, maybe holds it for a whole TWAP window (no trade for the window and a bit), then the next
+        statement (at the epoch's end: the push held through the close when the close is still ahead),
+        settlement, network day or burn comes. The epoch's price moves at most max_price_move_bps whatever
+        the push; settle and buyback never revert for it; every fill stays within the TWAP bound; the
+        model still matches the chain to the wei. The trader sells back now or before its next push. Now and
+        then (`to_limit`) it buys up to just short of the desk's price limit instead, a settlement or burn
+        comes next, unheld: the desk fills partly, or nothing."""
+        ide = self.ide
+        self._trader_unwind()
+        if to_limit:
+            self._trader_to_limit(USDC * (1 + x % 200))
+            hold, then = False, "settle" if ide.last_stated > ide.last_settled else "burn"
+        else:
+            self._trader_push(up, size)
+        if hold:
+            self._jump(ide.params.twap_window_seconds + 1 + x % 600)
+            self.count("ide_trader_hold: ok")
+        if then == "state" or (then == "settle" and ide.last_stated == ide.last_settled):
+            self.ide_state_epoch("zero" if kind == "wrong" else kind, x | 1)  # (odd: the clock goes to the epoch's end)
+        if then == "settle" and ide.last_stated > ide.last_settled:
+            self.ide_settle(x, False)
+        elif then == "day":
+            self.ide_day(kind, x, True, 0)
+        elif then == "burn" and ide.can_burn():
+            self.ide_buyback_and_burn(x)
+        if unwind:
+            self._trader_unwind()
 
     # The IDE's daily cycle (state, settle, then burn or retire) needs steps in a row: twice the weight.
     @precondition(lambda self: self.ide is not None)
@@ -1529,10 +1798,9 @@ class EconomyMachine(RuleBasedStateMachine):
         self.burns["retirement"] = self.burns.get("retirement", 0) + amount
 
     # ------------------------------------------------------------ invariants
-    def observe(self) -> dict[str, Any]:
-        """Everything the invariants compare, in ONE JSON-RPC batch, once per step."""
-        if self.read_at == self.steps and self.reading is not None:
-            return self.reading
+    def _observed_calls(self) -> list[tuple[str, str]]:
+        """(to, data) of the eth_calls `observe` makes every step, in the order it reads them (built once:
+        the same every step)."""
         C = Ctx.c
         calls: list[tuple[str, str]] = []  # (to, data)
         bal = "0x70a08231"
@@ -1560,9 +1828,21 @@ class EconomyMachine(RuleBasedStateMachine):
             ]
         for cat in Ctx.vaults:
             extra.append((Ctx.vaults[cat], calldata("totals()")))
-        for view in IDE_VIEWS:
+        for view in IDE_VIEWS + IDE_MORE_VIEWS + ["trailing"]:
             extra.append((C["IncentiveEngine"], calldata(f"{view}()")))
-        out = self.rpc.batch([("eth_call", [{"to": to, "data": data}, "latest"]) for to, data in calls + extra])
+        extra += [(C["FeeVaultDesk"], calldata(f"{view}()")) for view in DESK_VIEWS]
+        return calls + extra
+
+    def observe(self) -> dict[str, Any]:
+        """Everything the invariants compare, in ONE JSON-RPC batch, once per step."""
+        if self.read_at == self.steps and self.reading is not None:
+            return self.reading
+        C = Ctx.c
+        if not Ctx.observed:
+            Ctx.observed = self._observed_calls()
+        last_stated = self.ide.last_stated if self.ide is not None else 0
+        calls = [*Ctx.observed, (C["IncentiveEngine"], calldata("epoch_info(uint256)", last_stated))]
+        out = self.rpc.batch([("eth_call", [{"to": to, "data": data}, "latest"]) for to, data in calls])
         words = [bytes.fromhex(o[2:]) for o in out]
         n_io, n_usdc = len(Ctx.io_holders), len(Ctx.usdc_holders)
         w = words[n_io + n_usdc :]
@@ -1588,7 +1868,14 @@ class EconomyMachine(RuleBasedStateMachine):
         }
         w = w[16 + len(Ctx.vaults) :]
         r["ide"] = {view: u(w[j]) for j, view in enumerate(IDE_VIEWS[:-1])}
-        r["ide"].update(zip(TOTALS, (u(w[-1], k) for k in range(len(TOTALS))), strict=True))
+        r["ide"].update(zip(TOTALS, (u(w[len(IDE_VIEWS) - 1], k) for k in range(len(TOTALS))), strict=True))
+        w = w[len(IDE_VIEWS) :]
+        views = {view: u(w[j]) for j, view in enumerate(IDE_MORE_VIEWS)}
+        w = w[len(IDE_MORE_VIEWS) :]
+        views["trailing"] = tuple(u(w[0], k) for k in range(4))
+        views.update({view: u(w[1 + j]) for j, view in enumerate(DESK_VIEWS)})
+        views["epoch_info"] = (last_stated, *(u(w[-1], k) for k in range(7)))
+        r["ide_views"] = views
         self.reading, self.read_at = r, self.steps
         return r
 
@@ -1647,16 +1934,39 @@ class EconomyMachine(RuleBasedStateMachine):
             self.dist.total_forfeited,
         )
         assert r["io"][C["EmissionSchedule"]] == 0
-        engine, ide = C["IncentiveEngine"], self.ide
+        engine, desk, ide = C["IncentiveEngine"], C["FeeVaultDesk"], self.ide
+        assert r["usdc"][engine] == 0  # the engine never holds USDC: the FeeVaultDesk holds the Fee Vault's
         if ide is None:  # inactive: it holds nothing and has recorded nothing
-            assert r["io"][engine] == r["usdc"][engine] == 0
+            assert r["io"][engine] == r["usdc"][desk] == 0
             assert not any(v for k, v in r["ide"].items() if k != "burned_elsewhere"), r["ide"]
             return
-        # the engine holds its two vaults exactly, and the emission minted to it but not yet synced
+        # the engine holds its two vaults' IO exactly, and the emission minted to it but not yet synced; the
+        # desk holds the Fee Vault's USDC exactly (fee_vault_custody)
         assert r["io"][engine] == ide.reward_vault + ide.fee_io + self.emitted - self.ide_seen
-        assert r["usdc"][engine] == ide.fee_usdc
+        assert r["usdc"][desk] == ide.fee_usdc
+        assert r["io"][desk] == 0
         chain_ide = {k: v for k, v in r["ide"].items() if k != "burned_elsewhere"}
         model_ide = {k: getattr(ide, k) for k in chain_ide}
+        # every other view: the trailing figures, the bounds (the desk's slippage among them), the last
+        # stated epoch's record (epoch 0: the activation's reference price)
+        chain_ide.update(r["ide_views"])
+        p, e = ide.params, r["ide_views"]["epoch_info"][0]
+        price, flag = ide.prices[e]
+        owed = ide.usd_owed.get(e, 0)
+        fee_usd = ide.settlements[e].fee_usd if 0 < e <= ide.last_settled else \
+            ide.pending_fee_usd if e == ide.last_settled + 1 else 0  # fmt: skip
+        model_ide.update(
+            pending_fee_usd=ide.pending_fee_usd, sustainability_ratio_bps=ide.sustainability_ratio_bps(),
+            reserve_target_usd=ide.reserve_target_usd(), retire_buffer_io=ide.retire_buffer_io(),
+            retirable=ide.retirable(), max_usd_per_epoch=p.max_usd_per_epoch, max_swap_usdc=p.max_swap_usdc,
+            burn_share_bps=p.burn_share_bps, reserve_epochs=p.reserve_epochs,
+            retire_buffer_epochs=p.retire_buffer_epochs, twap_window=p.twap_window_seconds,
+            max_price_move_bps=p.max_price_move_bps, max_slippage_bps=p.max_slippage_bps,
+            slippage_ticks=ide.slippage_ticks,
+            trailing=(ide.trailing_count, ide.trailing_usd_owed, ide.trailing_fee_usd, ide.trailing_io_needed),
+            epoch_info=(e, owed, price, flag, owed * IO // price if e else 0, fee_usd, int(e > 0),
+                        int(0 < e <= ide.last_settled)),
+        )  # fmt: skip
         differ = {k: (chain_ide[k], model_ide[k]) for k in chain_ide if chain_ide[k] != model_ide[k]}
         assert not differ, f"engine (chain, model): {differ}"
         # burns_accounted: the engine's own burns are the buyback and retirement burns rebuilt from events
@@ -1705,6 +2015,7 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
     C["WETH"] = suite.uniswap.weth.address
     C["io_pool"] = suite.market_pools[0].address
     Ctx.c = C
+    Ctx.observed = []
     Ctx.rpc = Rpc(chain.provider.web3.provider.endpoint_uri)
     Ctx.admin, Ctx.operator, Ctx.treasury = A[0].address, A[1].address, A[2].address
     Ctx.providers = [A[3].address, A[4].address, A[5].address]
@@ -1728,6 +2039,13 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
         for spender in (staking, router):
             token.approve(spender, MAX, sender=_acct(who))
             usdc.approve(spender, MAX, sender=_acct(who))
+    # the outside trader on the IO/USDC pool (its pushes reach 900k USDC or 2.08M IO; it sells back)
+    Ctx.trader, Ctx.swap_router = A[15].address, suite.uniswap.swap_router.address
+    Ctx.pool_fee = int(suite.market_pools[0].fee())
+    fund(Ctx.trader, 10_000_000 * IO)
+    usdc.mint(Ctx.trader, 10_000_000 * USDC, sender=owner)
+    for t in (token, usdc):
+        t.approve(suite.uniswap.swap_router, MAX, sender=_acct(Ctx.trader))
     for r in Ctx.renters:
         suite.uniswap.weth.deposit(value=100 * 10**18, sender=_acct(r))
         suite.uniswap.weth.approve(suite.MarketDesk, MAX, sender=_acct(r))
@@ -1772,14 +2090,15 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
         C["MarketDesk"],
         C["EmissionSchedule"],
         C["IncentiveEngine"],
+        C["FeeVaultDesk"],
         C["io_pool"],
         *Ctx.vaults.values(),
     ]
-    actors = [Ctx.admin, Ctx.operator, Ctx.treasury, *people, *Ctx.beneficiaries]
+    actors = [Ctx.admin, Ctx.operator, Ctx.treasury, Ctx.trader, *people, *Ctx.beneficiaries]
     Ctx.io_holders = sorted(set(seen) | set(contracts) | set(actors))
     Ctx.usdc_holders = sorted(
         set(useen)
-        | {C["SettlementRouter"], C["MarketDesk"], C["io_pool"], C["IncentiveEngine"]}
+        | {C["SettlementRouter"], C["MarketDesk"], C["io_pool"], C["IncentiveEngine"], C["FeeVaultDesk"]}
         | set(actors)
         | ({Ctx.weth_pool} if Ctx.weth_pool else set())
     )
@@ -1861,8 +2180,17 @@ RULES = [
     "ide_settle_exact_output",
     "ide_shortfall",
     "ide_buyback",
+    "ide_buyback_and_burn",
     "ide_retire",
     "ide_set_param",
+    "ide_set_market_bounds",
+    "ide_price_at_twap",
+    "ide_price_clamped",
+    "ide_trader_push",
+    "ide_trader_hold",
+    "ide_trader_unwind",
+    "ide_trader_to_limit",
+    "ide_partial_fill",
 ]
 
 
