@@ -10,21 +10,24 @@
         one thing that must live next to them: a swap that stops at a price instead of reverting.
         The router pays the Fee Vault's USDC here (`collect_fees` sends it straight to this
         contract); the engine asks `top_up` (IO for an epoch's payout) or `buy_back` (IO to burn)
-        to spend some of it, at the mean tick of the TWAP the engine read, and the IO goes where
-        the engine says. This contract owns the trading rules: the slippage bound and the price
+        to spend some of it, bounded by the price the engine names (the epoch's price: the TWAP of
+        the window that ended at its close, clamped), and the IO goes where the engine says. This contract owns the trading rules: the slippage bound and the price
         limit it makes, and the choice between an exact-output and an exact-input trade. Nothing
         else can move a unit: there is no other function that transfers, no owner, no admin (the
         engine's governance sets the slippage through the engine's `set_market_bounds`).
 @dev Every trade buys IO with USDC through the pool's own `swap` with a `sqrtPriceLimitX96` at the
-     tick `mean + slippage_ticks` in the direction buying IO moves the pool, where
+     engine's price p (USDC base units per 10**18 IO wei) moved `slippage_ticks` in the direction
+     buying IO moves the pool, where
          slippage_ticks = floor(lower bound of ln((1 + s) * (1 - fee)) / ln(1.0001)) - 1
      (s = max_slippage_bps, fee = the pool's fee; see `_slippage_ticks`): every IO bought costs at
-     most twap * (1 + s), the fee included, whatever the pool's state. The pool fills up to that
+     most p * (1 + s), the fee included, whatever the pool's state. The pool's sqrt price of p is
+     isqrt(p * 2^192 / 10^18) (IO token0) or isqrt(10^18 * 2^192 / p) (USDC token0), each rounded
+     toward the stricter side. The pool fills up to that
      price and stops, so a trade never reverts because the market moved, it fills less (or
      nothing). When the spot price is already at or beyond the limit nothing is traded (the pool
      would refuse a limit on the wrong side of its price).
-     A top-up of `missing` IO with `budget` USDC at twap = quote(mean, 10**18):
-         max_in = floor(floor(missing * twap / 10**18) * (10_000 + s) / 10_000)
+     A top-up of `missing` IO with `budget` USDC at the engine's price p:
+         max_in = floor(floor(missing * p / 10**18) * (10_000 + s) / 10_000)
          max_in < MIN_SWAP_USDC or budget < MIN_SWAP_USDC:  no trade (dust)
          max_in <= budget:  exact output `missing` IO, straight to the recipient
          max_in >  budget:  exact input `budget` USDC, the IO to the engine (what exceeds
@@ -48,6 +51,8 @@ from interfaces import IUniswapV3Pool
 
 from modules import uniswap_twap
 
+from snekmate.utils import math
+
 
 # @dev Basis points denominator.
 BPS: constant(uint256) = 10_000
@@ -60,6 +65,8 @@ MAX_SLIPPAGE_LIMIT_BPS: public(constant(uint256)) = 500
 # @dev ln(1.0001) rounded up, in 10**-12 units (9.9995000333e-5).
 _LN_TICK_E12: constant(uint256) = 99_995_001
 _E12: constant(uint256) = 10**12
+_Q96: constant(uint256) = 1 << 96
+_Q192: constant(uint256) = 1 << 192
 
 
 # @dev The IO/USDC pool every trade goes through.
@@ -92,15 +99,16 @@ event EngineBound:
     engine: indexed(address)
 
 
-# @dev A trade for the engine: its USDC paid, the IO received and by whom, the TWAP tick it was
-#      bounded by and the price limit (the engine logs what the trade was for).
+# @dev A trade for the engine: its USDC paid, the IO received and by whom, the price it was bounded
+#      by (USDC base units per 10**18 IO wei) and the pool price limit that made (the engine logs
+#      what the trade was for).
 event IOBought:
     recipient: indexed(address)
     exact_output: bool
     amount: uint256
     usdc_paid: uint256
     io_received: uint256
-    mean_tick: int24
+    price: uint256
     sqrt_price_limit_x96: uint160
 
 
@@ -159,13 +167,13 @@ def set_max_slippage_bps(bps: uint256):
 
 
 @external
-def top_up(missing: uint256, budget: uint256, mean_tick: int24, recipient: address) -> (uint256, uint256, bool):
+def top_up(missing: uint256, budget: uint256, price: uint256, recipient: address) -> (uint256, uint256, bool):
     """
     @notice Buys up to `missing` IO for an epoch's payout with at most `budget` USDC, within the
-            bound of the TWAP at `mean_tick` (see the @dev rules). Only the engine.
+            bound of `price` (see the @dev rules). Only the engine.
     @param missing IO (wei) the epoch still needs.
     @param budget The most USDC to spend (the Fee Vault's, capped by the engine's max_swap_usdc).
-    @param mean_tick The TWAP's mean tick the engine read (history checked).
+    @param price The epoch's price: USDC base units per 10**18 IO wei (> 0).
     @param recipient Receives the IO of an exact-output trade (the RewardsDistributor).
     @return (uint256, uint256, bool) (USDC paid, IO received, whether the IO went to `recipient`
             rather than to the engine).
@@ -173,42 +181,41 @@ def top_up(missing: uint256, budget: uint256, mean_tick: int24, recipient: addre
     assert msg.sender == self.engine, "FeeVaultDesk: caller is not the engine"
     if budget < MIN_SWAP_USDC:
         return 0, 0, False
-    twap: uint256 = uniswap_twap._quote_at_tick(mean_tick, ONE_IO, IO, USDC)
-    max_in: uint256 = missing * twap // ONE_IO * (BPS + self.max_slippage_bps) // BPS
+    max_in: uint256 = missing * price // ONE_IO * (BPS + self.max_slippage_bps) // BPS
     if max_in < MIN_SWAP_USDC:
         return 0, 0, False
     paid: uint256 = 0
     received: uint256 = 0
     if max_in <= budget:
-        paid, received = self._buy(True, missing, budget, mean_tick, recipient)
+        paid, received = self._buy(True, missing, budget, price, recipient)
         return paid, received, True
-    paid, received = self._buy(False, budget, budget, mean_tick, msg.sender)
+    paid, received = self._buy(False, budget, budget, price, msg.sender)
     return paid, received, False
 
 
 @external
-def buy_back(usdc_amount: uint256, mean_tick: int24) -> (uint256, uint256):
+def buy_back(usdc_amount: uint256, price: uint256) -> (uint256, uint256):
     """
-    @notice Sells up to `usdc_amount` USDC for IO within the bound of the TWAP at `mean_tick`,
-            the IO to the engine (which burns it). Only the engine.
+    @notice Sells up to `usdc_amount` USDC for IO within the bound of `price`, the IO to the engine
+            (which burns it). Only the engine.
     @param usdc_amount USDC base units (> 0).
-    @param mean_tick The TWAP's mean tick the engine read.
+    @param price The last settled epoch's price: USDC base units per 10**18 IO wei (> 0).
     @return (uint256, uint256) (USDC paid, IO received): less, or nothing, when the pool reaches
             the limit first.
     """
     assert msg.sender == self.engine, "FeeVaultDesk: caller is not the engine"
-    return self._buy(False, usdc_amount, usdc_amount, mean_tick, msg.sender)
+    return self._buy(False, usdc_amount, usdc_amount, price, msg.sender)
 
 
 @external
 @view
-def price_limit(mean_tick: int24) -> uint160:
+def price_limit(price: uint256) -> uint160:
     """
-    @notice The sqrtPriceX96 a purchase bounded by the TWAP at `mean_tick` may not pass.
-    @param mean_tick The TWAP's mean tick.
+    @notice The sqrtPriceX96 a purchase bounded by `price` may not pass.
+    @param price USDC base units per 10**18 IO wei (> 0).
     @return uint160 Q64.96.
     """
-    return self._limit(mean_tick)
+    return self._limit(price)
 
 
 @external
@@ -233,13 +240,13 @@ def uniswapV3SwapCallback(amount0Delta: int256, amount1Delta: int256, data: Byte
 
 
 @internal
-def _buy(exact_output: bool, amount: uint256, max_in: uint256, mean_tick: int24, recipient: address) -> (uint256,
-                                                                                                        uint256):
+def _buy(exact_output: bool, amount: uint256, max_in: uint256, price: uint256, recipient: address) -> (uint256,
+                                                                                                      uint256):
     """
     @dev One purchase of IO on the pool up to the price limit; (USDC paid, IO received), (0, 0)
          when the spot price is already at or beyond the limit.
     """
-    limit: uint160 = self._limit(mean_tick)
+    limit: uint160 = self._limit(price)
     spot: uint160 = (staticcall IUniswapV3Pool(POOL).slot0())[0]
     # Buying IO moves the price toward the limit: down when USDC is token0 (zero for one), up
     # otherwise. A limit at or behind the spot price would make the pool revert ("SPL").
@@ -267,24 +274,32 @@ def _buy(exact_output: bool, amount: uint256, max_in: uint256, mean_tick: int24,
     usdc_paid: uint256 = convert(paid, uint256)
     io_received: uint256 = convert(-received, uint256)
     log IOBought(recipient=recipient, exact_output=exact_output, amount=amount, usdc_paid=usdc_paid,
-                 io_received=io_received, mean_tick=mean_tick, sqrt_price_limit_x96=limit)
+                 io_received=io_received, price=price, sqrt_price_limit_x96=limit)
     return usdc_paid, io_received
 
 
 @internal
 @view
-def _limit(mean: int24) -> uint160:
+def _limit(price: uint256) -> uint160:
     """
-    @dev `slippage_ticks` from the mean tick, in the direction buying IO moves the pool, inside
-         Uniswap's tick range.
+    @dev The pool's sqrt price of `price`, moved `slippage_ticks` in the direction buying IO moves
+         the pool, rounded toward the stricter side, inside Uniswap's range.
     """
-    tick: int256 = convert(mean, int256)
-    ticks: int256 = convert(self.slippage_ticks, int256)
+    assert price != 0, "FeeVaultDesk: zero price"
+    r: uint256 = uniswap_twap._sqrt_ratio_at_tick(convert(convert(self.slippage_ticks, int256), int24))
+    limit: uint256 = 0
     if _USDC_IS_TOKEN0:
-        tick = max(tick - ticks, convert(uniswap_twap.MIN_TICK, int256) + 1)
+        # P = IO per USDC = 10^18 / price; buying IO lowers it: the limit is sqrt(P) / r, rounded up
+        x: uint256 = math._mul_div(ONE_IO, _Q192, price, True)
+        root: uint256 = isqrt(x)
+        if root * root < x:
+            root += 1
+        limit = max(math._mul_div(root, _Q96, r, True), uniswap_twap.MIN_SQRT_RATIO + 1)
     else:
-        tick = min(tick + ticks, convert(uniswap_twap.MAX_TICK, int256) - 1)
-    return convert(uniswap_twap._sqrt_ratio_at_tick(convert(tick, int24)), uint160)
+        # P = USDC per IO = price / 10^18; buying IO raises it: the limit is sqrt(P) * r, rounded down
+        limit = min(math._mul_div(isqrt(math._mul_div(price, _Q192, ONE_IO, False)), r, _Q96, False),
+                    uniswap_twap.MAX_SQRT_RATIO - 1)
+    return convert(limit, uint160)
 
 
 @internal

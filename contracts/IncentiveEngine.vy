@@ -16,13 +16,14 @@
         the window that ended at the epoch's close, moved at most `max_price_move_bps` from the
         previous epoch's price. Anyone then settles the epoch: the IO the USD buys at that price
         is taken from the Reward Vault first, then from the Fee Vault's IO, then bought with the
-        Fee Vault's USDC (held by the FeeVaultDesk) up to a price limit of the current TWAP plus
+        Fee Vault's USDC (held by the FeeVaultDesk) up to a price limit of the epoch's price plus
         the slippage, and sent to the RewardsDistributor; what cannot be covered is recorded as a
         shortfall, never minted or borrowed. A settlement never reverts for a market reason: a
         trade that cannot fill within the bound fills what it can. Once every stated epoch is
         settled, anyone may burn `burn_share_bps` (at least 50 %) of the Fee Vault's surplus above
-        its reserve (30 days of trailing payouts): surplus USDC buys IO on the pool up to the same
-        price limit and every IO bought is burned; surplus fee IO is burned without a trade.
+        its reserve (30 days of trailing payouts), valued at the last settled epoch's price:
+        surplus USDC buys IO on the pool up to that price plus the slippage and every IO bought is
+        burned; surplus fee IO is burned without a trade.
         Governance may retire (burn) Reward Vault IO above a buffer of 90 days of trailing
         payouts. The engine never sells IO. Tokens that reach this contract any other way are in
         no ledger and never paid out.
@@ -51,23 +52,27 @@
          (the emission is synced first when need > reward_vault)
          from_reward = min(need, reward_vault);  from_fee_io = min(rest, fee_io)
          budget      = min(fee_usdc, max_swap_usdc); the rest is bought only when budget >=
-                       MIN_SWAP_USDC and the pool serves the current TWAP window (twap_now):
-         max_in      = floor(floor(missing * twap_now / 10**18) * (10_000 + slippage) / 10_000)
+                       MIN_SWAP_USDC, by the FeeVaultDesk, bounded by price_e itself:
+         max_in      = floor(floor(missing * price_e / 10**18) * (10_000 + slippage) / 10_000)
          MIN_SWAP_USDC <= max_in <= budget:  exact-output `missing` IO, straight to the
                                              RewardsDistributor
          max_in > budget:                    exact-input `budget` USDC; IO beyond `missing`
                                              stays in the Fee Vault
-         every trade with sqrtPriceLimitX96 at the tick mean_now +- slippage_ticks, the largest
-         whole number of ticks with 1.0001^t <= (1 + slippage) * (1 - pool fee), less one tick of
-         margin for the pool's rounding: each IO costs at most twap_now * (1 + slippage), the fee
-         included, and the pool fills up to that price and stops (FeeVaultDesk)
+         every trade with a sqrtPriceLimitX96 at price_e moved slippage_ticks, the largest whole
+         number of ticks with 1.0001^t <= (1 + slippage) * (1 - pool fee), less one tick of margin
+         for the pool's rounding: each IO costs at most price_e * (1 + slippage), the fee
+         included, and the pool fills up to that price and stops (FeeVaultDesk). So the Fee Vault
+         never pays more for an IO than the price the suppliers' IO is valued at, plus the
+         slippage: pushing the pool after the close (held or not) cannot make it overpay, and a
+         settlement reads no price from the pool at all.
          shortfall_usd = min(usd_owed, ceil(shortfall_io * price_e / 10**18))
-     Burn: reserve target = ceil(reserve_epochs * trailing USD owed / n), held in USDC first then IO
-     at twap_now (rounded up); each currency's burn = floor(surplus * burn_share_bps / 10_000), the
-     USDC leg capped at max_swap_usdc and skipped below MIN_SWAP_USDC, bought up to the same price
-     limit (partially, or not at all); a call that could neither buy nor burn anything changes
-     nothing and may be repeated. Retirement buffer = ceil(retire_buffer_epochs * trailing IO
-     needed / n). Every rounding favours the protocol (docs/incentive-engine.md).
+     Burn, at the last settled epoch's price p (again no pool read): reserve target =
+     ceil(reserve_epochs * trailing USD owed / n), held in USDC first then IO at p (rounded up);
+     each currency's burn = floor(surplus * burn_share_bps / 10_000), the USDC leg capped at
+     max_swap_usdc and skipped below MIN_SWAP_USDC, bought up to p * (1 + slippage) (partially, or
+     not at all); a call that could neither buy nor burn anything changes nothing and may be
+     repeated. Retirement buffer = ceil(retire_buffer_epochs * trailing IO needed / n). Every
+     rounding favours the protocol (docs/incentive-engine.md).
      Invariants (tests/unit/test_incentive_engine.py and tests/fuzz/test_ide_differential.py
      name them):
      1. released_le_sources: IO released <= IO emitted + IO fees + IO bought; exactly, reward_vault
@@ -76,8 +81,9 @@
         the emission) is empty, and Fee Vault USDC only when the Fee Vault's IO is empty too.
      3. burns_accounted: every burn lowers the IO supply by exactly its amount and is counted once
         (burned_by_buyback + burned_fee_io + retired); the token's total_minted never changes.
-     4. twap_bound: every trade pays at most twap_now * (1 + max_slippage_bps) per IO, fee
-        included, and none happens when the pool cannot serve the window; no trade reverts.
+     4. twap_bound: every trade pays at most p * (1 + max_slippage_bps) per IO, fee included, p
+        the epoch's price (a burn: the last settled epoch's), itself the TWAP of the window that
+        ended at that epoch's close, clamped; no trade reverts.
      5. fee_vault_covered: the Fee Vault never goes below zero (fee_usdc == USDC in - USDC spent
         == the FeeVaultDesk's USDC); a burn happens only when every stated epoch is settled and
         never takes the vault below its reserve target.
@@ -88,10 +94,9 @@
         settled in order, each once; a statement is at most max_usd_per_epoch.
      9. price_fixed_by_epoch: an epoch's price is written once, by its statement, from the window
         ending at its close; it is within max_price_move_bps of the previous epoch's price.
-     10. settle_is_live: `settle` of a stated epoch never reverts for a market reason (price,
-        liquidity, the pool's history: no history, no trade) or a governance bound; nor does
-        `buyback_and_burn` after a settled epoch, except when the pool cannot serve the TWAP
-        window it values the reserve at (a clear reason, never a spot fallback).
+     10. settle_is_live: `settle` of a stated epoch and `buyback_and_burn` after a settled one never
+        revert for a market reason (price, liquidity, the pool's history: neither reads the pool)
+        or a governance bound.
      Storage is packed by hand (Vyper does not pack); each word is read only through its unpack
      helper and written only through its pack helper, which range-checks every field (a value
      outside its field reverts instead of spilling into the next):
@@ -157,9 +162,9 @@ exports: (
 
 interface IFeeVaultDesk:
     def engine() -> address: view
-    def top_up(missing: uint256, budget: uint256, mean_tick: int24, recipient: address) -> (uint256, uint256,
-                                                                                         bool): nonpayable
-    def buy_back(usdc_amount: uint256, mean_tick: int24) -> (uint256, uint256): nonpayable
+    def top_up(missing: uint256, budget: uint256, price: uint256, recipient: address) -> (uint256, uint256,
+                                                                                       bool): nonpayable
+    def buy_back(usdc_amount: uint256, price: uint256) -> (uint256, uint256): nonpayable
     def set_max_slippage_bps(bps: uint256): nonpayable
 
 
@@ -630,7 +635,7 @@ def collect_fees() -> uint256:
         return 0
     usd: uint256 = usdc
     if io != 0:
-        usd += io * self._twap(self._unpack_market(self._market).twap_window) // ONE_IO
+        usd += io * self._twap() // ONE_IO
     if usdc != 0:
         extcall ROUTER.withdraw_fees(USDC, usdc, DESK.address)
     if io != 0:
@@ -753,10 +758,7 @@ def settle(epoch: uint256) -> uint256:
         fee_usdc: uint256 = self.fee_usdc
         budget: uint256 = min(fee_usdc, self.max_swap_usdc)
         if budget >= MIN_SWAP_USDC:
-            mean: int256 = uniswap_twap._mean_tick(POOL, convert(self._unpack_market(self._market).twap_window, uint32))
-            if mean != uniswap_twap.NO_TICK:
-                usdc_spent, bought, bought_to_distributor = extcall DESK.top_up(missing, budget, convert(mean, int24),
-                                                                                DISTRIBUTOR)
+            usdc_spent, bought, bought_to_distributor = extcall DESK.top_up(missing, budget, price, DISTRIBUTOR)
         from_swap = min(bought, missing)
         missing = unsafe_sub(missing, from_swap)
         if usdc_spent != 0:
@@ -824,8 +826,8 @@ def buyback_and_burn() -> uint256:
     v: Vaults = self._unpack_vaults(self._vaults)
     assert s.last_settled != 0 and v.last_stated == s.last_settled, "IncentiveEngine: epoch not settled"
     assert v.last_burn_epoch < s.last_settled, "IncentiveEngine: already burned this epoch"
-    tick: int24 = self._mean_tick()
-    twap: uint256 = self._quote(tick)
+    # the last settled epoch's price: the reserve's valuation and the trade's bound (no pool read)
+    twap: uint256 = self._unpack_epoch(self._epochs[s.last_settled]).price
     fee_usdc: uint256 = self.fee_usdc
     target: uint256 = self._reserve_target(s)
     usdc_reserved: uint256 = 0
@@ -837,7 +839,7 @@ def buyback_and_burn() -> uint256:
     spent: uint256 = 0
     bought: uint256 = 0
     if usdc_to_buy != 0:
-        spent, bought = extcall DESK.buy_back(usdc_to_buy, tick)
+        spent, bought = extcall DESK.buy_back(usdc_to_buy, twap)
     if spent == 0 and io_to_burn == 0:
         return 0  # the pool is at or beyond the limit: nothing bought, nothing to burn, nothing changed
     if spent != 0:
@@ -1166,7 +1168,7 @@ def price() -> uint256:
             price limit. An epoch pays at its own price (`epoch_info`).
     @return uint256 USDC base units per 10**18 wei.
     """
-    return self._twap(self._unpack_market(self._market).twap_window)
+    return self._twap()
 
 
 @external
@@ -1193,15 +1195,16 @@ def max_price_move_bps() -> uint256:
 @view
 def reserves() -> Reserves:
     """
-    @notice Both vaults in IO and USDC and their USD value at the TWAP (rounded down), the Fee
-            Vault's reserve target and how it is held (USDC first, then IO at the TWAP), and what
-            `buyback_and_burn` would take now (the USDC leg buys up to the price limit: it may
-            spend less when the pool reaches the limit first).
+    @notice Both vaults in IO and USDC and their USD value at the last settled epoch's price
+            (`twap_price`, rounded down; activation's reference before any settlement), the Fee
+            Vault's reserve target and how it is held (USDC first, then IO at that price), and
+            what `buyback_and_burn` would take now, valued as it values them (the USDC leg buys up
+            to that price plus the slippage: it may spend less when the pool reaches the limit).
     @return Reserves The reserves; can_burn is false (and the burn amounts 0) while a stated epoch
             is unsettled, the last settled epoch was burned for, or there is no surplus.
     """
-    twap: uint256 = self._twap(self._unpack_market(self._market).twap_window)
     s: Settled = self._unpack_settled(self._settled)
+    twap: uint256 = self._unpack_epoch(self._epochs[s.last_settled]).price
     v: Vaults = self._unpack_vaults(self._vaults)
     fee_usdc: uint256 = self.fee_usdc
     target: uint256 = self._reserve_target(s)
@@ -1249,7 +1252,7 @@ def _sync(reward_vault: uint256) -> uint256:
 
 @internal
 @view
-def _twap(window: uint256) -> uint256:
+def _twap() -> uint256:
     """
     @dev The TWAP price of one IO over the window ending now (see `_mean_tick`, `_quote`).
     """

@@ -35,17 +35,17 @@ The rules in one place (each is argued in docs/incentive-engine.md):
        io_needed   = floor(usd_owed · 10**18 / price_e)     never more IO than the USD buys at its price
        from_reward = min(io_needed, reward_vault)            the Reward Vault first
        from_fee_io = min(rest, fee_io)                       then the Fee Vault's IO
-       from_swap   : the Fee Vault's USDC (held by the FeeVaultDesk) buys the IO still missing, at
-                     the TWAP of the window ending now (twap_now; no trade when the pool cannot
-                     serve it):
+       from_swap   : the Fee Vault's USDC (held by the FeeVaultDesk) buys the IO still missing,
+                     bounded by the epoch's own price (no pool read):
                      budget  = min(fee_usdc, max_swap_usdc)        (no trade below MIN_SWAP_USDC)
-                     max_in  = floor(floor(missing · twap_now / 10**18) · (1 + slippage))
+                     max_in  = floor(floor(missing · price_e / 10**18) · (1 + slippage))
                      if MIN_SWAP_USDC <= max_in <= budget: EXACT-OUTPUT `missing` IO
                      elif max_in > budget:                 EXACT-INPUT `budget` USDC; IO beyond
                                                            `missing` stays in fee_io
                      else: no trade (dust)
-                     every trade stops at the price limit twap_now · (1 + slippage), the pool's fee
-                     included: it fills what it can and never reverts for a market reason
+                     every trade stops at the price limit price_e · (1 + slippage), the pool's fee
+                     included: it fills what it can and never reverts for a market reason; the Fee
+                     Vault never pays more for an IO than the price the epoch is valued at
        shortfall_io  = what is still missing;  shortfall_usd = ceil(shortfall_io · price_e / 10**18) (<= usd_owed)
        io_released = from_reward + from_fee_io + from_swap, sent to the RewardsDistributor at once.
 
@@ -88,10 +88,11 @@ The rules in one place (each is argued in docs/incentive-engine.md):
    previous epoch's price (epoch 0: the TWAP at activation); when the pool's history no longer reaches
    back to the close, the previous price is carried (PRICE_CARRIED), never a spot price. An engine
    activated before its pool could serve the window has no reference: epoch 1 pays at its close TWAP
-   unclamped, and its statement is refused while the pool cannot serve that window either. Trades and
-   valuations use the TWAP of the window ending now, and revert ("pool history shorter than window")
-   when the pool cannot serve it, except the top-up of a settlement, which then does not trade. No
-   deviation check: a trade's price limit bounds it instead. The engine never sells IO: every trade
+   unclamped, and its statement is refused while the pool cannot serve that window either. A top-up
+   trades at most at its epoch's price plus the slippage, a buyback at the last settled epoch's
+   (which also values the reserve): neither reads the pool. Only collecting fee IO and the `price`
+   view read the TWAP of the window ending now ("pool history shorter than window" when the pool
+   cannot serve it). No deviation check: a trade's price limit bounds it instead. The engine never sells IO: every trade
    buys IO with USDC.
 
 Swaps are injected (`Swap`): a callable that performs the trade the engine asks for and returns the
@@ -106,7 +107,8 @@ Invariants (the contract's @dev lists the same, tested by name in tests/unit/tes
        Fee Vault USDC only when the Fee Vault's IO is empty too.
     3. burns_accounted: every burn lowers the supply by exactly its amount and is counted once
        (burned_by_buyback + burned_fee_io + retired == the engine's burns); total minted never changes.
-    4. twap_bound: every trade pays at most twap_now · (1 + slippage) per IO, fee included.
+    4. twap_bound: every trade pays at most p · (1 + slippage) per IO, fee included, p the epoch's
+       price (a burn: the last settled epoch's).
     5. fee_vault_covered: fee_usdc, fee_io >= 0; USDC spent == USDC in - fee_usdc; no burn while a
        stated epoch is unsettled (a settled epoch is paid in the settlement, nothing stays owed).
     6. burn_share_ge_half: 5_000 <= burn_share_bps <= 10_000, always.
@@ -548,11 +550,11 @@ class IncentiveEngine:
                   price=price, price_flag=flag)
 
     # ------------------------------------------------------------ settlement (anyone)
-    def settle(self, epoch: int, price: Price | None, swap: Swap, emission_due: int = 0) -> Settlement:
+    def settle(self, epoch: int, swap: Swap, emission_due: int = 0) -> Settlement:
         """Pays the epoch's USD owed in IO at the epoch's price: Reward Vault, then Fee Vault IO,
-        then Fee Vault USDC swapped to IO up to the price limit of `price` (the TWAP of the window
-        ending now; None or history_ok False: no trade); records any shortfall. The IO goes to the
-        RewardsDistributor.
+        then Fee Vault USDC swapped to IO up to the price limit of the epoch's own price plus the
+        slippage (no pool read: the Fee Vault never pays more for an IO than the price the epoch is
+        valued at); records any shortfall. The IO goes to the RewardsDistributor.
 
         When the Reward Vault holds less than the IO needed, the contract first syncs the emission
         (`mint_due`, then the rise of `total_emitted`): `emission_due` is what that sync finds, so
@@ -574,14 +576,13 @@ class IncentiveEngine:
 
         usdc_spent = bought = from_swap = 0
         budget = min(self.fee_usdc, self.params.max_swap_usdc)
-        if missing > 0 and budget >= MIN_SWAP_USDC and price is not None and price.history_ok:
-            twap_now = price.twap
-            max_in = twap_cost_max_in(missing, twap_now, self.params.max_slippage_bps)
+        if missing > 0 and budget >= MIN_SWAP_USDC:
+            max_in = twap_cost_max_in(missing, twap, self.params.max_slippage_bps)
             if max_in >= MIN_SWAP_USDC:
                 if max_in <= budget:
-                    fill = self._trade(swap, EXACT_OUTPUT, missing, budget, twap_now)
+                    fill = self._trade(swap, EXACT_OUTPUT, missing, budget, twap)
                 else:
-                    fill = self._trade(swap, EXACT_INPUT, budget, budget, twap_now)
+                    fill = self._trade(swap, EXACT_INPUT, budget, budget, twap)
                 usdc_spent, bought = fill.usdc_paid, fill.io_received
             from_swap = min(bought, missing)
             missing -= from_swap
@@ -682,13 +683,14 @@ class IncentiveEngine:
             self.last_burn_epoch < self.last_settled
 
     # ------------------------------------------------------------ buyback and burn (anyone)
-    def buyback_and_burn(self, price: Price | None, swap: Swap) -> Burn | None:
-        """Burns `burn_share` of the Fee Vault's surplus above the reserve target: surplus USDC buys
-        IO through the pool up to the price limit (all of it burned), surplus IO is burned without a
-        trade. None when nothing could be bought or burned (no state changes: it may be repeated)."""
+    def buyback_and_burn(self, swap: Swap) -> Burn | None:
+        """Burns `burn_share` of the Fee Vault's surplus above the reserve target, valued at the last
+        settled epoch's price: surplus USDC buys IO through the pool up to that price plus the
+        slippage (all of it burned), surplus IO is burned without a trade. None when nothing could
+        be bought or burned (no state changes: it may be repeated)."""
         _require(self.last_settled > 0 and self.last_stated == self.last_settled, R_NOT_SETTLED)
         _require(self.last_burn_epoch < self.last_settled, R_ALREADY_BURNED)
-        twap = self._checked_twap(price)
+        twap = self.epoch_price(self.last_settled)
         usdc_to_buy, io_to_burn = self.burn_amounts(twap)
         _require(usdc_to_buy > 0 or io_to_burn > 0, R_NO_SURPLUS)
         spent = bought = 0

@@ -405,12 +405,12 @@ def run_scenario(s: Scenario, params: Params, targets: dict[str, int], a: Assump
         fee_usd = eng.collect_fees(fee_usdc, fee_io, price)
         eng.state_epoch(oracle, day, owed, now, close_twap=p)
         trades = len(pool.engine_trades)
-        st = eng.settle(day, price, pool.swap)
+        st = eng.settle(day, pool.swap)
         at_limit = any(t.at_limit for t in pool.engine_trades[trades:])
         pool.move_to(p)
         usdc_bb = bought = io_burn = 0
         if eng.can_burn() and any(eng.burn_amounts(p)):
-            b = eng.buyback_and_burn(Price(twap=p, spot=pool.price), pool.swap)
+            b = eng.buyback_and_burn(pool.swap)
             if b is not None:
                 usdc_bb, bought, io_burn = b.usdc_spent, b.io_bought_burned, b.io_fee_burned
             pool.move_to(p)

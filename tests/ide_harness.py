@@ -153,7 +153,7 @@ class Run:
         def fill(tx: Any, request: model.SwapRequest) -> model.Fill:
             return self.desk_fill(tx, request)
 
-        out = self.both("settle", lambda ide, sw: ide.settle(epoch, price, sw, due["amount"]), chain_op, fill)
+        out = self.both("settle", lambda ide, sw: ide.settle(epoch, sw, due["amount"]), chain_op, fill)
         if out is None:
             return None
         tx, s = out
@@ -185,7 +185,7 @@ class Run:
         supply, minted = self.suite.IOToken.totalSupply(), self.suite.IOToken.total_minted()
         out = self.both(
             "buyback_and_burn",
-            lambda ide, sw: ide.buyback_and_burn(price, sw),
+            lambda ide, sw: ide.buyback_and_burn(sw),
             lambda: self.engine.buyback_and_burn(sender=self.alice),
             fill,
         )

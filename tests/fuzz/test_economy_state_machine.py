@@ -135,9 +135,9 @@ IDE_EVENTS = {  # the engine's events the machine reads: topic 0 -> (name, data 
         ("BoughtBackAndBurned", 8, 1),
     )
 }
-# the FeeVaultDesk's fill: IOBought(recipient indexed, exact_output, amount, usdc_paid, io_received, mean_tick,
+# the FeeVaultDesk's fill: IOBought(recipient indexed, exact_output, amount, usdc_paid, io_received, price,
 # sqrt_price_limit_x96)
-IO_BOUGHT = keccak(text="IOBought(address,bool,uint256,uint256,uint256,int24,uint160)")
+IO_BOUGHT = keccak(text="IOBought(address,bool,uint256,uint256,uint256,uint256,uint160)")
 SWAP_SINGLE = "exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))"
 OBSERVE = "observe(uint32[])"
 IDE_SETTINGS = {  # governance bounds of the engine: values within, on and past their limits
@@ -1287,26 +1287,27 @@ class EconomyMachine(RuleBasedStateMachine):
 
     def _desk_fills(self, receipt: dict) -> list[tuple[str, list[int]]]:
         """The FeeVaultDesk's fills in a receipt: (recipient, [exact_output, amount, usdc_paid, io_received,
-        mean_tick, sqrt_price_limit_x96]) of each IOBought."""
+        price, sqrt_price_limit_x96]) of each IOBought."""
         out = []
         for log in receipt["logs"]:
             if log["address"].lower() == Ctx.c["FeeVaultDesk"].lower() and log["topics"] and \
                     bytes.fromhex(log["topics"][0][2:]) == IO_BOUGHT:  # fmt: skip
-                types = ["bool", "uint256", "uint256", "uint256", "int24", "uint160"]
+                types = ["bool", "uint256", "uint256", "uint256", "uint256", "uint160"]
                 words = decode(types, bytes.fromhex(log["data"][2:]))
                 out.append((to_checksum_address("0x" + log["topics"][1][-40:]), [int(w) for w in words]))
         return out
 
     def _desk_fill(self, request: im.SwapRequest, fills: list, recipient: str) -> im.Fill:
         """What the desk did with the model's request, from its IOBought (none: the pool was already at or
-        beyond the price limit, nothing traded). The trade was bounded by the model's own TWAP and went to
-        `recipient`; the model checks the fill against its bound itself (twap_bound)."""
+        beyond the price limit, nothing traded). The trade was bounded by the model's own price (the epoch's,
+        or the last settled epoch's for a burn) and went to `recipient`; the model checks the fill against
+        its bound itself (twap_bound)."""
         if not fills:
             self.count("ide_no_fill_at_limit: ok")
             return im.Fill(0, 0)
-        [(to, (exact_output, amount, paid, received, mean_tick, _limit))] = fills
+        [(to, (exact_output, amount, paid, received, price, _limit))] = fills
         assert (bool(exact_output), amount, to) == (request.kind == im.EXACT_OUTPUT, request.amount, recipient)
-        assert mm.quote_at_tick(mean_tick, IO, Ctx.c["IOToken"], Ctx.c["USDC"]) == request.twap
+        assert price == request.twap
         if (received < amount) if exact_output else (paid < amount):
             self.count("ide_partial_fill: ok")
         return im.Fill(paid, received)
@@ -1523,8 +1524,7 @@ class EconomyMachine(RuleBasedStateMachine):
         epoch = ide.last_settled + (2 if wrong else 1)
         self._step()
         sig = "settle(uint256)"
-        price = self._ide_price()
-        if self._ide_refused("ide_settle", lambda m, sw: m.settle(epoch, price, sw), sender, sig, epoch):
+        if self._ide_refused("ide_settle", lambda m, sw: m.settle(epoch, sw), sender, sig, epoch):
             return
         due, emission_due = self._engine_emission()
         r = self.send("ide_settle", sender, C["IncentiveEngine"], sig, epoch)
@@ -1537,7 +1537,7 @@ class EconomyMachine(RuleBasedStateMachine):
             return self._desk_fill(request, fills, dist if request.kind == im.EXACT_OUTPUT else engine)
 
         credited = ide.emitted_in
-        st_ = ide.settle(epoch, price, swap, emission_due)
+        st_ = ide.settle(epoch, swap, emission_due)
         assert len(fills) <= len(asked) <= 1, (fills, asked)
         synced = ide.emitted_in - credited  # the model synced only when the vault was short, as the contract
         if synced:  # (nothing to sync, nothing minted: emission_due includes the due)
@@ -1569,8 +1569,7 @@ class EconomyMachine(RuleBasedStateMachine):
         sender = self._anyone(who)
         self._step()
         sig = "buyback_and_burn()"
-        price = self._ide_price()
-        if self._ide_refused("ide_buyback_and_burn", lambda m, sw: m.buyback_and_burn(price, sw), sender, sig):
+        if self._ide_refused("ide_buyback_and_burn", lambda m, sw: m.buyback_and_burn(sw), sender, sig):
             return
         r = self.send("ide_buyback_and_burn", sender, C["IncentiveEngine"], sig)
         engine, pool, desk = C["IncentiveEngine"], C["io_pool"], C["FeeVaultDesk"]
@@ -1581,7 +1580,7 @@ class EconomyMachine(RuleBasedStateMachine):
             asked.append(request)
             return self._desk_fill(request, fills, engine)
 
-        b = ide.buyback_and_burn(price, swap)
+        b = ide.buyback_and_burn(swap)
         assert len(fills) <= len(asked) <= 1, (fills, asked)
         if b is None:  # nothing bought (the pool beyond the limit) and no fee IO to burn: nothing changed
             assert not self._ide_events(r, "BoughtBackAndBurned") and not r["logs"], r["logs"]
@@ -1682,30 +1681,24 @@ class EconomyMachine(RuleBasedStateMachine):
             self.position = (C["USDC"], got)
 
     def _trader_to_limit(self, room: int) -> bool:
-        """Buy IO up to a hair short of the FeeVaultDesk's price limit in the NEXT block (one second later),
-        leaving about `room` USDC of purchases before it: the desk's next trade fills at most that much (a
-        partial fill). The limit is the desk's: `slippage_ticks` from the mean tick over the window ending
-        then, which the pool's own observations and the tick after this push determine. False (no trade)
+        """Buy IO up to a hair short of the FeeVaultDesk's price limit for the engine's next trade, leaving
+        about `room` USDC of purchases before it: the desk's next trade fills at most that much (a partial
+        fill). The limit is the desk's `price_limit` of the price that trade is bounded by: the next
+        epoch's when one is stated and unsettled, else the last settled epoch's (a burn). False (no trade)
         when the pool is already at or beyond it."""
         C, ide = Ctx.c, self.ide
         self._step()
         usdc0 = int(C["USDC"], 16) < int(C["IOToken"], 16)  # buying IO moves the price down when USDC is token0
-        window = ide.params.twap_window_seconds
         pool = C["io_pool"]
-        try:
-            out = self.rpc.one("eth_call", [{"to": pool, "data": calldata(OBSERVE, [window - 1, 0])}, "pending"])
-        except Revert:  # the pool's history does not cover the window: the desk would not trade anyway
+        epoch = ide.last_settled + 1 if ide.last_stated > ide.last_settled else ide.last_settled
+        price = ide.epoch_price(epoch)
+        if price == 0:
             return False
-        (old, now), _ = decode(["int56[]", "uint160[]"], bytes.fromhex(out[2:]))
+        limit = int(self.rpc.one("eth_call", [{"to": C["FeeVaultDesk"],
+                                                "data": calldata("price_limit(uint256)", price)}, "pending"]), 16)
         slot0 = bytes.fromhex(self.rpc.one("eth_call", [{"to": pool, "data": calldata("slot0()")}, "pending"])[2:])
         spot = int.from_bytes(slot0[:32], "big")
         liquidity = int(self.rpc.one("eth_call", [{"to": pool, "data": calldata("liquidity()")}, "pending"]), 16)
-        tick = mm.tick_at_sqrt_ratio(spot)
-        for _ in range(3):  # the tick after the push enters the next block's mean: a fixed point in two rounds
-            mean = (now + tick - old) // window
-            limit_tick = mean - ide.slippage_ticks if usdc0 else mean + ide.slippage_ticks
-            tick = limit_tick if usdc0 else limit_tick - 1  # a hair short of the limit's price
-        limit = mm.sqrt_ratio_at_tick(limit_tick)
         if usdc0:  # room USDC (token0) ~ liquidity * delta * 2**96 / sqrtP**2
             target = limit + max(1, room * limit * limit // (liquidity << 96))
         else:  # room USDC (token1) ~ liquidity * delta / 2**96

@@ -90,7 +90,7 @@ def settled_engine(usd: int = 1_000 * USD, reward_io: int = 10**6 * IO) -> Incen
     eng = engine()
     eng.receive_emission(reward_io)
     state(eng, usd)
-    eng.settle(1, at(P), no_trade)
+    eng.settle(1, no_trade)
     return eng
 
 
@@ -181,10 +181,10 @@ def test_pause__guardian__stops_statements_only_and_governance_unpauses():
     assert eng.paused and last_event(eng) == ("Paused", {"account": "guardian"})
     with pytest.raises(IDEError, match=f"^{ide.R_PAUSED}$"):
         eng.state_epoch(ORACLE, 2, 1, 2 * DAY)
-    s = eng.settle(1, at(P), no_trade)  # what was stated is still settled
+    s = eng.settle(1, no_trade)  # what was stated is still settled
     assert s.io_released == 2_500 * IO
     eng.collect_fees(0, 100_000 * IO, at(P))
-    assert eng.buyback_and_burn(at(P), no_trade).io_fee_burned > 0  # and burning goes on
+    assert eng.buyback_and_burn(no_trade).io_fee_burned > 0  # and burning goes on
     with pytest.raises(IDEError, match=f"^{ide.R_MISSING_ROLE}$"):
         eng.unpause("guardian")  # the guardian stops, it never restarts
     eng.unpause(GOV)
@@ -349,7 +349,7 @@ def test_settle__reward_vault_alone__releases_usd_over_twap():
     eng.receive_emission(10_000 * IO)
     eng.collect_fees(3 * USD, 0)
     state(eng, 1_000 * USD)
-    s = eng.settle(1, at(P), no_trade)
+    s = eng.settle(1, no_trade)
     assert s.io_needed == s.from_reward_vault == s.io_released == 2_500 * IO  # 1,000 USD at 0.40
     assert (s.from_fee_io, s.from_fee_usdc_swap, s.shortfall_usd) == (0, 0, 0)
     assert (s.usd_paid, s.fee_usd) == (1_000 * USD, 3 * USD)
@@ -368,7 +368,7 @@ def test_settle__reward_vault_short__syncs_the_emission_due_first():
     eng.receive_emission(1_000 * IO)
     eng.collect_fees(10_000 * USD, 0)
     state(eng, 1_000 * USD)  # 2,500 IO needed
-    s = eng.settle(1, at(P), no_trade, emission_due=2_000 * IO)
+    s = eng.settle(1, no_trade, emission_due=2_000 * IO)
     assert (s.from_reward_vault, s.from_fee_usdc_swap) == (2_500 * IO, 0)  # no USDC spent: the emission came first
     assert eng.reward_vault == 500 * IO and eng.emitted_in == 3_000 * IO
     assert [name for name, _ in eng.events[-2:]] == ["EmissionReceived", "EpochSettled"]
@@ -379,7 +379,7 @@ def test_settle__reward_vault_covers__no_sync():
     eng = engine()
     eng.receive_emission(3_000 * IO)
     state(eng, 1_000 * USD)
-    eng.settle(1, at(P), no_trade, emission_due=2_000 * IO)
+    eng.settle(1, no_trade, emission_due=2_000 * IO)
     assert eng.emitted_in == 3_000 * IO and eng.reward_vault == 500 * IO  # the due emission waits for a sync
 
 
@@ -387,7 +387,7 @@ def test_settle__io_needed__rounded_down():
     eng = engine(reference=3)
     eng.receive_emission(IO)
     state(eng, 1, 3)
-    s = eng.settle(1, at(P), no_trade)
+    s = eng.settle(1, no_trade)
     assert s.io_needed == IO // 3 and s.io_needed * 3 < IO  # never more IO than the USD buys at its price
 
 
@@ -396,35 +396,40 @@ def test_settle__reward_vault_short__fee_io_next():
     eng.receive_emission(1_000 * IO)
     eng.collect_fees(0, 2_000 * IO, at(P))
     state(eng, 1_000 * USD)
-    s = eng.settle(1, at(P), no_trade)
+    s = eng.settle(1, no_trade)
     assert (s.from_reward_vault, s.from_fee_io, s.from_fee_usdc_swap) == (1_000 * IO, 1_500 * IO, 0)
     assert eng.reward_vault == 0 and eng.fee_io == 500 * IO
 
 
-def test_settle__price_fixed_at_statement__settling_later_at_another_twap_pays_the_same_io():
-    """Whoever settles, whenever: the epoch pays at its statement's price, not at the current TWAP."""
-    results = []
-    for now in (at(P // 2), at(2 * P), NO_HISTORY, None):
-        eng = engine()
-        eng.receive_emission(10_000 * IO)
-        state(eng, 1_000 * USD, 450_000)  # clamped down to 440,000
-        s = eng.settle(1, now, no_trade)
-        results.append((s.twap, s.io_needed, s.io_released, s.usd_paid))
-    assert results == [(440_000, 1_000 * USD * IO // 440_000, 1_000 * USD * IO // 440_000, 1_000 * USD)] * 4
+def test_settle__price_fixed_at_statement__pays_the_statements_price_and_reads_no_pool():
+    """Whoever settles, whenever: the epoch pays at its statement's (clamped) price; settling takes
+    no price at all, so no later pool state can change it."""
+    eng = engine()
+    eng.receive_emission(10_000 * IO)
+    state(eng, 1_000 * USD, 450_000)  # clamped down to 440,000
+    s = eng.settle(1, no_trade)
+    assert (s.twap, s.io_needed, s.io_released, s.usd_paid) == (
+        440_000, 1_000 * USD * IO // 440_000, 1_000 * USD * IO // 440_000, 1_000 * USD)
 
 
-def test_settle__price_fixed_at_statement__only_the_top_up_trades_at_the_current_twap():
-    fills = []
-    for now in (P // 2, P):
+def test_settle__top_up__bounded_by_the_epochs_price_not_the_pools():
+    """The top-up asks the desk to buy at most at the epoch's price plus the slippage: a fill that
+    paid more (a pool pushed up after the close) would break twap_bound, one that paid less (pushed
+    down) is welcome."""
+    for paid in (500 * USD, 1_000 * USD):
         eng = engine()
         eng.collect_fees(10_000 * USD, 0)
-        state(eng, 1_000 * USD)  # 2,500 IO at the epoch's price, whatever the TWAP now
-        swap = Scripted(Fill(2_500 * now, 2_500 * IO))
-        s = eng.settle(1, at(now), swap)
+        state(eng, 1_000 * USD)  # 2,500 IO at the epoch's price P
+        swap = Scripted(Fill(paid, 2_500 * IO))
+        s = eng.settle(1, swap)
         assert s.io_needed == 2_500 * IO and s.io_released == 2_500 * IO and s.twap == P
-        assert swap.requests == [SwapRequest(EXACT_OUTPUT, 2_500 * IO, 10_000 * USD, now)]
-        fills.append(s.usdc_spent)
-    assert fills == [500 * USD, 1_000 * USD]
+        assert swap.requests == [SwapRequest(EXACT_OUTPUT, 2_500 * IO, 10_000 * USD, P)]
+        assert s.usdc_spent == paid
+    eng = engine()
+    eng.collect_fees(10_000 * USD, 0)
+    state(eng, 1_000 * USD)
+    with pytest.raises(AssertionError, match="outside the TWAP bound"):
+        eng.settle(1, Scripted(Fill(2_000 * USD, 2_500 * IO)))  # 2x the epoch's price
 
 
 def test_settle__both_io_ledgers_short__exact_output_swap_of_the_missing_io():
@@ -433,7 +438,7 @@ def test_settle__both_io_ledgers_short__exact_output_swap_of_the_missing_io():
     eng.collect_fees(10_000 * USD, 500 * IO, at(P))
     state(eng, 1_000 * USD)
     swap = Scripted(Fill(401_234_567, 1_000 * IO))
-    s = eng.settle(1, at(P), swap)
+    s = eng.settle(1, swap)
     # 1,000 IO missing: TWAP cost 400 USDC, plus 1 % = 404 USDC <= the budget: exact output, at most the budget
     assert swap.requests == [SwapRequest(EXACT_OUTPUT, 1_000 * IO, 10_000 * USD, P)]
     assert (s.from_reward_vault, s.from_fee_io, s.from_fee_usdc_swap, s.usdc_spent) == \
@@ -446,7 +451,7 @@ def test_settle__exact_output_partial_at_the_limit__fills_what_it_can_and_record
     eng = engine()
     eng.collect_fees(10_000 * USD, 0)
     state(eng, 1_000 * USD)  # 2,500 IO missing
-    s = eng.settle(1, at(P), Scripted(Fill(603 * USD, 1_500 * IO)))
+    s = eng.settle(1, Scripted(Fill(603 * USD, 1_500 * IO)))
     assert (s.from_fee_usdc_swap, s.io_bought, s.usdc_spent) == (1_500 * IO, 1_500 * IO, 603 * USD)
     assert (s.shortfall_io, s.shortfall_usd, s.usd_paid) == (1_000 * IO, 400 * USD, 600 * USD)
     assert (eng.fee_usdc, eng.fee_io, eng.shortfall_usd_total, eng.shortfall_epochs) == \
@@ -460,7 +465,7 @@ def test_settle__usdc_below_the_bound__exact_input_of_all_of_it_then_shortfall()
     eng.collect_fees(300 * USD, 0)
     state(eng, 1_000 * USD)
     swap = Scripted(Fill(300 * USD, 745 * IO))
-    s = eng.settle(1, at(P), swap)
+    s = eng.settle(1, swap)
     # 2,500 IO would cost up to 1,010 USDC: more than the 300 held, so all of it, at most 300
     assert swap.requests == [SwapRequest(EXACT_INPUT, 300 * USD, 300 * USD, P)]
     assert (s.from_fee_usdc_swap, s.shortfall_io, s.shortfall_usd) == (745 * IO, 1_755 * IO, 702 * USD)
@@ -474,7 +479,7 @@ def test_settle__exact_input_partial_at_the_limit__usdc_left_in_the_vault_and_sh
     eng = engine()
     eng.collect_fees(300 * USD, 0)
     state(eng, 1_000 * USD)
-    s = eng.settle(1, at(P), Scripted(Fill(120 * USD, 299 * IO)))
+    s = eng.settle(1, Scripted(Fill(120 * USD, 299 * IO)))
     assert (s.usdc_spent, s.from_fee_usdc_swap, s.shortfall_io) == (120 * USD, 299 * IO, 2_201 * IO)
     assert eng.fee_usdc == 180 * USD and eng.usdc_spent_topup == 120 * USD
     eng.check_invariants()
@@ -485,21 +490,9 @@ def test_settle__pool_at_the_limit__nothing_bought_whole_rest_is_shortfall():
     eng.receive_emission(1_000 * IO)
     eng.collect_fees(10_000 * USD, 0)
     state(eng, 1_000 * USD)
-    s = eng.settle(1, at(P), Scripted(Fill(0, 0)))
+    s = eng.settle(1, Scripted(Fill(0, 0)))
     assert (s.from_reward_vault, s.io_bought, s.usdc_spent, s.shortfall_io) == (1_000 * IO, 0, 0, 1_500 * IO)
     assert eng.fee_usdc == 10_000 * USD and eng.last_settled == 1
-
-
-@pytest.mark.parametrize("now", [NO_HISTORY, None])
-def test_settle__no_history_for_the_window__trades_nothing_and_records_the_shortfall(now):
-    eng = engine()
-    eng.receive_emission(1_000 * IO)
-    eng.collect_fees(10_000 * USD, 0)
-    state(eng, 1_000 * USD)
-    s = eng.settle(1, now, no_trade)
-    assert (s.from_reward_vault, s.from_fee_usdc_swap, s.shortfall_io, s.shortfall_usd) == \
-        (1_000 * IO, 0, 1_500 * IO, 600 * USD)
-    assert eng.fee_usdc == 10_000 * USD and eng.last_settled == 1 and eng.shortfall_epochs == 1
 
 
 def test_settle__fill_above_the_twap_bound__the_model_refuses_it():
@@ -509,14 +502,14 @@ def test_settle__fill_above_the_twap_bound__the_model_refuses_it():
     eng.collect_fees(10_000 * USD, 0)
     state(eng, 1_000 * USD)
     with pytest.raises(AssertionError, match="outside the TWAP bound"):
-        eng.settle(1, at(P), Scripted(Fill(1_011 * USD, 2_500 * IO)))
+        eng.settle(1, Scripted(Fill(1_011 * USD, 2_500 * IO)))
 
 
 def test_settle__exact_input_fills_beyond_the_need__excess_stays_in_fee_io():
     eng = engine()
     eng.collect_fees(1_002 * USD, 0)
     state(eng, 1_000 * USD)  # 2,500 IO; max_in 1,010 USDC > 1,002 USDC in the vault
-    s = eng.settle(1, at(P), Scripted(Fill(1_002 * USD, 2_501 * IO)))
+    s = eng.settle(1, Scripted(Fill(1_002 * USD, 2_501 * IO)))
     assert (s.from_fee_usdc_swap, s.io_bought, s.shortfall_io, s.usdc_spent) == (2_500 * IO, 2_501 * IO, 0, 1_002 * USD)
     assert eng.fee_io == IO and eng.fee_usdc == 0
     eng.check_invariants()
@@ -527,7 +520,7 @@ def test_settle__trade_capped_at_max_swap_usdc__exact_input_of_the_cap():
     eng.collect_fees(10_000 * USD, 0)
     state(eng, 1_000 * USD)
     swap = Scripted(Fill(100 * USD, 249 * IO))
-    s = eng.settle(1, at(P), swap)
+    s = eng.settle(1, swap)
     assert swap.requests == [SwapRequest(EXACT_INPUT, 100 * USD, 100 * USD, P)]
     assert s.usdc_spent == 100 * USD and s.shortfall_io == 2_251 * IO
 
@@ -538,7 +531,7 @@ def test_settle__trade_below_min_swap__no_trade_and_dust_shortfall(reward, usdc)
     eng.receive_emission(reward)
     eng.collect_fees(usdc, 0)
     state(eng, 1_000 * USD)
-    s = eng.settle(1, at(P), no_trade)
+    s = eng.settle(1, no_trade)
     assert s.from_fee_usdc_swap == 0 and s.shortfall_io == 2_500 * IO - reward
     assert s.shortfall_usd == -(-s.shortfall_io * P // IO)  # rounded up
     assert eng.fee_usdc == usdc
@@ -547,7 +540,7 @@ def test_settle__trade_below_min_swap__no_trade_and_dust_shortfall(reward, usdc)
 def test_settle__nothing_in_either_vault__whole_epoch_is_shortfall():
     eng = engine()
     state(eng, 1_000 * USD)
-    s = eng.settle(1, at(P), no_trade)
+    s = eng.settle(1, no_trade)
     assert s.io_released == 0 and s.shortfall_usd == s.usd_owed == 1_000 * USD and s.usd_paid == 0
     assert last_event(eng)[0] == "ShortfallRecorded"
 
@@ -555,14 +548,14 @@ def test_settle__nothing_in_either_vault__whole_epoch_is_shortfall():
 def test_settle__zero_usd_owed__settles_nothing():
     eng = engine()
     state(eng, 0)
-    s = eng.settle(1, at(P), no_trade)
+    s = eng.settle(1, no_trade)
     assert s.io_needed == s.io_released == s.shortfall_usd == 0 and eng.last_settled == 1
 
 
 def _settle_reverts(eng: IncentiveEngine, epoch: int, price: Price | None, swap, reason: str) -> None:  # noqa: ANN001
     before = copy.deepcopy(eng)
     with pytest.raises(IDEError, match=f"^{reason}$"):
-        eng.settle(epoch, price, swap)
+        eng.settle(epoch, swap)
     assert eng == before
 
 
@@ -570,7 +563,7 @@ def _settle_reverts(eng: IncentiveEngine, epoch: int, price: Price | None, swap,
 def test_settle__bad_input__reverts(epoch, reason):
     eng = engine()
     state(eng, 0)
-    eng.settle(1, at(P), no_trade)
+    eng.settle(1, no_trade)
     state(eng, 5 * USD)
     _settle_reverts(eng, epoch, at(P), no_trade, reason)
 
@@ -588,12 +581,12 @@ def test_settle__thin_pool_cannot_fill_the_top_up__partial_fill_settles_with_a_s
     eng.collect_fees(10_000 * USD, 50 * IO, at(P))
     state(eng, 1_000 * USD)
     pool = Pool(io=10_000 * IO, usdc=4_000 * USD)  # far too thin: 2,350 IO cannot be bought within 1 %
-    s = eng.settle(1, at(P), pool.swap)
+    s = eng.settle(1, pool.swap)
     assert pool.engine_trades[-1].at_limit and 0 < s.from_fee_usdc_swap < 2_350 * IO
     assert s.io_released == 150 * IO + s.from_fee_usdc_swap and s.shortfall_io == 2_350 * IO - s.from_fee_usdc_swap
     assert within_bound(Fill(s.usdc_spent, s.io_bought), P, 100)
     state(eng, 10 * USD)  # the next epoch settles too
-    assert eng.settle(2, at(P), pool.swap).epoch == 2
+    assert eng.settle(2, pool.swap).epoch == 2
 
 
 # ------------------------------------------------------------------ trailing statistics
@@ -603,7 +596,7 @@ def test_trailing_sums__after_31_epochs__the_first_has_left_the_window():
     for e in range(1, 32):
         eng.collect_fees(e * 10 * USD, 0)
         state(eng, e * USD)
-        eng.settle(e, at(P), no_trade)
+        eng.settle(e, no_trade)
     assert eng.trailing_count == 30
     assert eng.trailing_usd_owed == sum(range(2, 32)) * USD
     assert eng.trailing_fee_usd == sum(range(2, 32)) * 10 * USD
@@ -617,7 +610,7 @@ def test_sustainability_ratio_bps__no_payouts__zero_and_rounded_down():
     eng.receive_emission(10**6 * IO)
     eng.collect_fees(1 * USD, 0)
     state(eng, 3 * USD)
-    eng.settle(1, at(P), no_trade)
+    eng.settle(1, no_trade)
     assert eng.sustainability_ratio_bps() == 3_333  # 1/3, rounded down
 
 
@@ -627,10 +620,10 @@ def test_reserve_target_usd__two_epochs__thirty_times_their_average_rounded_up()
     eng.receive_emission(10**6 * IO)
     for usd in (100, 201):
         state(eng, usd)
-        eng.settle(eng.last_stated, at(P), no_trade)
+        eng.settle(eng.last_stated, no_trade)
     assert eng.reserve_target_usd() == 4_515  # 30 x 301 / 2 = 4,515 exactly
     state(eng, 0)
-    eng.settle(3, at(P), no_trade)
+    eng.settle(3, no_trade)
     assert eng.reserve_target_usd() == 3_010  # 30 x 301 / 3
 
 
@@ -639,11 +632,11 @@ def test_retire_buffer_io__before_and_after_settlements__whole_vault_then_90_day
     eng.receive_emission(10**6 * IO)
     assert eng.retire_buffer_io() == 10**6 * IO and eng.retirable() == 0
     state(eng, 1_000 * USD)
-    eng.settle(1, at(P), no_trade)
+    eng.settle(1, no_trade)
     assert eng.retire_buffer_io() == 90 * 2_500 * IO
     assert eng.retirable() == 10**6 * IO - 2_500 * IO - 225_000 * IO
     state(eng, 1 * USD, P // 2)  # clamped up to 360,000: IO needed 10**24 // 360,000
-    eng.settle(2, at(P), no_trade)
+    eng.settle(2, no_trade)
     total = 2_500 * IO + 10**24 // 360_000  # at the prices the epochs were settled at
     assert eng.retire_buffer_io() == -(-90 * total // 2)
 
@@ -700,7 +693,7 @@ def test_buyback_and_burn__surplus__buys_and_burns_and_logs():
     eng = settled_engine()
     eng.collect_fees(50_000 * USD, 10_000 * IO, at(P))
     swap = Scripted(Fill(10_000 * USD, 24_800 * IO))
-    b = eng.buyback_and_burn(at(P), swap)
+    b = eng.buyback_and_burn(swap)
     assert swap.requests == [SwapRequest(EXACT_INPUT, 10_000 * USD, 10_000 * USD, P)]
     assert (b.epoch, b.usdc_spent, b.io_bought_burned, b.io_fee_burned, b.io_burned) == \
         (1, 10_000 * USD, 24_800 * IO, 5_000 * IO, 29_800 * IO)
@@ -715,7 +708,7 @@ def test_buyback_and_burn__surplus__buys_and_burns_and_logs():
 def test_buyback_and_burn__partial_fill_at_the_limit__burns_what_was_bought_and_keeps_the_rest():
     eng = settled_engine()
     eng.collect_fees(50_000 * USD, 0)
-    b = eng.buyback_and_burn(at(P), Scripted(Fill(4_000 * USD, 9_950 * IO)))
+    b = eng.buyback_and_burn(Scripted(Fill(4_000 * USD, 9_950 * IO)))
     assert (b.usdc_spent, b.io_bought_burned, b.io_fee_burned) == (4_000 * USD, 9_950 * IO, 0)
     assert eng.fee_usdc == 46_000 * USD and eng.usdc_spent_buyback == 4_000 * USD and eng.last_burn_epoch == 1
     eng.check_invariants()
@@ -725,16 +718,16 @@ def test_buyback_and_burn__nothing_bought_and_no_fee_io__none_and_no_state_chang
     eng = settled_engine()
     eng.collect_fees(50_000 * USD, 0)
     before = copy.deepcopy(eng)
-    assert eng.buyback_and_burn(at(P), Scripted(Fill(0, 0))) is None
+    assert eng.buyback_and_burn(Scripted(Fill(0, 0))) is None
     assert eng == before  # no event, last_burn_epoch unchanged: it may be called again
-    b = eng.buyback_and_burn(at(P), Scripted(Fill(10_000 * USD, 24_900 * IO)))
+    b = eng.buyback_and_burn(Scripted(Fill(10_000 * USD, 24_900 * IO)))
     assert b is not None and b.io_bought_burned == 24_900 * IO
 
 
 def test_buyback_and_burn__nothing_bought_but_fee_io__burns_the_fee_io_only():
     eng = settled_engine()
     eng.collect_fees(50_000 * USD, 10_000 * IO, at(P))
-    b = eng.buyback_and_burn(at(P), Scripted(Fill(0, 0)))
+    b = eng.buyback_and_burn(Scripted(Fill(0, 0)))
     assert (b.usdc_spent, b.io_bought_burned, b.io_fee_burned) == (0, 0, 5_000 * IO)
     assert eng.fee_usdc == 50_000 * USD and eng.last_burn_epoch == 1
 
@@ -743,7 +736,7 @@ def test_buyback_and_burn__thin_pool__partial_fill_within_the_bound():
     eng = settled_engine()
     eng.collect_fees(50_000 * USD, 0)
     pool = Pool.at_price(P, 100_000 * USD)  # 10,000 USDC is far beyond what it fills within 1 %
-    b = eng.buyback_and_burn(at(P), pool.swap)
+    b = eng.buyback_and_burn(pool.swap)
     assert pool.engine_trades[-1].at_limit and 0 < b.usdc_spent < 10_000 * USD
     assert within_bound(Fill(b.usdc_spent, b.io_bought_burned), P, 100)
 
@@ -751,14 +744,14 @@ def test_buyback_and_burn__thin_pool__partial_fill_within_the_bound():
 def test_buyback_and_burn__io_surplus_only__burns_without_a_trade():
     eng = settled_engine()
     eng.collect_fees(0, 100_000 * IO, at(P))
-    b = eng.buyback_and_burn(at(P), no_trade)
+    b = eng.buyback_and_burn(no_trade)
     assert (b.usdc_spent, b.io_fee_burned) == (0, (100_000 - 75_000) * IO // 2)
 
 
 def _burn_reverts(eng: IncentiveEngine, price: Price | None, swap, reason: str) -> None:  # noqa: ANN001
     before = copy.deepcopy(eng)
     with pytest.raises(IDEError, match=f"^{reason}$"):
-        eng.buyback_and_burn(price, swap)
+        eng.buyback_and_burn(swap)
     assert eng == before
 
 
@@ -778,7 +771,7 @@ def test_buyback_and_burn__a_stated_epoch_unsettled__reverts():
 def test_buyback_and_burn__twice_in_an_epoch__reverts():
     eng = settled_engine()
     eng.collect_fees(0, 10**6 * IO, at(P))
-    eng.buyback_and_burn(at(P), no_trade)
+    eng.buyback_and_burn(no_trade)
     _burn_reverts(eng, at(P), no_trade, ide.R_ALREADY_BURNED)
 
 
@@ -788,12 +781,16 @@ def test_buyback_and_burn__fee_vault_within_its_reserve__reverts():
     _burn_reverts(eng, at(P), no_trade, ide.R_NO_SURPLUS)
 
 
-@pytest.mark.parametrize(("price", "reason"), [(NO_HISTORY, ide.R_HISTORY), (None, ide.R_HISTORY),
-                                               (at(0), ide.R_ZERO_PRICE)])
-def test_buyback_and_burn__no_usable_twap__reverts(price, reason):
+def test_buyback_and_burn__valued_and_bounded_at_the_last_settled_epochs_price():
+    """The burn reads no pool: the reserve is valued, and the USDC leg bounded, at the last settled
+    epoch's price (the desk is asked for exactly that price)."""
     eng = settled_engine()
     eng.collect_fees(50_000 * USD, 0)
-    _burn_reverts(eng, price, no_trade, reason)
+    price = eng.epoch_price(eng.last_settled)
+    swap = Scripted(Fill(1_000 * USD, 1_000 * USD * IO // price))
+    usdc_to_buy, _io = eng.burn_amounts(price)
+    b = eng.buyback_and_burn(swap)
+    assert b.twap == price and swap.requests == [SwapRequest(EXACT_INPUT, usdc_to_buy, usdc_to_buy, price)]
 
 
 def test_buyback_and_burn__spot_far_from_the_twap__no_deviation_check_the_limit_bounds_it():
@@ -802,7 +799,7 @@ def test_buyback_and_burn__spot_far_from_the_twap__no_deviation_check_the_limit_
     eng.collect_fees(50_000 * USD, 10_000 * IO, at(P))
     pool = Pool.at_price(P, 5_000_000 * USD)
     pool.move_to(P * 13 // 10)  # pushed 30 % above the TWAP: beyond the limit
-    b = eng.buyback_and_burn(at(P, spot=pool.price), pool.swap)
+    b = eng.buyback_and_burn(pool.swap)
     assert (b.usdc_spent, b.io_bought_burned, b.io_fee_burned) == (0, 0, 5_000 * IO)
 
 
@@ -949,7 +946,7 @@ def test_invariant_reward_vault_first__any_vaults_and_price(reward, fee_io, usdc
     eng.collect_fees(usdc, fee_io, at(twap))
     state(eng, usd)
     pool = Pool.at_price(twap, 10**12 * USD)  # deep enough for any of these trades
-    s = eng.settle(1, at(twap), pool.swap)
+    s = eng.settle(1, pool.swap)
     assert s.io_released <= s.io_needed == usd * IO // twap
     if s.from_fee_io:
         assert s.from_reward_vault == reward
@@ -994,7 +991,7 @@ def test_invariant_burn_share_ge_half__setter_below_half__refused(value):
 # ------------------------------------------------------------------ the state machine
 # The reasons a settlement or a burn may give: ordering and surplus, never the market.
 SETTLE_REASONS = {ide.R_ALREADY_SETTLED, ide.R_OUT_OF_ORDER, ide.R_NOT_STATED}
-BURN_REASONS = {ide.R_NOT_SETTLED, ide.R_ALREADY_BURNED, ide.R_NO_SURPLUS, ide.R_HISTORY}
+BURN_REASONS = {ide.R_NOT_SETTLED, ide.R_ALREADY_BURNED, ide.R_NO_SURPLUS}  # never the pool: a burn reads none
 
 
 class EngineMachine(RuleBasedStateMachine):
@@ -1124,8 +1121,8 @@ class EngineMachine(RuleBasedStateMachine):
     @rule()
     def settle(self):
         epoch = self.eng.last_settled + 1
-        reward, fee_io, fee_usdc = self.eng.reward_vault, self.eng.fee_io, self.eng.fee_usdc
-        ok, s, reason = self.attempt(self.eng.settle, epoch, self.price(), self.swap)
+        reward, fee_io = self.eng.reward_vault, self.eng.fee_io
+        ok, s, reason = self.attempt(self.eng.settle, epoch, self.swap)
         if not ok:
             assert reason in SETTLE_REASONS and epoch > self.eng.last_stated, reason  # never a market reason
             return
@@ -1134,8 +1131,6 @@ class EngineMachine(RuleBasedStateMachine):
         assert s.twap == price and s.io_needed == self.eng.usd_owed[epoch] * IO // price  # the epoch's price
         assert s.io_released + s.shortfall_io == s.io_needed
         assert s.shortfall_usd == min(s.usd_owed, -(-s.shortfall_io * price // IO))
-        if not self.history:
-            assert s.usdc_spent == s.io_bought == 0 and self.eng.fee_usdc == fee_usdc  # no TWAP, no trade
         self.settle_sources.append((s, reward, fee_io))
 
     @rule()
@@ -1143,9 +1138,9 @@ class EngineMachine(RuleBasedStateMachine):
         target = self.eng.reserve_target_usd()
         before = copy.deepcopy(self.eng)
         before_usd = self.eng.fee_vault_usd(self.twap)
-        ok, b, reason = self.attempt(self.eng.buyback_and_burn, self.price(), self.swap)
+        ok, b, reason = self.attempt(self.eng.buyback_and_burn, self.swap)
         if not ok:
-            assert reason in BURN_REASONS and (reason != ide.R_HISTORY or not self.history), reason
+            assert reason in BURN_REASONS, reason
             return
         if b is None:
             assert self.eng == before, "a burn that did nothing changed the engine"
@@ -1161,6 +1156,14 @@ class EngineMachine(RuleBasedStateMachine):
         if self.attempt(self.eng.retire, GOV, amount)[0]:
             self.supply -= amount
             self.burn_events += amount
+
+    @rule()
+    def months_of_emission_then_retire(self):
+        """Months of emission pulled at once after a settlement: the buffer is exceeded, governance
+        retires what is above it."""
+        if self.eng.last_settled > 0:
+            self.emission(4_000_000 * IO)
+            self.retire(BPS)
 
     @rule(value=st.integers(0, 11_000))
     def set_burn_share(self, value):

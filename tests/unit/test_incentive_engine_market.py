@@ -59,8 +59,7 @@ def _trade_bounds_hold(suite, tx) -> int:
     desk = suite.FeeVaultDesk
     fills = desk.IOBought.from_receipt(tx)
     for ev in fills:
-        twap = m.quote_at_tick(ev.mean_tick, IO, suite.IOToken.address, suite.USDC.address)
-        assert model.within_bound(model.Fill(ev.usdc_paid, ev.io_received), twap, desk.max_slippage_bps())
+        assert model.within_bound(model.Fill(ev.usdc_paid, ev.io_received), ev.price, desk.max_slippage_bps())
     return len(fills)
 
 
@@ -280,9 +279,9 @@ def test_activate__pool_history_shorter_than_the_window__no_reference_and_epoch_
 def test_invariant_engine_only(desk, attacker, engine, suite):  # noqa: F811
     """Only the bound engine orders a trade or sets the slippage; the binder is gone after binding."""
     with ape.reverts("FeeVaultDesk: caller is not the engine"):
-        desk.top_up(IO, 10 * USDC, 0, attacker, sender=attacker)
+        desk.top_up(IO, 10 * USDC, 400_000, attacker, sender=attacker)
     with ape.reverts("FeeVaultDesk: caller is not the engine"):
-        desk.buy_back(10 * USDC, 0, sender=attacker)
+        desk.buy_back(10 * USDC, 400_000, sender=attacker)
     with ape.reverts("FeeVaultDesk: caller is not the engine"):
         desk.set_max_slippage_bps(200, sender=attacker)
     with ape.reverts("FeeVaultDesk: caller is not the binder"):
@@ -318,7 +317,7 @@ def test_invariant_pays_at_most_max_in__misbehaving_pool__refused(suite, owner, 
     d.bind_engine(scratch_deployer, sender=scratch_deployer)
     suite.USDC.mint(d, 100 * USDC, sender=owner)
     with ape.reverts(reason):
-        d.buy_back(10 * USDC, market.spot_tick(), sender=scratch_deployer)
+        d.buy_back(10 * USDC, price_of(suite.IncentiveEngine, market).twap, sender=scratch_deployer)
     assert suite.USDC.balanceOf(d) == 100 * USDC
 
 
@@ -351,14 +350,24 @@ def test_activate__desk_not_bound_to_this_engine__reverts(suite, owner, operator
         e.activate(sender=owner)
 
 
-def test_price_limit__slippage_ticks_from_the_mean__in_the_direction_buying_io_moves(desk, suite):
-    """The limit sits slippage_ticks from the mean tick, on the side buying IO moves the pool."""
+def test_price_limit__slippage_ticks_from_the_price__in_the_direction_buying_io_moves(desk, suite):
+    """The limit is the pool's sqrt price of the engine's price, moved slippage_ticks on the side
+    buying IO moves the pool, rounded toward the stricter side; a zero price is refused."""
+    from math import isqrt
+
     pool = suite.contracts["UniswapV3Pool.IO/USDC"]
-    ticks = desk.slippage_ticks()
+    r = m.sqrt_ratio_at_tick(desk.slippage_ticks())
     usdc_is_token0 = pool.token0() == suite.USDC.address
-    for mean in (-285_488, 0, 1_000):
-        tick = mean - ticks if usdc_is_token0 else mean + ticks
-        assert desk.price_limit(mean) == m.sqrt_ratio_at_tick(tick)
+    for price in (1, 400_000, 123_456_789, 10**12):
+        if usdc_is_token0:
+            x = -(-(IO << 192) // price)
+            root = isqrt(x) + (isqrt(x) ** 2 < x)
+            want = max(-(-(root << 96) // r), m.sqrt_ratio_at_tick(-887_272) + 1)
+        else:
+            want = min(isqrt((price << 192) // IO) * r >> 96, m.sqrt_ratio_at_tick(887_272) - 1)
+        assert desk.price_limit(price) == want
+    with ape.reverts("FeeVaultDesk: zero price"):
+        desk.price_limit(0)
 
 
 # ------------------------------------------------------------------ the property
@@ -404,16 +413,11 @@ def test_property_settle_and_buyback_never_revert_for_market_reasons(
         tx = ide.settle(1, sender=alice)
         fills = suite.FeeVaultDesk.IOBought.from_receipt(tx)
         synced = sum(e.amount for e in ide.EmissionReceived.from_receipt(tx))
-        # the TWAP the settlement read (its block's): the desk logs its tick when it trades
-        now_price = price_of(ide, market)
-        if fills:
-            now_price = model.Price(twap=m.quote_at_tick(fills[0].mean_tick, IO, suite.IOToken.address,
-                                                         suite.USDC.address))
 
         def swap(_req):
             return model.Fill(fills[0].usdc_paid, fills[0].io_received) if fills else model.Fill(0, 0)
 
-        s = ide_m.settle(1, now_price, swap, emission_due=synced)
+        s = ide_m.settle(1, swap, emission_due=synced)
         [ev] = ide.EpochSettled.from_receipt(tx)
         assert (ev.io_needed, ev.from_reward_vault, ev.from_fee_io, ev.from_fee_usdc_swap, ev.usdc_spent,
                 ev.io_bought, ev.shortfall_io, ev.shortfall_usd) == (

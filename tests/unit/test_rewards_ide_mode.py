@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ionet import emission, ide
-from ionet.ide import IO, IncentiveEngine, Params, Price, SwapRequest
+from ionet.ide import IO, IncentiveEngine, Params, SwapRequest
 from ionet.merkle import ZERO_ADDRESS
 from ionet.rewards import Device, RewardsEngine, SlashRecord, device_usd_owed, usd_owed_of
 
@@ -42,7 +42,7 @@ def no_trade(req: SwapRequest) -> ide.Fill:
 def settle_day(eng: IncentiveEngine, usd: int) -> ide.Settlement:
     epoch = eng.last_stated + 1
     eng.state_epoch(ORACLE, epoch, usd, eng.epoch_end(epoch), close_twap=P)
-    return eng.settle(epoch, Price(P), no_trade)
+    return eng.settle(epoch, no_trade)
 
 
 def test_usd_owed_of__fleet__class_target_times_processors_times_hours():
