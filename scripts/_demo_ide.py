@@ -160,7 +160,8 @@ def run(eco: Economy) -> None:
     eco.say(
         f"buyback-and-burn: the Fee Vault keeps a reserve of {_usd(bb.reserve_target_usd)} (30 days of payouts, "
         f"USDC first); of the surplus, 50 % is burned: {_usd(bb.usdc_spent)} USDC buys {_io(bb.io_bought_burned)} IO "
-        f"on the pool (TWAP {_usd(r.twap_price)}, never more than 1 % above it) and {_io(bb.io_fee_burned)} fee IO; "
+        f"on the pool (never more than 1 % above the last epoch's price, {_usd(r.twap_price)}) and "
+        f"{_io(bb.io_fee_burned)} fee IO; "
         f"{_io(burned)} IO burned in all"
     )
     _supply(eco, "after the burn")
@@ -280,7 +281,8 @@ def run(eco: Economy) -> None:
     assert ev.from_fee_usdc_swap > 0 and ev.shortfall_io == 0
     eco.say(
         f"the Fee Vault tops the payout up: {_usd(ev.usdc_spent)} of its USDC buys the {_io(ev.from_fee_usdc_swap)} "
-        "IO missing on the pool, never above the TWAP plus 1 %; every provider receives its full USD target"
+        "IO missing on the pool, never more than 1 % above the epoch's price (a pool pushed since the close cannot "
+        "make the Fee Vault overpay); every provider receives its full USD target"
     )
 
     # ---------------------------------------------------------------- a day bigger than the pool
