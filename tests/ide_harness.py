@@ -141,7 +141,7 @@ class Run:
 
     def settle(self, epoch: int) -> model.Settlement | None:
         """Anyone settles `epoch`; returns the model's settlement (None when refused)."""
-        price = self.price()
+        self.price()  # the pool rests past the window first (the run's timeline; no price is read by settle)
         due = {"amount": 0}
 
         def chain_op() -> Any:
@@ -177,7 +177,7 @@ class Run:
     def burn(self) -> model.Burn | None:
         """Anyone triggers the buyback-and-burn; returns the model's burn (None when refused or
         when nothing could be bought or burned)."""
-        price = self.price()
+        self.price()  # the pool rests past the window first (the run's timeline; a burn reads no price)
 
         def fill(tx: Any, request: model.SwapRequest) -> model.Fill:
             return self.desk_fill(tx, request)
