@@ -189,6 +189,26 @@ def test_settle__push_held_a_whole_window_after_the_statement__pays_the_epochs_p
     assert ev.twap_price == price and tx.return_value == 20_000 * USDC * IO // price
 
 
+def test_settle__pool_pushed_up_and_held_after_the_close__the_fee_vault_does_not_overpay(
+    ide, suite, owner, operator, alice, device, market  # noqa: F811
+):
+    """Pushed up 2x and held for a whole window after the statement, the TWAP of the moment is the
+    attacker's price: a top-up bounded by it would buy the attacker's IO at about twice the epoch's
+    price. Bounded by the epoch's price, the desk buys nothing above it; the rest is a shortfall."""
+    _fee_usdc(suite, owner, alice, device, 30_000 * USDC)
+    after_epoch(ide, 1)
+    ide.sync_emission(sender=alice)
+    price = price_of(ide, market).twap
+    ide.state_epoch(1, _vault_value_usd(ide, price) + 2_000 * USDC, sender=operator)
+    market.push_io_price(830_920 * USDC)
+    market.settle(WINDOW + 1)
+    assert price_of(ide, market).twap > ide.epoch_info(1).twap_price * 18 // 10
+    fee_usdc = ide.fee_usdc()
+    tx = ide.settle(1, sender=alice)
+    [ev] = ide.EpochSettled.from_receipt(tx)
+    assert (ev.usdc_spent, ev.io_bought) == (0, 0) and ev.shortfall_io > 0 and ide.fee_usdc() == fee_usdc
+
+
 @pytest.mark.parametrize("direction", ["down", "up"])
 def test_state_epoch__push_held_through_the_close__clamped_to_the_price_move(
     ide, suite, operator, alice, market, direction  # noqa: F811
