@@ -13,7 +13,7 @@ export APE_DATA_FOLDER ?= $(CURDIR)/.ape-data
 APE := $(VENV)/bin/ape
 PYTEST_ARGS ?=
 
-.PHONY: setup compile demo test test-fast gas merkle-bench mutate soak abi chart ide-sim lint roles clean help
+.PHONY: setup compile demo test test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
@@ -22,6 +22,7 @@ help:
 	@echo "make merkle-bench  time the rewards Merkle tree + all proofs for 1,000,000 devices"
 	@echo "make mutate mutation testing of every contract (hours): writes benchmarks/mutation.md"
 	@echo "make soak   the whole-economy state machine for 100,000 steps (SOAK_STEPS=, SOAK_SEED=; ~20 min)"
+	@echo "make ide-stress  the three published IDE stress scenarios replayed on Anvil, chain == model (~2 min)"
 	@echo "make abi    regenerate the committed ABIs in abi/"
 	@echo "make chart  write docs/supply.png (circulating supply by category over 20 years)"
 	@echo "make ide-sim  simulate the Incentive Dynamic Engine over 365 daily epochs under the published"
@@ -75,6 +76,11 @@ SOAK_STEPS ?= 100000
 SOAK_SEED ?= 1
 soak: compile
 	IONET_SOAK_STEPS=$(SOAK_STEPS) IONET_SOAK_SEED=$(SOAK_SEED) $(APE) test tests/fuzz/test_economy_state_machine.py -s
+
+# Not all of `make test` (which replays the combined shock only): the three published stress
+# scenarios of `make ide-sim` on Anvil, 30 epochs each, chain == model to the wei (~2 min).
+ide-stress: compile
+	IONET_IDE_STRESS=all $(APE) test tests/integration/test_ide_stress_on_chain.py
 
 abi: compile
 	$(VENV)/bin/python -m ionet.abi publish

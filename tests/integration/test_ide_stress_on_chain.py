@@ -40,6 +40,7 @@ burns, by the simulator's factors.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from fractions import Fraction
 from functools import cache
@@ -137,7 +138,16 @@ def run(suite, market, owner, operator, alice, bob, carol):
     return StressRun(suite, market, owner, operator, alice, renter, device)
 
 
-@pytest.mark.parametrize("key", [s.key for s in STRESS])
+# `make test` replays the scenario that combines both shocks (about 40 s); `make ide-stress` (and
+# IONET_IDE_STRESS=all) replays all three published ones (about 2 min).
+_ALL = os.environ.get("IONET_IDE_STRESS") == "all"
+_DEFAULT = [s.key for s in STRESS if s.demand_drop_bps and s.price_drop_bps][:1]
+
+
+@pytest.mark.parametrize("key", [
+    pytest.param(s.key, marks=() if (_ALL or s.key in _DEFAULT) else pytest.mark.skip(
+        reason="replayed by `make ide-stress` (IONET_IDE_STRESS=all): make test replays the combined shock only"))
+    for s in STRESS])
 def test_published_stress_scenario__30_epochs_on_anvil__chain_equals_model_to_the_wei(run, key):
     r = run
     day_run = simulated(key)

@@ -257,18 +257,32 @@ def test_state_epoch__two_clamped_epochs__the_second_moves_from_the_first(ide, s
 
 
 def test_state_epoch__pool_ring_no_longer_reaches_the_close__carries_the_previous_price(
-    ide, suite, operator, market  # noqa: F811
+    ide, suite, owner, operator, market  # noqa: F811
 ):
     """A statement so late that the pool's 200-slot ring was overwritten since the close: no
     spot fallback, the previous price carried and flagged."""
     after_epoch(ide, 1)
     slot0 = market.io_pool.slot0()
     cardinality = max(int(slot0.observationCardinality), int(slot0.observationCardinalityNext))
-    for i in range(cardinality + 1):
-        if i % 2:
-            market.push_io_price(1_000 * USDC)
-        else:
-            market.dump_io(2_500 * IO)
+    # One trade a block, alternately buying and selling, sent straight to the node (an account it
+    # holds unlocked): the ring is overwritten in seconds instead of minutes through ape.
+    w3, trader = ape.chain.provider.web3, operator
+    suite.USDC.mint(trader, 2_000_000 * USDC, sender=owner)
+    fund_from_community(suite, trader, 5_000_000 * IO)
+    router = market.swap_router
+    for token in (suite.USDC, suite.IOToken):
+        token.approve(router, 2**256 - 1, sender=trader)
+    usdc, io, deadline = suite.USDC.address, suite.IOToken.address, 2**40
+    calls = [router.exactInputSingle.encode_input((usdc, io, 3000, trader.address, deadline, 1_000 * USDC, 0, 0)),
+             router.exactInputSingle.encode_input((io, usdc, 3000, trader.address, deadline, 2_500 * IO, 0, 0))]
+    w3.provider.make_request("anvil_setBlockTimestampInterval", [BLOCK])  # one block, one observation
+    try:
+        for i in range(cardinality + 1):
+            w3.eth.send_transaction({"from": trader.address, "to": router.address, "data": calls[i % 2],
+                                     "gas": 400_000})
+    finally:
+        w3.provider.make_request("anvil_removeBlockTimestampInterval", [])
+    ape.chain.mine()
     assert close_twap(ide, market, 1) is None
     reference = ide.epoch_info(0).twap_price
     tx = ide.state_epoch(1, 10 * USDC, sender=operator)
