@@ -51,6 +51,21 @@ def test_index__demo_economy__every_view_equals_the_state_rebuilt_from_events(su
     rotations, revocations, totals), settlement (bookings, income, refunds, escrow, fees), rewards
     (roots, settled and held per party, totals), the Incentive Dynamic Engine (vaults, epochs, every
     total of its dashboard), token balances and the emission equal the views."""
+    # The demo deploys into the session's suite (the governance Safe, ...): this test's chain is rolled
+    # back afterwards, so the suite's records are too (else a later test meets contracts that are gone).
+    saved = (dict(vars(suite)), dict(suite.contracts), dict(suite.manifest.contracts))
+    try:
+        _demo_economy_indexed(suite, tmp_path)
+    finally:
+        vars(suite).clear()
+        vars(suite).update(saved[0])
+        suite.contracts.clear()
+        suite.contracts.update(saved[1])
+        suite.manifest.contracts.clear()
+        suite.manifest.contracts.update(saved[2])
+
+
+def _demo_economy_indexed(suite, tmp_path) -> None:  # noqa: ANN001
     import importlib
 
     from ionet.chain.economy import Economy
