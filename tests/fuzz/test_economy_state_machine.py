@@ -110,7 +110,7 @@ DAY = 86_400
 SOAK_STEPS = int(os.environ.get("IONET_SOAK_STEPS", "0") or 0)
 SOAK_SEED = int(os.environ.get("IONET_SOAK_SEED", "0") or 0)
 STEPS = int(os.environ.get("IONET_ECONOMY_STEPS", "150"))  # steps per example
-EXAMPLES = int(os.environ.get("IONET_ECONOMY_EXAMPLES", "40"))  # in-suite: up to 40 x 150 (an example may end early)
+EXAMPLES = int(os.environ.get("IONET_ECONOMY_EXAMPLES", "32"))  # in-suite: up to 32 x 150 (an example may end early)
 MIN_STEPS = min(3_000, STEPS * EXAMPLES)
 PROGRESS_EVERY = 1_000
 

@@ -405,7 +405,7 @@ def test_price_limit__slippage_ticks_from_the_price__in_the_direction_buying_io_
 
 
 # ------------------------------------------------------------------ the property
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     fee_usdc=st.sampled_from([0, 500 * USDC, 8_000 * USDC, 40_000 * USDC]),
     extra_usd=st.integers(min_value=0, max_value=60_000),
