@@ -181,7 +181,12 @@ def test_settle_slash__finalized_before_first_settle__held_then_forfeited_at_onc
     devices.set_slash_outcome(sid, FINALIZED, sender=operator)
     p = funded.preview_settle_slash(*settle_args(tree, dev(1), sid))
     assert (p.owner_wallet, p.owner_held, p.owner_released, p.owner_forfeited, p.outcome, p.reason) == (
-        alice, 5 * IO, 0, 5 * IO, FINALIZED, ""
+        alice,
+        5 * IO,
+        0,
+        5 * IO,
+        FINALIZED,
+        "",
     )
     receipt = funded.settle_slash(*settle_args(tree, dev(1), sid), sender=alice)
     assert moves(receipt) == [("RewardsHeld", ZERO, sid, 5 * IO), ("RewardsForfeited", ZERO, sid, 5 * IO)]
@@ -424,7 +429,13 @@ def test_preview_settle_slash__overturned__shows_release(funded, slashed, device
     devices.set_slash_outcome(sid, OVERTURNED, sender=operator)
     p = funded.preview_settle_slash(*settle_args(tree, dev(1), sid))
     assert (p.owner_wallet, p.owner_held, p.owner_released, p.owner_forfeited, p.co_staker, p.outcome, p.reason) == (
-        alice, 0, 5 * IO, 0, ZERO, OVERTURNED, ""
+        alice,
+        0,
+        5 * IO,
+        0,
+        ZERO,
+        OVERTURNED,
+        "",
     )
     assert funded.claimable(*claim_args(tree, dev(1))) == 10 * IO  # a hold is never shown as claimable
 
@@ -449,7 +460,11 @@ def test_publish_root__forfeits_count_toward_funding__root_funded(funded, slashe
     assert funded.funding_limit() == received + 5 * IO
     # dev(2) gets the forfeited 5 on top: the tree's total counts them twice.
     t3 = tree_of(
-        [leaf(dev(1), 45 * IO, slash_id=sid), slash_leaf(dev(1), sid, 35 * IO), leaf(dev(2), received - 45 * IO + 5 * IO)]
+        [
+            leaf(dev(1), 45 * IO, slash_id=sid),
+            slash_leaf(dev(1), sid, 35 * IO),
+            leaf(dev(2), received - 45 * IO + 5 * IO),
+        ]
     )
     publish_and_activate(funded, operator, t3)
     funded.claim(*claim_args(t3, dev(2)), sender=bob)
