@@ -77,7 +77,7 @@ def scenario(eco: Any, devices: int) -> list[GasRow]:
         eco.fund(co, 2_000 * IO)
         eco.suite.IOToken.approve(st, 2**256 - 1, sender=co)
         st.offer_co_stake(d, co, 2_000 * IO, 2_000, sender=who)
-        accept = gas_of(st.accept_co_stake(d, sender=co))
+        accept = gas_of(st.accept_co_stake(d, 2_000 * IO, 2_000, sender=co))
         rows.append(GasRow("NodeStaking", f"accept_co_stake ({tag})", accept))
         st.exit_co_stake(d, sender=co)
         chain.pending_timestamp = chain.pending_timestamp + 8 * DAY  # wait over: the co-stake cools down
@@ -97,7 +97,7 @@ def scenario(eco: Any, devices: int) -> list[GasRow]:
         eco.fund(co, 2_000 * IO)
         eco.suite.IOToken.approve(st, 2**256 - 1, sender=co)
         st.offer_co_stake(d, co, 2_000 * IO, 2_000, sender=who)
-        st.accept_co_stake(d, sender=co)
+        st.accept_co_stake(d, 2_000 * IO, 2_000, sender=co)
         unstake = st.unstake(d, sender=who)
         assert st.co_stake(d).state_name == "cooldown"
         rows.append(at_most("NodeStaking", f"unstake, pushes the co-stake out ({tag})", gas_of(unstake), 60_000))
