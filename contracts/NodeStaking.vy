@@ -84,11 +84,13 @@
      activates and freeze its rewards root after root, overturn or not. With one slash per
      interval I >= D + P (D the distributor's activation delay, P = 1 day the oracle's root
      period; the deploy refuses a shorter I, the constructor bounds it to 1 hour .. 30 days):
-     a slash at time s is committed by the next root, published by s + P and active by
-     s + P + D <= s + I, and the next slash cannot come before s + I, so claims pay from the
-     activation of that root until the next slash: a window of at least I - P - D in every
-     interval (1 day with I = 3 days, D = P = 1 day). Each slash is still capped by
-     max_slash_bps, and a jailed device earns nothing while it waits.
+     the first root computed through a time after a slash at s commits it; the oracle
+     publishes it by s + P (plus its computing lag) and it is active by s + P + D <= s + I,
+     while the next slash cannot come before s + I. So claims pay from that root's activation
+     until the next slash: a window of I - P - D (less the lag) in every interval, a day with
+     I = 3 days and D = P = 1 day (tests/integration/test_staking_slash_interval.py). A device
+     that keeps misbehaving inside the interval is stopped by its first slash's jail (no jobs,
+     no rewards), not by more slashes; each slash stays capped by max_slash_bps.
      Governance inputs are bounded: class multipliers 0..MAX_MULTIPLIER_BPS (100x), max slash
      1..10_000 bps, processors 1..2**32-1 at registration, so min_stake <= 200e18 * 100 * 2**32
      < 2**96 * 2**30: no view or check can overflow.
