@@ -82,7 +82,7 @@ ROLE_TABLE: list[RoleSpec] = [
         "NodeStaking",
         "SLASHER_ROLE",
         Holder.OPERATIONAL,
-        "slash up to max_slash_bps into the 30-day appeal escrow",
+        "slash up to max_slash_bps, once per device per MIN_SLASH_INTERVAL_SECONDS, into the 30-day appeal escrow",
         "staking.slasher",
     ),
     RoleSpec("RewardsDistributor", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "grant and revoke every role"),

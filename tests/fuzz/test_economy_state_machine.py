@@ -696,7 +696,15 @@ class EconomyMachine(RuleBasedStateMachine):
         elif how == "decline":
             self.staking_call("co_decline", lambda: self.st.decline_co_stake(co, d), co, "decline_co_stake(bytes32)", d)
         else:
-            self.staking_call("co_accept", lambda: self.st.accept_co_stake(co, d), co, "accept_co_stake(bytes32)", d)
+            terms = (dev.co_amount, dev.co_share_bps)  # the acceptance names the offer's terms
+            self.staking_call(
+                "co_accept",
+                lambda: self.st.accept_co_stake(co, d, *terms),
+                co,
+                "accept_co_stake(bytes32,uint256,uint256)",
+                d,
+                *terms,
+            )
 
     def co_exit_or_withdraw(self, i: int, by_owner: bool, jump: bool) -> None:
         slashed = {x.device for x in self.st.slashes.values() if x.outcome == 1 and x.co_part}
@@ -2051,7 +2059,11 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
     chain.mine()
     # the model's starting point, read once
     multipliers = {device_class(n): int(m) for n, m in suite.config["staking"]["class_multipliers"].items()}
-    m = StakingModel(multipliers=multipliers, max_slash_bps=staking.max_slash_bps())
+    m = StakingModel(
+        multipliers=multipliers,
+        max_slash_bps=staking.max_slash_bps(),
+        min_slash_interval=staking.MIN_SLASH_INTERVAL_SECONDS(),
+    )
     for name, p, cls, procs in DEVICES:
         d = device_id(name)
         m.register_device(Ctx.providers[p], d, device_class(cls), procs, Ctx.providers[p])
