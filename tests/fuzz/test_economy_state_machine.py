@@ -1384,14 +1384,19 @@ class EconomyMachine(RuleBasedStateMachine):
     @rule()
     def ide_activate(self) -> None:
         """Governance switches the network to the IDE (ionet.chain.deploy_ide.activation_calls): the
-        emission pays the engine, the engine alone holds the router's TREASURY_ROLE, `activate()`
-        mints what is due and forwards all of it to the distributor (the pre-IDE rewards) and takes
-        the pool's TWAP as epoch 0's price (the reference of epoch 1's clamp). Not in an example's first
-        25 steps: the economy runs without the IDE first, as the network does."""
+        emission pays the engine (the switch itself first mints what is due to the distributor, the
+        old recipient: EmissionSchedule invariant 5), the engine alone holds the router's
+        TREASURY_ROLE, `activate()` mints what is due since and forwards all it holds to the
+        distributor (the pre-IDE rewards) and takes the pool's TWAP as epoch 0's price (the reference
+        of epoch 1's clamp). Not in an example's first 25 steps: the economy runs without the IDE
+        first, as the network does."""
         C = Ctx.c
         engine, router = C["IncentiveEngine"], C["SettlementRouter"]
         self._step()
+        due_to_old = em.due_at(Ctx.emission_start, self.now) - self.emitted
         self.send("ide_switch", Ctx.admin, C["EmissionSchedule"], "set_reward_recipient(address)", engine)
+        self.emitted += due_to_old
+        self.io[C["RewardsDistributor"]] += due_to_old
         self.send("ide_switch", Ctx.admin, router, "grantRole(bytes32,address)", TREASURY_ROLE, engine)
         self.send("ide_switch", Ctx.admin, router, "revokeRole(bytes32,address)", TREASURY_ROLE, Ctx.treasury)
         reference = self._ide_price()
