@@ -11,56 +11,60 @@
         co-staker (its part). A claim is O(log n) in the tree and O(1) in storage.
         A slash takes what a device's parties had not claimed when it happened: that amount is
         HELD while the slash can be appealed, returned to them if the slash is overturned and
-        forfeited to the pool only once it is finalized (burned). Rewards earned after the slash
-        are paid normally.
-@dev Leaves are OpenZeppelin StandardMerkleTree leaves of
-         (bytes32 device, uint256 owner_cumulative, address co_staker, uint256 co_cumulative,
-          uint256 slash_id, uint256 owner_at_slash, uint256 co_at_slash):
-         leaf = keccak256(keccak256(abi.encode(<the seven fields>)))
-     with sorted pairs: snekmate's `merkle_proof_verification` (the views call its `_verify`;
-     `claim` and `settle_slash` run the same loop over the 32-bound array, `_check_proof`, for gas).
-       * owner_cumulative: the owner's part of everything the device earned through the root's
-         through_time (every leaf of a device carries the same value);
-       * co_staker, co_cumulative: one leaf per (device, co-staker that ever earned on it), with
-         that co-staker's cumulative, split by the co-stake in force in each epoch; a device that
-         never had a co-staker has one leaf with co_staker = empty, co_cumulative = 0;
-       * slash_id: the device's latest slash made at or before through_time (0 if none);
-       * owner_at_slash: the owner's cumulative through the last epoch that ended at or before
-         that slash; co_at_slash: this leaf's co-staker's cumulative at that slash if the slash
-         hit its principal (it is the slash's co-staker, with a nonzero co part), else 0.
+        forfeited to the pool only once it is finalized. Every slash holds and resolves on its
+        own: overlapping slashes never merge. Rewards earned after a slash are paid normally.
+@dev Two kinds of leaves share one OpenZeppelin StandardMerkleTree (sorted pairs, leaf =
+     keccak256(keccak256(abi.encode(<fields>)))); their encodings differ in length (6 and 7
+     words), so neither can be read as the other:
+       reward leaf (bytes32 device, uint256 owner_cumulative, address co_staker,
+                    uint256 co_cumulative, uint256 slash_id, uint256 co_slash_id):
+         * owner_cumulative: the owner's part of everything the device earned through the root's
+           through_time (every reward leaf of a device carries the same value);
+         * co_staker, co_cumulative: one leaf per (device, co-staker that ever earned on it), with
+           that co-staker's cumulative, split by the co-stake in force in each epoch; a device that
+           never had a co-staker has one leaf with co_staker = empty, co_cumulative = 0;
+         * slash_id: the device's latest slash made at or before through_time (0 if none);
+         * co_slash_id: the latest of those slashes that hit this leaf's co-staker (0 if none).
+       slash leaf  (bytes32 device, uint256 slash_id, uint256 owner_prev, uint256 owner_at,
+                    address co_staker, uint256 co_prev, uint256 co_at): one per slash of the
+                    device made at or before through_time:
+         * owner_prev: the device's slash before it (0 if it is the first);
+         * owner_at: the owner's cumulative through the last epoch that ended at or before it;
+         * co_staker: the co-staker whose principal it hit (its co part > 0), else empty;
+           co_prev: the slash before it that hit that co-staker on this device (0 if none);
+           co_at: that co-staker's cumulative at the slash (0 when none was hit).
+     Proofs: `claim` and `settle_slash` run snekmate's sorted-pair loop over the 32-bound array
+     (`_check_proof`, for gas); the views verify with snekmate's `merkle_proof_verification._verify`.
 
      Parties. A party is the owner of device d (key: empty address) or co-staker c of device d
-     (key: c). Each party has two words, both of one shape, read and written only through
-     `_pack` and `_unpack`:
-         bit  255 ............ 192 191 ............................ 0
-             |  slash id (64)     |           amount (192)           |
-       _settled[d][party]: amount = settled (paid + locked into held), slash id = the latest
-                           slash applied to the party ("applied");
-       _held[d][party]:    amount = rewards held by a slash, slash id = that slash.
-     Amounts fit 192 bits (a leaf that would exceed them reverts "amount too large"); NodeStaking's
-     slash ids are 64-bit. The held word is only read for a party that was ever slashed
-     (applied != 0), which keeps an unslashed claim cheap. A held amount was settled when it was
-     locked, so held <= settled for every party.
+     (key: c). The slashes that concern a party are, in id order: every slash of the device for
+     the owner; the slashes that hit c's principal for c. Each party has one word
+         _settled[d][party] = settled (bits 0-191) | applied (bits 192-255),
+     settled = paid + locked into holds, applied = the latest slash applied to the party, read and
+     written only through `_pack`/`_unpack`; and one held amount PER SLASH:
+         _held[d][party][slash_id] = what that slash holds of the party's rewards (0 when it holds
+                                     nothing or its hold has been resolved).
+     Holds never merge: each follows the outcome of its own slash.
 
-     A claim (or `settle_slash`) of a leaf under the active root, with (wallet, last) =
-     NodeStaking.claim_context(device):
-       1. the leaf must verify against the active root; the device must be known (wallet set);
-       2. slash_id < last: revert "slash after active root": the root predates the device's
-          latest slash, so every reward it shows was unclaimed at that slash and nothing may be
-          paid until a root that commits the slash is active. slash_id > last: revert (the
-          oracle named a slash NodeStaking does not know);
-       3. for the owner, and for the leaf's co-staker if any, if slash_id > applied: the slash
-          takes max(0, at_slash - settled) into held and settled becomes max(settled, at_slash);
-          applied = slash_id. Rewards an earlier slash still holds are first resolved by that
-          slash's outcome if it is decided; if it is still pending they MERGE into the new
-          slash: held rewards follow the device's latest slash (one held amount per party);
-       4. the held amount is resolved by NodeStaking.slash_outcome(held slash): overturned ->
-          released (paid to the party now); finalized -> forfeited (no token moves; the IO stays
-          in the pool for later roots); pending -> it stays held;
-       5. `claim` only: the party is paid cumulative - settled, if positive, and settled moves up.
-     A claim that pays, holds, releases and forfeits nothing reverts "nothing to claim";
-     `settle_slash` (steps 1-4, releases paid) reverts "nothing to settle" when it would hold,
-     release and forfeit nothing.
+     `settle_slash(slash leaf)` under the active root, for the owner and for the leaf's co-staker:
+       1. the leaf verifies; the device is known; the slash is one NodeStaking made
+          (0 < slash_id <= the device's latest), else "slash not in staking";
+       2. APPLY, if slash_id > applied: the party's applied must be the leaf's prev (owner_prev /
+          co_prev), else "earlier slash not settled" (slashes apply in order, each once); the
+          slash holds held = max(0, at - settled), settled = max(settled, at), applied = slash_id;
+       3. RESOLVE that slash's hold by NodeStaking.slash_outcome(slash_id): overturned -> paid to
+          the party (the owner's part to the device's reward wallet); finalized -> forfeited (no
+          token moves: the IO stays in the pool for later roots); pending -> it stays held.
+     It reverts "nothing to settle" when it applies and resolves nothing. Anyone may call it, in
+     any order for different slashes: a hold depends only on its slash's checkpoint and on what
+     the party had settled when the slash was applied in order, and is resolved only by that
+     slash's own outcome.
+     `claim(reward leaf)` under the active root: the device is known; the root commits the
+     device's latest slash (leaf slash_id == latest; older: "slash after active root", newer:
+     "slash not in staking"); the owner has applied slash_id and the co-staker co_slash_id (else
+     "slash not settled": `settle_slash` the device's slash leaves first, oldest first); then each
+     party is paid cumulative - settled, if positive, and settled moves up. A claim that pays
+     nothing reverts "nothing to claim". Claims and holds never touch each other's amounts.
 
      Funding. received = token balance + total_paid (all IO that ever arrived). A root's total
      counts forfeited rewards twice (in the slashed device's cumulative and again in the devices
@@ -76,7 +80,7 @@
         cumulative amount proven for it under the active root (for roots whose at-slash amounts
         do not exceed their cumulative amounts, which the engine guarantees).
      2. settled_sum: total_paid + total_forfeited + total_held == sum of every party's settled,
-        and total_held == sum of every party's held amount.
+        and total_held == sum of every (party, slash) held amount.
      3. held_never_paid_while_pending: an amount held by a slash is neither paid nor forfeited
         while NodeStaking reports that slash pending.
      4. release_only_when_overturned: held rewards are paid to their party only when the slash
@@ -84,13 +88,18 @@
      5. forfeit_only_when_finalized: held rewards are forfeited only when the slash holding them
         is finalized; a forfeit moves no token (the balance is unchanged by it).
      6. slash_committed: nothing is paid for a device under a root that does not commit the
-        device's latest slash.
+        device's latest slash, nor to a party that has not applied every committed slash that
+        concerns it.
      7. paid_le_received: total_paid <= total_received(), and the balance never goes below the
         active root's unclaimed liability when the tree's leaves sum to its total.
      8. root_funded: a root is accepted only if total <= total_received() + total_forfeited;
         totals of successive roots never decrease.
      9. delay: a root becomes active no earlier than ACTIVATION_DELAY after it was published,
         and only if the canceller has not cancelled it.
+     10. holds_follow_own_slash: for every party and slash, the amount the slash holds is its
+        checkpoint minus what the party had settled when the slash was applied (slashes applied
+        in order), and what becomes of it depends only on that slash's outcome, whatever the
+        order of `settle_slash` calls and however the slashes overlap.
      Roles (snekmate access_control, multisig-ready): DEFAULT_ADMIN_ROLE (the governance
      timelock) grants roles; ORACLE_ROLE publishes roots; CANCELLER_ROLE (a guardian Safe, no
      delay) only cancels pending roots.
@@ -130,8 +139,7 @@ SLASH_OVERTURNED: constant(uint256) = 2
 SLASH_FINALIZED: constant(uint256) = 3
 # @dev The largest amount a packed word holds (192 bits).
 MAX_AMOUNT: constant(uint256) = 2**192 - 1
-# @dev Outcome codes of `_context` and `_final_code` (0 = the call goes through); `_reason`
-#      spells each one.
+# @dev Outcome codes (0 = the call goes through); `_reason` spells each one.
 OK: constant(uint256) = 0
 INVALID_PROOF: constant(uint256) = 1
 UNKNOWN_DEVICE: constant(uint256) = 2
@@ -140,8 +148,10 @@ SLASH_NOT_IN_STAKING: constant(uint256) = 4
 AMOUNT_TOO_LARGE: constant(uint256) = 5
 NOTHING_TO_CLAIM: constant(uint256) = 6
 NOTHING_TO_SETTLE: constant(uint256) = 7
-# @dev The IO token's own reason when a transfer exceeds the balance (what `preview_claim`
-#      reports when a claim would fail inside the token: only with an inconsistent root).
+SLASH_NOT_SETTLED: constant(uint256) = 8
+EARLIER_SLASH_NOT_SETTLED: constant(uint256) = 9
+# @dev The IO token's own reason when a transfer exceeds the balance (what the previews report
+#      when a call would fail inside the token: only with an inconsistent root).
 TOKEN_BALANCE_REASON: constant(String[64]) = "erc20: transfer amount exceeds balance"
 
 
@@ -164,41 +174,42 @@ struct Root:
     published_at: uint256
 
 
-# @dev What a claim or settle_slash does to one party (computed by `_plan_party`, a view, and
-#      written by `_execute` and `_commit`): its new words, and the effects. `released` and
-#      `forfeited` count every held amount resolved now; part of them (`old_amount`, released if
-#      `old_released` else forfeited) may belong to an earlier slash (`old_slash`) resolved when a
-#      newer slash was applied. moved = locked + released + forfeited.
-struct PartyPlan:
+# @dev What `settle_slash` does to one party (`_plan_slash`, a view; written by `_commit`): its
+#      new settled word, the slash's hold before and after, and the effects.
+struct SlashPlan:
     settled: uint256
     applied: uint256
+    held_before: uint256
     held: uint256
-    held_slash: uint256
     write_settled: bool
-    write_held: bool
-    too_large: bool
-    paid: uint256
     locked: uint256
     released: uint256
     forfeited: uint256
-    moved: uint256
-    old_slash: uint256
-    old_amount: uint256
-    old_released: bool
+    code: uint256
 
 
-# @dev What `preview_claim` returns: what a claim with these arguments would do now. Amounts
-#      paid to a party include held rewards released to it; `held` is what this claim newly
-#      holds (it may be released or forfeited in the same claim if the slash is decided);
-#      `reason` is "" when the claim would go through, else its exact revert reason (amounts 0).
+# @dev What `preview_claim` returns: what a claim with these arguments would pay now, or the exact
+#      reason it would revert (`reason` "" when it would go through; amounts 0 otherwise).
 struct ClaimPreview:
     owner_wallet: address
     owner_amount: uint256
     co_staker: address
     co_amount: uint256
-    held: uint256
-    released: uint256
-    forfeited: uint256
+    reason: String[64]
+
+
+# @dev What `preview_settle_slash` returns: what `settle_slash` with these arguments would do now
+#      (newly held, released = paid to the party, forfeited, per party), or its exact revert reason.
+struct SettlePreview:
+    owner_wallet: address
+    owner_held: uint256
+    owner_released: uint256
+    owner_forfeited: uint256
+    co_staker: address
+    co_held: uint256
+    co_released: uint256
+    co_forfeited: uint256
+    outcome: uint256
     reason: String[64]
 
 
@@ -210,8 +221,8 @@ pending: public(Root)
 root_count: public(uint256)
 # @dev Per device and party (empty address = the owner): settled | applied slash (see @dev).
 _settled: HashMap[bytes32, HashMap[address, uint256]]
-# @dev Per device and party: held amount | its slash (see @dev).
-_held: HashMap[bytes32, HashMap[address, uint256]]
+# @dev Per device, party and slash: the rewards that slash holds (see @dev).
+_held: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
 # @dev Everything ever paid to wallets (ordinary rewards and released held rewards), in wei.
 total_paid: public(uint256)
 # @dev Everything ever forfeited back to the pool, in wei.
@@ -247,8 +258,8 @@ event RootCancelled:
 
 
 # @dev Emitted when a claim pays ordinary rewards: the amounts paid, the leaf's cumulative
-#      amounts (each paid party's settled amount is now its cumulative) and the latest slash now
-#      applied to both parties (the leaf's slash_id, 0 if none).
+#      amounts (each paid party's settled amount is now its cumulative) and the slashes applied
+#      to the parties (the leaf's slash_id and co_slash_id).
 event RewardsClaimed:
     device: indexed(bytes32)
     owner_wallet: indexed(address)
@@ -258,21 +269,21 @@ event RewardsClaimed:
     owner_cumulative: uint256
     co_cumulative: uint256
     slash_id: uint256
+    co_slash_id: uint256
 
 
-# @dev Emitted when a slash takes a party's unclaimed rewards into held (party: the co-staker,
-#      or empty for the device's owner); held is the party's whole held amount now, settled its
-#      settled amount now.
+# @dev Emitted when a slash is applied to a party (party: the co-staker, or empty for the
+#      device's owner): `amount` is what it takes into its hold (possibly 0); `settled` is the
+#      party's settled amount now. From here the party's applied slash is `slash_id`.
 event RewardsHeld:
     device: indexed(bytes32)
     party: indexed(address)
     slash_id: indexed(uint256)
     amount: uint256
-    held: uint256
     settled: uint256
 
 
-# @dev Emitted when held rewards are paid to their party because the slash was overturned.
+# @dev Emitted when a slash's hold is paid to its party because the slash was overturned.
 event RewardsReleased:
     device: indexed(bytes32)
     party: indexed(address)
@@ -281,7 +292,7 @@ event RewardsReleased:
     paid_to: address
 
 
-# @dev Emitted when held rewards return to the pool because the slash was finalized.
+# @dev Emitted when a slash's hold returns to the pool because the slash was finalized.
 event RewardsForfeited:
     device: indexed(bytes32)
     party: indexed(address)
@@ -321,7 +332,7 @@ def publish_root(root: bytes32, total: uint256, through_epoch: uint256, through_
     """
     @notice Publishes a root of cumulative rewards; it may be activated ACTIVATION_DELAY_SECONDS
             later. A pending root that is already due is activated first. Oracle only.
-    @param root The Merkle root (OpenZeppelin standard tree of the seven-field leaves, see @dev).
+    @param root The Merkle root (reward and slash leaves, see @dev).
     @param total The sum of the tree's owner cumulatives (once per device) and co cumulatives.
     @param through_epoch The last emission epoch the tree covers (for indexers).
     @param through_time The time the tree's rewards were computed through (end of that epoch);
@@ -373,71 +384,95 @@ def cancel_root():
 
 @external
 def claim(device: bytes32, owner_cumulative: uint256, co_staker: address, co_cumulative: uint256,
-          slash_id: uint256, owner_at_slash: uint256, co_at_slash: uint256,
-          proof: DynArray[bytes32, MAX_PROOF_LENGTH]) -> uint256:
+          slash_id: uint256, co_slash_id: uint256, proof: DynArray[bytes32, MAX_PROOF_LENGTH]) -> uint256:
     """
-    @notice Settles a leaf under the active root: applies the device's latest slash (its
-            parties' rewards unclaimed at the slash are held), resolves held rewards whose slash
-            is decided (overturned: paid to the party; finalized: forfeited to the pool), and
-            pays each party its cumulative amount minus what it has settled. Anyone may call it;
-            the owner's part goes to the device's reward wallet in NodeStaking, the co-staker's
-            to the co-staker.
+    @notice Pays a reward leaf under the active root: each party gets its cumulative amount minus
+            what it has settled. Anyone may call it; the owner's part goes to the device's reward
+            wallet in NodeStaking, the co-staker's to the co-staker. After a slash, the device's
+            slash leaves must be settled first (`settle_slash`, oldest first).
     @param device The device id.
     @param owner_cumulative The owner's cumulative reward in the active root, in wei.
     @param co_staker The leaf's co-staker (empty when the device never had one).
     @param co_cumulative The co-staker's cumulative reward on this device, in wei.
     @param slash_id The device's latest slash the root commits (0 if none).
-    @param owner_at_slash The owner's cumulative at that slash, in wei.
-    @param co_at_slash The co-staker's cumulative at that slash if it hit its stake, else 0.
+    @param co_slash_id The latest of those slashes that hit the co-staker (0 if none).
     @param proof The sibling hashes from the leaf to the root.
-    @return uint256 The amount transferred (paid plus released), in wei.
+    @return uint256 The amount transferred, in wei.
     """
-    self._check_proof(device, owner_cumulative, co_staker, co_cumulative, slash_id, owner_at_slash,
-                      co_at_slash, proof)
+    self._check_proof(self._reward_leaf(device, owner_cumulative, co_staker, co_cumulative, slash_id, co_slash_id),
+                      proof)
     wallet: address = empty(address)
+    owner_settled: uint256 = 0
+    co_settled: uint256 = 0
     code: uint256 = OK
-    wallet, code = self._context(device, slash_id)
+    wallet, owner_settled, co_settled, code = self._plan_claim(device, owner_cumulative, co_staker, co_cumulative,
+                                                               slash_id, co_slash_id)
     assert code == OK, self._reason(code)
-    owner: PartyPlan = self._plan_party(device, empty(address), owner_cumulative, owner_at_slash, slash_id, True)
-    co: PartyPlan = empty(PartyPlan)
-    if co_staker != empty(address):
-        co = self._plan_party(device, co_staker, co_cumulative, co_at_slash, slash_id, True)
-    code = self._final_code(owner.moved + co.moved, owner.paid + co.paid, owner.too_large or co.too_large, True)
-    assert code == OK, self._reason(code)
-    return self._execute(device, wallet, co_staker, owner_cumulative, co_cumulative, owner, co)
+    to_owner: uint256 = 0
+    to_co: uint256 = 0
+    if owner_cumulative > owner_settled:
+        to_owner = owner_cumulative - owner_settled
+        self._settled[device][empty(address)] = self._pack(owner_cumulative, slash_id)
+    if co_staker != empty(address) and co_cumulative > co_settled:
+        to_co = co_cumulative - co_settled
+        self._settled[device][co_staker] = self._pack(co_cumulative, co_slash_id)
+    # Both amounts are at most MAX_AMOUNT (`_plan_claim`): the sum cannot overflow.
+    out: uint256 = to_owner + to_co
+    self.total_paid += out
+    if to_co != 0:
+        extcall token.transfer(co_staker, to_co)
+    if to_owner != 0:
+        extcall token.transfer(wallet, to_owner)
+    log RewardsClaimed(device=device, owner_wallet=wallet, co_staker=co_staker, owner_amount=to_owner,
+                       co_staker_amount=to_co, owner_cumulative=owner_cumulative, co_cumulative=co_cumulative,
+                       slash_id=slash_id, co_slash_id=co_slash_id)
+    return out
 
 
 @external
-def settle_slash(device: bytes32, owner_cumulative: uint256, co_staker: address, co_cumulative: uint256,
-                 slash_id: uint256, owner_at_slash: uint256, co_at_slash: uint256,
-                 proof: DynArray[bytes32, MAX_PROOF_LENGTH]) -> uint256:
+def settle_slash(device: bytes32, slash_id: uint256, owner_prev: uint256, owner_at: uint256, co_staker: address,
+                 co_prev: uint256, co_at: uint256, proof: DynArray[bytes32, MAX_PROOF_LENGTH]) -> uint256:
     """
-    @notice Applies a leaf's slash and resolves held rewards (steps 1-4 of `claim`) without
-            paying ordinary rewards: how the pool gets a finalized slash's rewards back, and a
-            party its released rewards, without a claim. Anyone may call it.
+    @notice Applies a slash leaf under the active root to the owner and to the co-staker it hit
+            (the rewards they had not settled at the slash are held by it) and resolves that
+            slash's holds if it is decided: overturned -> paid to the party, finalized ->
+            forfeited to the pool. Anyone may call it; slashes of a party apply oldest first.
     @param device The device id.
-    @param owner_cumulative The owner's cumulative reward in the active root, in wei.
-    @param co_staker The leaf's co-staker (empty when the device never had one).
-    @param co_cumulative The co-staker's cumulative reward on this device, in wei.
-    @param slash_id The device's latest slash the root commits (0 if none).
-    @param owner_at_slash The owner's cumulative at that slash, in wei.
-    @param co_at_slash The co-staker's cumulative at that slash if it hit its stake, else 0.
+    @param slash_id The slash.
+    @param owner_prev The device's slash before it (0 if none).
+    @param owner_at The owner's cumulative at the slash, in wei.
+    @param co_staker The co-staker the slash hit (empty if none).
+    @param co_prev The slash before it that hit that co-staker on this device (0 if none).
+    @param co_at That co-staker's cumulative at the slash, in wei.
     @param proof The sibling hashes from the leaf to the root.
-    @return uint256 The amount transferred (released held rewards), in wei.
+    @return uint256 The amount transferred (released holds), in wei.
     """
-    self._check_proof(device, owner_cumulative, co_staker, co_cumulative, slash_id, owner_at_slash,
-                      co_at_slash, proof)
+    self._check_proof(self._slash_leaf(device, slash_id, owner_prev, owner_at, co_staker, co_prev, co_at), proof)
     wallet: address = empty(address)
+    outcome: uint256 = 0
+    owner: SlashPlan = empty(SlashPlan)
+    co: SlashPlan = empty(SlashPlan)
     code: uint256 = OK
-    wallet, code = self._context(device, slash_id)
+    wallet, outcome, owner, co, code = self._plan_settle(device, slash_id, owner_prev, owner_at, co_staker,
+                                                         co_prev, co_at)
     assert code == OK, self._reason(code)
-    owner: PartyPlan = self._plan_party(device, empty(address), owner_cumulative, owner_at_slash, slash_id, False)
-    co: PartyPlan = empty(PartyPlan)
+    self._commit(device, empty(address), wallet, slash_id, owner)
     if co_staker != empty(address):
-        co = self._plan_party(device, co_staker, co_cumulative, co_at_slash, slash_id, False)
-    code = self._final_code(owner.moved + co.moved, owner.paid + co.paid, owner.too_large or co.too_large, False)
-    assert code == OK, self._reason(code)
-    return self._execute(device, wallet, co_staker, owner_cumulative, co_cumulative, owner, co)
+        self._commit(device, co_staker, co_staker, slash_id, co)
+    # Every amount is at most MAX_AMOUNT (`_plan_slash`): no sum below overflows.
+    out: uint256 = owner.released + co.released
+    forfeited: uint256 = owner.forfeited + co.forfeited
+    if out != 0:
+        self.total_paid += out
+    if forfeited != 0:
+        self.total_forfeited += forfeited
+    # total_held holds every (party, slash) hold, which covers what is released or forfeited.
+    self.total_held = self.total_held + owner.locked + co.locked - out - forfeited
+    if co.released != 0:
+        extcall token.transfer(co_staker, co.released)
+    if owner.released != 0:
+        extcall token.transfer(wallet, owner.released)
+    return out
 
 
 @external
@@ -463,54 +498,96 @@ def funding_limit() -> uint256:
 @external
 @view
 def preview_claim(device: bytes32, owner_cumulative: uint256, co_staker: address, co_cumulative: uint256,
-                  slash_id: uint256, owner_at_slash: uint256, co_at_slash: uint256,
+                  slash_id: uint256, co_slash_id: uint256,
                   proof: DynArray[bytes32, MAX_PROOF_LENGTH]) -> ClaimPreview:
     """
-    @notice What `claim` with these arguments would do now: paid to the owner's wallet and to the
-            co-staker (released held rewards included), newly held, released, forfeited; or the
-            exact reason it would revert (then every amount is 0).
+    @notice What `claim` with these arguments would pay now to the owner's wallet and to the
+            co-staker, or the exact reason it would revert (then both amounts are 0).
     @param device The device id.
     @param owner_cumulative The owner's cumulative reward in the active root, in wei.
     @param co_staker The leaf's co-staker (empty when the device never had one).
     @param co_cumulative The co-staker's cumulative reward on this device, in wei.
     @param slash_id The device's latest slash the root commits (0 if none).
-    @param owner_at_slash The owner's cumulative at that slash, in wei.
-    @param co_at_slash The co-staker's cumulative at that slash if it hit its stake, else 0.
+    @param co_slash_id The latest of those slashes that hit the co-staker (0 if none).
     @param proof The sibling hashes from the leaf to the root.
     @return ClaimPreview The preview (see the struct).
     """
-    return self._preview(device, owner_cumulative, co_staker, co_cumulative, slash_id, owner_at_slash,
-                         co_at_slash, proof)
+    return self._preview_claim(device, owner_cumulative, co_staker, co_cumulative, slash_id, co_slash_id, proof)
 
 
 @external
 @view
 def claimable(device: bytes32, owner_cumulative: uint256, co_staker: address, co_cumulative: uint256,
-              slash_id: uint256, owner_at_slash: uint256, co_at_slash: uint256,
-              proof: DynArray[bytes32, MAX_PROOF_LENGTH]) -> uint256:
+              slash_id: uint256, co_slash_id: uint256, proof: DynArray[bytes32, MAX_PROOF_LENGTH]) -> uint256:
     """
-    @notice What `claim` with these arguments would pay now (owner plus co-staker, released held
-            rewards included); 0 when it would revert. Held and forfeited amounts are not shown.
+    @notice What `claim` with these arguments would pay now (owner plus co-staker); 0 when it
+            would revert.
     @param device The device id.
     @param owner_cumulative The owner's cumulative reward in the active root, in wei.
     @param co_staker The leaf's co-staker (empty when the device never had one).
     @param co_cumulative The co-staker's cumulative reward on this device, in wei.
     @param slash_id The device's latest slash the root commits (0 if none).
-    @param owner_at_slash The owner's cumulative at that slash, in wei.
-    @param co_at_slash The co-staker's cumulative at that slash if it hit its stake, else 0.
+    @param co_slash_id The latest of those slashes that hit the co-staker (0 if none).
     @param proof The sibling hashes from the leaf to the root.
     @return uint256 The amount in wei.
     """
-    p: ClaimPreview = self._preview(device, owner_cumulative, co_staker, co_cumulative, slash_id,
-                                    owner_at_slash, co_at_slash, proof)
+    p: ClaimPreview = self._preview_claim(device, owner_cumulative, co_staker, co_cumulative, slash_id,
+                                          co_slash_id, proof)
     return p.owner_amount + p.co_amount
+
+
+@external
+@view
+def preview_settle_slash(device: bytes32, slash_id: uint256, owner_prev: uint256, owner_at: uint256,
+                         co_staker: address, co_prev: uint256, co_at: uint256,
+                         proof: DynArray[bytes32, MAX_PROOF_LENGTH]) -> SettlePreview:
+    """
+    @notice What `settle_slash` with these arguments would do now: newly held, released (paid)
+            and forfeited for the owner and the co-staker, the slash's outcome (1 pending,
+            2 overturned, 3 finalized), or the exact reason it would revert (amounts 0).
+    @param device The device id.
+    @param slash_id The slash.
+    @param owner_prev The device's slash before it (0 if none).
+    @param owner_at The owner's cumulative at the slash, in wei.
+    @param co_staker The co-staker the slash hit (empty if none).
+    @param co_prev The slash before it that hit that co-staker on this device (0 if none).
+    @param co_at That co-staker's cumulative at the slash, in wei.
+    @param proof The sibling hashes from the leaf to the root.
+    @return SettlePreview The preview (see the struct).
+    """
+    result: SettlePreview = empty(SettlePreview)
+    result.co_staker = co_staker
+    leaf: bytes32 = self._slash_leaf(device, slash_id, owner_prev, owner_at, co_staker, co_prev, co_at)
+    if not merkle_proof_verification._verify(proof, self.active.root, leaf):
+        result.reason = self._reason(INVALID_PROOF)
+        return result
+    owner: SlashPlan = empty(SlashPlan)
+    co: SlashPlan = empty(SlashPlan)
+    code: uint256 = OK
+    result.owner_wallet, result.outcome, owner, co, code = self._plan_settle(device, slash_id, owner_prev, owner_at,
+                                                                             co_staker, co_prev, co_at)
+    if code != OK:
+        result.reason = self._reason(code)
+        result.outcome = 0
+        return result
+    if owner.released + co.released > staticcall token.balanceOf(self):
+        result.reason = TOKEN_BALANCE_REASON  # only an inconsistent root can get here
+        result.outcome = 0
+        return result
+    result.owner_held = owner.locked
+    result.owner_released = owner.released
+    result.owner_forfeited = owner.forfeited
+    result.co_held = co.locked
+    result.co_released = co.released
+    result.co_forfeited = co.forfeited
+    return result
 
 
 @external
 @view
 def settled_of(device: bytes32, party: address) -> (uint256, uint256):
     """
-    @notice A party's settled amount (paid plus locked into held) and the latest slash applied
+    @notice A party's settled amount (paid plus locked into holds) and the latest slash applied
             to it.
     @param device The device id.
     @param party The co-staker, or the empty address for the device's owner.
@@ -521,22 +598,21 @@ def settled_of(device: bytes32, party: address) -> (uint256, uint256):
 
 @external
 @view
-def held_of(device: bytes32, party: address) -> (uint256, uint256, uint256):
+def held_of(device: bytes32, party: address, slash_id: uint256) -> (uint256, uint256):
     """
-    @notice Rewards a slash holds for a party, as of the party's last claim or settle_slash:
-            (amount, slash id, that slash's outcome in NodeStaking: 1 pending, 2 overturned ->
-            the next claim or settle_slash pays it, 3 finalized -> they forfeit it). A slash not
-            applied yet is not shown here: `preview_claim` shows what it would hold.
+    @notice What a slash holds of a party's rewards, as of the last `settle_slash` of that slash,
+            and the slash's outcome in NodeStaking (1 pending; 2 overturned -> the next
+            `settle_slash` of it pays the hold; 3 finalized -> it forfeits it). A slash not
+            applied to the party yet shows 0: `preview_settle_slash` shows what it would hold.
     @param device The device id.
     @param party The co-staker, or the empty address for the device's owner.
-    @return (uint256, uint256, uint256) (amount in wei, slash id, outcome; 0, 0, 0 when none).
+    @param slash_id The slash.
+    @return (uint256, uint256) (amount in wei, outcome; 0, 0 when it holds nothing).
     """
-    amount: uint256 = 0
-    held_slash: uint256 = 0
-    amount, held_slash = self._unpack(self._held[device][party])
+    amount: uint256 = self._held[device][party][slash_id]
     if amount == 0:
-        return 0, 0, 0
-    return amount, held_slash, staticcall staking.slash_outcome(held_slash)
+        return 0, 0
+    return amount, staticcall staking.slash_outcome(slash_id)
 
 
 # ------------------------------------------------------------------ internal
@@ -556,15 +632,26 @@ def _funding_limit() -> uint256:
 
 
 @internal
+@pure
+def _reward_leaf(device: bytes32, owner_cumulative: uint256, co_staker: address, co_cumulative: uint256,
+                 slash_id: uint256, co_slash_id: uint256) -> bytes32:
+    return keccak256(keccak256(abi_encode(device, owner_cumulative, co_staker, co_cumulative, slash_id, co_slash_id)))
+
+
+@internal
+@pure
+def _slash_leaf(device: bytes32, slash_id: uint256, owner_prev: uint256, owner_at: uint256, co_staker: address,
+                co_prev: uint256, co_at: uint256) -> bytes32:
+    return keccak256(keccak256(abi_encode(device, slash_id, owner_prev, owner_at, co_staker, co_prev, co_at)))
+
+
+@internal
 @view
-def _check_proof(device: bytes32, owner_cumulative: uint256, co_staker: address, co_cumulative: uint256,
-                 slash_id: uint256, owner_at_slash: uint256, co_at_slash: uint256,
-                 proof: DynArray[bytes32, MAX_PROOF_LENGTH]):
+def _check_proof(leaf: bytes32, proof: DynArray[bytes32, MAX_PROOF_LENGTH]):
     # snekmate's `_process_proof` loop (sorted pairs), over the 32-bound array: passing the proof
     # to its 255-bound internal function costs ~1,300 gas more per claim on a 20-level proof.
     # The views verify with snekmate's `_verify`; the tests hold both equal.
-    computed: bytes32 = keccak256(keccak256(abi_encode(device, owner_cumulative, co_staker, co_cumulative,
-                                                       slash_id, owner_at_slash, co_at_slash)))
+    computed: bytes32 = leaf
     for sibling: bytes32 in proof:
         if convert(computed, uint256) < convert(sibling, uint256):
             computed = keccak256(abi_encode(computed, sibling))
@@ -575,199 +662,153 @@ def _check_proof(device: bytes32, owner_cumulative: uint256, co_staker: address,
 
 @internal
 @view
-def _context(device: bytes32, slash_id: uint256) -> (address, uint256):
+def _plan_claim(device: bytes32, owner_cumulative: uint256, co_staker: address, co_cumulative: uint256,
+                slash_id: uint256, co_slash_id: uint256) -> (address, uint256, uint256, uint256):
     """
-    @dev Steps 1-2 of the @dev after the proof: (the owner's reward wallet, outcome code).
+    @dev Everything `claim` checks after the proof: (the owner's reward wallet, the owner's and
+         the co-staker's settled amounts, outcome code). `claim` and `preview_claim` share it.
     """
     wallet: address = empty(address)
     last: uint256 = 0
     wallet, last = staticcall staking.claim_context(device)
     if wallet == empty(address):
-        return wallet, UNKNOWN_DEVICE
+        return wallet, 0, 0, UNKNOWN_DEVICE
     if slash_id < last:
-        return wallet, SLASH_AFTER_ROOT
+        return wallet, 0, 0, SLASH_AFTER_ROOT
     if slash_id > last:
-        return wallet, SLASH_NOT_IN_STAKING
-    return wallet, OK
-
-
-@internal
-@pure
-def _final_code(moved: uint256, paid: uint256, too_large: bool, pay: bool) -> uint256:
-    """
-    @dev The outcome code once both parties are planned (moved: held amounts locked, released
-         or forfeited; paid: ordinary rewards). `claim`, `settle_slash` and the views share
-         `_context`, `_plan_party` and this, so a preview's reason is exactly the call's.
-    """
-    if too_large:
-        return AMOUNT_TOO_LARGE
-    if pay and moved == 0 and paid == 0:
-        return NOTHING_TO_CLAIM
-    if not pay and moved == 0:
-        return NOTHING_TO_SETTLE
-    return OK
+        return wallet, 0, 0, SLASH_NOT_IN_STAKING
+    if owner_cumulative > MAX_AMOUNT or co_cumulative > MAX_AMOUNT:
+        return wallet, 0, 0, AMOUNT_TOO_LARGE
+    owner_settled: uint256 = 0
+    applied: uint256 = 0
+    owner_settled, applied = self._unpack(self._settled[device][empty(address)])
+    if applied != slash_id:
+        return wallet, 0, 0, SLASH_NOT_SETTLED
+    co_settled: uint256 = 0
+    if co_staker != empty(address):
+        co_settled, applied = self._unpack(self._settled[device][co_staker])
+        if applied != co_slash_id:
+            return wallet, 0, 0, SLASH_NOT_SETTLED
+    if owner_cumulative <= owner_settled and (co_staker == empty(address) or co_cumulative <= co_settled):
+        return wallet, 0, 0, NOTHING_TO_CLAIM
+    return wallet, owner_settled, co_settled, OK
 
 
 @internal
 @view
-def _plan_party(device: bytes32, party: address, cumulative: uint256, at_slash: uint256, slash_id: uint256,
-                pay: bool) -> PartyPlan:
+def _plan_settle(device: bytes32, slash_id: uint256, owner_prev: uint256, owner_at: uint256, co_staker: address,
+                 co_prev: uint256, co_at: uint256) -> (address, uint256, SlashPlan, SlashPlan, uint256):
     """
-    @dev Steps 3-5 of the @dev for one party (empty address = the owner).
+    @dev Everything `settle_slash` decides after the proof: (the owner's reward wallet, the
+         slash's outcome, the two parties' plans, outcome code). `settle_slash` and
+         `preview_settle_slash` share it, so a preview's reason is exactly the call's.
     """
-    p: PartyPlan = empty(PartyPlan)
-    if cumulative > MAX_AMOUNT or at_slash > MAX_AMOUNT:
-        # Nothing larger fits a word. Below it every sum here fits: held <= settled <= MAX_AMOUNT
-        # (a held amount was settled when it was locked).
-        p.too_large = True
+    wallet: address = empty(address)
+    last: uint256 = 0
+    wallet, last = staticcall staking.claim_context(device)
+    owner: SlashPlan = empty(SlashPlan)
+    co: SlashPlan = empty(SlashPlan)
+    if wallet == empty(address):
+        return wallet, 0, owner, co, UNKNOWN_DEVICE
+    if slash_id == 0 or slash_id > last:
+        return wallet, 0, owner, co, SLASH_NOT_IN_STAKING
+    outcome: uint256 = staticcall staking.slash_outcome(slash_id)
+    owner = self._plan_slash(device, empty(address), owner_prev, owner_at, slash_id, outcome)
+    if owner.code != OK:
+        return wallet, outcome, owner, co, owner.code
+    changed: bool = owner.write_settled or owner.held != owner.held_before
+    if co_staker != empty(address):
+        co = self._plan_slash(device, co_staker, co_prev, co_at, slash_id, outcome)
+        if co.code != OK:
+            return wallet, outcome, owner, co, co.code
+        changed = changed or co.write_settled or co.held != co.held_before
+    if not changed:
+        return wallet, outcome, owner, co, NOTHING_TO_SETTLE
+    return wallet, outcome, owner, co, OK
+
+
+@internal
+@view
+def _plan_slash(device: bytes32, party: address, prev: uint256, at: uint256, slash_id: uint256,
+                outcome: uint256) -> SlashPlan:
+    """
+    @dev Steps 2-3 of `settle_slash` (see @dev) for one party (empty address = the owner).
+    """
+    p: SlashPlan = empty(SlashPlan)
+    if at > MAX_AMOUNT:
+        # Nothing larger fits a word. Below it every sum here fits: a hold <= settled <= MAX_AMOUNT.
+        p.code = AMOUNT_TOO_LARGE
         return p
     p.settled, p.applied = self._unpack(self._settled[device][party])
-    held0: uint256 = 0
-    held_slash0: uint256 = 0
-    if p.applied != 0:  # only a party that was ever slashed can hold anything
-        held0, held_slash0 = self._unpack(self._held[device][party])
-    p.held = held0
-    p.held_slash = held_slash0
     if slash_id > p.applied:
-        if p.held != 0:
-            # An earlier slash's held rewards: settled by that slash's outcome if it is decided,
-            # else they merge into the new slash (held rewards follow the latest slash).
-            outcome: uint256 = staticcall staking.slash_outcome(p.held_slash)
-            if outcome == SLASH_OVERTURNED or outcome == SLASH_FINALIZED:
-                p.old_slash = p.held_slash
-                p.old_amount = p.held
-                p.old_released = outcome == SLASH_OVERTURNED
-                p.held = 0
-        if at_slash > p.settled:
-            p.locked = at_slash - p.settled
-            p.settled = at_slash
-            p.held += p.locked
+        if p.applied != prev:
+            p.code = EARLIER_SLASH_NOT_SETTLED
+            return p
+        if at > p.settled:
+            p.locked = at - p.settled
+            p.settled = at
         p.applied = slash_id
         p.write_settled = True
-        if p.held != 0:
-            p.held_slash = slash_id
+        p.held = p.locked
+    else:
+        p.held_before = self._held[device][party][slash_id]
+        p.held = p.held_before
     if p.held != 0:
-        outcome: uint256 = staticcall staking.slash_outcome(p.held_slash)
         if outcome == SLASH_OVERTURNED:
             p.released = p.held
             p.held = 0
         elif outcome == SLASH_FINALIZED:
             p.forfeited = p.held
             p.held = 0
-    if p.old_amount != 0:
-        if p.old_released:
-            p.released += p.old_amount
-        else:
-            p.forfeited += p.old_amount
-    p.moved = p.locked + p.released + p.forfeited
-    if pay and cumulative > p.settled:
-        p.paid = cumulative - p.settled
-        p.settled = cumulative
-        p.write_settled = True
-    p.write_held = p.held != held0 or p.held_slash != held_slash0
     return p
 
 
 @internal
-def _execute(device: bytes32, wallet: address, co_staker: address, owner_cumulative: uint256,
-             co_cumulative: uint256, owner: PartyPlan, co: PartyPlan) -> uint256:
+def _commit(device: bytes32, party: address, paid_to: address, slash_id: uint256, p: SlashPlan):
     """
-    @dev Writes a plan's words and totals, moves the tokens, logs the events.
-    """
-    self._commit(device, empty(address), wallet, owner)
-    if co_staker != empty(address):
-        self._commit(device, co_staker, co_staker, co)
-    # Every amount is at most MAX_AMOUNT (2**192, see `_plan_party`): no sum below overflows.
-    to_owner: uint256 = owner.paid + owner.released
-    to_co: uint256 = co.paid + co.released
-    out: uint256 = to_owner + to_co
-    if out != 0:
-        self.total_paid += out
-    if owner.moved != 0 or co.moved != 0:
-        forfeited: uint256 = owner.forfeited + co.forfeited
-        if forfeited != 0:
-            self.total_forfeited += forfeited
-        # total_held holds every party's held amount, which covers what is released or forfeited.
-        self.total_held = self.total_held + owner.locked + co.locked - owner.released - co.released - \
-            forfeited
-    if to_co != 0:
-        extcall token.transfer(co_staker, to_co)
-    if to_owner != 0:
-        extcall token.transfer(wallet, to_owner)
-    if owner.paid != 0 or co.paid != 0:
-        log RewardsClaimed(device=device, owner_wallet=wallet, co_staker=co_staker,
-                           owner_amount=owner.paid, co_staker_amount=co.paid,
-                           owner_cumulative=owner_cumulative, co_cumulative=co_cumulative,
-                           slash_id=owner.applied)
-    return out
-
-
-@internal
-def _commit(device: bytes32, party: address, paid_to: address, p: PartyPlan):
-    """
-    @dev Writes one party's words and logs its held-reward events, in the order they happened.
+    @dev Writes one party's words and logs its events, in the order they happened.
     """
     if p.write_settled:
         self._settled[device][party] = self._pack(p.settled, p.applied)
-    if p.write_held:
-        self._held[device][party] = self._pack(p.held, p.held_slash)
-    if p.moved == 0:
-        return
-    released: uint256 = p.released
-    forfeited: uint256 = p.forfeited
-    if p.old_amount != 0:
-        if p.old_released:
-            released -= p.old_amount
-            log RewardsReleased(device=device, party=party, slash_id=p.old_slash, amount=p.old_amount,
-                                paid_to=paid_to)
-        else:
-            forfeited -= p.old_amount
-            log RewardsForfeited(device=device, party=party, slash_id=p.old_slash, amount=p.old_amount)
-    if p.locked != 0:
-        log RewardsHeld(device=device, party=party, slash_id=p.applied, amount=p.locked,
-                        held=p.held + released + forfeited, settled=p.settled - p.paid)
-    if released != 0:
-        log RewardsReleased(device=device, party=party, slash_id=p.held_slash, amount=released,
-                            paid_to=paid_to)
-    if forfeited != 0:
-        log RewardsForfeited(device=device, party=party, slash_id=p.held_slash, amount=forfeited)
+        log RewardsHeld(device=device, party=party, slash_id=slash_id, amount=p.locked, settled=p.settled)
+    if p.held != p.held_before:
+        self._held[device][party][slash_id] = p.held
+    if p.released != 0:
+        log RewardsReleased(device=device, party=party, slash_id=slash_id, amount=p.released, paid_to=paid_to)
+    if p.forfeited != 0:
+        log RewardsForfeited(device=device, party=party, slash_id=slash_id, amount=p.forfeited)
 
 
 @internal
 @view
-def _preview(device: bytes32, owner_cumulative: uint256, co_staker: address, co_cumulative: uint256,
-             slash_id: uint256, owner_at_slash: uint256, co_at_slash: uint256,
-             proof: DynArray[bytes32, MAX_PROOF_LENGTH]) -> ClaimPreview:
+def _preview_claim(device: bytes32, owner_cumulative: uint256, co_staker: address, co_cumulative: uint256,
+                   slash_id: uint256, co_slash_id: uint256,
+                   proof: DynArray[bytes32, MAX_PROOF_LENGTH]) -> ClaimPreview:
     result: ClaimPreview = empty(ClaimPreview)
     result.co_staker = co_staker
-    leaf: bytes32 = keccak256(keccak256(abi_encode(device, owner_cumulative, co_staker, co_cumulative,
-                                                   slash_id, owner_at_slash, co_at_slash)))
+    leaf: bytes32 = self._reward_leaf(device, owner_cumulative, co_staker, co_cumulative, slash_id, co_slash_id)
     if not merkle_proof_verification._verify(proof, self.active.root, leaf):
         result.reason = self._reason(INVALID_PROOF)
         return result
+    owner_settled: uint256 = 0
+    co_settled: uint256 = 0
     code: uint256 = OK
-    result.owner_wallet, code = self._context(device, slash_id)
+    result.owner_wallet, owner_settled, co_settled, code = self._plan_claim(device, owner_cumulative, co_staker,
+                                                                            co_cumulative, slash_id, co_slash_id)
     if code != OK:
         result.reason = self._reason(code)
         return result
-    owner: PartyPlan = self._plan_party(device, empty(address), owner_cumulative, owner_at_slash, slash_id, True)
-    co: PartyPlan = empty(PartyPlan)
-    if co_staker != empty(address):
-        co = self._plan_party(device, co_staker, co_cumulative, co_at_slash, slash_id, True)
-    code = self._final_code(owner.moved + co.moved, owner.paid + co.paid, owner.too_large or co.too_large, True)
-    if code != OK:
-        result.reason = self._reason(code)
-        return result
-    owner_amount: uint256 = owner.paid + owner.released
-    co_amount: uint256 = co.paid + co.released
+    owner_amount: uint256 = 0
+    co_amount: uint256 = 0
+    if owner_cumulative > owner_settled:
+        owner_amount = owner_cumulative - owner_settled
+    if co_staker != empty(address) and co_cumulative > co_settled:
+        co_amount = co_cumulative - co_settled
     if owner_amount + co_amount > staticcall token.balanceOf(self):
         result.reason = TOKEN_BALANCE_REASON  # only an inconsistent root can get here
         return result
     result.owner_amount = owner_amount
     result.co_amount = co_amount
-    result.held = owner.locked + co.locked
-    result.released = owner.released + co.released
-    result.forfeited = owner.forfeited + co.forfeited
     return result
 
 
@@ -789,14 +830,18 @@ def _reason(code: uint256) -> String[64]:
         return "RewardsDistributor: nothing to claim"
     if code == NOTHING_TO_SETTLE:
         return "RewardsDistributor: nothing to settle"
+    if code == SLASH_NOT_SETTLED:
+        return "RewardsDistributor: slash not settled"
+    if code == EARLIER_SLASH_NOT_SETTLED:
+        return "RewardsDistributor: earlier slash not settled"
     return ""
 
 
 @internal
 @pure
 def _pack(amount: uint256, slash_id: uint256) -> uint256:
-    # amount <= MAX_AMOUNT (`_final_code` rejects more) and slash_id < 2**64 (NodeStaking's ids), so
-    # the fields do not overlap.
+    # amount <= MAX_AMOUNT (`_plan_claim`/`_plan_slash` reject more) and slash_id < 2**64
+    # (NodeStaking's ids), so the fields do not overlap.
     return amount | (slash_id << 192)
 
 

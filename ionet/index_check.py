@@ -217,15 +217,16 @@ def _distributor(c: Checker, idx: Indexer, key: str, dist: Any, now: int) -> Non
             view = dist.active() if rid == active_id else dist.pending()
             c.eq(f"{key}.root({rid})", (root, amount(total), through_time), (_hex(view.root), view.total,
                                                                             view.through_time))
-    for device, party, settled, applied, held, held_slash in idx.query(
-            "SELECT device, party, settled, applied_slash, held, held_slash FROM dist_parties WHERE contract = ?",
-            [key]):
+    for device, party, settled, applied in idx.query(
+            "SELECT device, party, settled, applied_slash FROM dist_parties WHERE contract = ?", [key]):
         d = bytes.fromhex(device[2:])
         c.eq(f"{key}.settled_of({device[:10]}, {party[:8]})", (amount(settled), applied),
              tuple(dist.settled_of(d, party)))
-        h = dist.held_of(d, party)
-        c.eq(f"{key}.held_of({device[:10]}, {party[:8]})", (amount(held), held_slash if amount(held) else 0),
-             (h[0], h[1] if h[0] else 0))
+    for device, party, slash_id, held in idx.query(
+            "SELECT device, party, slash_id, held FROM dist_holds WHERE contract = ?", [key]):
+        d = bytes.fromhex(device[2:])
+        c.eq(f"{key}.held_of({device[:10]}, {party[:8]}, {slash_id})", amount(held),
+             dist.held_of(d, party, slash_id)[0])
 
 
 def _engine(c: Checker, idx: Indexer, key: str, eng: Any, now: int) -> None:

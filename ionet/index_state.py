@@ -430,8 +430,9 @@ CREATE TABLE IF NOT EXISTS dist_state (contract TEXT PRIMARY KEY, active_root_id
     pending_root_id INTEGER DEFAULT 0, root_count INTEGER DEFAULT 0, total_paid TEXT DEFAULT '0',
     total_held TEXT DEFAULT '0', total_forfeited TEXT DEFAULT '0');
 CREATE TABLE IF NOT EXISTS dist_parties (contract TEXT, device TEXT, party TEXT, settled TEXT DEFAULT '0',
-    applied_slash INTEGER DEFAULT 0, held TEXT DEFAULT '0', held_slash INTEGER DEFAULT 0,
-    PRIMARY KEY (contract, device, party));
+    applied_slash INTEGER DEFAULT 0, PRIMARY KEY (contract, device, party));
+CREATE TABLE IF NOT EXISTS dist_holds (contract TEXT, device TEXT, party TEXT, slash_id INTEGER,
+    held TEXT DEFAULT '0', PRIMARY KEY (contract, device, party, slash_id));
 """
 
 
@@ -475,7 +476,7 @@ def _dist_claimed(db: sqlite3.Connection, ev: Event) -> None:
     a = ev.args
     _settle_to(db, _party(ev, ZERO), int(a["owner_cumulative"]), a["slash_id"])
     if a["co_staker"] != ZERO:
-        _settle_to(db, _party(ev, a["co_staker"]), int(a["co_cumulative"]), a["slash_id"])
+        _settle_to(db, _party(ev, a["co_staker"]), int(a["co_cumulative"]), a["co_slash_id"])
     _add(db, "dist_state", {"contract": ev.contract}, "total_paid",
          int(a["owner_amount"]) + int(a["co_staker_amount"]))
 
@@ -483,16 +484,15 @@ def _dist_claimed(db: sqlite3.Connection, ev: Event) -> None:
 @reducer("RewardsDistributor", "RewardsHeld")
 def _dist_held(db: sqlite3.Connection, ev: Event) -> None:
     a = ev.args
-    _set(db, "dist_parties", _party(ev, a["party"]),
-         {"held": int(a["held"]), "held_slash": a["slash_id"], "settled": int(a["settled"]),
-          "applied_slash": a["slash_id"]})
+    _set(db, "dist_parties", _party(ev, a["party"]), {"settled": int(a["settled"]), "applied_slash": a["slash_id"]})
+    _set(db, "dist_holds", {**_party(ev, a["party"]), "slash_id": a["slash_id"]}, {"held": int(a["amount"])})
     _add(db, "dist_state", {"contract": ev.contract}, "total_held", int(a["amount"]))
 
 
 @reducer("RewardsDistributor", "RewardsReleased", "RewardsForfeited")
 def _dist_decided(db: sqlite3.Connection, ev: Event) -> None:
     a = ev.args
-    _set(db, "dist_parties", _party(ev, a["party"]), {"held": 0, "held_slash": 0})
+    _set(db, "dist_holds", {**_party(ev, a["party"]), "slash_id": a["slash_id"]}, {"held": 0})
     _add(db, "dist_state", {"contract": ev.contract}, "total_held", -int(a["amount"]))
     column = "total_paid" if ev.name == "RewardsReleased" else "total_forfeited"
     _add(db, "dist_state", {"contract": ev.contract}, column, int(a["amount"]))

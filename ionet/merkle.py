@@ -1,21 +1,28 @@
 """OpenZeppelin StandardMerkleTree for the rewards leaves, fast.
 
-A leaf is a `RewardLeaf` of seven fields, ABI types
+A rewards tree holds two kinds of leaves (what each field means: contracts/RewardsDistributor.vy's
+@dev and ionet/rewards.py):
 
+* a `RewardLeaf` of six fields, ABI types `LEAF_TYPES`
     (bytes32 device, uint256 owner_cumulative, address co_staker, uint256 co_cumulative,
-     uint256 slash_id, uint256 owner_at_slash, uint256 co_at_slash)
+     uint256 slash_id, uint256 co_slash_id)
+  what `claim` takes;
+* a `SlashLeaf` of seven fields, ABI types `SLASH_LEAF_TYPES`
+    (bytes32 device, uint256 slash_id, uint256 owner_prev, uint256 owner_at, address co_staker,
+     uint256 co_prev, uint256 co_at)
+  what `settle_slash` takes, one per slash.
 
-(`LEAF_TYPES`; what each field means: contracts/RewardsDistributor.vy's @dev and ionet/rewards.py).
-The encoding is exactly what `@openzeppelin/merkle-tree`'s `StandardMerkleTree.of(values,
-LEAF_TYPES)` produces and snekmate's `merkle_proof_verification` verifies:
+Their encodings differ in length (six and seven words), so neither can be read as the other. Each
+kind is encoded exactly as `@openzeppelin/merkle-tree`'s `StandardMerkleTree.of(values, types)`
+does and snekmate's `merkle_proof_verification` verifies:
 
-* leaf  = keccak256(keccak256(abi.encode(<seven fields>)))   (double hash: a 64-byte node pair
-  can never be read as a leaf);
+* leaf  = keccak256(keccak256(abi.encode(<fields>)))   (double hash: a 64-byte node pair can
+  never be read as a leaf);
 * node  = keccak256(sort(a, b))                                (sorted pairs: proofs need no side bits);
 * leaves sorted by hash, stored as a complete binary tree in one array of 2n-1 nodes, leaf i at
   index 2n-2-i, node k's children at 2k+1 and 2k+2, the root at index 0.
 
-For speed (1,000,000 leaves in seconds) the ABI encoding is done by hand (seven 32-byte words), the
+For speed (1,000,000 leaves in seconds) the ABI encoding is done by hand (32-byte words), the
 hash is `sha3.keccak_256` (safe-pysha3, C) when installed, else pycryptodome, and the tree lives in
 one `bytearray` of 32-byte nodes. Proof paths are index arithmetic; `all_proofs()` materialises
 every proof with numpy gathers.
@@ -39,62 +46,88 @@ except ImportError:  # pragma: no cover - pycryptodome, ~3 us per hash
 
 
 ZERO_ADDRESS = "0x" + "00" * 20
-LEAF_TYPES = ["bytes32", "uint256", "address", "uint256", "uint256", "uint256", "uint256"]
-LEAF_FIELDS = [
-    "device",
-    "owner_cumulative",
-    "co_staker",
-    "co_cumulative",
-    "slash_id",
-    "owner_at_slash",
-    "co_at_slash",
-]
+LEAF_TYPES = ["bytes32", "uint256", "address", "uint256", "uint256", "uint256"]
+LEAF_FIELDS = ["device", "owner_cumulative", "co_staker", "co_cumulative", "slash_id", "co_slash_id"]
+SLASH_LEAF_TYPES = ["bytes32", "uint256", "uint256", "uint256", "address", "uint256", "uint256"]
+SLASH_LEAF_FIELDS = ["device", "slash_id", "owner_prev", "owner_at", "co_staker", "co_prev", "co_at"]
 
 
 class RewardLeaf(NamedTuple):
-    """One leaf of a rewards tree, in the contract's argument order (`claim(*leaf, proof)`).
+    """A reward leaf, in the contract's argument order (`claim(*leaf, proof)`).
 
-    `co_staker` is a 0x-prefixed hex address (ZERO_ADDRESS when the device never had one)."""
+    `co_staker` is a 0x-prefixed hex address (ZERO_ADDRESS when the device never had one);
+    `slash_id` the device's latest slash the tree commits, `co_slash_id` the latest of those that
+    hit `co_staker` (0 for none)."""
 
     device: bytes
     owner_cumulative: int
     co_staker: str = ZERO_ADDRESS
     co_cumulative: int = 0
     slash_id: int = 0
-    owner_at_slash: int = 0
-    co_at_slash: int = 0
+    co_slash_id: int = 0
 
+
+class SlashLeaf(NamedTuple):
+    """A slash leaf, in the contract's argument order (`settle_slash(*leaf, proof)`): the slash,
+    the device's slash before it, the owner's cumulative at it; the co-staker it hit (or
+    ZERO_ADDRESS), the slash before it that hit that co-staker, and its cumulative at it."""
+
+    device: bytes
+    slash_id: int
+    owner_prev: int = 0
+    owner_at: int = 0
+    co_staker: str = ZERO_ADDRESS
+    co_prev: int = 0
+    co_at: int = 0
+
+
+Leaf = RewardLeaf | SlashLeaf
 
 _PAD12 = bytes(12)
 
 
-def encode_leaf(leaf: RewardLeaf) -> bytes:
-    """abi.encode of the seven fields: seven 32-byte words."""
-    device, owner_cum, co, co_cum, slash_id, owner_at, co_at = leaf
-    if len(device) != 32:
-        raise ValueError("device id must be 32 bytes")
+def _address_word(co: str) -> bytes:
     co_raw = bytes.fromhex(co[2:] if co[:2] in ("0x", "0X") else co)
     if len(co_raw) != 20:
         raise ValueError("co_staker must be a 20-byte address")
+    return _PAD12 + co_raw
+
+
+def encode_leaf(leaf: Leaf) -> bytes:
+    """abi.encode of a leaf's fields: six (reward leaf) or seven (slash leaf) 32-byte words."""
+    if len(leaf[0]) != 32:
+        raise ValueError("device id must be 32 bytes")
     try:
+        if isinstance(leaf, SlashLeaf):
+            device, slash_id, owner_prev, owner_at, co, co_prev, co_at = leaf
+            return b"".join(
+                (
+                    device,
+                    slash_id.to_bytes(32, "big"),
+                    owner_prev.to_bytes(32, "big"),
+                    owner_at.to_bytes(32, "big"),
+                    _address_word(co),
+                    co_prev.to_bytes(32, "big"),
+                    co_at.to_bytes(32, "big"),
+                )
+            )
+        device, owner_cum, co, co_cum, slash_id, co_slash_id = leaf
         return b"".join(
             (
                 device,
                 owner_cum.to_bytes(32, "big"),
-                _PAD12,
-                co_raw,
+                _address_word(co),
                 co_cum.to_bytes(32, "big"),
                 slash_id.to_bytes(32, "big"),
-                owner_at.to_bytes(32, "big"),
-                co_at.to_bytes(32, "big"),
+                co_slash_id.to_bytes(32, "big"),
             )
         )
     except OverflowError as e:  # negative or >= 2**256
         raise ValueError(f"amount out of uint256 range in {leaf!r}") from e
 
 
-def leaf_hash(leaf: RewardLeaf) -> bytes:
-    """The OpenZeppelin standard leaf: keccak256(keccak256(abi.encode(<seven fields>)))."""
+def leaf_hash(leaf: Leaf) -> bytes:
+    """The OpenZeppelin standard leaf: keccak256(keccak256(abi.encode(<fields>)))."""
     return keccak(keccak(encode_leaf(leaf)))
 
 
@@ -112,9 +145,10 @@ def process_proof(leaf: bytes, proof: Iterable[bytes]) -> bytes:
 
 
 class MerkleTree:
-    """A standard tree over `RewardLeaf` entries (in any order; the tree sorts their hashes)."""
+    """A standard tree over `RewardLeaf` and `SlashLeaf` entries (in any order; the tree sorts
+    their hashes)."""
 
-    def __init__(self, entries: Sequence[RewardLeaf]):
+    def __init__(self, entries: Sequence[Leaf]):
         n = len(entries)
         if n == 0:
             raise ValueError("a Merkle tree needs at least one leaf")

@@ -15,11 +15,14 @@ co-staker's part floored (owner + co-staker == the device's share, to the wei). 
 again (read from the distributor's `total_forfeited`) and `carried` is an amount waiting for an
 epoch with an eligible device (an epoch with none carries its emission to the next).
 
-Leaves (contracts/RewardsDistributor.vy's @dev): one per (device, co-staker that ever earned on
-it), or one with co_staker = 0 for a device that never had a co-staker; each carries the owner's
-cumulative, the co-staker's cumulative on that device, the device's latest slash made at or before
-the root's through_time, the owner's cumulative at that slash (through the last epoch that ended
-at or before it) and, if the slash hit this co-staker's principal, its cumulative at the slash.
+Leaves (contracts/RewardsDistributor.vy's @dev): a reward leaf per (device, co-staker that ever
+earned on it), or one with co_staker = 0 for a device that never had a co-staker; each carries the
+owner's cumulative, the co-staker's cumulative on that device, the device's latest slash made at or
+before the root's through_time and the latest of those that hit this co-staker. And a slash leaf
+per slash the engine has reached: the device's slash before it, the owner's cumulative at it
+(through the last epoch that ended at or before it) and, if it hit a co-staker's principal, that
+co-staker, the slash before it that hit the same co-staker, and its cumulative at the slash. Every
+slash keeps its own checkpoints, so overlapping slashes hold and resolve independently.
 Slashes come from NodeStaking's `Slashed` events (`slashes_from_chain`) or from a list the caller
 passes (`record_slashes`); the engine applies each when its run reaches the slash's time.
 
@@ -36,8 +39,9 @@ Two modes, one engine (docs/incentive-engine.md):
     owed. A short epoch therefore pays every device the same fraction of its target. The tree's total
     is then the IO the engine released plus what ran in fixed-emission mode before activation.
 
-File formats (version strings in the files): rewards JSON "ionet-rewards-v2" (v1 had one
-(device, cumulative) leaf per device); engine state "ionet-rewards-engine-v2".
+File formats (version strings in the files): rewards JSON "ionet-rewards-v3" (v2 had one leaf kind
+carrying only the latest slash; v1 one (device, cumulative) leaf per device); engine state
+"ionet-rewards-engine-v3" (v2 kept only each device's latest slash).
 """
 
 from __future__ import annotations
@@ -49,11 +53,20 @@ from pathlib import Path
 from typing import Any
 
 from ionet import emission
-from ionet.merkle import LEAF_FIELDS, LEAF_TYPES, ZERO_ADDRESS, MerkleTree, RewardLeaf
+from ionet.merkle import (
+    LEAF_FIELDS,
+    LEAF_TYPES,
+    SLASH_LEAF_FIELDS,
+    SLASH_LEAF_TYPES,
+    ZERO_ADDRESS,
+    MerkleTree,
+    RewardLeaf,
+    SlashLeaf,
+)
 
 BPS = 10_000
-TREE_FORMAT = "ionet-rewards-v2"
-STATE_FORMAT = "ionet-rewards-engine-v2"
+TREE_FORMAT = "ionet-rewards-v3"
+STATE_FORMAT = "ionet-rewards-engine-v3"
 
 
 def address(value: Any) -> str:
@@ -92,13 +105,20 @@ class SlashRecord:
 
 @dataclass(frozen=True)
 class SlashMark:
-    """A device's latest slash the engine has reached, with its parties' checkpoints."""
+    """A slash the engine has reached, with its parties' checkpoints and predecessors."""
 
     slash_id: int
     time: int
     co_staker: str  # the co-staker it hit, or ZERO_ADDRESS
     owner_at_slash: int  # owner's cumulative through the last epoch ended at or before `time`
     co_at_slash: int  # the hit co-staker's cumulative on the device then (0 if none hit)
+    owner_prev: int = 0  # the device's slash before it (0: the first)
+    co_prev: int = 0  # the slash before it that hit the same co-staker on the device (0: none)
+
+    def leaf(self, device: bytes) -> SlashLeaf:
+        return SlashLeaf(
+            device, self.slash_id, self.owner_prev, self.owner_at_slash, self.co_staker, self.co_prev, self.co_at_slash
+        )
 
 
 def device_score(device: Device) -> int:
@@ -171,12 +191,16 @@ class RewardsTree:
     through_epoch: int
     through_time: int
     leaves: list[RewardLeaf]
-    tree: MerkleTree
+    tree: MerkleTree  # entries: the reward leaves, then the slash leaves
+    slash_leaves: list[SlashLeaf] = field(default_factory=list)
     _index: dict[bytes, list[int]] = field(default_factory=dict, repr=False)
+    _slash_index: dict[bytes, list[int]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for i, leaf in enumerate(self.leaves):
             self._index.setdefault(leaf.device, []).append(i)
+        for j, sl in enumerate(self.slash_leaves):
+            self._slash_index.setdefault(sl.device, []).append(j)
 
     @property
     def devices(self) -> list[bytes]:
@@ -197,16 +221,35 @@ class RewardsTree:
         return self.tree.proof(self.leaf(device, co_staker)[0])
 
     def claim_args(self, device: bytes, co_staker: str | None = None) -> tuple:
-        """The arguments of `claim`, `settle_slash`, `preview_claim` and `claimable`:
-        (*leaf, proof)."""
+        """The arguments of `claim`, `preview_claim` and `claimable`: (*leaf, proof)."""
         i, leaf = self.leaf(device, co_staker)
         return (*leaf, self.tree.proof(i))
+
+    def slash_leaves_of(self, device: bytes) -> list[SlashLeaf]:
+        """The device's slash leaves, oldest first (the order `settle_slash` applies them)."""
+        return [self.slash_leaves[j] for j in self._slash_index.get(device, [])]
+
+    def slash_proof(self, leaf: SlashLeaf) -> list[bytes]:
+        for j in self._slash_index.get(leaf.device, []):
+            if self.slash_leaves[j] == leaf:
+                return self.tree.proof(len(self.leaves) + j)
+        raise KeyError(f"no slash leaf {leaf!r}")
+
+    def settle_args(self, device: bytes, slash_id: int) -> tuple:
+        """The arguments of `settle_slash` and `preview_settle_slash` for one of the device's
+        slashes: (*slash leaf, proof)."""
+        for leaf in self.slash_leaves_of(device):
+            if leaf.slash_id == slash_id:
+                return (*leaf, self.slash_proof(leaf))
+        raise KeyError(f"no slash leaf for device 0x{device.hex()} and slash {slash_id}")
 
     def header(self) -> dict[str, Any]:
         return {
             "format": TREE_FORMAT,
             "leaf_encoding": LEAF_TYPES,
             "leaf_fields": LEAF_FIELDS,
+            "slash_leaf_encoding": SLASH_LEAF_TYPES,
+            "slash_leaf_fields": SLASH_LEAF_FIELDS,
             "root": "0x" + self.root.hex(),
             "total": str(self.total),
             "through_epoch": self.through_epoch,
@@ -214,16 +257,29 @@ class RewardsTree:
         }
 
     def write(self, path: str | Path) -> Path:
-        """Write {header..., "claims": {device: [leaf fields + "proof", ...]}} as JSON, one device
-        per line, streamed (1,000,000 devices make a ~2 GB file; nothing that size is held in
-        memory). Amounts are decimal strings, the slash id a number."""
+        """Write {header..., "slashes": {device: [slash leaf fields + "proof", ...]}, "claims":
+        {device: [leaf fields + "proof", ...]}} as JSON, one device per line, streamed (1,000,000
+        devices make a ~2 GB file; nothing that size is held in memory). Amounts are decimal
+        strings, slash ids numbers."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         hashes, lengths = self.tree.all_proofs()
         head = json.dumps(self.header())[:-1]
         order = sorted(range(len(self.leaves)), key=lambda i: (self.leaves[i].device, self.leaves[i].co_staker))
         with path.open("w") as f:
-            f.write(head + ', "claims": {\n')
+            f.write(head + ', "slashes": {')
+            devs = list(self._slash_index)
+            for n_dev, d in enumerate(devs):
+                rows = []
+                for sl in self.slash_leaves_of(d):
+                    proof = ", ".join('"0x' + h.hex() + '"' for h in self.slash_proof(sl))
+                    rows.append(
+                        f'{{"slash_id": {sl.slash_id}, "owner_prev": {sl.owner_prev}, "owner_at": "{sl.owner_at}", '
+                        f'"co_staker": "{sl.co_staker}", "co_prev": {sl.co_prev}, "co_at": "{sl.co_at}", '
+                        f'"proof": [{proof}]}}'
+                    )
+                f.write(("" if n_dev == 0 else ",") + f'\n"0x{d.hex()}": [{", ".join(rows)}]')
+            f.write('\n}, "claims": {\n')
             n = len(order)
             chunk = 4_096
             first = True
@@ -245,8 +301,7 @@ class RewardsTree:
                     item = (
                         f'{{"owner_cumulative": "{leaf.owner_cumulative}", "co_staker": "{leaf.co_staker}", '
                         f'"co_cumulative": "{leaf.co_cumulative}", "slash_id": {leaf.slash_id}, '
-                        f'"owner_at_slash": "{leaf.owner_at_slash}", "co_at_slash": "{leaf.co_at_slash}", '
-                        f'"proof": [{proof}]}}'
+                        f'"co_slash_id": {leaf.co_slash_id}, "proof": [{proof}]}}'
                     )
                     if leaf.device != current:
                         if current is not None:
@@ -280,11 +335,27 @@ def claims_of(data: Mapping[str, Any], device: bytes) -> list[tuple[RewardLeaf, 
             address(c["co_staker"]),
             int(c["co_cumulative"]),
             int(c["slash_id"]),
-            int(c["owner_at_slash"]),
-            int(c["co_at_slash"]),
+            int(c["co_slash_id"]),
         )
         out.append((leaf, [bytes.fromhex(p[2:]) for p in c["proof"]]))
     return out
+
+
+def slash_claims_of(data: Mapping[str, Any], device: bytes) -> list[tuple[SlashLeaf, list[bytes]]]:
+    """A device's (slash leaf, proof) pairs from a rewards JSON, oldest slash first."""
+    out = []
+    for c in data.get("slashes", {}).get("0x" + device.hex(), []):
+        leaf = SlashLeaf(
+            device,
+            int(c["slash_id"]),
+            int(c["owner_prev"]),
+            int(c["owner_at"]),
+            address(c["co_staker"]),
+            int(c["co_prev"]),
+            int(c["co_at"]),
+        )
+        out.append((leaf, [bytes.fromhex(p[2:]) for p in c["proof"]]))
+    return sorted(out, key=lambda lp: lp[0].slash_id)
 
 
 @dataclass
@@ -297,7 +368,7 @@ class RewardsEngine:
     start_time: int
     owner_cumulative: dict[bytes, int] = field(default_factory=dict)
     co_cumulative: dict[bytes, dict[str, int]] = field(default_factory=dict)  # device -> co -> amount
-    slashes: dict[bytes, SlashMark] = field(default_factory=dict)  # device -> latest slash reached
+    slashes: dict[bytes, list[SlashMark]] = field(default_factory=dict)  # device -> slashes reached, in order
     queued_slashes: list[SlashRecord] = field(default_factory=list)  # recorded, time not reached yet
     last_slash_id: int = 0  # highest slash id recorded (ids are global and increasing)
     scanned_block: int = 0  # last block whose Slashed events were read (slashes_from_chain)
@@ -361,10 +432,13 @@ class RewardsEngine:
             return
         self.queued_slashes = [r for r in self.queued_slashes if r.time > until]
         for r in due:
-            co_at = self.co_cumulative.get(r.device, {}).get(r.co_staker, 0) if r.co_staker != ZERO_ADDRESS else 0
-            self.slashes[r.device] = SlashMark(
-                r.slash_id, r.time, r.co_staker, self.owner_cumulative.get(r.device, 0), co_at
-            )
+            marks = self.slashes.setdefault(r.device, [])
+            hit = r.co_staker != ZERO_ADDRESS
+            co_at = self.co_cumulative.get(r.device, {}).get(r.co_staker, 0) if hit else 0
+            co_prev = next((m.slash_id for m in reversed(marks) if hit and m.co_staker == r.co_staker), 0)
+            owner_prev = marks[-1].slash_id if marks else 0
+            owner_at = self.owner_cumulative.get(r.device, 0)
+            marks.append(SlashMark(r.slash_id, r.time, r.co_staker, owner_at, co_at, owner_prev, co_prev))
 
     # ------------------------------------------------------------ epochs
     def run_epoch(self, devices: Iterable[Device], extra: int = 0) -> dict[bytes, int]:
@@ -448,28 +522,33 @@ class RewardsEngine:
 
     # ------------------------------------------------------------ the tree
     def leaves(self) -> list[RewardLeaf]:
-        """Every leaf, sorted by (device, co-staker): devices that earned anything."""
+        """Every reward leaf, sorted by (device, co-staker): devices that earned anything."""
         out: list[RewardLeaf] = []
         for d in sorted(set(self.owner_cumulative) | set(self.co_cumulative)):
             own = self.owner_cumulative.get(d, 0)
             cos = {c: a for c, a in self.co_cumulative.get(d, {}).items() if a > 0}
             if own == 0 and not cos:
                 continue
-            mark = self.slashes.get(d)
-            sid, own_at = (mark.slash_id, mark.owner_at_slash) if mark else (0, 0)
+            marks = self.slashes.get(d, [])
+            sid = marks[-1].slash_id if marks else 0
             if not cos:
-                out.append(RewardLeaf(d, own, ZERO_ADDRESS, 0, sid, own_at, 0))
+                out.append(RewardLeaf(d, own, ZERO_ADDRESS, 0, sid, 0))
             for c in sorted(cos):
-                co_at = mark.co_at_slash if mark and mark.co_staker == c else 0
-                out.append(RewardLeaf(d, own, c, cos[c], sid, own_at, co_at))
+                co_sid = next((m.slash_id for m in reversed(marks) if m.co_staker == c), 0)
+                out.append(RewardLeaf(d, own, c, cos[c], sid, co_sid))
         return out
 
+    def slash_leaves(self) -> list[SlashLeaf]:
+        """Every slash leaf, sorted by (device, slash id): each slash the engine has reached."""
+        return [m.leaf(d) for d in sorted(self.slashes) for m in self.slashes[d]]
+
     def build(self) -> RewardsTree:
-        """The Merkle tree of the cumulative amounts so far."""
+        """The Merkle tree of the cumulative amounts so far (reward leaves and slash leaves)."""
         leaves = self.leaves()
         if not leaves:
             raise ValueError("no device has earned anything yet")
-        tree = MerkleTree(leaves)
+        slash_leaves = self.slash_leaves()
+        tree = MerkleTree([*leaves, *slash_leaves])
         return RewardsTree(
             root=tree.root,
             total=self.total,
@@ -477,6 +556,7 @@ class RewardsEngine:
             through_time=self.through_time(),
             leaves=leaves,
             tree=tree,
+            slash_leaves=slash_leaves,
         )
 
     # ------------------------------------------------------------ persistence between runs
@@ -500,14 +580,19 @@ class RewardsEngine:
                         for d, cos in sorted(self.co_cumulative.items())
                     },
                     "slashes": {
-                        "0x" + d.hex(): {
-                            "slash_id": m.slash_id,
-                            "time": m.time,
-                            "co_staker": m.co_staker,
-                            "owner_at_slash": str(m.owner_at_slash),
-                            "co_at_slash": str(m.co_at_slash),
-                        }
-                        for d, m in sorted(self.slashes.items())
+                        "0x" + d.hex(): [
+                            {
+                                "slash_id": m.slash_id,
+                                "time": m.time,
+                                "co_staker": m.co_staker,
+                                "owner_at_slash": str(m.owner_at_slash),
+                                "co_at_slash": str(m.co_at_slash),
+                                "owner_prev": m.owner_prev,
+                                "co_prev": m.co_prev,
+                            }
+                            for m in marks
+                        ]
+                        for d, marks in sorted(self.slashes.items())
                     },
                     "queued_slashes": [slash(r) for r in self.queued_slashes],
                     "ide": {
@@ -540,10 +625,19 @@ class RewardsEngine:
             owner_cumulative={dev(d): int(a) for d, a in raw["owner_cumulative"].items()},
             co_cumulative={dev(d): {c: int(a) for c, a in cos.items()} for d, cos in raw["co_cumulative"].items()},
             slashes={
-                dev(d): SlashMark(
-                    int(m["slash_id"]), int(m["time"]), m["co_staker"], int(m["owner_at_slash"]), int(m["co_at_slash"])
-                )
-                for d, m in raw["slashes"].items()
+                dev(d): [
+                    SlashMark(
+                        int(m["slash_id"]),
+                        int(m["time"]),
+                        m["co_staker"],
+                        int(m["owner_at_slash"]),
+                        int(m["co_at_slash"]),
+                        int(m["owner_prev"]),
+                        int(m["co_prev"]),
+                    )
+                    for m in marks
+                ]
+                for d, marks in raw["slashes"].items()
             },
             queued_slashes=[
                 SlashRecord(int(r["slash_id"]), dev(r["device"]), int(r["time"]), r["co_staker"])

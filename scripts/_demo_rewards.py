@@ -24,7 +24,7 @@ from ionet import emission as model
 from ionet.chain.economy import DAY, HOUR, Economy, fmt_io
 from ionet.chain.rewards_ops import claim_from_file, oracle_round, previews, settle_from_file
 from ionet.chain.rewards_setup import ensure_device, stake_above_minimum
-from ionet.rewards import RewardsEngine, address, devices_from_chain, read_claims
+from ionet.rewards import RewardsEngine, address, claims_of, devices_from_chain, read_claims, slash_claims_of
 
 APPEAL = 30 * DAY
 
@@ -190,28 +190,32 @@ def run(eco: Economy) -> None:
     data2 = read_claims(r2.path)
     rows = []
     for d in (burnt, saved):
-        ((leaf, _, p),) = previews(dist, data2, d)
+        ((sl, proof),) = slash_claims_of(data2, d)
+        p = dist.preview_settle_slash(*sl, proof)
+        ((leaf, _),) = claims_of(data2, d)
         rows.append(
             [
                 label[d],
+                f"#{sl.slash_id}",
                 fmt_io(books.owner[d], 4),
-                fmt_io(leaf.owner_at_slash, 4),
+                fmt_io(sl.owner_at, 4),
                 fmt_io(leaf.owner_cumulative, 4),
-                fmt_io(p.held, 4),
-                fmt_io(p.owner_amount, 4),
+                fmt_io(p.owner_held, 4),
+                fmt_io(leaf.owner_cumulative - sl.owner_at, 4),
             ]
         )
-        assert p.held == leaf.owner_at_slash - books.owner[d] > 0
-        assert p.owner_amount == leaf.owner_cumulative - leaf.owner_at_slash > 0
+        assert p.reason == "" and p.owner_held == sl.owner_at - books.owner[d] > 0
+        assert leaf.owner_cumulative > sl.owner_at
     eco.table(
-        f"preview_claim under root #{r2.root_id} (IO): unclaimed at the slash is held, earned after it is paid",
-        ["device", "claimed before", "earned at slash", "earned now", "held (appeal)", "paid now"],
+        f"Under root #{r2.root_id} (IO): settle_slash holds what was unclaimed at the slash, the claim pays what "
+        "was earned after it",
+        ["device", "slash", "claimed before", "earned at slash", "earned now", "held (appeal)", "paid now"],
         rows,
     )
     claim_all(r2.path, r2.root_id)
     eco.say(
         f"held in the distributor during the appeal window: {fmt_io(dist.total_held(), 4)} IO "
-        f"(held_of shows each amount, its slash and the slash's outcome)"
+        f"(held_of(device, party, slash) shows each slash's hold and its outcome)"
     )
 
     # ---------------------------------------------------------- appeal upheld for one, burn for the other

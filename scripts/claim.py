@@ -2,14 +2,15 @@
 
     ape run claim --rewards .build/rewards/ethereum-local/rewards-epoch-24.json --device 0x<id>
     ape run claim --rewards rewards.json --all --account me --network ethereum:sepolia:node
-    ape run claim --rewards rewards.json --device 0x<id> --settle   # apply a slash, no claim
+    ape run claim --rewards rewards.json --device 0x<id> --settle   # settle slashes, no claim
 
 Anyone may claim for any device: the owner's part goes to the device's reward wallet, each
-co-staker's part to that co-staker. Before sending, each leaf is previewed (`preview_claim`): what
-it would pay, hold (rewards a slash takes while it can be appealed), release or forfeit, or why it
-would revert. `--settle` calls `settle_slash` instead: it applies the device's slash and resolves
-held rewards whose slash was overturned (paid) or finalized (forfeited to the pool), and pays no
-ordinary rewards.
+co-staker's part to that co-staker. A device's slashes are settled first, oldest first
+(`settle_slash` of each slash leaf that has something to do, previewed by `preview_settle_slash`):
+each slash holds what its parties had not claimed at it while it can be appealed, pays that hold
+back if it is overturned and forfeits it to the pool if it is finalized. Then each reward leaf is
+previewed (`preview_claim`: what it would pay, or why it would revert) and claimed. `--settle`
+only settles the slashes and pays no ordinary rewards.
 """
 
 import click
@@ -28,14 +29,15 @@ def _party(e) -> str:
 
 
 def describe(receipt) -> list[str]:
-    """What a claim or settle_slash did, one line per event."""
+    """What a claim or a settle_slash did, one line per event."""
     out = []
     for e in receipt.events:
         if e.event_name == "RewardsClaimed":
             co = f", {e.co_staker_amount} wei to co-staker {e.co_staker}" if e.co_staker_amount else ""
             out.append(f"paid {e.owner_amount} wei to {e.owner_wallet}{co}")
         elif e.event_name == "RewardsHeld":
-            out.append(f"{e.amount} wei of the {_party(e)}'s rewards held by slash #{e.slash_id} (appeal window)")
+            held = f"{e.amount} wei of its rewards held (appeal window)"
+            out.append(f"slash #{e.slash_id} applied to the {_party(e)}: {held}")
         elif e.event_name == "RewardsReleased":
             out.append(f"{e.amount} wei held by slash #{e.slash_id} released to {e.paid_to} (slash overturned)")
         elif e.event_name == "RewardsForfeited":
@@ -62,15 +64,15 @@ def cli(rewards_file, devices, claim_all, settle, account_alias):
         raise SystemExit("name a --device or pass --all")
     for d in targets:
         device = bytes.fromhex(d.removeprefix("0x"))
-        if not settle:
-            for leaf, _proof, p in previews(dist, data, device):
-                if p.reason:
-                    click.echo(f"{d} (co-staker {leaf.co_staker}): no claim: {p.reason}")
         try:
             receipts = (settle_from_file if settle else claim_from_file)(dist, data, device, sender)
-        except ContractLogicError as e:  # settle_slash of a leaf that cannot be settled
-            click.echo(f"{d}: no settle_slash: {e.message}")
+        except ContractLogicError as e:  # a transaction that reverted after its preview passed
+            click.echo(f"{d}: reverted: {e.message}")
             continue
+        if not settle:
+            for leaf, _proof, p in previews(dist, data, device):
+                if p.reason and p.reason != "RewardsDistributor: nothing to claim":
+                    click.echo(f"{d} (co-staker {leaf.co_staker}): no claim: {p.reason}")
         if not receipts:
             click.echo(f"{d}: nothing done (not in the active root, or nothing due)")
         for receipt in receipts:

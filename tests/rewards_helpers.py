@@ -1,5 +1,5 @@
-"""Shared helpers of the rewards tests: device ids, a mock-staking setup, trees of seven-field
-leaves, publish-and-activate, and reading a claim's events."""
+"""Shared helpers of the rewards tests: device ids, a mock-staking setup, trees of reward and
+slash leaves, publish-and-activate, and reading a claim's events."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from ape import chain
 
 from ionet import ZERO_ADDRESS
 from ionet.chain.clock import advance  # noqa: F401  (re-exported for the tests)
-from ionet.merkle import MerkleTree, RewardLeaf
+from ionet.merkle import MerkleTree, RewardLeaf, SlashLeaf
 from ionet.merkle import keccak as _keccak
 from ionet.rewards import address
 
@@ -31,11 +31,23 @@ def leaf(
     co_staker=None,
     co: int = 0,
     slash_id: int = 0,
-    owner_at: int = 0,
-    co_at: int = 0,
+    co_slash_id: int = 0,
 ) -> RewardLeaf:
-    """A leaf; `co_staker` an account, an address or None."""
-    return RewardLeaf(device, owner, address(co_staker), co, slash_id, owner_at, co_at)
+    """A reward leaf; `co_staker` an account, an address or None."""
+    return RewardLeaf(device, owner, address(co_staker), co, slash_id, co_slash_id)
+
+
+def slash_leaf(
+    device: bytes,
+    slash_id: int,
+    owner_at: int,
+    owner_prev: int = 0,
+    co_staker=None,
+    co_at: int = 0,
+    co_prev: int = 0,
+) -> SlashLeaf:
+    """A slash leaf; `co_staker` (the co-staker it hit) an account, an address or None."""
+    return SlashLeaf(device, slash_id, owner_prev, owner_at, address(co_staker), co_prev, co_at)
 
 
 def tree_of(amounts: dict[bytes, int] | list[RewardLeaf]) -> MerkleTree:
@@ -47,8 +59,9 @@ def tree_of(amounts: dict[bytes, int] | list[RewardLeaf]) -> MerkleTree:
 
 def total_of(tree: MerkleTree) -> int:
     """Σ owner cumulatives (once per device) + Σ co-staker cumulatives: the root's total."""
-    owners = {lf.device: lf.owner_cumulative for lf in tree.entries}
-    return sum(owners.values()) + sum(lf.co_cumulative for lf in tree.entries)
+    rewards = [lf for lf in tree.entries if isinstance(lf, RewardLeaf)]
+    owners = {lf.device: lf.owner_cumulative for lf in rewards}
+    return sum(owners.values()) + sum(lf.co_cumulative for lf in rewards)
 
 
 def publish(
@@ -71,15 +84,26 @@ def publish_and_activate(distributor, oracle, tree: MerkleTree, **kw):
     return distributor.activate_root(sender=oracle)
 
 
-def claim_args(tree: MerkleTree, device: bytes | RewardLeaf, co_staker=None) -> tuple:
-    """(*leaf, proof) of a device's leaf (its leaf for `co_staker`, or its first), or of a leaf."""
+def claim_args(tree: MerkleTree, device: bytes | RewardLeaf | SlashLeaf, co_staker=None) -> tuple:
+    """(*leaf, proof) of a device's reward leaf (its leaf for `co_staker`, or its first), or of a
+    given leaf (reward or slash)."""
     for i, lf in enumerate(tree.entries):
-        if isinstance(device, RewardLeaf):
+        if isinstance(device, RewardLeaf | SlashLeaf):
             if lf == device:
                 return (*lf, tree.proof(i))
-        elif lf.device == device and (co_staker is None or lf.co_staker == address(co_staker)):
+        elif isinstance(lf, RewardLeaf) and lf.device == device and (
+            co_staker is None or lf.co_staker == address(co_staker)
+        ):
             return (*lf, tree.proof(i))
     raise KeyError("no such leaf")
+
+
+def settle_args(tree: MerkleTree, device: bytes, slash_id: int) -> tuple:
+    """(*slash leaf, proof) of a device's slash leaf."""
+    for i, lf in enumerate(tree.entries):
+        if isinstance(lf, SlashLeaf) and lf.device == device and lf.slash_id == slash_id:
+            return (*lf, tree.proof(i))
+    raise KeyError("no such slash leaf")
 
 
 def events(receipt, name: str) -> list:

@@ -2,10 +2,10 @@
 
 round:  mint what is due -> read devices and new slashes -> run the engine up to the last completed
         epoch (recycling forfeits) -> build the tree -> write the JSON -> publish the root
-claim:  read the JSON -> for each of the device's leaves, ask `preview_claim` what a claim would do
-        -> claim the leaves that would go through
-settle: read the JSON -> `settle_slash` each of the device's leaves that has a slash to apply or
-        held rewards whose slash is decided (no ordinary rewards are paid)
+settle: read the JSON -> `settle_slash` each of the device's slash leaves, oldest first, that has
+        something to do (a slash to apply, a hold whose slash is decided); no ordinary rewards
+claim:  settle first (a claim needs every committed slash applied), then for each of the device's
+        reward leaves ask `preview_claim` what a claim would do -> claim those that would go through
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ionet.merkle import RewardLeaf
+from ionet.merkle import RewardLeaf, SlashLeaf
 from ionet.rewards import (
     Device,
     RewardsEngine,
@@ -24,10 +24,9 @@ from ionet.rewards import (
     claims_of,
     devices_from_chain,
     read_claims,
+    slash_claims_of,
     slashes_from_chain,
 )
-
-NOTHING_TO_SETTLE = "RewardsDistributor: nothing to settle"
 
 
 @dataclass
@@ -90,11 +89,23 @@ def oracle_round(
     )
 
 
-def _active_claims(distributor: Any, rewards_json: Mapping[str, Any] | str | Path, device: bytes):
+def _active_data(distributor: Any, rewards_json: Mapping[str, Any] | str | Path) -> Mapping[str, Any] | None:
     data = rewards_json if isinstance(rewards_json, Mapping) else read_claims(rewards_json)
     if bytes.fromhex(data["root"][2:]) != bytes(distributor.active().root):
-        return []
-    return claims_of(data, device)
+        return None
+    return data
+
+
+def _active_claims(distributor: Any, rewards_json: Mapping[str, Any] | str | Path, device: bytes):
+    data = _active_data(distributor, rewards_json)
+    return [] if data is None else claims_of(data, device)
+
+
+def _active_slashes(
+    distributor: Any, rewards_json: Mapping[str, Any] | str | Path, device: bytes
+) -> list[tuple[SlashLeaf, list[bytes]]]:
+    data = _active_data(distributor, rewards_json)
+    return [] if data is None else slash_claims_of(data, device)
 
 
 def previews(
@@ -115,10 +126,11 @@ def claim_from_file(
     sender: Any,
     tx_kwargs: dict[str, Any] | None = None,
 ) -> list[Any]:
-    """Claim each of `device`'s leaves whose preview says the claim would go through; returns the
-    receipts ([] when nothing is claimable: not in the file, the file's root is not the active
+    """Settle the device's slash leaves that have something to do (`settle_from_file`), then claim
+    each of its reward leaves whose preview says the claim would go through; returns the receipts
+    ([] when nothing is claimable or settleable: not in the file, the file's root is not the active
     one, already claimed, or the root predates the device's latest slash)."""
-    out = []
+    out = settle_from_file(distributor, rewards_json, device, sender, tx_kwargs)
     for leaf, proof, p in previews(distributor, rewards_json, device):
         if p.reason == "":
             out.append(distributor.claim(*leaf, proof, sender=sender, **(tx_kwargs or {})))
@@ -132,15 +144,11 @@ def settle_from_file(
     sender: Any,
     tx_kwargs: dict[str, Any] | None = None,
 ) -> list[Any]:
-    """`settle_slash` each of `device`'s leaves that has something to settle (a slash to apply,
-    held rewards whose slash was overturned or finalized); returns the receipts."""
-    from ape.exceptions import ContractLogicError
-
+    """`settle_slash` each of `device`'s slash leaves, oldest first, whose preview says it has
+    something to do (a slash to apply, a hold whose slash was overturned or finalized); returns
+    the receipts."""
     out = []
-    for leaf, proof in _active_claims(distributor, rewards_json, device):
-        try:
+    for leaf, proof in _active_slashes(distributor, rewards_json, device):
+        if distributor.preview_settle_slash(*leaf, proof).reason == "":
             out.append(distributor.settle_slash(*leaf, proof, sender=sender, **(tx_kwargs or {})))
-        except ContractLogicError as e:
-            if NOTHING_TO_SETTLE not in str(e):
-                raise
     return out

@@ -1,5 +1,5 @@
 """The Python rewards engine and Merkle builder (no chain): exact splits, co-stakers per epoch,
-slash checkpoints, seven-field leaves in the OZ encoding, proofs, files."""
+slash checkpoints, reward and slash leaves in the OZ encoding, proofs, files."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from ionet import IO
 from ionet import emission as model
 from ionet.merkle import (
     LEAF_TYPES,
+    SLASH_LEAF_TYPES,
     ZERO_ADDRESS,
     MerkleTree,
     RewardLeaf,
+    SlashLeaf,
     encode_leaf,
     hash_pair,
     leaf_hash,
@@ -34,6 +36,7 @@ from ionet.rewards import (
     devices_from_file,
     devices_to_file,
     read_claims,
+    slash_claims_of,
     slashes_from_file,
     split_pro_rata,
 )
@@ -207,14 +210,45 @@ def test_engine__slash_checkpoint__through_last_epoch_ended_at_or_before_it():
         eng.run_epoch(devs)
         owner_after[e] = dict(eng.owner_cumulative)
         co_after[e] = eng.co_cumulative[dev(1)][CO_A]
-    m1, m2 = eng.slashes[dev(1)], eng.slashes[dev(2)]
+    (m1,), (m2,) = eng.slashes[dev(1)], eng.slashes[dev(2)]
     assert (m1.slash_id, m1.owner_at_slash, m1.co_at_slash) == (7, owner_after[2][dev(1)], co_after[2])
     assert (m2.slash_id, m2.owner_at_slash, m2.co_at_slash) == (8, owner_after[3][dev(2)], 0)
     leaves = {lf.device: lf for lf in eng.leaves()}
-    assert leaves[dev(1)] == RewardLeaf(
-        dev(1), owner_after[5][dev(1)], CO_A, co_after[5], 7, owner_after[2][dev(1)], co_after[2]
-    )
-    assert (leaves[dev(2)].slash_id, leaves[dev(2)].co_at_slash) == (8, 0)
+    assert leaves[dev(1)] == RewardLeaf(dev(1), owner_after[5][dev(1)], CO_A, co_after[5], 7, 7)
+    assert (leaves[dev(2)].slash_id, leaves[dev(2)].co_slash_id) == (8, 0)
+    assert eng.slash_leaves() == [
+        SlashLeaf(dev(1), 7, 0, owner_after[2][dev(1)], CO_A, 0, co_after[2]),
+        SlashLeaf(dev(2), 8, 0, owner_after[3][dev(2)], ZERO_ADDRESS, 0, 0),
+    ]
+
+
+def test_engine__overlapping_slashes__each_keeps_its_own_checkpoints_and_predecessors():
+    """Issue 18, defect 2: every slash of a device gets its own slash leaf (its checkpoint, the
+    device's slash before it, the co-staker it hit and that co-staker's slash before it), so a root
+    that commits several slashes lets each hold exactly its own part."""
+    devs = [Device(dev(1), 10_000, 1, co_staker=CO_A, co_share_bps=2_000)]
+    eng = RewardsEngine(start_time=0)
+    eng.run_until(1, devs)
+    eng.record_slash(SlashRecord(1, dev(1), HOUR, CO_A))
+    at1 = (eng.owner_cumulative[dev(1)], eng.co_cumulative[dev(1)][CO_A])
+    eng.run_until(2, devs)
+    eng.record_slash(SlashRecord(2, dev(1), 2 * HOUR))  # spares the co-staker
+    at2 = eng.owner_cumulative[dev(1)]
+    eng.run_until(3, devs)
+    eng.record_slash(SlashRecord(3, dev(1), 3 * HOUR, CO_A))
+    at3 = (eng.owner_cumulative[dev(1)], eng.co_cumulative[dev(1)][CO_A])
+    eng.run_until(4, devs)
+    assert eng.slash_leaves() == [
+        SlashLeaf(dev(1), 1, 0, at1[0], CO_A, 0, at1[1]),
+        SlashLeaf(dev(1), 2, 1, at2, ZERO_ADDRESS, 0, 0),
+        SlashLeaf(dev(1), 3, 2, at3[0], CO_A, 1, at3[1]),
+    ]
+    (lf,) = eng.leaves()
+    assert (lf.slash_id, lf.co_slash_id) == (3, 3)
+    built = eng.build()
+    for sl in eng.slash_leaves():
+        args = built.settle_args(dev(1), sl.slash_id)
+        assert tuple(args[:-1]) == tuple(sl) and process_proof(leaf_hash(sl), args[-1]) == built.root
 
 
 def test_engine__slash_after_through_time__not_in_leaves_until_reached():
@@ -223,14 +257,14 @@ def test_engine__slash_after_through_time__not_in_leaves_until_reached():
     eng.record_slash(SlashRecord(1, dev(1), 2 * HOUR + 10))
     assert eng.leaves()[0].slash_id == 0  # a root through epoch 2 does not commit it
     eng.run_until(3, [Device(dev(1), 10_000, 1)])
-    assert eng.leaves()[0].slash_id == 1 and eng.slashes[dev(1)].owner_at_slash == model.cumulative_through(2)
+    assert eng.leaves()[0].slash_id == 1 and eng.slashes[dev(1)][0].owner_at_slash == model.cumulative_through(2)
 
 
 def test_engine__slash_at_through_time__applied_at_once():
     eng = RewardsEngine(start_time=0)
     eng.run_until(2, [Device(dev(1), 10_000, 1)])
     assert eng.record_slash(SlashRecord(1, dev(1), 2 * HOUR))
-    assert eng.leaves()[0][4:6] == (1, model.cumulative_through(2))
+    assert eng.leaves()[0].slash_id == 1 and eng.slash_leaves()[0].owner_at == model.cumulative_through(2)
 
 
 def test_engine__slash_spares_co_staker__co_at_slash_zero():
@@ -240,7 +274,9 @@ def test_engine__slash_spares_co_staker__co_at_slash_zero():
     eng.record_slash(SlashRecord(1, dev(1), 2 * HOUR))  # Slashed.co_staker empty: co part was 0
     eng.run_until(3, devs)
     (lf,) = eng.leaves()
-    assert lf.co_staker == CO_A and lf.slash_id == 1 and lf.co_at_slash == 0 and lf.owner_at_slash > 0
+    (sl,) = eng.slash_leaves()
+    assert lf.co_staker == CO_A and lf.slash_id == 1 and lf.co_slash_id == 0
+    assert sl.co_staker == ZERO_ADDRESS and sl.co_at == 0 and sl.owner_at > 0
 
 
 def test_engine__slash_recorded_late__raises_and_duplicates_ignored():
@@ -250,14 +286,17 @@ def test_engine__slash_recorded_late__raises_and_duplicates_ignored():
         eng.record_slash(SlashRecord(1, dev(1), HOUR))
     assert eng.record_slashes([SlashRecord(2, dev(1), 3 * HOUR), SlashRecord(2, dev(1), 3 * HOUR)]) == 1
     assert not eng.record_slash(SlashRecord(1, dev(1), 3 * HOUR))  # an id already passed
-    assert eng.slashes[dev(1)].slash_id == 2
+    assert [m.slash_id for m in eng.slashes[dev(1)]] == [2]
 
 
 # ---------------------------------------------------------------- Merkle tree
-def oz_reference_tree(values: list[RewardLeaf]) -> tuple[bytes, list[list[bytes]]]:
+def oz_reference_tree(values: list[RewardLeaf | SlashLeaf]) -> tuple[bytes, list[list[bytes]]]:
     """A slow, independent StandardMerkleTree (eth_abi encoding, eth_hash keccak), written from
     OpenZeppelin's merkle-tree source: sorted leaf hashes, array tree, leaves at the end."""
-    leaves = [(eth_keccak(eth_keccak(encode(LEAF_TYPES, list(v)))), i) for i, v in enumerate(values)]
+    leaves = [
+        (eth_keccak(eth_keccak(encode(SLASH_LEAF_TYPES if isinstance(v, SlashLeaf) else LEAF_TYPES, list(v)))), i)
+        for i, v in enumerate(values)
+    ]
     leaves.sort()
     n = len(leaves)
     tree: list[bytes] = [b""] * (2 * n - 1)
@@ -277,14 +316,21 @@ def oz_reference_tree(values: list[RewardLeaf]) -> tuple[bytes, list[list[bytes]
 
 U256 = st.integers(0, 2**256 - 1)
 LEAVES = st.lists(
-    st.tuples(U256, st.sampled_from([ZERO_ADDRESS, CO_A, CO_B]), U256, U256, U256, U256), min_size=1, max_size=33
+    st.one_of(
+        st.tuples(U256, st.sampled_from([ZERO_ADDRESS, CO_A, CO_B]), U256, U256, U256),
+        st.tuples(U256, U256, U256, st.sampled_from([ZERO_ADDRESS, CO_A, CO_B]), U256, U256),
+    ),
+    min_size=1,
+    max_size=33,
 )
 
 
 @settings(max_examples=100, deadline=None)
 @given(fields=LEAVES)
 def test_merkle__matches_independent_oz_reference(fields):
-    values = [RewardLeaf(dev(i), *f) for i, f in enumerate(fields)]
+    """Both leaf kinds in one tree, each encoded as OpenZeppelin's StandardMerkleTree.of would
+    with its own types."""
+    values = [(RewardLeaf if len(f) == 5 else SlashLeaf)(dev(i), *f) for i, f in enumerate(fields)]
     tree = MerkleTree(values)
     root, proofs = oz_reference_tree(values)
     assert tree.root == root
@@ -302,7 +348,7 @@ def test_merkle__10000_leaves__every_proof_verifies():
         assert process_proof(leaf_hash(lf), proof) == tree.root
         if i % 1_000 == 0:
             assert proof == tree.proof(i) and tree.verify(i)
-            assert process_proof(leaf_hash(lf._replace(co_at_slash=1)), proof) != tree.root
+            assert process_proof(leaf_hash(lf._replace(co_slash_id=lf.co_slash_id + 1)), proof) != tree.root
 
 
 def test_merkle__single_leaf__root_is_leaf():
@@ -311,12 +357,16 @@ def test_merkle__single_leaf__root_is_leaf():
 
 
 def test_encode_leaf__bad_fields__value_error():
-    assert len(encode_leaf(RewardLeaf(dev(1), 5, CO_A, 1, 2, 3, 4))) == 7 * 32
+    assert len(encode_leaf(RewardLeaf(dev(1), 5, CO_A, 1, 2, 3))) == 6 * 32
+    assert len(encode_leaf(SlashLeaf(dev(1), 5, 1, 2, CO_A, 3, 4))) == 7 * 32
     for bad in (
         RewardLeaf(b"short", 1),
         RewardLeaf(dev(1), -1),
         RewardLeaf(dev(1), 2**256),
         RewardLeaf(dev(1), 1, "0x12"),
+        SlashLeaf(dev(1), -1),
+        SlashLeaf(dev(1), 1, 0, 2**256),
+        SlashLeaf(dev(1), 1, 0, 0, "0x12"),
     ):
         with pytest.raises(ValueError):
             encode_leaf(bad)
@@ -341,7 +391,11 @@ def test_rewards_tree__json__root_total_and_every_leaf_with_its_proof(tmp_path):
     eng.run_until(10, devices)
     built = eng.build()
     data = read_claims(built.write(tmp_path / "rewards.json"))
-    assert data["format"] == "ionet-rewards-v2" and data["leaf_encoding"] == LEAF_TYPES
+    assert data["format"] == "ionet-rewards-v3" and data["leaf_encoding"] == LEAF_TYPES
+    assert data["slash_leaf_encoding"] == SLASH_LEAF_TYPES
+    ((sl, sproof),) = slash_claims_of(data, dev(2))
+    assert sl == built.slash_leaves[0] and process_proof(leaf_hash(sl), sproof) == built.root
+    assert built.settle_args(dev(2), 1) == (*sl, sproof) and slash_claims_of(data, dev(1)) == []
     assert data["root"] == "0x" + built.root.hex() and int(data["total"]) == model.cumulative_through(10)
     assert data["through_epoch"] == 10 and data["through_time"] == 36_000
     got = [lf for d_hex in data["claims"] for lf, _ in claims_of(data, bytes.fromhex(d_hex[2:]))]
@@ -354,8 +408,8 @@ def test_rewards_tree__json__root_total_and_every_leaf_with_its_proof(tmp_path):
 
 
 def test_read_claims__old_format__refused(tmp_path):
-    (tmp_path / "old.json").write_text('{"format": "ionet-rewards-v1", "claims": {}}')
-    with pytest.raises(ValueError, match="ionet-rewards-v2"):
+    (tmp_path / "old.json").write_text('{"format": "ionet-rewards-v2", "claims": {}}')
+    with pytest.raises(ValueError, match="ionet-rewards-v3"):
         read_claims(tmp_path / "old.json")
 
 
@@ -374,9 +428,6 @@ def test_slashes_from_file__list__records_in_id_order(tmp_path):
     eng.run_until(2, devices)
     own2 = eng.owner_cumulative[dev(2)]
     eng.run_until(3, devices)
-    assert (eng.slashes[dev(1)].slash_id, eng.slashes[dev(1)].owner_at_slash, eng.slashes[dev(1)].co_at_slash) == (
-        4,
-        own1,
-        co1,
-    )
-    assert (eng.slashes[dev(2)].slash_id, eng.slashes[dev(2)].owner_at_slash) == (5, own2)
+    (m1,), (m2,) = eng.slashes[dev(1)], eng.slashes[dev(2)]
+    assert (m1.slash_id, m1.owner_at_slash, m1.co_at_slash) == (4, own1, co1)
+    assert (m2.slash_id, m2.owner_at_slash) == (5, own2)

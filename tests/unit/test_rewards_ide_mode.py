@@ -103,7 +103,7 @@ def test_run_ide_epoch__after_fixed_emission__totals_add_and_time_moves_on():
     rew.run_ide_epoch(1, 2 * DAY, [H100, RTX], owed, 5 * IO)
     assert rew.total == fixed + 5 * IO and rew.through_time() == 2 * DAY
     # the slash inside the IDE epoch took the checkpoint before it: the fixed-emission amount
-    assert rew.slashes[RTX.device_id].owner_at_slash < rew.owner_cumulative[RTX.device_id]
+    assert rew.slashes[RTX.device_id][0].owner_at_slash < rew.owner_cumulative[RTX.device_id]
     with pytest.raises(ValueError, match="IDE mode"):
         rew.run_epoch([H100])
 

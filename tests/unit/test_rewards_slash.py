@@ -1,9 +1,10 @@
-"""RewardsDistributor and slashes: what a slash holds, when held rewards are released or forfeited,
-settle_slash, co-stakers, and the previews of all that (issue 9, items 1-4).
+"""RewardsDistributor and slashes: what each slash holds, when a hold is released or forfeited,
+settle_slash and its order, co-stakers, overlapping slashes (issue 18, defect 2), and the previews.
 
 The story of most tests: alice's dev(1) is paid 30 IO under root 1, earns 5 IO more (unclaimed
 when it is slashed), is slashed (not jailed, so it keeps earning) and earns 10 IO after the slash.
-Root 2 commits the slash: owner_cumulative 45, owner_at_slash 35."""
+Root 2 commits the slash: the reward leaf has owner_cumulative 45 and slash_id = the slash; the
+slash leaf has owner_at 35."""
 
 from __future__ import annotations
 
@@ -23,9 +24,13 @@ from tests.rewards_helpers import (
     leaf,
     publish_and_activate,
     register,
+    settle_args,
     settled,
+    slash_leaf,
     tree_of,
 )
+
+HOLD_EVENTS = ("RewardsHeld", "RewardsReleased", "RewardsForfeited")
 
 
 @pytest.fixture
@@ -53,43 +58,52 @@ def settled_sum(distributor, parties) -> bool:
     return distributor.total_paid() + distributor.total_forfeited() + distributor.total_held() == total
 
 
+def moves(receipt) -> list[tuple]:
+    return [(e.event_name, e.party, e.slash_id, e.amount) for e in receipt.events if e.event_name in HOLD_EVENTS]
+
+
 @pytest.fixture
 def slashed(funded, devices, operator, alice):
-    """Root 1 paid alice 30; dev(1) slashed after earning 5 more; root 2 (45, at slash 35) active.
-    Returns (tree 2, slash id)."""
+    """Root 1 paid alice 30; dev(1) slashed after earning 5 more; root 2 (45; slash leaf at 35)
+    active. Returns (tree 2, slash id)."""
     t1 = tree_of({dev(1): 30 * IO, dev(2): 10 * IO})
     publish_and_activate(funded, operator, t1)
     funded.claim(*claim_args(t1, dev(1)), sender=alice)
     sid = slash(devices, dev(1), operator)
     advance(60)
-    t2 = tree_of([leaf(dev(1), 45 * IO, slash_id=sid, owner_at=35 * IO), leaf(dev(2), 20 * IO)])
+    t2 = tree_of([leaf(dev(1), 45 * IO, slash_id=sid), slash_leaf(dev(1), sid, 35 * IO), leaf(dev(2), 20 * IO)])
     publish_and_activate(funded, operator, t2)
     return t2, sid
 
 
-# ---------------------------------------------------------------- item 1
-def test_claim__reward_earned_after_slash__paid_not_forfeited(funded, slashed, alice, attacker, token):
-    """Issue 9, item 1: the 10 IO earned after the slash are paid; only the 5 IO unclaimed at the
-    slash are taken (held while the slash can be appealed), nothing is forfeited yet."""
+# ---------------------------------------------------------------- one slash
+def test_settle_slash_then_claim__reward_earned_after_slash__paid_not_forfeited(
+    funded, slashed, alice, attacker, token
+):
+    """The 10 IO earned after the slash are paid; only the 5 IO unclaimed at it are held while it
+    can be appealed; nothing is forfeited yet."""
     tree, sid = slashed
+    receipt = funded.settle_slash(*settle_args(tree, dev(1), sid), sender=attacker)
+    held = events(receipt, "RewardsHeld")[0]
+    assert (held.device, held.party, held.slash_id, held.amount, held.settled) == (dev(1), ZERO, sid, 5 * IO, 35 * IO)
+    assert funded.held_of(dev(1), ZERO, sid) == (5 * IO, PENDING)
+    assert funded.settled_of(dev(1), ZERO) == (35 * IO, sid)
     a0, balance = token.balanceOf(alice), token.balanceOf(funded)
     receipt = funded.claim(*claim_args(tree, dev(1)), sender=attacker)
     assert token.balanceOf(alice) - a0 == 10 * IO and token.balanceOf(funded) == balance - 10 * IO
-    assert funded.held_of(dev(1), ZERO) == (5 * IO, sid, PENDING)
-    assert funded.settled_of(dev(1), ZERO) == (45 * IO, sid)
-    assert (funded.total_paid(), funded.total_held(), funded.total_forfeited()) == (40 * IO, 5 * IO, 0)
-    held = events(receipt, "RewardsHeld")[0]
-    assert (held.device, held.party, held.slash_id, held.amount, held.held, held.settled) == (
-        dev(1),
-        ZERO,
-        sid,
-        5 * IO,
-        5 * IO,
-        35 * IO,
-    )
     paid = events(receipt, "RewardsClaimed")[0]
-    assert (paid.owner_amount, paid.owner_cumulative, paid.slash_id) == (10 * IO, 45 * IO, sid)
-    assert not events(receipt, "RewardsForfeited") and settled_sum(funded, [(dev(1), ZERO)])
+    assert (paid.owner_amount, paid.owner_cumulative, paid.slash_id, paid.co_slash_id) == (10 * IO, 45 * IO, sid, 0)
+    assert (funded.total_paid(), funded.total_held(), funded.total_forfeited()) == (40 * IO, 5 * IO, 0)
+    assert not moves(receipt) and settled_sum(funded, [(dev(1), ZERO)])
+
+
+def test_claim__slash_not_settled__reverts_slash_committed(funded, slashed, alice):
+    """slash_committed: a claim pays nothing to a party that has not applied the root's slash."""
+    tree, _ = slashed
+    with ape.reverts("RewardsDistributor: slash not settled"):
+        funded.claim(*claim_args(tree, dev(1)), sender=alice)
+    assert funded.preview_claim(*claim_args(tree, dev(1))).reason == "RewardsDistributor: slash not settled"
+    assert funded.claimable(*claim_args(tree, dev(1))) == 0
 
 
 def test_claim__root_before_latest_slash__reverts_slash_committed(funded, devices, operator, alice):
@@ -104,232 +118,258 @@ def test_claim__root_before_latest_slash__reverts_slash_committed(funded, device
     assert funded.claimable(*claim_args(tree, dev(1))) == 0
 
 
-def test_claim__slash_pending__held_never_paid_while_pending(funded, slashed, devices, operator, alice, token):
-    """held_never_paid_while_pending: later claims pay new rewards only; the held amount stays."""
+def test_claim__slash_pending__held_never_paid_while_pending(funded, slashed, operator, alice, token):
+    """held_never_paid_while_pending: later claims pay new rewards only; the hold stays."""
     tree, sid = slashed
+    funded.settle_slash(*settle_args(tree, dev(1), sid), sender=alice)
     funded.claim(*claim_args(tree, dev(1)), sender=alice)
-    t3 = tree_of([leaf(dev(1), 52 * IO, slash_id=sid, owner_at=35 * IO), leaf(dev(2), 20 * IO)])
+    t3 = tree_of([leaf(dev(1), 52 * IO, slash_id=sid), slash_leaf(dev(1), sid, 35 * IO), leaf(dev(2), 20 * IO)])
     publish_and_activate(funded, operator, t3)
     a0 = token.balanceOf(alice)
     receipt = funded.claim(*claim_args(t3, dev(1)), sender=alice)
     assert token.balanceOf(alice) - a0 == 7 * IO
     assert [e.event_name for e in receipt.events] == ["Transfer", "RewardsClaimed"]
-    assert funded.held_of(dev(1), ZERO) == (5 * IO, sid, PENDING) and funded.total_held() == 5 * IO
+    assert funded.held_of(dev(1), ZERO, sid) == (5 * IO, PENDING) and funded.total_held() == 5 * IO
+    with ape.reverts("RewardsDistributor: nothing to settle"):
+        funded.settle_slash(*settle_args(t3, dev(1), sid), sender=alice)
     with ape.reverts("RewardsDistributor: nothing to claim"):
         funded.claim(*claim_args(t3, dev(1)), sender=alice)
 
 
-# ---------------------------------------------------------------- item 2
-def test_claim__overturned_slash__held_rewards_returned(funded, slashed, devices, alice, attacker, token):
-    """Issue 9, item 2: an upheld appeal returns the slashed rewards too (release_only_when_overturned)."""
+def test_settle_slash__overturned__hold_returned_release_only_when_overturned(
+    funded, slashed, devices, alice, attacker, token
+):
+    """release_only_when_overturned: held while pending (nothing to settle), paid once overturned,
+    to the device's reward wallet, by anyone's call."""
     tree, sid = slashed
-    funded.claim(*claim_args(tree, dev(1)), sender=alice)
+    funded.settle_slash(*settle_args(tree, dev(1), sid), sender=attacker)
+    with ape.reverts("RewardsDistributor: nothing to settle"):
+        funded.settle_slash(*settle_args(tree, dev(1), sid), sender=attacker)
     devices.set_slash_outcome(sid, OVERTURNED, sender=attacker)
-    assert funded.held_of(dev(1), ZERO) == (5 * IO, sid, OVERTURNED)
+    assert funded.held_of(dev(1), ZERO, sid) == (5 * IO, OVERTURNED)
     a0 = token.balanceOf(alice)
-    receipt = funded.claim(*claim_args(tree, dev(1)), sender=attacker)  # same root: only the release
+    receipt = funded.settle_slash(*settle_args(tree, dev(1), sid), sender=attacker)
     assert token.balanceOf(alice) - a0 == 5 * IO
     ev = events(receipt, "RewardsReleased")[0]
     assert (ev.device, ev.party, ev.slash_id, ev.amount, ev.paid_to) == (dev(1), ZERO, sid, 5 * IO, alice)
-    assert not events(receipt, "RewardsClaimed")
-    assert (funded.total_paid(), funded.total_held(), funded.total_forfeited()) == (45 * IO, 0, 0)
-    assert funded.held_of(dev(1), ZERO) == (0, 0, 0) and settled_sum(funded, [(dev(1), ZERO)])
+    assert (funded.total_paid(), funded.total_held(), funded.total_forfeited()) == (35 * IO, 0, 0)
+    assert funded.held_of(dev(1), ZERO, sid) == (0, 0) and settled_sum(funded, [(dev(1), ZERO)])
 
 
-def test_claim__finalized_slash__held_rewards_forfeited_forfeit_only_when_finalized(
+def test_settle_slash__finalized__hold_forfeited_forfeit_only_when_finalized(
     funded, slashed, devices, operator, alice, token
 ):
     """forfeit_only_when_finalized: the held 5 IO go back to the pool only once the slash is
-    burned; no token moves for the forfeit."""
+    burned; no token moves for the forfeit; they count toward the next root's funding."""
     tree, sid = slashed
-    funded.claim(*claim_args(tree, dev(1)), sender=alice)
+    funded.settle_slash(*settle_args(tree, dev(1), sid), sender=operator)
     devices.set_slash_outcome(sid, FINALIZED, sender=operator)
-    t3 = tree_of([leaf(dev(1), 48 * IO, slash_id=sid, owner_at=35 * IO), leaf(dev(2), 20 * IO)])
-    publish_and_activate(funded, operator, t3)
-    a0, balance = token.balanceOf(alice), token.balanceOf(funded)
-    receipt = funded.claim(*claim_args(t3, dev(1)), sender=alice)
-    assert token.balanceOf(alice) - a0 == 3 * IO and token.balanceOf(funded) == balance - 3 * IO
+    limit, balance, a0 = funded.funding_limit(), token.balanceOf(funded), token.balanceOf(alice)
+    receipt = funded.settle_slash(*settle_args(tree, dev(1), sid), sender=operator)
     ev = events(receipt, "RewardsForfeited")[0]
     assert (ev.device, ev.party, ev.slash_id, ev.amount) == (dev(1), ZERO, sid, 5 * IO)
+    assert token.balanceOf(funded) == balance and token.balanceOf(alice) == a0
+    assert funded.funding_limit() == limit + 5 * IO
     assert (funded.total_forfeited(), funded.total_held()) == (5 * IO, 0)
-    assert funded.funding_limit() == funded.total_received() + 5 * IO
-    assert settled_sum(funded, [(dev(1), ZERO)])
+    assert settled(funded, dev(1)) == 35 * IO and settled_sum(funded, [(dev(1), ZERO)])
 
 
-def test_claim__slash_finalized_before_first_claim__held_then_forfeited_at_once(
-    funded, slashed, devices, operator, alice, token
+def test_settle_slash__finalized_before_first_settle__held_then_forfeited_at_once(
+    funded, slashed, devices, operator, alice
 ):
     tree, sid = slashed
     devices.set_slash_outcome(sid, FINALIZED, sender=operator)
-    p = funded.preview_claim(*claim_args(tree, dev(1)))
-    assert (p.owner_amount, p.held, p.forfeited, p.released, p.reason) == (10 * IO, 5 * IO, 5 * IO, 0, "")
-    receipt = funded.claim(*claim_args(tree, dev(1)), sender=alice)
-    names = [e.event_name for e in receipt.events]
-    assert names == ["RewardsHeld", "RewardsForfeited", "Transfer", "RewardsClaimed"]
-    assert (funded.total_forfeited(), funded.total_held(), funded.total_paid()) == (5 * IO, 0, 40 * IO)
+    p = funded.preview_settle_slash(*settle_args(tree, dev(1), sid))
+    assert (p.owner_wallet, p.owner_held, p.owner_released, p.owner_forfeited, p.outcome, p.reason) == (
+        alice,
+        5 * IO,
+        0,
+        5 * IO,
+        FINALIZED,
+        "",
+    )
+    receipt = funded.settle_slash(*settle_args(tree, dev(1), sid), sender=alice)
+    assert moves(receipt) == [("RewardsHeld", ZERO, sid, 5 * IO), ("RewardsForfeited", ZERO, sid, 5 * IO)]
+    assert (funded.total_forfeited(), funded.total_held(), funded.total_paid()) == (5 * IO, 0, 30 * IO)
 
 
-def test_claim__second_slash_while_first_pending__held_merges_into_latest(
-    funded, slashed, devices, operator, alice, token
-):
-    """Held rewards follow the device's latest slash: a still-pending held amount merges into a
-    newer slash and is released or forfeited with it."""
-    tree, s1 = slashed
-    funded.claim(*claim_args(tree, dev(1)), sender=alice)  # 5 held by s1, settled 45
-    s2 = slash(devices, dev(1), operator)  # after earning 8 more: at slash 53
-    advance(60)
-    t3 = tree_of([leaf(dev(1), 60 * IO, slash_id=s2, owner_at=53 * IO), leaf(dev(2), 20 * IO)])
-    publish_and_activate(funded, operator, t3)
-    receipt = funded.claim(*claim_args(t3, dev(1)), sender=alice)
-    held = events(receipt, "RewardsHeld")[0]
-    assert (held.slash_id, held.amount, held.held, held.settled) == (s2, 8 * IO, 13 * IO, 53 * IO)
-    assert funded.held_of(dev(1), ZERO) == (13 * IO, s2, PENDING) and funded.total_held() == 13 * IO
-    devices.set_slash_outcome(s1, FINALIZED, sender=operator)  # no effect: the amount follows s2
-    with ape.reverts("RewardsDistributor: nothing to claim"):
-        funded.claim(*claim_args(t3, dev(1)), sender=alice)
-    devices.set_slash_outcome(s2, OVERTURNED, sender=operator)
-    a0 = token.balanceOf(alice)
-    funded.claim(*claim_args(t3, dev(1)), sender=alice)
-    assert token.balanceOf(alice) - a0 == 13 * IO and funded.total_held() == 0
-    assert funded.total_paid() == 60 * IO and settled_sum(funded, [(dev(1), ZERO)])
-
-
-def test_claim__one_wei_held__released_when_overturned(funded, devices, operator, alice, token):
-    """The smallest held amount, one wei unclaimed at the slash, is released like any other."""
+def test_settle_slash__one_wei_held__released_when_overturned(funded, devices, operator, alice, token):
+    """The smallest hold, one wei unclaimed at the slash, is released like any other."""
     t1 = tree_of({dev(1): 30 * IO, dev(2): 10 * IO})
     publish_and_activate(funded, operator, t1)
     funded.claim(*claim_args(t1, dev(1)), sender=alice)
     sid = slash(devices, dev(1), operator)
     advance(60)
-    t2 = tree_of([leaf(dev(1), 30 * IO + 1, slash_id=sid, owner_at=30 * IO + 1), leaf(dev(2), 10 * IO)])
+    t2 = tree_of([leaf(dev(1), 30 * IO + 1, slash_id=sid), slash_leaf(dev(1), sid, 30 * IO + 1), leaf(dev(2), 10 * IO)])
     publish_and_activate(funded, operator, t2)
-    funded.settle_slash(*claim_args(t2, dev(1)), sender=operator)
-    assert funded.held_of(dev(1), ZERO) == (1, sid, PENDING)
+    funded.settle_slash(*settle_args(t2, dev(1), sid), sender=operator)
+    assert funded.held_of(dev(1), ZERO, sid) == (1, PENDING)
     devices.set_slash_outcome(sid, OVERTURNED, sender=operator)
     a0 = token.balanceOf(alice)
-    funded.claim(*claim_args(t2, dev(1)), sender=alice)
-    assert token.balanceOf(alice) - a0 == 1 and funded.held_of(dev(1), ZERO) == (0, 0, 0)
+    funded.settle_slash(*settle_args(t2, dev(1), sid), sender=operator)
+    assert token.balanceOf(alice) - a0 == 1 and funded.held_of(dev(1), ZERO, sid) == (0, 0)
 
 
-def test_claim__second_slash_with_nothing_new_earned__held_amount_moves_to_it(
-    funded, slashed, devices, operator, alice, token
-):
-    """A second slash that holds nothing new (nothing earned between the two slashes) still takes
-    the pending held amount over: its amount is unchanged, its slash is now the latest."""
-    tree, s1 = slashed
-    funded.claim(*claim_args(tree, dev(1)), sender=alice)  # 5 held by s1, settled 45
-    s2 = slash(devices, dev(1), operator)
+def test_settle_slash__nothing_unclaimed_at_slash__applies_with_zero_hold(funded, devices, operator, alice):
+    """A slash that finds nothing unclaimed holds 0 but is applied (the party's applied slash moves,
+    RewardsHeld says 0), so the claim can go on; a second call has nothing to settle."""
+    t1 = tree_of({dev(1): 30 * IO, dev(2): 10 * IO})
+    publish_and_activate(funded, operator, t1)
+    funded.claim(*claim_args(t1, dev(1)), sender=alice)
+    sid = slash(devices, dev(1), operator)
     advance(60)
-    t3 = tree_of([leaf(dev(1), 50 * IO, slash_id=s2, owner_at=45 * IO), leaf(dev(2), 20 * IO)])
-    publish_and_activate(funded, operator, t3)
-    a0 = token.balanceOf(alice)
-    funded.claim(*claim_args(t3, dev(1)), sender=alice)  # the 5 earned after s2 are paid
-    assert token.balanceOf(alice) - a0 == 5 * IO
-    assert funded.held_of(dev(1), ZERO) == (5 * IO, s2, PENDING)
-    devices.set_slash_outcome(s1, OVERTURNED, sender=operator)  # no effect: the amount follows s2
-    devices.set_slash_outcome(s2, FINALIZED, sender=operator)
-    a0 = token.balanceOf(alice)
-    funded.settle_slash(*claim_args(t3, dev(1)), sender=operator)
-    assert token.balanceOf(alice) == a0 and funded.total_forfeited() == 5 * IO and funded.total_held() == 0
-
-
-def test_claim__second_slash_after_first_finalized__first_forfeited_then_new_held(
-    funded, slashed, devices, operator, alice
-):
-    tree, s1 = slashed
-    funded.claim(*claim_args(tree, dev(1)), sender=alice)
-    devices.set_slash_outcome(s1, FINALIZED, sender=operator)
-    s2 = slash(devices, dev(1), operator)
-    advance(60)
-    t3 = tree_of([leaf(dev(1), 60 * IO, slash_id=s2, owner_at=53 * IO), leaf(dev(2), 20 * IO)])
-    publish_and_activate(funded, operator, t3)
-    receipt = funded.claim(*claim_args(t3, dev(1)), sender=alice)
-    held_events = ("RewardsForfeited", "RewardsHeld", "RewardsReleased")
-    moves = [(e.event_name, e.slash_id, e.amount) for e in receipt.events if e.event_name in held_events]
-    assert moves == [("RewardsForfeited", s1, 5 * IO), ("RewardsHeld", s2, 8 * IO)]
-    assert funded.held_of(dev(1), ZERO) == (8 * IO, s2, PENDING)
-    assert (funded.total_forfeited(), funded.total_held()) == (5 * IO, 8 * IO)
-    assert settled_sum(funded, [(dev(1), ZERO)])
-
-
-# ---------------------------------------------------------------- settle_slash
-def test_settle_slash__during_appeal__nothing_forfeited(funded, slashed, attacker, alice, token):
-    """Issue 9, item 2: anyone may apply a slash during its appeal window, but that only holds the
-    rewards: nothing is forfeited, nothing paid, no token moves."""
-    tree, sid = slashed
-    balance, a0 = token.balanceOf(funded), token.balanceOf(alice)
-    receipt = funded.settle_slash(*claim_args(tree, dev(1)), sender=attacker)
-    assert token.balanceOf(funded) == balance and token.balanceOf(alice) == a0
-    assert funded.held_of(dev(1), ZERO) == (5 * IO, sid, PENDING)
-    assert funded.settled_of(dev(1), ZERO) == (35 * IO, sid)  # the 10 earned after it stay claimable
-    assert (funded.total_forfeited(), funded.total_held()) == (0, 5 * IO)
-    assert [e.event_name for e in receipt.events] == ["RewardsHeld"]
+    t2 = tree_of([leaf(dev(1), 40 * IO, slash_id=sid), slash_leaf(dev(1), sid, 30 * IO), leaf(dev(2), 10 * IO)])
+    publish_and_activate(funded, operator, t2)
+    receipt = funded.settle_slash(*settle_args(t2, dev(1), sid), sender=operator)
+    assert moves(receipt) == [("RewardsHeld", ZERO, sid, 0)]
+    assert funded.settled_of(dev(1), ZERO) == (30 * IO, sid) and funded.total_held() == 0
     with ape.reverts("RewardsDistributor: nothing to settle"):
-        funded.settle_slash(*claim_args(tree, dev(1)), sender=attacker)
-    assert funded.claimable(*claim_args(tree, dev(1))) == 10 * IO
-
-
-def test_settle_slash__finalized__pool_gets_rewards_back_without_claim(funded, slashed, devices, operator, token):
-    """The pool recovers a finalized slash's rewards without the device claiming: they count
-    toward the next root's funding (root_funded), and no token moves (forfeit_only_when_finalized)."""
-    tree, sid = slashed
-    funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
-    devices.set_slash_outcome(sid, FINALIZED, sender=operator)
-    limit, balance = funded.funding_limit(), token.balanceOf(funded)
-    receipt = funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
-    ev = events(receipt, "RewardsForfeited")[0]
-    assert (ev.device, ev.party, ev.slash_id, ev.amount) == (dev(1), ZERO, sid, 5 * IO)
-    assert funded.funding_limit() == limit + 5 * IO and token.balanceOf(funded) == balance
-    assert settled(funded, dev(1)) == 35 * IO  # ordinary rewards are not touched
-
-
-def test_settle_slash__overturned__releases_to_owner_wallet_release_only_when_overturned(
-    funded, slashed, devices, operator, alice, token
-):
-    """release_only_when_overturned: held while pending (nothing to settle), paid once overturned."""
-    tree, sid = slashed
-    funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
-    with ape.reverts("RewardsDistributor: nothing to settle"):
-        funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
-    devices.set_slash_outcome(sid, OVERTURNED, sender=operator)
-    a0 = token.balanceOf(alice)
-    receipt = funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
-    assert token.balanceOf(alice) - a0 == 5 * IO
-    assert events(receipt, "RewardsReleased")[0].paid_to == alice
-    assert (funded.total_paid(), funded.total_held()) == (35 * IO, 0)
-
-
-def test_settle_slash__unslashed_device__reverts_nothing_to_settle(funded, slashed, alice):
-    tree, _ = slashed
-    with ape.reverts("RewardsDistributor: nothing to settle"):
-        funded.settle_slash(*claim_args(tree, dev(2)), sender=alice)
+        funded.settle_slash(*settle_args(t2, dev(1), sid), sender=operator)
+    assert funded.claimable(*claim_args(t2, dev(1))) == 10 * IO
 
 
 def test_settle_slash__each_revert_reason(funded, devices, operator, alice):
-    tree = tree_of(
-        [leaf(dev(1), 30 * IO), leaf(dev(2), 2**192, slash_id=0), leaf(dev(99), IO), leaf(dev(3), IO, slash_id=9)]
-    )
     register(devices, dev(3), alice)
-    publish_and_activate(funded, operator, tree, total=32 * IO)
-    args = claim_args(tree, dev(1))
+    s1 = slash(devices, dev(1), operator)
+    s2 = slash(devices, dev(1), operator)
+    tree = tree_of(
+        [
+            leaf(dev(1), 30 * IO, slash_id=s2),
+            slash_leaf(dev(1), s1, 10 * IO),
+            slash_leaf(dev(1), s2, 20 * IO, owner_prev=s1),
+            slash_leaf(dev(99), 1, IO),
+            slash_leaf(dev(3), 9, IO),
+            slash_leaf(dev(3), 0, IO),
+            slash_leaf(dev(1), s1, 2**192),
+            leaf(dev(2), IO),
+        ]
+    )
+    publish_and_activate(funded, operator, tree, total=31 * IO)
+    good = settle_args(tree, dev(1), s1)
     cases = [
-        ((args[0], args[1] + 1, *args[2:]), "RewardsDistributor: invalid proof"),
-        (claim_args(tree, dev(99)), "RewardsDistributor: unknown device"),
-        (claim_args(tree, dev(3)), "RewardsDistributor: slash not in staking"),
-        (claim_args(tree, dev(2)), "RewardsDistributor: amount too large"),
+        ((good[0], good[1], good[2], good[3] + 1, *good[4:]), "RewardsDistributor: invalid proof"),
+        (settle_args(tree, dev(99), 1), "RewardsDistributor: unknown device"),
+        (settle_args(tree, dev(3), 9), "RewardsDistributor: slash not in staking"),
+        (settle_args(tree, dev(3), 0), "RewardsDistributor: slash not in staking"),
+        (claim_args(tree, slash_leaf(dev(1), s1, 2**192)), "RewardsDistributor: amount too large"),
+        (settle_args(tree, dev(1), s2), "RewardsDistributor: earlier slash not settled"),
     ]
     for a, reason in cases:
+        assert funded.preview_settle_slash(*a).reason == reason
         with ape.reverts(reason):
             funded.settle_slash(*a, sender=alice)
-    slash(devices, dev(1), operator)
-    with ape.reverts("RewardsDistributor: slash after active root"):
-        funded.settle_slash(*args, sender=alice)
+    funded.settle_slash(*good, sender=alice)
+    with ape.reverts("RewardsDistributor: nothing to settle"):
+        funded.settle_slash(*good, sender=alice)
+    assert funded.preview_settle_slash(*good).reason == "RewardsDistributor: nothing to settle"
 
 
-# ---------------------------------------------------------------- item 3: co-stakers
+# ---------------------------------------------------------------- overlapping slashes (issue 18, defect 2)
+def _two_slashes(funded, devices, operator, alice):
+    """dev(1) claimed 10; slash 1 finds 5 unclaimed (at 15), slash 2 a day later 10 (at 20); 5 more
+    are earned (25). One root commits both. Returns (tree, s1, s2)."""
+    t1 = tree_of({dev(1): 10 * IO, dev(2): IO})
+    publish_and_activate(funded, operator, t1)
+    funded.claim(*claim_args(t1, dev(1)), sender=alice)
+    s1 = slash(devices, dev(1), operator)
+    advance(86_400)
+    s2 = slash(devices, dev(1), operator)
+    advance(60)
+    tree = tree_of(
+        [
+            leaf(dev(1), 25 * IO, slash_id=s2),
+            slash_leaf(dev(1), s1, 15 * IO),
+            slash_leaf(dev(1), s2, 20 * IO, owner_prev=s1),
+            leaf(dev(2), IO),
+        ]
+    )
+    publish_and_activate(funded, operator, tree)
+    return tree, s1, s2
+
+
+@pytest.mark.parametrize("resolve_order", ["first-then-second", "second-then-first"])
+def test_settle_slash__overlapping_slashes__holds_follow_own_slash(
+    funded, devices, operator, alice, attacker, token, resolve_order
+):
+    """holds_follow_own_slash (the audit's case (a)): slash 1 finalized, slash 2 overturned. Each
+    slash holds its own part (5 and 5) and follows its own outcome, whoever calls and in whichever
+    order: 5 forfeited, 10 paid (5 released + 5 earned after), never 15 paid and nothing forfeited."""
+    tree, s1, s2 = _two_slashes(funded, devices, operator, alice)
+    with ape.reverts("RewardsDistributor: earlier slash not settled"):  # slashes apply in order
+        funded.settle_slash(*settle_args(tree, dev(1), s2), sender=attacker)
+    funded.settle_slash(*settle_args(tree, dev(1), s1), sender=attacker)  # a stranger, while pending
+    funded.settle_slash(*settle_args(tree, dev(1), s2), sender=attacker)
+    assert funded.held_of(dev(1), ZERO, s1) == (5 * IO, PENDING)
+    assert funded.held_of(dev(1), ZERO, s2) == (5 * IO, PENDING)
+    a0 = token.balanceOf(alice)
+    funded.claim(*claim_args(tree, dev(1)), sender=alice)
+    devices.set_slash_outcome(s1, FINALIZED, sender=operator)
+    devices.set_slash_outcome(s2, OVERTURNED, sender=operator)
+    order = [s1, s2] if resolve_order == "first-then-second" else [s2, s1]
+    for sid in order:
+        funded.settle_slash(*settle_args(tree, dev(1), sid), sender=attacker)
+    assert token.balanceOf(alice) - a0 == 10 * IO
+    assert (funded.total_paid(), funded.total_forfeited(), funded.total_held()) == (20 * IO, 5 * IO, 0)
+    assert settled_sum(funded, [(dev(1), ZERO)])
+
+
+def test_settle_slash__second_slash_pending_first_overturned__only_first_released(
+    funded, devices, operator, alice, token
+):
+    """The owner's own calls cannot turn one slash's forfeit into a release (the audit's case (c)):
+    slash 1 overturned releases exactly its 5; slash 2 finalized forfeits exactly its 5."""
+    tree, s1, s2 = _two_slashes(funded, devices, operator, alice)
+    devices.set_slash_outcome(s1, OVERTURNED, sender=operator)
+    a0 = token.balanceOf(alice)
+    r1 = funded.settle_slash(*settle_args(tree, dev(1), s1), sender=alice)
+    assert moves(r1) == [("RewardsHeld", ZERO, s1, 5 * IO), ("RewardsReleased", ZERO, s1, 5 * IO)]
+    r2 = funded.settle_slash(*settle_args(tree, dev(1), s2), sender=alice)
+    assert moves(r2) == [("RewardsHeld", ZERO, s2, 5 * IO)]
+    devices.set_slash_outcome(s2, FINALIZED, sender=operator)
+    r3 = funded.settle_slash(*settle_args(tree, dev(1), s2), sender=alice)
+    assert moves(r3) == [("RewardsForfeited", ZERO, s2, 5 * IO)]
+    funded.claim(*claim_args(tree, dev(1)), sender=alice)
+    assert token.balanceOf(alice) - a0 == 10 * IO and funded.total_forfeited() == 5 * IO
+
+
+def test_settle_slash__co_staker_hold_untouched_by_slash_that_spared_it(funded, devices, operator, bob, carol, token):
+    """The audit's case (b): slash 1 holds 100 IO of carol's rewards; carol leaves; slash 2 hits
+    only the owner; a stranger settles both while slash 1 is pending; slash 1 overturned, slash 2
+    finalized: carol gets 160 (100 released + 60), bob 250 (200 released + 50) and 100 forfeited."""
+    s1 = slash(devices, dev(2), operator)  # hits bob (200 unclaimed) and carol (100 unclaimed)
+    advance(86_400)
+    register(devices, dev(2), bob)  # carol's co-stake is gone
+    s2 = slash(devices, dev(2), operator)  # hits bob only
+    advance(60)
+    tree = tree_of(
+        [
+            leaf(dev(2), 350 * IO, carol, 160 * IO, slash_id=s2, co_slash_id=s1),
+            slash_leaf(dev(2), s1, 200 * IO, co_staker=carol, co_at=100 * IO),
+            slash_leaf(dev(2), s2, 300 * IO, owner_prev=s1),
+            leaf(dev(1), IO),
+        ]
+    )
+    fund_total = 511 * IO
+    publish_and_activate(funded, operator, tree, total=fund_total)
+    funded.settle_slash(*settle_args(tree, dev(2), s1), sender=operator)
+    funded.settle_slash(*settle_args(tree, dev(2), s2), sender=operator)
+    assert funded.held_of(dev(2), carol, s1) == (100 * IO, PENDING)
+    assert funded.held_of(dev(2), carol, s2) == (0, 0)
+    devices.set_slash_outcome(s1, OVERTURNED, sender=operator)
+    devices.set_slash_outcome(s2, FINALIZED, sender=operator)
+    b0, c0 = token.balanceOf(bob), token.balanceOf(carol)
+    funded.settle_slash(*settle_args(tree, dev(2), s2), sender=operator)
+    funded.settle_slash(*settle_args(tree, dev(2), s1), sender=operator)
+    funded.claim(*claim_args(tree, dev(2), carol), sender=operator)
+    assert token.balanceOf(carol) - c0 == 160 * IO and token.balanceOf(bob) - b0 == 250 * IO
+    assert (funded.total_forfeited(), funded.total_held()) == (100 * IO, 0)
+    assert settled_sum(funded, [(dev(2), ZERO), (dev(2), carol)])
+
+
+# ---------------------------------------------------------------- co-stakers
 def test_claim__co_staker_left_before_claim__paid_for_its_active_hours(funded, devices, operator, bob, carol, token):
-    """Issue 9, item 3: carol co-staked on bob's device while it earned; bob unstaked (pushing her
-    out) before anyone claimed. Her share was committed per epoch in the leaf: she is paid it."""
+    """carol co-staked on bob's device while it earned; bob unstaked (pushing her out) before
+    anyone claimed. Her share was committed per epoch in the leaf: she is paid it."""
     lf = leaf(dev(2), 30 * IO, carol, 10 * IO)
     t1 = tree_of([leaf(dev(1), IO), lf])
     publish_and_activate(funded, operator, t1)
@@ -341,84 +381,91 @@ def test_claim__co_staker_left_before_claim__paid_for_its_active_hours(funded, d
     assert token.balanceOf(carol) - c0 == 10 * IO and token.balanceOf(bob) - b0 == 30 * IO
 
 
-def test_claim__slash_hits_co_staker__co_rewards_held_too(funded, devices, operator, bob, carol, token):
+def test_settle_slash__hits_co_staker__both_held_both_released(funded, devices, operator, bob, carol, token):
     t1 = tree_of([leaf(dev(1), IO), leaf(dev(2), 25 * IO, carol, 10 * IO)])
     publish_and_activate(funded, operator, t1)
     funded.claim(*claim_args(t1, dev(2)), sender=bob)
     sid = slash(devices, dev(2), operator)
     advance(60)
-    lf = leaf(dev(2), 40 * IO, carol, 20 * IO, sid, 30 * IO, 15 * IO)
-    t2 = tree_of([leaf(dev(1), IO), lf])
+    lf = leaf(dev(2), 40 * IO, carol, 20 * IO, slash_id=sid, co_slash_id=sid)
+    t2 = tree_of([leaf(dev(1), IO), lf, slash_leaf(dev(2), sid, 30 * IO, co_staker=carol, co_at=15 * IO)])
     publish_and_activate(funded, operator, t2)
+    with ape.reverts("RewardsDistributor: slash not settled"):
+        funded.claim(*claim_args(t2, lf), sender=bob)
+    receipt = funded.settle_slash(*settle_args(t2, dev(2), sid), sender=bob)
+    assert [(e.party, e.amount) for e in events(receipt, "RewardsHeld")] == [(ZERO, 5 * IO), (carol, 5 * IO)]
     b0, c0 = token.balanceOf(bob), token.balanceOf(carol)
-    receipt = funded.claim(*claim_args(t2, lf), sender=bob)
+    funded.claim(*claim_args(t2, lf), sender=bob)
     assert (token.balanceOf(bob) - b0, token.balanceOf(carol) - c0) == (10 * IO, 5 * IO)
-    assert funded.held_of(dev(2), ZERO) == (5 * IO, sid, PENDING)
-    assert funded.held_of(dev(2), carol) == (5 * IO, sid, PENDING)
-    held = [(e.party, e.amount) for e in events(receipt, "RewardsHeld")]
-    assert held == [(ZERO, 5 * IO), (carol, 5 * IO)]
+    assert funded.held_of(dev(2), ZERO, sid) == (5 * IO, PENDING)
+    assert funded.held_of(dev(2), carol, sid) == (5 * IO, PENDING)
     assert settled_sum(funded, [(dev(2), ZERO), (dev(2), carol)])
     devices.set_slash_outcome(sid, OVERTURNED, sender=operator)
     c0 = token.balanceOf(carol)
-    r = funded.settle_slash(*claim_args(t2, lf), sender=operator)
+    r = funded.settle_slash(*settle_args(t2, dev(2), sid), sender=operator)
     assert token.balanceOf(carol) - c0 == 5 * IO
     assert [e.paid_to for e in events(r, "RewardsReleased")] == [bob, carol]
 
 
 def test_claim__slash_spares_co_staker__co_paid_in_full(funded, devices, operator, bob, carol, token):
-    """A slash that did not hit the co-staker's principal (co_at_slash 0) takes none of its rewards."""
+    """A slash that did not hit the co-staker's principal (no co-staker in its leaf) takes none of
+    its rewards; the owner's part is held."""
     sid = slash(devices, dev(2), operator)
     advance(60)
-    lf = leaf(dev(2), 40 * IO, carol, 20 * IO, sid, 30 * IO, 0)
-    tree = tree_of([leaf(dev(1), IO), lf])
+    lf = leaf(dev(2), 40 * IO, carol, 20 * IO, slash_id=sid)
+    tree = tree_of([leaf(dev(1), IO), lf, slash_leaf(dev(2), sid, 30 * IO)])
     publish_and_activate(funded, operator, tree)
+    funded.settle_slash(*settle_args(tree, dev(2), sid), sender=bob)
     c0 = token.balanceOf(carol)
     funded.claim(*claim_args(tree, lf), sender=bob)
-    assert token.balanceOf(carol) - c0 == 20 * IO and funded.held_of(dev(2), carol) == (0, 0, 0)
-    assert funded.held_of(dev(2), ZERO) == (30 * IO, sid, PENDING)
+    assert token.balanceOf(carol) - c0 == 20 * IO and funded.held_of(dev(2), carol, sid) == (0, 0)
+    assert funded.held_of(dev(2), ZERO, sid) == (30 * IO, PENDING)
 
 
-# ---------------------------------------------------------------- item 4: views
-def test_preview_claim__slash_pending__shows_held_not_paid(funded, slashed, alice):
-    tree, _ = slashed
-    p = funded.preview_claim(*claim_args(tree, dev(1)))
-    assert (p.owner_wallet, p.owner_amount, p.co_staker, p.co_amount) == (alice, 10 * IO, ZERO, 0)
-    assert (p.held, p.released, p.forfeited, p.reason) == (5 * IO, 0, 0, "")
-
-
-def test_preview_claim__overturned__release_inside_owner_amount(funded, slashed, devices, operator):
+# ---------------------------------------------------------------- views
+def test_preview_settle_slash__overturned__shows_release(funded, slashed, devices, operator, alice):
     tree, sid = slashed
+    funded.settle_slash(*settle_args(tree, dev(1), sid), sender=operator)
     devices.set_slash_outcome(sid, OVERTURNED, sender=operator)
-    p = funded.preview_claim(*claim_args(tree, dev(1)))
-    assert (p.owner_amount, p.held, p.released, p.forfeited) == (15 * IO, 5 * IO, 5 * IO, 0)
-    assert funded.claimable(*claim_args(tree, dev(1))) == 15 * IO
+    p = funded.preview_settle_slash(*settle_args(tree, dev(1), sid))
+    assert (p.owner_wallet, p.owner_held, p.owner_released, p.owner_forfeited, p.co_staker, p.outcome, p.reason) == (
+        alice,
+        0,
+        5 * IO,
+        0,
+        ZERO,
+        OVERTURNED,
+        "",
+    )
+    assert funded.claimable(*claim_args(tree, dev(1))) == 10 * IO  # a hold is never shown as claimable
 
 
-def test_claimable__held_amounts__not_shown(funded, slashed):
-    tree, _ = slashed
-    assert funded.claimable(*claim_args(tree, dev(1))) == 10 * IO  # not the 5 held
-
-
-def test_held_of__pending_then_finalized__amount_slash_outcome(funded, slashed, devices, operator):
+def test_held_of__pending_then_finalized__amount_and_outcome(funded, slashed, devices, operator):
     tree, sid = slashed
-    assert funded.held_of(dev(1), ZERO) == (0, 0, 0)  # not applied yet: preview_claim shows it
-    funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
-    assert funded.held_of(dev(1), ZERO) == (5 * IO, sid, PENDING)
+    assert funded.held_of(dev(1), ZERO, sid) == (0, 0)  # not applied yet: preview_settle_slash shows it
+    funded.settle_slash(*settle_args(tree, dev(1), sid), sender=operator)
+    assert funded.held_of(dev(1), ZERO, sid) == (5 * IO, PENDING)
     devices.set_slash_outcome(sid, FINALIZED, sender=operator)
-    assert funded.held_of(dev(1), ZERO) == (5 * IO, sid, FINALIZED)
-    funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
-    assert funded.held_of(dev(1), ZERO) == (0, 0, 0)
+    assert funded.held_of(dev(1), ZERO, sid) == (5 * IO, FINALIZED)
+    funded.settle_slash(*settle_args(tree, dev(1), sid), sender=operator)
+    assert funded.held_of(dev(1), ZERO, sid) == (0, 0)
 
 
 def test_publish_root__forfeits_count_toward_funding__root_funded(funded, slashed, devices, operator, bob):
     """root_funded: forfeited IO can be given out again, so the bound is received + forfeited."""
     tree, sid = slashed
     devices.set_slash_outcome(sid, FINALIZED, sender=operator)
-    funded.settle_slash(*claim_args(tree, dev(1)), sender=operator)
+    funded.settle_slash(*settle_args(tree, dev(1), sid), sender=operator)
     received = funded.total_received()
     assert funded.funding_limit() == received + 5 * IO
     # dev(2) gets the forfeited 5 on top: the tree's total counts them twice.
-    t3 = tree_of([leaf(dev(1), 45 * IO, slash_id=sid, owner_at=35 * IO), leaf(dev(2), received - 45 * IO + 5 * IO)])
+    t3 = tree_of(
+        [
+            leaf(dev(1), 45 * IO, slash_id=sid),
+            slash_leaf(dev(1), sid, 35 * IO),
+            leaf(dev(2), received - 45 * IO + 5 * IO),
+        ]
+    )
     publish_and_activate(funded, operator, t3)
     funded.claim(*claim_args(t3, dev(2)), sender=bob)
     funded.claim(*claim_args(t3, dev(1)), sender=bob)
