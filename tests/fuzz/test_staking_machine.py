@@ -458,8 +458,8 @@ def batch(calls: list, block: str = "pending") -> list:
 
 def test_staking_machine__io_held_slash_bounded_cooldown_slashable__match_model(
         staking, token, owner, operator, accounts, fund):
-    """Invariants io_held, slash_bounded, cooldown_slashable, eligibility, co_cap, burn_on_finalize
-    over random sequences, against the Python model."""
+    """Invariants io_held, slash_bounded, cooldown_slashable, eligibility, co_cap, burn_on_finalize,
+    slash_interval and terms_named over random sequences, against the Python model."""
     Ctx.staking, Ctx.token, Ctx.gov, Ctx.slasher = staking, token, owner, operator
     Ctx.w3t, Ctx.w3s = Raw(token), Raw(staking)
     Ctx.device_count = staking.device_count() + len(DEVICES)
