@@ -36,7 +36,8 @@ def describe(receipt) -> list[str]:
             co = f", {e.co_staker_amount} wei to co-staker {e.co_staker}" if e.co_staker_amount else ""
             out.append(f"paid {e.owner_amount} wei to {e.owner_wallet}{co}")
         elif e.event_name == "RewardsHeld":
-            out.append(f"slash #{e.slash_id} applied to the {_party(e)}: {e.amount} wei of its rewards held (appeal window)")
+            held = f"{e.amount} wei of its rewards held (appeal window)"
+            out.append(f"slash #{e.slash_id} applied to the {_party(e)}: {held}")
         elif e.event_name == "RewardsReleased":
             out.append(f"{e.amount} wei held by slash #{e.slash_id} released to {e.paid_to} (slash overturned)")
         elif e.event_name == "RewardsForfeited":

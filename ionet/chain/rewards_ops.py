@@ -22,11 +22,12 @@ from ionet.rewards import (
     RewardsTree,
     SlashRecord,
     claims_of,
-    slash_claims_of,
     devices_from_chain,
     read_claims,
+    slash_claims_of,
     slashes_from_chain,
 )
+
 
 @dataclass
 class Round:

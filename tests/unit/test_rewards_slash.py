@@ -449,7 +449,11 @@ def test_publish_root__forfeits_count_toward_funding__root_funded(funded, slashe
     assert funded.funding_limit() == received + 5 * IO
     # dev(2) gets the forfeited 5 on top: the tree's total counts them twice.
     t3 = tree_of(
-        [leaf(dev(1), 45 * IO, slash_id=sid), slash_leaf(dev(1), sid, 35 * IO), leaf(dev(2), received - 45 * IO + 5 * IO)]
+        [
+            leaf(dev(1), 45 * IO, slash_id=sid),
+            slash_leaf(dev(1), sid, 35 * IO),
+            leaf(dev(2), received - 45 * IO + 5 * IO),
+        ]
     )
     publish_and_activate(funded, operator, t3)
     funded.claim(*claim_args(t3, dev(2)), sender=bob)
