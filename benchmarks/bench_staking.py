@@ -2,6 +2,12 @@
 1 and with 10,000 registered devices, beside Synthetix StakingRewards (docs/gas-anchors.md); also a declined
 offer and an unstake that pushes a co-stake out (issue 9 items 5 and 6).
 
+Two whole-stake withdrawals to an empty wallet (issue 18, defect 5): the contract's last IO (its own
+token balance falls to 0: one more storage refund), and the provider's case the issue measured, the
+minimum stake of one RTX 4090 (250 IO) withdrawn at exactly 14 days while other stake stays held.
+The second is above 60,000 by construction: docs/gas-anchors.md, "A whole-stake withdrawal", has the
+floor (60,280 with NodeStaking's books exact and its own code free).
+
 The 9,999 extra devices are registered by a bench-only filler contract (contracts/mocks/
 MockDeviceFiller.vy) in a few large transactions; every measured operation is a real single
 transaction of its own block (all storage cold), on a device registered by an ordinary wallet.
@@ -19,6 +25,7 @@ from ionet.staking import device_class, device_id
 
 DAY = 86_400
 H100 = device_class("H100")
+RTX4090 = device_class("RTX 4090")
 FILL_BATCH = 100  # devices per filler transaction (~12M gas, under Osaka's 16.7M transaction cap)
 SYNTHETIX_FIRST_STAKE = 123_874
 
@@ -48,6 +55,25 @@ def device(eco: Any, name: str, stake: int = 0, funds: int = 10_000 * IO) -> byt
     return d
 
 
+def whole_minimum_withdrawal(eco: Any) -> int:
+    """Issue 18 defect 5: stake exactly the minimum (250 IO on one RTX 4090), unstake it all,
+    withdraw at exactly 14 days to the wallet that staked, empty by then."""
+    st, token, who = eco.suite.NodeStaking, eco.suite.IOToken, eco.provider_c
+    d = device_id("bench-4090")
+    st.register_device(d, RTX4090, 1, who, sender=who)
+    minimum = st.min_stake(d)
+    assert minimum == 250 * IO and token.balanceOf(who) == 0
+    eco.fund(who, minimum)
+    token.approve(st, minimum, sender=who)
+    st.stake(d, minimum, sender=who)
+    unstaked = st.unstake(d, sender=who)
+    chain.pending_timestamp = unstaked.timestamp + 14 * DAY  # the withdrawal lands exactly on the release
+    assert token.balanceOf(who) == 0 and token.balanceOf(st) > 0
+    tx = st.withdraw(d, sender=who)
+    assert tx.timestamp == unstaked.timestamp + 14 * DAY and token.balanceOf(who) == minimum
+    return gas_of(tx)
+
+
 def scenario(eco: Any, devices: int) -> list[GasRow]:
     st, who, co = eco.suite.NodeStaking, eco.provider_a, eco.co_staker
     tag = f"{devices:,} device{'s' if devices > 1 else ''}"
@@ -66,8 +92,14 @@ def scenario(eco: Any, devices: int) -> list[GasRow]:
         chain.mine()
         assert eco.suite.IOToken.balanceOf(who) == 0
         withdraw = gas_of(st.withdraw(d, sender=who))
-        rows.append(at_most("NodeStaking", f"withdraw after cooldown, to an empty wallet ({tag})", withdraw,
-                            60_000, "Synthetix withdraw 101,663", 101_663))
+        assert eco.suite.IOToken.balanceOf(st) == 0
+        rows.append(at_most("NodeStaking", f"withdraw after cooldown, to an empty wallet, the contract's last IO "
+                                           f"({tag})", withdraw, 60_000, "Synthetix withdraw 101,663", 101_663))
+    with isolated():
+        device(eco, "bench-0", stake=2_000 * IO)  # another device's stake stays in the contract
+        rows.append(at_most("NodeStaking", f"withdraw the whole minimum stake (250 IO, one RTX 4090) at exactly "
+                                           f"14 days, to an empty wallet, other stake held ({tag})",
+                            whole_minimum_withdrawal(eco), 60_000, "Synthetix withdraw 101,663", 101_663))
     with isolated():
         d = device(eco, "bench-1", stake=4_000 * IO)
         rows.append(at_most("NodeStaking", f"slash, owner only, jail ({tag})",
@@ -77,7 +109,7 @@ def scenario(eco: Any, devices: int) -> list[GasRow]:
         eco.fund(co, 2_000 * IO)
         eco.suite.IOToken.approve(st, 2**256 - 1, sender=co)
         st.offer_co_stake(d, co, 2_000 * IO, 2_000, sender=who)
-        accept = gas_of(st.accept_co_stake(d, sender=co))
+        accept = gas_of(st.accept_co_stake(d, 2_000 * IO, 2_000, sender=co))
         rows.append(GasRow("NodeStaking", f"accept_co_stake ({tag})", accept))
         st.exit_co_stake(d, sender=co)
         chain.pending_timestamp = chain.pending_timestamp + 8 * DAY  # wait over: the co-stake cools down
@@ -97,7 +129,7 @@ def scenario(eco: Any, devices: int) -> list[GasRow]:
         eco.fund(co, 2_000 * IO)
         eco.suite.IOToken.approve(st, 2**256 - 1, sender=co)
         st.offer_co_stake(d, co, 2_000 * IO, 2_000, sender=who)
-        st.accept_co_stake(d, sender=co)
+        st.accept_co_stake(d, 2_000 * IO, 2_000, sender=co)
         unstake = st.unstake(d, sender=who)
         assert st.co_stake(d).state_name == "cooldown"
         rows.append(at_most("NodeStaking", f"unstake, pushes the co-stake out ({tag})", gas_of(unstake), 60_000))

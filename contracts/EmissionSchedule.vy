@@ -28,6 +28,11 @@
         exactly what minting on time would have (no over-mint on catch-up, unlike CRV).
      4. No zero value is a state marker: the schedule is a pure function of block.timestamp and
         the immutable START_TIME.
+     5. Every epoch's emission goes to the recipient in place when the epoch ended:
+        `set_reward_recipient` first mints what is due to the old recipient (as `mint_due` would
+        at that moment), so a switch never moves emission that was already due, whether or not
+        anyone called `mint_due` in the block before. The RewardRecipientUpdated event names the
+        first epoch the new recipient is paid for.
      The Python twin of every number here is ionet.emission (integer and Decimal forms).
 """
 
@@ -90,10 +95,13 @@ event EmissionMinted:
     total_emitted: uint256
 
 
-# @dev Emitted when the admin changes the reward recipient.
+# @dev Emitted when the admin changes the reward recipient (and once by the constructor, from the
+#      zero address): `new_recipient` is paid for epoch `from_epoch` and every later one, the
+#      epochs before it went to `old_recipient` (their EmissionMinted comes first).
 event RewardRecipientUpdated:
     old_recipient: indexed(address)
     new_recipient: indexed(address)
+    from_epoch: uint256
 
 
 @deploy
@@ -111,7 +119,7 @@ def __init__(token_: IIOToken, start_time_: uint256, reward_recipient_: address)
     token = token_
     START_TIME = start_time_ if start_time_ != 0 else block.timestamp
     self._state = self._pack_state(reward_recipient_, 0)
-    log RewardRecipientUpdated(old_recipient=empty(address), new_recipient=reward_recipient_)
+    log RewardRecipientUpdated(old_recipient=empty(address), new_recipient=reward_recipient_, from_epoch=1)
 
 
 @external
@@ -138,7 +146,12 @@ def mint_due() -> uint256:
 @external
 def set_reward_recipient(new_recipient: address):
     """
-    @notice Changes where future emission goes. Admin only.
+    @notice Changes where the emission goes from now on. What is due now (the epochs that have
+            ended) is minted to the old recipient first, exactly what `mint_due` would mint to it
+            at this moment (EmissionMinted, then RewardRecipientUpdated with the first epoch paid
+            to the new recipient). Admin only.
+    @dev Switching away from a contract that counts its emission by the schedule's total (the
+         IncentiveEngine) is best batched after that contract's own sync, in the same operation.
     @param new_recipient The new recipient; not the zero address.
     """
     ownable._check_owner()
@@ -146,8 +159,15 @@ def set_reward_recipient(new_recipient: address):
     old: address = empty(address)
     emitted: uint256 = 0
     old, emitted = self._unpack_state(self._state)
-    log RewardRecipientUpdated(old_recipient=old, new_recipient=new_recipient)
+    # As `mint_due` (to the old recipient), in the same write that switches the recipient.
+    epoch: uint256 = self._completed_epochs()
+    due: uint256 = self._cumulative_through(epoch) - emitted
+    emitted += due
     self._state = self._pack_state(new_recipient, emitted)
+    if due != 0:
+        extcall token.mint(old, due)
+        log EmissionMinted(recipient=old, amount=due, through_epoch=epoch, total_emitted=emitted)
+    log RewardRecipientUpdated(old_recipient=old, new_recipient=new_recipient, from_epoch=epoch + 1)
 
 
 @external

@@ -15,6 +15,11 @@
      3. total_minted() only grows; total_burned() only grows.
      4. Only the constructor and `mint` (called by `minter`) create tokens; `minter` is written once.
      5. The sum of the genesis amounts is exactly GENESIS_SUPPLY.
+     6. Replaying snekmate's RoleMinterChanged events gives the true minter set: the deployer's
+        role, granted by erc20's constructor, is revoked (event included) when the constructor
+        ends, since only the constructor mints for it; `set_minter` grants the emission schedule
+        (RoleMinterChanged(minter, true) beside MinterSet). `erc20.is_minter` is kept equal to
+        the events; it is not exported and no mint path reads it (`mint` checks `minter`).
      The admin role (snekmate `ownable_2step`) can be handed to a multisig in two steps; after the
      minter is set it has no power over balances or supply.
 """
@@ -107,20 +112,27 @@ def __init__(genesis_recipients: DynArray[address, MAX_GENESIS_RECIPIENTS], gene
         log GenesisMinted(recipient=recipient, amount=amount)
     assert total == GENESIS_SUPPLY, "IOToken: genesis sum is not 500M"
     self.total_minted = total
+    # erc20.__init__ made the deployer a minter (and logged it); the genesis above was its only
+    # mint: it is no minter from here on, and the event log says so.
+    erc20.is_minter[msg.sender] = False
+    log erc20.RoleMinterChanged(minter=msg.sender, status=False)
 
 
 @external
 def set_minter(new_minter: address):
     """
     @notice Fixes the one address that may mint the emission. Once set, it can never change.
-    @dev Only the admin (owner), once.
+    @dev Only the admin (owner), once. Logs MinterSet and snekmate's RoleMinterChanged(minter,
+         true), so that indexers of either event see the one minter.
     @param new_minter The emission schedule contract.
     """
     ownable._check_owner()
     assert self.minter == empty(address), "IOToken: minter already set"
     assert new_minter != empty(address), "IOToken: minter is the zero address"
     self.minter = new_minter
+    erc20.is_minter[new_minter] = True
     log MinterSet(minter=new_minter)
+    log erc20.RoleMinterChanged(minter=new_minter, status=True)
 
 
 @external

@@ -74,6 +74,23 @@
         touches more than one device or one slash.
      7. burn_on_finalize: a finalized slash burns exactly its amount (total supply falls by it;
         the token's cap counts what was minted, so it never re-opens).
+     8. slash_interval: two slashes of one device are at least MIN_SLASH_INTERVAL_SECONDS apart
+        (whatever became of the first: overturned, finalized or pending).
+     9. terms_named: a co-stake is accepted only on the terms the co-staker named (amount and
+        reward share); a cancel and a new offer before the acceptance executes make it revert.
+     Slash interval (issue 18). RewardsDistributor pays nothing for a device under a root that
+     does not commit the device's latest slash ("slash after active root"). Were slashes
+     unlimited, the slasher key could slash a device by 1 wei just before each pending root
+     activates and freeze its rewards root after root, overturn or not. With one slash per
+     interval I >= D + P (D the distributor's activation delay, P = 1 day the oracle's root
+     period; the deploy refuses a shorter I, the constructor bounds it to 1 hour .. 30 days):
+     the first root computed through a time after a slash at s commits it; the oracle
+     publishes it by s + P (plus its computing lag) and it is active by s + P + D <= s + I,
+     while the next slash cannot come before s + I. So claims pay from that root's activation
+     until the next slash: a window of I - P - D (less the lag) in every interval, a day with
+     I = 3 days and D = P = 1 day (tests/integration/test_staking_slash_interval.py). A device
+     that keeps misbehaving inside the interval is stopped by its first slash's jail (no jobs,
+     no rewards), not by more slashes; each slash stays capped by max_slash_bps.
      Governance inputs are bounded: class multipliers 0..MAX_MULTIPLIER_BPS (100x), max slash
      1..10_000 bps, processors 1..2**32-1 at registration, so min_stake <= 200e18 * 100 * 2**32
      < 2**96 * 2**30: no view or check can overflow.
@@ -129,6 +146,9 @@ APPEAL_SECONDS: public(constant(uint256)) = 30 * 86_400
 MAX_OFFERS_PER_CO_STAKER: public(constant(uint256)) = 2
 # @dev Largest co-stake as a fraction of the device's counting stake, in bps (50 %).
 MAX_CO_STAKE_BPS: public(constant(uint256)) = 5_000
+# @dev Bounds of the constructor's minimum time between two slashes of one device, in seconds.
+MIN_SLASH_INTERVAL_FLOOR_SECONDS: constant(uint256) = 3_600
+MIN_SLASH_INTERVAL_CEILING_SECONDS: constant(uint256) = 30 * 86_400
 
 # @dev Outcomes of a slash (slash_outcome): unknown id, in its appeal window, overturned, finalized.
 SLASH_UNKNOWN: public(constant(uint256)) = 0
@@ -255,6 +275,8 @@ struct SlashInfo:
 
 # @dev The IO token; every stake is held here, every finalized slash burned from here.
 token: public(immutable(IIOToken))
+# @dev Least time between two slashes of one device, in seconds (see "Slash interval" in @dev).
+MIN_SLASH_INTERVAL_SECONDS: public(immutable(uint256))
 
 # @dev Packed device words (see the layout in the contract's @dev).
 _meta: HashMap[bytes32, uint256]
@@ -453,13 +475,17 @@ event RefundClaimed:
 
 
 @deploy
-def __init__(token_: IIOToken, max_slash_bps_: uint256, classes: DynArray[bytes32, 32],
-             multipliers_bps: DynArray[uint256, 32]):
+def __init__(token_: IIOToken, max_slash_bps_: uint256, min_slash_interval_seconds_: uint256,
+             classes: DynArray[bytes32, 32], multipliers_bps: DynArray[uint256, 32]):
     """
-    @notice Fixes the token, the slash maximum and the initial class multipliers. The deployer
-            receives DEFAULT_ADMIN_ROLE and GOVERNANCE_ROLE (the deploy step grants the others).
+    @notice Fixes the token, the slash maximum, the least time between two slashes of a device
+            and the initial class multipliers. The deployer receives DEFAULT_ADMIN_ROLE and
+            GOVERNANCE_ROLE (the deploy step grants the others).
     @param token_ The IO token.
     @param max_slash_bps_ Largest slash as bps of the device's slashable stake (1..10_000).
+    @param min_slash_interval_seconds_ Least time between two slashes of one device, 1 hour ..
+           30 days; at least the rewards activation delay + one root period (the deploy checks
+           it: see "Slash interval" in @dev).
     @param classes Device classes (ASCII names right-padded with zero bytes).
     @param multipliers_bps Their multipliers, 10_000 = 1.0x, each at most MAX_MULTIPLIER_BPS.
     """
@@ -467,7 +493,10 @@ def __init__(token_: IIOToken, max_slash_bps_: uint256, classes: DynArray[bytes3
     pausable.__init__()
     assert token_.address != empty(address), "NodeStaking: token is the zero address"
     assert len(classes) == len(multipliers_bps), "NodeStaking: class lengths differ"
+    assert min_slash_interval_seconds_ >= MIN_SLASH_INTERVAL_FLOOR_SECONDS and \
+        min_slash_interval_seconds_ <= MIN_SLASH_INTERVAL_CEILING_SECONDS, "NodeStaking: bad slash interval"
     token = token_
+    MIN_SLASH_INTERVAL_SECONDS = min_slash_interval_seconds_
     access_control._grant_role(GOVERNANCE_ROLE, msg.sender)
     self._held = self._pack_held(0, 0)
     self._set_max_slash_bps(max_slash_bps_)
@@ -714,17 +743,24 @@ def decline_co_stake(device: bytes32):
 
 
 @external
-def accept_co_stake(device: bytes32):
+def accept_co_stake(device: bytes32, amount: uint256, reward_share_bps: uint256):
     """
     @notice Accepts the offer made to the caller by depositing its amount (approved beforehand).
-            Only the offered co-staker; not while paused. The 50 % cap is checked again, and the
-            co-staker may hold at most 2 accepted co-stakes (until it withdraws one).
+            The acceptance names the terms it accepts: it reverts "offer terms changed" unless
+            the offer in force is for exactly `amount` at exactly `reward_share_bps`, so an
+            owner who cancels and offers again before the acceptance executes (a front-run)
+            cannot change what is accepted. Only the offered co-staker; not while paused. The
+            50 % cap is checked again, and the co-staker may hold at most 2 accepted co-stakes
+            (until it withdraws one).
     @param device The device id.
+    @param amount The offered amount the co-staker agreed to deposit, in wei (`co_stake(device).amount`).
+    @param reward_share_bps The offered share the co-staker agreed to (`co_stake(device).reward_share_bps`).
     """
     pausable._require_not_paused()
     co: Co = self._unpack_co(self._co[device])
     assert co.co_staker == msg.sender and co.state == CO_OFFERED, "NodeStaking: no offer for caller"
-    amount: uint256 = self._unpack_mark(self._mark[device]).co_amount
+    assert self._unpack_mark(self._mark[device]).co_amount == amount and co.share_bps == reward_share_bps, \
+        "NodeStaking: offer terms changed"
     assert amount <= self._unpack_own(self._own[device]).active, "NodeStaking: co-stake above 50 %"
     held: uint256 = self.offers_held[msg.sender]
     assert held < MAX_OFFERS_PER_CO_STAKER, "NodeStaking: co-staker holds 2 offers"
@@ -801,7 +837,9 @@ def slash(device: bytes32, amount: uint256, evidence: bytes32, jail: bool) -> ui
     @notice Slashes `amount` IO from the device into the 30-day appeal escrow, pro rata from the
             owner's active stake, the owner's stake in cooldown and the co-stake (active, in wait
             or in cooldown); optionally jails the device. Only SLASHER_ROLE. The evidence hash is
-            recorded in the Slashed event.
+            recorded in the Slashed event. A device is slashed at most once per
+            MIN_SLASH_INTERVAL_SECONDS: not before `last_slashed_at(device)` + the interval
+            (invariant slash_interval; why in the contract's @dev, "Slash interval").
     @dev co_cap survives a slash. With r = amount / total, the owner's active part is
          floor(r * active) <= r * active, so active keeps >= active * (1 - r). What is left
          after it, rest >= amount - r * active = r * (cooldown + co), is split between cooldown
@@ -821,6 +859,9 @@ def slash(device: bytes32, amount: uint256, evidence: bytes32, jail: bool) -> ui
     own: Own = self._unpack_own(self._own[device])
     co: Co = self._unpack_co(self._co[device])
     mark: Mark = self._unpack_mark(self._mark[device])
+    # A device never slashed has last_slashed_at 0 (its id is 0): no wait.
+    assert mark.last_slash_id == 0 or block.timestamp >= mark.last_slashed_at + MIN_SLASH_INTERVAL_SECONDS, \
+        "NodeStaking: slashed too recently"
     co_amount: uint256 = 0
     if co.state >= CO_ACTIVE:
         co_amount = mark.co_amount

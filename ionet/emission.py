@@ -10,6 +10,7 @@ Two forms of the same schedule:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
 IO = 10**18
@@ -75,6 +76,33 @@ def completed_epochs(start_time: int, now: int) -> int:
 def due_at(start_time: int, now: int) -> int:
     """Everything the schedule has made mintable by `now`, in wei."""
     return cumulative_through(completed_epochs(start_time, now))
+
+
+@dataclass
+class Schedule:
+    """The contract's state (recipient, total emitted) and what each recipient was paid: the
+    plain-Python twin of `mint_due` and `set_reward_recipient` (tests/unit/test_emission.py runs
+    both side by side)."""
+
+    start_time: int
+    recipient: str
+    emitted: int = 0
+    paid: dict[str, int] = field(default_factory=dict)
+
+    def mint_due(self, now: int) -> int:
+        """Mints what is due at `now` to the recipient; returns the amount (0: nothing due)."""
+        due = due_at(self.start_time, now) - self.emitted
+        if due:
+            self.emitted += due
+            self.paid[self.recipient] = self.paid.get(self.recipient, 0) + due
+        return due
+
+    def set_reward_recipient(self, new_recipient: str, now: int) -> tuple[int, int]:
+        """What is due at `now` goes to the old recipient first, then the switch. Returns (the
+        amount minted to the old recipient, the first epoch paid to the new one)."""
+        due = self.mint_due(now)
+        self.recipient = new_recipient
+        return due, completed_epochs(self.start_time, now) + 1
 
 
 # ---------------------------------------------------------------- real form (50-digit Decimal)

@@ -65,6 +65,10 @@ def _token(c: Checker, idx: Indexer, key: str, token: Any, now: int) -> None:
     if rows:
         c.eq(f"{key}.totalSupply", amount(rows[0][0]), token.totalSupply())
         c.eq(f"{key}.total_minted", amount(rows[0][1]), token.total_minted())
+    minters = idx.query("SELECT account FROM token_minters WHERE token = ? AND is_minter = 1", [token.address])
+    minter = token.minter()
+    c.eq(f"{key}.minter (the minters replayed)", sorted(a.lower() for (a,) in minters),
+         [] if int(minter, 16) == 0 else [minter.lower()])
 
 
 def _emission(c: Checker, idx: Indexer, key: str, sched: Any, now: int) -> None:

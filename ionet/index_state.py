@@ -17,6 +17,7 @@ ZERO = "0x" + "00" * 20
 TABLES = """
 CREATE TABLE IF NOT EXISTS token_balances (token TEXT, account TEXT, balance TEXT, PRIMARY KEY (token, account));
 CREATE TABLE IF NOT EXISTS token_totals (token TEXT PRIMARY KEY, supply TEXT, minted TEXT, burned TEXT);
+CREATE TABLE IF NOT EXISTS token_minters (token TEXT, account TEXT, is_minter INTEGER, PRIMARY KEY (token, account));
 CREATE TABLE IF NOT EXISTS emission (contract TEXT PRIMARY KEY, recipient TEXT, total_emitted TEXT,
                                      through_epoch INTEGER);
 """
@@ -64,6 +65,14 @@ def _token_transfer(db: sqlite3.Connection, ev: Event) -> None:
     else:
         _add(db, "token_totals", {"token": ev.address}, "burned", value)
         _add(db, "token_totals", {"token": ev.address}, "supply", -value)
+
+
+@reducer("IOToken", "RoleMinterChanged")
+def _token_minter(db: sqlite3.Connection, ev: Event) -> None:
+    """snekmate's minter event: the deployer's grant at construction and its revocation, then the
+    emission schedule's grant by `set_minter` (the rows with is_minter = 1 are the minters)."""
+    _set(db, "token_minters", {"token": ev.address, "account": ev.args["minter"]},
+         {"is_minter": int(bool(ev.args["status"]))})
 
 
 # ---------------------------------------------------------------- EmissionSchedule

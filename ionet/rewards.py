@@ -437,9 +437,8 @@ class RewardsEngine:
             co_at = self.co_cumulative.get(r.device, {}).get(r.co_staker, 0) if hit else 0
             co_prev = next((m.slash_id for m in reversed(marks) if hit and m.co_staker == r.co_staker), 0)
             owner_prev = marks[-1].slash_id if marks else 0
-            marks.append(
-                SlashMark(r.slash_id, r.time, r.co_staker, self.owner_cumulative.get(r.device, 0), co_at, owner_prev, co_prev)
-            )
+            owner_at = self.owner_cumulative.get(r.device, 0)
+            marks.append(SlashMark(r.slash_id, r.time, r.co_staker, owner_at, co_at, owner_prev, co_prev))
 
     # ------------------------------------------------------------ epochs
     def run_epoch(self, devices: Iterable[Device], extra: int = 0) -> dict[bytes, int]:

@@ -19,13 +19,15 @@ Holder classes:
 
 The audit is plain web3 (no ape): holders come from `RoleGranted`/`RoleRevoked` events (snekmate
 `access_control`, confirmed with `hasRole`) and the `owner()`/`pending_owner()` views of
-`ownable_2step`, never from a config file.
+`ownable_2step`, never from a config file. It also counts what the deployer could still move
+(`deployer_holdings`): token balances, liquidity position NFTs, allowances, vesting claims.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -68,7 +70,12 @@ class RoleSpec:
 
 ROLE_TABLE: list[RoleSpec] = [
     RoleSpec("IOToken", OWNER, Holder.TIMELOCK, "set the minter (set once at deploy, never again)"),
-    RoleSpec("EmissionSchedule", OWNER, Holder.TIMELOCK, "change where the emission goes"),
+    RoleSpec(
+        "EmissionSchedule",
+        OWNER,
+        Holder.TIMELOCK,
+        "change where the emission goes from now on (what is due is minted to the old recipient first)",
+    ),
     RoleSpec("VestingVault.*", OWNER, Holder.TIMELOCK, "grant from the vault, revoke revocable grants"),
     RoleSpec("NodeStaking", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "grant and revoke every role"),
     RoleSpec(
@@ -82,7 +89,7 @@ ROLE_TABLE: list[RoleSpec] = [
         "NodeStaking",
         "SLASHER_ROLE",
         Holder.OPERATIONAL,
-        "slash up to max_slash_bps into the 30-day appeal escrow",
+        "slash up to max_slash_bps, once per device per MIN_SLASH_INTERVAL_SECONDS, into the 30-day appeal escrow",
         "staking.slasher",
     ),
     RoleSpec("RewardsDistributor", DEFAULT_ADMIN_ROLE, Holder.TIMELOCK, "grant and revoke every role"),
@@ -177,12 +184,37 @@ def _call(w3: Any, address: str, signature: str, types: list[str], args: list[An
     return values[0] if len(values) == 1 else values
 
 
+def _call_many(w3: Any, address_args: list[tuple[str, list[Any]]], signature: str, types: list[str],
+               out: list[str]) -> list[Any]:
+    """One view called on many (address, args), in one JSON-RPC batch (one round trip); one call at a
+    time where the endpoint does not take batches."""
+    selector = function_signature_to_4byte_selector(signature)
+    txs = [{"to": to_checksum_address(a), "data": "0x" + (selector + encode(types, a_args)).hex()}
+           for a, a_args in address_args]
+    if not txs:
+        return []
+    try:
+        with w3.batch_requests() as batch:
+            for tx in txs:
+                batch.add(w3.eth.call(tx))
+            raw = batch.execute()
+        if len(raw) != len(txs):
+            raise ValueError("short batch")
+    except Exception:  # no batches here (or one item failed): call one by one
+        raw = [w3.eth.call(tx) for tx in txs]
+    values = [decode(out, bytes(r)) for r in raw]
+    return [v[0] if len(v) == 1 else v for v in values]
+
+
 def has_code(w3: Any, address: str) -> bool:
     return len(w3.eth.get_code(to_checksum_address(address))) > 0
 
 
-def _logs(w3: Any, address: str, from_block: int, to_block: int) -> list[Any]:
-    """Role events of one contract, in chunks (public RPCs cap a query's block range)."""
+def _logs(
+    w3: Any, address: str, from_block: int, to_block: int, topics: list[Any] | None = None
+) -> list[Any]:
+    """Events of one contract (default: its role events), in chunks (public RPCs cap a query's block
+    range)."""
     out: list[Any] = []
     start, chunk = from_block, LOG_CHUNK_BLOCKS
     while start <= to_block:
@@ -193,7 +225,7 @@ def _logs(w3: Any, address: str, from_block: int, to_block: int) -> list[Any]:
                     "address": to_checksum_address(address),
                     "fromBlock": start,
                     "toBlock": end,
-                    "topics": [[ROLE_GRANTED, ROLE_REVOKED]],
+                    "topics": topics or [[ROLE_GRANTED, ROLE_REVOKED]],
                 }
             )
         except Exception:
@@ -432,10 +464,129 @@ def audit(w3: Any, manifest: Manifest, log: Callable[[str], None] | None = None)
         rows.append(
             Row(TIMELOCK_KEY, "minimum delay", timelock, "Timelock", "the deploy's delay", problems=timelock_problems)
         )
+    held, note = deployer_holdings(w3, manifest)
+    rows += held
+    notes.append(note)
     if log:
         for n in notes:
             log(n)
     return AuditReport(rows=rows, notes=notes)
+
+
+# ------------------------------------------------------------------ what the deployer can still move
+GRANTED = "0x" + keccak(text="Granted(uint256,address,uint256,uint256,uint256)").hex()
+# VestingVault.grant_state's GrantState: id, serial, beneficiary, status, status_name, current id, amount, claimed,
+# vested, claimable, revoked, revoked_at, unvested_returned, pending_beneficiary
+GRANT_STATE = (
+    "(uint256,uint256,address,uint256,string,uint256,uint256,uint256,uint256,uint256,bool,uint256,uint256,address)"
+)
+GRANT_ACTIVE, GRANT_REVOKED = 1, 2
+NOTHING = "nothing (the deployer keeps no asset)"
+
+
+def protocol_tokens(manifest: Manifest) -> dict[str, str]:
+    """Every ERC-20 the manifest records, address -> label: the IO token, the USDC (the test double
+    or the router's), WETH9, and both tokens of every recorded pool (a live network's assets)."""
+    out: dict[str, str] = {}
+    names = {to_checksum_address(r.address): k for k, r in manifest.contracts.items()}
+
+    def add(address: Any, label: str) -> None:
+        if isinstance(address, str) and address.startswith("0x") and len(address) == 42 and int(address, 16):
+            a = to_checksum_address(address)
+            out.setdefault(a, names.get(a, label))
+
+    for key in ("IOToken", "MockUSDC", "WETH9"):
+        if key in manifest.contracts:
+            add(manifest.contracts[key].address, key)
+    for key, record in manifest.contracts.items():
+        args = record.args or {}
+        for name in ("token0", "token1"):
+            add(args.get(name), f"{name} of {key}")
+        if key == "SettlementRouter":
+            add(args.get("usdc"), "USDC")
+    return out
+
+
+def recorded_positions(manifest: Manifest) -> list[tuple[str, str, int]]:
+    """(pool key, position manager, token id) of every liquidity position the deploy minted."""
+    out = []
+    fallback = manifest.contracts.get("NonfungiblePositionManager")
+    market = (manifest.parameters or {}).get("market") or {}
+    configured = (market.get("uniswap") or {}).get("position_manager")
+    for key, record in manifest.contracts.items():
+        args = record.args or {}
+        if args.get("position_id") is None:
+            continue
+        npm = args.get("position_manager") or (fallback.address if fallback else configured)
+        if npm:
+            out.append((key, to_checksum_address(npm), int(args["position_id"])))
+    return out
+
+
+def deployer_holdings(w3: Any, manifest: Manifest) -> tuple[list[Row], str]:
+    """Everything of the protocol the deployer could still move, read from the chain: its balance of
+    every token the manifest records, every recorded Uniswap position NFT it owns or is approved for
+    (and any other position of those managers it owns), every allowance a recorded contract gave it
+    on those tokens, and what it could still claim from a vesting grant. Returns one row per holding
+    found (each a problem: `--strict` fails) and a summary note."""
+    deployer = to_checksum_address(manifest.deployer)
+    rows: list[Row] = []
+    checked: Counter = Counter()
+
+    def hold(contract: str, what: str, problem: str) -> None:
+        rows.append(Row(contract, what, deployer, "deployer (EOA)", NOTHING, problems=[problem]))
+
+    tokens = protocol_tokens(manifest)
+    balances = _call_many(w3, [(t, [deployer]) for t in tokens], "balanceOf(address)", ["address"], ["uint256"])
+    for label, balance in zip(tokens.values(), balances, strict=True):
+        checked["token balances"] += 1
+        if balance:
+            hold(label, "balance", f"the deployer holds {balance:,} base units")
+    positions = recorded_positions(manifest)
+    owners: dict[tuple[str, int], str] = {}
+    for key, npm, token_id in positions:
+        checked["positions"] += 1
+        owner = to_checksum_address(_call(w3, npm, "ownerOf(uint256)", ["uint256"], [token_id], ["address"]))
+        owners[(npm, token_id)] = owner
+        if owner == deployer:
+            hold(key, f"position #{token_id}", "the deployer owns this liquidity position NFT")
+        approved = to_checksum_address(_call(w3, npm, "getApproved(uint256)", ["uint256"], [token_id], ["address"]))
+        if approved == deployer:
+            hold(key, f"position #{token_id}", "the deployer is approved for this liquidity position NFT")
+    for npm in sorted({n for _k, n, _t in positions}):
+        count = _call(w3, npm, "balanceOf(address)", ["address"], [deployer], ["uint256"])
+        recorded = sum(1 for (n, _t), owner in owners.items() if n == npm and owner == deployer)
+        if count > recorded:  # positions the manifest does not record
+            hold("NonfungiblePositionManager", "positions", f"the deployer owns {count} position NFTs of {npm}")
+    for npm, owner in sorted({(n, o) for (n, _t), o in owners.items()}):
+        if owner != deployer and _call(
+            w3, npm, "isApprovedForAll(address,address)", ["address", "address"], [owner, deployer], ["bool"]
+        ):
+            hold("NonfungiblePositionManager", "operator", f"the deployer may move every position of {owner}")
+    holders = sorted({to_checksum_address(r.address) for r in manifest.contracts.values()} - {deployer})
+    pairs = [(token, holder) for token in tokens for holder in holders]
+    allowances = _call_many(w3, [(t, [h, deployer]) for t, h in pairs], "allowance(address,address)",
+                            ["address", "address"], ["uint256"])
+    for (token, holder), allowance in zip(pairs, allowances, strict=True):
+        checked["allowances"] += 1
+        if allowance:
+            hold(tokens[token], "allowance", f"{holder} lets the deployer spend {allowance:,} base units")
+    topic = "0x" + bytes.fromhex(deployer[2:]).rjust(32, b"\x00").hex()
+    head = w3.eth.block_number
+    for key, record in manifest.contracts.items():
+        if not key.startswith("VestingVault."):
+            continue
+        for log in _logs(w3, record.address, record.block, head, [GRANTED, None, topic]):
+            checked["vesting grants"] += 1
+            grant_id = int.from_bytes(bytes(log["topics"][1]), "big")
+            state = _call(w3, record.address, "grant_state(uint256)", ["uint256"], [grant_id], [GRANT_STATE])
+            serial, status, amount, claimed, claimable = state[1], state[3], state[6], state[7], state[9]
+            left = amount - claimed if status == GRANT_ACTIVE else claimable if status == GRANT_REVOKED else 0
+            if left:
+                hold(key, f"grant #{serial}", f"the deployer can still claim {left:,} wei of IO")
+    what = ", ".join(f"{n} {k}" for k, n in checked.items()) or "nothing recorded"
+    verdict = "nothing held" if not rows else f"{len(rows)} held (listed as problems)"
+    return rows, f"the deployer's assets ({what} checked): {verdict}"
 
 
 def fee_vault_holder(w3: Any, engine: str | None, timelock: str | None) -> str | None:

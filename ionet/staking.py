@@ -29,6 +29,29 @@ EXIT_WAIT_SECONDS = 7 * 86_400
 APPEAL_SECONDS = 30 * 86_400
 MAX_OFFERS_PER_CO_STAKER = 2  # accepted co-stakes one co-staker may hold (pending offers do not count)
 MAX_MULTIPLIER_BPS = 1_000_000  # 100x, the largest class multiplier governance may set
+# Least time between two slashes of one device: the constructor's bounds, and the deploy's default.
+MIN_SLASH_INTERVAL_FLOOR_SECONDS = 3_600
+MIN_SLASH_INTERVAL_CEILING_SECONDS = 30 * 86_400
+DEFAULT_MIN_SLASH_INTERVAL_SECONDS = 3 * 86_400
+ROOT_PERIOD_SECONDS = 86_400  # the reward oracle publishes a root at least once a day
+
+
+def check_slash_interval(interval: int, activation_delay: int) -> None:
+    """Refuse a slash interval that cannot bound the slasher's freeze of rewards (issue 18).
+
+    A slash at time s is committed by the oracle's next root, published within one root period
+    and active after the distributor's activation delay; a second slash before then would leave
+    the device's claims reverting ("slash after active root") root after root. So the interval
+    must be at least activation delay + one root period, and within the contract's bounds."""
+    if not MIN_SLASH_INTERVAL_FLOOR_SECONDS <= interval <= MIN_SLASH_INTERVAL_CEILING_SECONDS:
+        raise ValueError(f"staking.min_slash_interval_seconds = {interval:,} s is outside the contract's bounds "
+                         f"{MIN_SLASH_INTERVAL_FLOOR_SECONDS:,} .. {MIN_SLASH_INTERVAL_CEILING_SECONDS:,} s")
+    least = activation_delay + ROOT_PERIOD_SECONDS
+    if interval < least:
+        raise ValueError(
+            f"staking.min_slash_interval_seconds = {interval:,} s is shorter than rewards.activation_delay_seconds "
+            f"({activation_delay:,} s) + one root period ({ROOT_PERIOD_SECONDS:,} s) = {least:,} s: the slasher could "
+            "slash a device again before a root committing its last slash is active, and freeze its rewards")
 
 # Co-stake states as stored; CO_COOLDOWN and CO_WITHDRAWABLE are phases of CO_EXITING that
 # `co_stake` reports (never stored).
@@ -94,6 +117,7 @@ class Device:
     co_state: int = CO_NONE
     co_exit_at: int = 0
     last_slashed_at: int = 0
+    last_slash_id: int = 0
     jailed: bool = False
 
 
@@ -149,6 +173,7 @@ class StakingModel:
 
     multipliers: dict[bytes, int] = field(default_factory=dict)
     max_slash_bps: int = 5_000
+    min_slash_interval: int = DEFAULT_MIN_SLASH_INTERVAL_SECONDS
     devices: dict[bytes, Device] = field(default_factory=dict)
     offers_held: dict[str, int] = field(default_factory=dict)  # accepted co-stakes, until withdrawn
     slashes: dict[int, Slash] = field(default_factory=dict)  # every slash, settled ones with their outcome
@@ -316,11 +341,13 @@ class StakingModel:
              "no offer for caller")
         self._clear_co(dev)
 
-    def accept_co_stake(self, sender: str, d: bytes) -> None:
+    def accept_co_stake(self, sender: str, d: bytes, amount: int, share_bps: int) -> None:
+        """The co-staker accepts the offer on the terms it names (amount, share); other terms revert."""
         _req(not self.paused, PAUSED)
         dev = self.devices.get(d)
         _req(dev is not None and dev.co_staker == sender and dev.co_state == CO_OFFERED,
              "no offer for caller")
+        _req(dev.co_amount == amount and dev.co_share_bps == share_bps, "offer terms changed")
         _req(dev.co_amount <= dev.active, "co-stake above 50 %")
         _req(self.offers_held.get(sender, 0) < MAX_OFFERS_PER_CO_STAKER, "co-staker holds 2 offers")
         self._move(sender, "staking", dev.co_amount)
@@ -351,10 +378,17 @@ class StakingModel:
         self._move("staking", sender, amount)
         return amount
 
+    def next_slash_at(self, d: bytes) -> int:
+        """The earliest time the device may be slashed again (0: never slashed, any time)."""
+        dev = self.devices[d]
+        return dev.last_slashed_at + self.min_slash_interval if dev.last_slash_id else 0
+
     def slash(self, d: bytes, amount: int, jail: bool, now: int) -> int:
         dev = self.devices.get(d)
         _req(dev is not None, "unknown device")
         _req(amount != 0, "amount is zero")
+        _req(dev.last_slash_id == 0 or now >= dev.last_slashed_at + self.min_slash_interval,
+             "slashed too recently")
         co = self.deposited_co(dev)
         total = dev.active + dev.cooldown + co
         _req(total != 0, "nothing to slash")
@@ -367,6 +401,7 @@ class StakingModel:
         dev.last_slashed_at = now
         dev.jailed = dev.jailed or jail
         self.slash_count += 1
+        dev.last_slash_id = self.slash_count
         self.slashes[self.slash_count] = Slash(d, a, c, k, dev.co_staker if k else "", now)
         return self.slash_count
 

@@ -81,9 +81,9 @@ def run(eco: Economy) -> None:
         st.offer_co_stake(d, eco.co_staker, amount, share, sender=who)
         eco.fund(eco.co_staker, amount)
         token.approve(st, amount, sender=eco.co_staker)
-        st.accept_co_stake(d, sender=eco.co_staker)
-        eco.say(f"co_staker accepts {role}'s offer: deposits {fmt_io(amount, 0)} IO for {share / 100:g} % "
-                f"of the device's rewards")
+        st.accept_co_stake(d, amount, share, sender=eco.co_staker)  # names the terms it accepts
+        eco.say(f"co_staker accepts {role}'s offer, naming its terms: deposits {fmt_io(amount, 0)} IO for "
+                f"{share / 100:g} % of the device's rewards (other terms in force would revert)")
     assert st.offers_held(eco.co_staker) == 2
 
     # A third offer: co_staker already holds 2 co-stakes, the most one may hold. A pending offer
@@ -101,7 +101,7 @@ def run(eco: Economy) -> None:
     st.offer_co_stake(leaver_dev, eco.contributor, co_amount, LEAVER_CO_SHARE_BPS, sender=leaver)
     eco.fund(eco.contributor, co_amount)
     token.approve(st, co_amount, sender=eco.contributor)
-    st.accept_co_stake(leaver_dev, sender=eco.contributor)
+    st.accept_co_stake(leaver_dev, co_amount, LEAVER_CO_SHARE_BPS, sender=eco.contributor)
     eco.say(f"the core contributor co-stakes {fmt_io(co_amount, 0)} IO on {LEAVER}'s rig for "
             f"{LEAVER_CO_SHARE_BPS / 100:g} % of its rewards: half of the rig's stake, the most a co-stake may be")
 

@@ -10,8 +10,9 @@ On a live network the deploy first rehearses itself on a fork of the network and
 (network, chain id, deployer, transactions, gas and cost at the current gas price), asks once (not
 with --yes), unlocks the deployer's key once and signs the rest unattended. The manifest is written
 after every transaction: a deploy that stopped halfway resumes when the same command runs again
-(live networks; `--resume` on a local chain), sending only what is missing; `--fresh` starts over
-(the old manifest is kept as <name>.json.bak).
+(live networks; `--resume` on a local chain), sending only what is missing, and a finished one says
+"nothing to do" without asking for the key; `--fresh` starts over (the old manifest is moved to
+<ape data folder>/ionet-deploy-backups/, out of the committed deployments/).
 """
 
 import os
@@ -23,7 +24,16 @@ from ape.cli import ConnectedProviderCommand
 
 from ionet.chain.accounts import pick_account
 from ionet.chain.journal import DeployStopped, ResumeError
-from ionet.chain.live import Plan, fmt_eth, gas_price, plan_lines, rehearse, unlock
+from ionet.chain.live import (
+    Plan,
+    backup_manifest,
+    fmt_eth,
+    gas_price,
+    has_nothing_to_send,
+    plan_lines,
+    rehearse,
+    unlock,
+)
 from ionet.chain.suite import deploy_suite
 from ionet.config import load_config
 from ionet.manifest import Manifest, manifest_path, write_manifest
@@ -60,6 +70,7 @@ def cli(account_alias, config_file, usdc, governance, yes, manifest_file, fresh,
     resume = _resumable(path, deployer, is_local, fresh, resume_local)
     tx_kwargs = {} if confirmations is None else {"required_confirmations": confirmations}
     stop_after = int(os.environ[STOP_AFTER_ENV]) if os.environ.get(STOP_AFTER_ENV) else None
+    nothing_to_do = False
 
     def run(account, resume_from, log=click.echo, save=None, stop=None, kwargs=None):
         return deploy_suite(account, config, network=net.name, ecosystem=net.ecosystem.name, log=log,
@@ -68,7 +79,8 @@ def cli(account_alias, config_file, usdc, governance, yes, manifest_file, fresh,
 
     if not is_local:
         if not governance:
-            click.secho("WARNING: without --governance the deployer keeps every admin role", fg="yellow", err=True)
+            click.secho("WARNING: without --governance the deployer keeps every admin role and the liquidity positions",
+                        fg="yellow", err=True)
         if no_rehearsal:
             plan = Plan(0, 0, "skipped (--no-rehearsal)")
         else:
@@ -78,17 +90,29 @@ def cli(account_alias, config_file, usdc, governance, yes, manifest_file, fresh,
         for line in plan_lines(network, deployer, plan, governance, resume):
             click.echo(f"  {line}")
         click.echo("")
-        if not yes:
-            click.confirm("Deploy?", abort=True)
-        unlock(deployer)
+        if has_nothing_to_send(plan):
+            # Nothing to sign: no question, no passphrase. A finished deploy stops here; an unfinished
+            # one whose transactions are all mined is run to write its manifest, and should it meet
+            # anything to send after all (the chain moved since the rehearsal) it stops before sending.
+            click.echo("nothing to do: the rehearsal sends no transaction; the key is not unlocked")
+            if resume is not None and resume.complete:
+                click.echo(f"manifest: {path} (complete)")
+                return
+            stop_after, nothing_to_do = 0, True
+        else:
+            if not yes:
+                click.confirm("Deploy?", abort=True)
+            unlock(deployer)
     else:
         click.echo(f"deploying to {network} (chain {chain.chain_id}) from {deployer.address}")
     if fresh and path.exists():
-        path.replace(path.with_name(path.name + ".bak"))
-        click.echo(f"previous manifest kept as {path.name}.bak")
+        kept = backup_manifest(path)
+        click.echo(f"previous manifest moved to {kept} (out of {path.parent}/)")
     try:
         suite = run(deployer, resume, save=lambda m: write_manifest(m, path), stop=stop_after, kwargs=tx_kwargs)
     except (DeployStopped, ResumeError) as err:
+        if nothing_to_do and isinstance(err, DeployStopped):
+            err = DeployStopped("the rehearsal planned nothing, but the chain now needs a transaction: none was sent")
         click.secho(f"deploy stopped: {err}", fg="red", err=True)
         if path.exists():
             click.echo(f"partial manifest: {path}; run the same command again to resume", err=True)

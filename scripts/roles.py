@@ -9,8 +9,9 @@
 Holders come from the contracts' RoleGranted/RoleRevoked events (confirmed with hasRole) and the
 owner()/pending_owner() views, never from the deploy config; the expectations from
 ionet.roles.ROLE_TABLE. With --strict the command exits 1 when the deployer or any EOA holds an
-admin role, a role is held by nobody or by another account than the table names, or a two-step
-hand-off is still pending.
+admin role, a role is held by nobody or by another account than the table names, a two-step
+hand-off is still pending, or the deployer can still move any of the protocol's assets (a token
+balance, a liquidity position NFT, an allowance, a vesting claim: ionet.roles.deployer_holdings).
 """
 
 from pathlib import Path

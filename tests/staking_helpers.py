@@ -43,7 +43,7 @@ def co_stake(staking: Any, token: Any, admin: Any, dev_owner: Any, co: Any, d: b
     """Offer `amount` to `co` and have it accepted."""
     staking.offer_co_stake(d, co, amount, share_bps, sender=dev_owner)
     fund(token, admin, co, amount, staking)
-    staking.accept_co_stake(d, sender=co)
+    staking.accept_co_stake(d, amount, share_bps, sender=co)
 
 
 

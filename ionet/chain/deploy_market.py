@@ -17,7 +17,12 @@ created through the network's own Uniswap V3 factory (`market.uniswap.factory`, 
 `market.price_usdc_per_io` if it is not initialized, its observation cardinality raised to
 `market.observation_cardinality` (about 22k gas a slot), and, when `market.liquidity.io` is set,
 protocol-owned full-range liquidity from the R&D & Ecosystem vault plus USDC the deployer holds
-(without liquidity the TWAP price is served but no trade can fill). A pool that already exists can be
+(without liquidity the TWAP price is served but no trade can fill).
+
+The position NFTs are minted to `market.liquidity.position_owner` (default the deployer) and
+recorded with their position manager (`position_id`, `position_owner`, `position_manager`); a
+governed deploy moves every one the deployer holds to the timelock
+(`ionet.chain.governance.hand_over_assets`). A pool that already exists can be
 named instead (`market.io_usdc_pool`). Each other asset's `pool` must be an address with code pairing
 the asset with USDC; its cardinality is raised only when `market.raise_cardinality` is true.
 
@@ -173,6 +178,7 @@ def _local_pool(
             "initial_tick": int(pool.slot0().tick),
             "position_id": token_id,
             "position_owner": owner,
+            "position_manager": u.position_manager.address,
             "liquidity": liq,
             "amount0": used0,
             "amount1": used1,
@@ -306,6 +312,7 @@ def _factory_io_pool(suite: Any, cfg: dict[str, Any], usdc: Any) -> Any:
         position = {
             "position_id": token_id,
             "position_owner": owner,
+            "position_manager": npm.address,
             "liquidity": liquidity,
             "amount0": used0,
             "amount1": used1,

@@ -32,7 +32,7 @@ def ensure_eligible_device(suite: Any, name: str, owner: Any, class_name: str = 
         staking.offer_co_stake(device, co_staker, amount, share_bps, sender=owner)
         _top_up(suite, co_staker, amount)
         token.approve(staking, amount, sender=co_staker)
-        staking.accept_co_stake(device, sender=co_staker)
+        staking.accept_co_stake(device, amount, share_bps, sender=co_staker)
     assert staking.is_eligible(device), f"{name} is not eligible after staking"
     return device
 

@@ -18,8 +18,12 @@ is given (`ape run deploy --governance`, `deploy_suite(..., governance=...)`):
    (default 2 days on live networks) with `update_delay`. So the deploy finishes in
    one run and the deployer never keeps an owner's power while a delay runs; from then on every
    operation waits the full delay (the `MinimumDelayChange` event shows it);
-6. the deployer renounces every role it still holds, the timelock's proposer role included;
-7. the audit (`ionet.roles.audit`) runs and must find no problem.
+6. the protocol's assets the deploy left with the deployer go to the timelock (`hand_over_assets`):
+   every recorded Uniswap position NFT (the protocol-owned liquidity) and every balance of a token
+   the manifest records (rounding dust of the liquidity);
+7. the deployer renounces every role it still holds, the timelock's proposer role included;
+8. the audit (`ionet.roles.audit`) runs and must find no problem: no role, and no asset (token
+   balance, position NFT, allowance, vesting claim) left with the deployer.
 """
 
 from __future__ import annotations
@@ -546,7 +550,10 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
             f"{cfg.min_delay:,} s ({len(ops)} operation(s): " + ", ".join(f"0x{op.id.hex()}" for op in ops) + ")"
         )
 
-    # 6. the deployer renounces every role it still holds (DEFAULT_ADMIN_ROLE and the timelock last)
+    # 6. the protocol-owned liquidity and any token balance the deploy left with the deployer
+    hand_over_assets(suite, timelock.address)
+
+    # 7. the deployer renounces every role it still holds (DEFAULT_ADMIN_ROLE and the timelock last)
     for key in governed + [TIMELOCK_KEY]:
         contract = suite.contracts[key]
         if "hasRole" not in {a.get("name") for a in _abi_dicts(contract)}:
@@ -580,12 +587,73 @@ def wire_governance(suite: Any, raw: dict[str, Any]) -> AuditReport:
     )
     suite.journal.save()
 
-    # 7. the audit
+    # 8. the audit (roles, and every asset the deployer could still move)
     report = audit(web3, suite.manifest)
     if not report.ok:
         raise RuntimeError("governance audit failed:\n  " + "\n  ".join(report.problems))
     suite.log(f"governance audit: {len(report.rows)} role holdings checked, no problem")
+    for note in report.notes:
+        if note.startswith("the deployer's assets"):
+            suite.log(f"governance audit: {note}")
     return report
+
+
+ERC20_ABI = [
+    {"type": "function", "name": name, "stateMutability": mut, "inputs": [{"name": n, "type": t} for n, t in ins],
+     "outputs": [{"name": "", "type": out}]}
+    for name, mut, ins, out in (
+        ("balanceOf", "view", [("account", "address")], "uint256"),
+        ("transfer", "nonpayable", [("to", "address"), ("amount", "uint256")], "bool"),
+    )
+]
+
+
+def _erc20(suite: Any, address: str) -> Any:
+    """The suite's own instance of a token, else a bare ERC-20 view of it (not cached by ape, so no
+    other ABI is ever recorded for that address)."""
+    from ape.contracts import ContractInstance
+
+    for instance in suite.contracts.values():
+        if getattr(instance, "address", None) == address:
+            return instance
+    return ContractInstance(address, ContractType.model_validate({"contractName": "ERC20", "abi": ERC20_ABI}))
+
+
+def _position_manager(suite: Any, address: str) -> Any:
+    u = suite.uniswap
+    if u is not None and u.position_manager.address == address:
+        return u.position_manager
+    from ionet.chain import uniswap
+
+    return uniswap.at("NonfungiblePositionManager", address)
+
+
+def hand_over_assets(suite: Any, timelock: str) -> None:
+    """Every recorded liquidity position NFT the deployer owns (`market.liquidity.position_owner`,
+    default the deployer) and every balance it holds of a token the manifest records go to the
+    timelock. Idempotent: what the deployer no longer holds is not sent again, so a resumed deploy
+    converges. The pool records then name the timelock as `position_owner`."""
+    from ionet.roles import protocol_tokens, recorded_positions
+
+    deployer = suite.deployer.address
+    moved: list[str] = []
+    for key, npm_address, token_id in recorded_positions(suite.manifest):
+        npm = _position_manager(suite, npm_address)
+        if npm.ownerOf(token_id) == deployer:
+            suite.send(npm.transferFrom, deployer, timelock, token_id)
+            moved.append(f"position #{token_id} ({key})")
+        record = suite.manifest.contracts[key]
+        owner = npm.ownerOf(token_id)
+        if record.args.get("position_owner") != owner:
+            record.args = {**record.args, "position_owner": owner, "minted_to": record.args.get("position_owner")}
+    for address, label in protocol_tokens(suite.manifest).items():
+        token = _erc20(suite, address)
+        balance = int(token.balanceOf(deployer))
+        if balance:
+            suite.send(token.transfer, timelock, balance)
+            moved.append(f"{balance:,} base units of {label}")
+    suite.journal.save()
+    suite.log("the deployer's assets went to the timelock: " + (", ".join(moved) if moved else "none left"))
 
 
 def council_owners(safe: Any) -> list[str]:

@@ -8,7 +8,13 @@ unattended signing.
 * `plan_lines`: network, chain id, deployer and balance, transactions, gas, and cost at the
   current gas price.
 * `unlock`: an ape keystore account is unlocked once (`set_autosign`), with the passphrase from
-  `APE_ACCOUNTS_<alias>_PASSPHRASE` or one prompt, so no transaction asks "Sign: [y/N]".
+  `APE_ACCOUNTS_<alias>_PASSPHRASE` or one prompt, so no transaction asks "Sign: [y/N]"; never when
+  the plan has nothing to send.
+* `backup_manifest`: `--fresh` moves the old manifest out of `deployments/` (committed) into ape's
+  data folder.
+
+The rehearsal silences ape's logger below ERROR: its "Confirmed …" and "Contract … deployed" lines
+for the rehearsed transactions would look like the real deploy starting before the plan is shown.
 """
 
 from __future__ import annotations
@@ -16,14 +22,19 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ape import accounts, chain, networks
+from ape.logging import LogLevel, logger
 
 from ionet.manifest import Manifest
 
@@ -86,7 +97,7 @@ def rehearse(
     try:
         _wait_for_rpc(fork_url, proc)
         os.environ["APE_FOUNDRY_HOST"] = fork_url
-        with networks.ethereum.local.use_provider("foundry", disconnect_after=True) as provider:
+        with quiet_ape(), networks.ethereum.local.use_provider("foundry", disconnect_after=True) as provider:
             provider.set_balance(deployer_address, 10**9 * WEI_PER_ETH)
             deployer = accounts.test_accounts.impersonate_account(deployer_address)
             suite = run(deployer, copy.deepcopy(resume) if resume else None)
@@ -103,6 +114,41 @@ def rehearse(
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def quiet_ape(level: LogLevel = LogLevel.ERROR) -> Iterator[None]:
+    """ape's logger at `level` inside the block, restored however the block ends (ape's own
+    `at_level` does not restore it when the block raises)."""
+    saved = logger.level
+    logger.set_level(level)
+    try:
+        yield
+    finally:
+        logger.set_level(saved)
+
+
+def has_nothing_to_send(plan: Plan) -> bool:
+    """A rehearsed plan (not skipped, not failed) of zero transactions: no confirmation, no key."""
+    return not plan.error and plan.transactions == 0
+
+
+BACKUP_FOLDER = "ionet-deploy-backups"
+
+
+def backup_manifest(path: Path, data_folder: Path | None = None) -> Path:
+    """Move the manifest at `path` out of the project (`deployments/` is committed) into
+    `<ape data folder>/ionet-deploy-backups/<name>.<UTC time>.json`; returns the new path."""
+    if data_folder is None:
+        from ape import config
+
+        data_folder = Path(config.DATA_FOLDER)
+    folder = data_folder / BACKUP_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = folder / f"{path.stem}.{stamp}{path.suffix}"
+    shutil.move(path, target)  # the data folder may be on another file system
+    return target
 
 
 def gas_price() -> int:

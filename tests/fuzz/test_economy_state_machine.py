@@ -744,7 +744,15 @@ class EconomyMachine(RuleBasedStateMachine):
         elif how == "decline":
             self.staking_call("co_decline", lambda: self.st.decline_co_stake(co, d), co, "decline_co_stake(bytes32)", d)
         else:
-            self.staking_call("co_accept", lambda: self.st.accept_co_stake(co, d), co, "accept_co_stake(bytes32)", d)
+            terms = (dev.co_amount, dev.co_share_bps)  # the acceptance names the offer's terms
+            self.staking_call(
+                "co_accept",
+                lambda: self.st.accept_co_stake(co, d, *terms),
+                co,
+                "accept_co_stake(bytes32,uint256,uint256)",
+                d,
+                *terms,
+            )
 
     def co_exit_or_withdraw(self, i: int, by_owner: bool, jump: bool) -> None:
         slashed = {x.device for x in self.st.slashes.values() if x.outcome == 1 and x.co_part}
@@ -1496,14 +1504,19 @@ class EconomyMachine(RuleBasedStateMachine):
     @rule()
     def ide_activate(self) -> None:
         """Governance switches the network to the IDE (ionet.chain.deploy_ide.activation_calls): the
-        emission pays the engine, the engine alone holds the router's TREASURY_ROLE, `activate()`
-        mints what is due and forwards all of it to the distributor (the pre-IDE rewards) and takes
-        the pool's TWAP as epoch 0's price (the reference of epoch 1's clamp). Not in an example's first
-        25 steps: the economy runs without the IDE first, as the network does."""
+        emission pays the engine (the switch itself first mints what is due to the distributor, the
+        old recipient: EmissionSchedule invariant 5), the engine alone holds the router's
+        TREASURY_ROLE, `activate()` mints what is due since and forwards all it holds to the
+        distributor (the pre-IDE rewards) and takes the pool's TWAP as epoch 0's price (the reference
+        of epoch 1's clamp). Not in an example's first 25 steps: the economy runs without the IDE
+        first, as the network does."""
         C = Ctx.c
         engine, router = C["IncentiveEngine"], C["SettlementRouter"]
         self._step()
+        due_to_old = em.due_at(Ctx.emission_start, self.now) - self.emitted
         self.send("ide_switch", Ctx.admin, C["EmissionSchedule"], "set_reward_recipient(address)", engine)
+        self.emitted += due_to_old
+        self.io[C["RewardsDistributor"]] += due_to_old
         self.send("ide_switch", Ctx.admin, router, "grantRole(bytes32,address)", TREASURY_ROLE, engine)
         self.send("ide_switch", Ctx.admin, router, "revokeRole(bytes32,address)", TREASURY_ROLE, Ctx.treasury)
         reference = self._ide_price()
@@ -2171,7 +2184,11 @@ def _setup(suite, fund) -> None:  # noqa: ANN001
     chain.mine()
     # the model's starting point, read once
     multipliers = {device_class(n): int(m) for n, m in suite.config["staking"]["class_multipliers"].items()}
-    m = StakingModel(multipliers=multipliers, max_slash_bps=staking.max_slash_bps())
+    m = StakingModel(
+        multipliers=multipliers,
+        max_slash_bps=staking.max_slash_bps(),
+        min_slash_interval=staking.MIN_SLASH_INTERVAL_SECONDS(),
+    )
     for name, p, cls, procs in DEVICES:
         d = device_id(name)
         m.register_device(Ctx.providers[p], d, device_class(cls), procs, Ctx.providers[p])

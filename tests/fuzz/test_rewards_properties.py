@@ -1,12 +1,14 @@
 """RewardsDistributor state machine against the plain-Python model (ionet.distributor): random
-accruals split by the co-staker in force, co-staker changes, slashes (hitting the co-staker or
-not) and their outcomes (overturned, finalized), roots (published, cancelled, activated), claims
-and settle_slash calls in any order, recycled forfeits.
+accruals split by the co-staker in force, co-staker changes, overlapping slashes (hitting the
+co-staker or not) and their outcomes (overturned, finalized) in any mix, roots (published,
+cancelled, activated), claims, and settle_slash calls in any order by the owner's wallet, the
+co-staker or a stranger, recycled forfeits.
 
-After every step the model and the contract agree on every party's settled amount, applied slash
-and held amount, and on the totals; the invariants of the contract's @dev are checked by name:
-settled_le_cumulative, settled_sum, held_never_paid_while_pending, release_only_when_overturned,
-forfeit_only_when_finalized, slash_committed, paid_le_received, root_funded, delay.
+After every step the model and the contract agree on every party's settled amount and applied
+slash, on every (party, slash) hold, and on the totals; the invariants of the contract's @dev are
+checked by name: settled_le_cumulative, settled_sum, held_never_paid_while_pending,
+release_only_when_overturned, forfeit_only_when_finalized, slash_committed, paid_le_received,
+root_funded, delay, holds_follow_own_slash.
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ from hypothesis.stateful import (
 from ionet import IO
 from ionet import ZERO_ADDRESS as ZERO
 from ionet.distributor import SLASH_FINALIZED, SLASH_OVERTURNED, SLASH_PENDING, DistributorError, DistributorModel
-from ionet.merkle import MerkleTree, RewardLeaf
+from ionet.merkle import MerkleTree, RewardLeaf, SlashLeaf
 from tests.rewards_helpers import DELAY, advance, dev
 
 N_DEVICES = 3
 BPS = 10_000
 SLACK = 600  # seconds kept between any wait and the activation delay's boundary
+MAX_SLASHES = 6
 
 
 class RewardsMachine(RuleBasedStateMachine):
@@ -48,6 +51,8 @@ class RewardsMachine(RuleBasedStateMachine):
         self.d, self.token, self.mock = c["distributor"], c["token"], c["mock"]
         self.owner, self.oracle = c["owner"], c["oracle"]
         self.wallets = [a.address for a in c["wallets"]]
+        self.accounts = {a.address: a for a in [*c["wallets"], *c["co_stakers"], c["stranger"]]}
+        self.stranger = c["stranger"]
         self.cos = [a.address for a in c["co_stakers"]]
         self.devices = [dev(700 + i) for i in range(N_DEVICES)]
         self.wallet_of = {d: self.wallets[i % len(self.wallets)] for i, d in enumerate(self.devices)}
@@ -55,7 +60,7 @@ class RewardsMachine(RuleBasedStateMachine):
         self.co_now: dict[bytes, tuple[str, int]] = {d: (ZERO, 0) for d in self.devices}
         self.owner_cum = {d: 0 for d in self.devices}
         self.co_cum: dict[bytes, dict[str, int]] = {d: {} for d in self.devices}
-        self.mark: dict[bytes, tuple[int, int, str, int]] = {}  # device -> (slash id, owner_at, co hit, co_at)
+        self.marks: dict[bytes, list[SlashLeaf]] = {d: [] for d in self.devices}  # every slash, in order
         self.outcome: dict[int, int] = {}
         self.last_slash: dict[bytes, int] = {d: 0 for d in self.devices}
         # the distributor
@@ -68,26 +73,33 @@ class RewardsMachine(RuleBasedStateMachine):
         self.gain = {a: 0 for a in self.wallets + self.cos}
         self.start = {a: self.token.balanceOf(a) for a in self.gain}
         self.prev_settled: dict[tuple[bytes, str], int] = {}
-        self.prev_held: dict[tuple[bytes, str], tuple[int, int]] = {}
+        self.prev_held: dict[tuple[bytes, str, int], int] = {}
         self.touched: set[tuple[bytes, str]] = set()  # parties whose words the last step could write
+        self.held_keys: set[tuple[bytes, str, int]] = set()  # (device, party, slash) that held something
 
     # ------------------------------------------------------------ helpers
     def parties(self) -> list[tuple[bytes, str]]:
         return [(d, ZERO) for d in self.devices] + [(d, c) for d in self.devices for c in self.cos]
 
-    def leaves(self) -> list[RewardLeaf]:
-        out = []
+    def leaves(self) -> list[RewardLeaf | SlashLeaf]:
+        """What the engine would root now: the reward leaves, then every slash leaf."""
+        out: list[RewardLeaf | SlashLeaf] = []
         for d in self.devices:
             own = self.owner_cum[d]
             cos = {c: a for c, a in self.co_cum[d].items() if a > 0}
             if own == 0 and not cos:
                 continue
-            sid, own_at, hit, co_at = self.mark.get(d, (0, 0, ZERO, 0))
+            marks = self.marks[d]
+            sid = marks[-1].slash_id if marks else 0
             if not cos:
-                out.append(RewardLeaf(d, own, ZERO, 0, sid, own_at, 0))
+                out.append(RewardLeaf(d, own, ZERO, 0, sid, 0))
             for c in sorted(cos):
-                out.append(RewardLeaf(d, own, c, cos[c], sid, own_at, co_at if c == hit else 0))
-        return out
+                out.append(
+                    RewardLeaf(
+                        d, own, c, cos[c], sid, next((m.slash_id for m in reversed(marks) if m.co_staker == c), 0)
+                    )
+                )
+        return out + [m for d in self.devices for m in self.marks[d]]
 
     def outcome_of(self, sid: int) -> int:
         return self.outcome.get(sid, 0)
@@ -135,6 +147,9 @@ class RewardsMachine(RuleBasedStateMachine):
         self.owner_cum[self.devices[i]] += self.model.total_forfeited - self.recycled
         self.recycled = self.model.total_forfeited
 
+    # At most MAX_SLASHES per run: enough for overlaps of every mix, few enough that roots catch up
+    # and the slash leaves get settled and claimed.
+    @precondition(lambda self: sum(len(m) for m in self.marks.values()) < MAX_SLASHES)
     @rule(i=st.integers(0, N_DEVICES - 1), hit_co=st.booleans())
     def slash(self, i, hit_co):
         d = self.devices[i]
@@ -142,7 +157,13 @@ class RewardsMachine(RuleBasedStateMachine):
         sid = self.mock.last_slash_id(d)
         co, _ = self.co_now[d]
         hit = co if hit_co and co != ZERO else ZERO
-        self.mark[d] = (sid, self.owner_cum[d], hit, self.co_cum[d].get(hit, 0) if hit != ZERO else 0)
+        marks = self.marks[d]
+        owner_prev = marks[-1].slash_id if marks else 0
+        co_prev = next((m.slash_id for m in reversed(marks) if m.co_staker == hit), 0) if hit != ZERO else 0
+        co_at = self.co_cum[d].get(hit, 0) if hit != ZERO else 0
+        marks.append(SlashLeaf(d, sid, owner_prev, self.owner_cum[d], hit, co_prev, co_at))
+        if any(o == SLASH_PENDING for m in marks[:-1] for o in [self.outcome[m.slash_id]]):
+            RewardsMachine.seen["overlapping slashes"] += 1
         self.outcome[sid] = SLASH_PENDING
         self.last_slash[d] = sid
         RewardsMachine.seen["slashed"] += 1
@@ -174,6 +195,13 @@ class RewardsMachine(RuleBasedStateMachine):
             self._activate_model()
         self.pending = (tree, total, receipt.timestamp)
 
+    @precondition(lambda self: any(self.owner_cum.values()) and self.pending is None)
+    @rule()
+    def publish_and_activate(self):
+        """A root published and, after its delay, activated (the oracle's usual cycle)."""
+        self.publish()
+        self.activate(DELAY + SLACK)
+
     @precondition(lambda self: self.pending is not None)
     @rule()
     def cancel(self):
@@ -193,34 +221,115 @@ class RewardsMachine(RuleBasedStateMachine):
             RewardsMachine.seen["activated"] += 1
 
     @precondition(lambda self: self.tree is not None)
-    @rule(k=st.integers(0, 1_000), pay=st.sampled_from([True, True, False]))
-    def claim_or_settle(self, k, pay):
-        """claim (pay) or settle_slash a leaf of the active root, as the model predicts."""
-        i = k % len(self.tree.entries)
-        leaf = self.tree.entries[i]
+    @rule(k=st.integers(0, 1_000))
+    def claim(self, k):
+        """Anyone claims a reward leaf of the active root, as the model predicts."""
+        entries = [(i, e) for i, e in enumerate(self.tree.entries) if isinstance(e, RewardLeaf)]
+        i, leaf = entries[k % len(entries)]
+        self._call(i, leaf, self.owner)
+
+    @precondition(lambda self: self.tree is not None and any(isinstance(e, SlashLeaf) for e in self.tree.entries))
+    @rule(k=st.integers(0, 1_000), who=st.sampled_from(["owner", "co-staker", "stranger"]))
+    def settle(self, k, who):
+        """settle_slash of a slash leaf of the active root, in any order, called by the device's
+        reward wallet, the co-staker it hit (or another one) or a stranger."""
+        entries = [(i, e) for i, e in enumerate(self.tree.entries) if isinstance(e, SlashLeaf)]
+        i, leaf = entries[k % len(entries)]
+        if who == "owner":
+            sender = self.accounts[self.wallet_of[leaf.device]]
+        elif who == "co-staker":
+            sender = self.accounts[leaf.co_staker if leaf.co_staker != ZERO else self.cos[k % len(self.cos)]]
+        else:
+            sender = self.stranger
+        self._call(i, leaf, sender)
+        RewardsMachine.seen[f"settled by {who}"] += 1
+
+    @precondition(lambda self: self.tree is not None and any(isinstance(e, SlashLeaf) for e in self.tree.entries))
+    @rule(
+        i=st.integers(0, N_DEVICES - 1),
+        order=st.randoms(use_true_random=False),
+        who=st.sampled_from(["owner", "stranger"]),
+    )
+    def settle_device(self, i, order, who):
+        """Every slash leaf of one device settled once, in a random order (out-of-order calls
+        revert "earlier slash not settled" exactly when the model says so), then its claims."""
+        d = self.devices[i]
+        slashes = [(j, e) for j, e in enumerate(self.tree.entries) if isinstance(e, SlashLeaf) and e.device == d]
+        order.shuffle(slashes)
+        sender = self.accounts[self.wallet_of[d]] if who == "owner" else self.stranger
+        for j, leaf in slashes:
+            self._call(j, leaf, sender)
+        for j, leaf in enumerate(self.tree.entries):
+            if isinstance(leaf, RewardLeaf) and leaf.device == d:
+                self._call(j, leaf, sender)
+        if len(slashes) > 1:
+            RewardsMachine.seen["device settled in random order"] += 1
+
+    @precondition(lambda self: self.pending is None and sum(len(m) for m in self.marks.values()) <= MAX_SLASHES - 2)
+    @rule(
+        i=st.integers(0, N_DEVICES - 1),
+        earned=st.lists(st.integers(1, 100 * IO), min_size=3, max_size=3),
+        hits=st.tuples(st.booleans(), st.booleans()),
+        outcomes=st.tuples(*[st.sampled_from([SLASH_PENDING, SLASH_PENDING, SLASH_OVERTURNED, SLASH_FINALIZED])] * 2),
+        order=st.randoms(use_true_random=False),
+        who=st.sampled_from(["owner", "stranger"]),
+    )
+    def overlapping_slashes(self, i, earned, hits, outcomes, order, who):
+        """Two slashes of one device while the first is pending (rewards earned before, between and
+        after), one root commits both, each decided in any mix of outcomes, then every slash leaf
+        settled in a random order and the claims made: every hold follows its own slash."""
+        d = self.devices[i]
+        for k in range(3):
+            self.accrue([earned[k] if j == i else 0 for j in range(N_DEVICES)])
+            if k < 2:
+                self.slash(i, hits[k])
+        self.publish()
+        self.activate(DELAY + SLACK)
+        for m, outcome in zip(self.marks[d][-2:], outcomes, strict=True):
+            if outcome != SLASH_PENDING and self.outcome[m.slash_id] == SLASH_PENDING:
+                self.outcome[m.slash_id] = outcome
+                self.mock.set_slash_outcome(m.slash_id, outcome, sender=self.owner)
+        self.settle_device(i, order, who)
+        RewardsMachine.seen["overlapping scenario"] += 1
+
+    def _call(self, i: int, leaf: RewardLeaf | SlashLeaf, sender) -> None:
         proof = self.tree.proof(i)
         wallet = self.wallet_of[leaf.device]
-        call = self.d.claim if pay else self.d.settle_slash
+        is_slash = isinstance(leaf, SlashLeaf)
+        call = self.d.settle_slash if is_slash else self.d.claim
         balance = self.token.balanceOf(self.d)
         self.touched |= {(leaf.device, ZERO), (leaf.device, leaf.co_staker)}
+        last = self.last_slash[leaf.device]
         try:
-            fx, _ = self.model.plan(leaf, wallet, self.last_slash[leaf.device], self.outcome_of, pay, balance)
+            if is_slash:
+                fx, _, _ = self.model.plan_settle(leaf, wallet, last, self.outcome_of, balance)
+            else:
+                fx, _ = self.model.plan_claim(leaf, wallet, last, balance)
         except DistributorError as e:
             with ape.reverts(e.reason):
-                call(*leaf, proof, sender=self.owner)
-            if pay:
-                assert self.d.preview_claim(*leaf, proof).reason == e.reason
-            if "slash after active root" in e.reason:  # slash_committed
-                RewardsMachine.seen["slash after root"] += 1
+                call(*leaf, proof, sender=sender)
+            preview = self.d.preview_settle_slash if is_slash else self.d.preview_claim
+            assert preview(*leaf, proof).reason == e.reason
+            for reason in ("slash after active root", "slash not settled", "earlier slash not settled"):
+                if e.reason.endswith(reason):  # slash_committed, slashes in order
+                    RewardsMachine.seen[reason] += 1
             return
-        if pay:
+        if is_slash:
+            p = self.d.preview_settle_slash(*leaf, proof)
+            assert (p.owner_held, p.owner_released, p.owner_forfeited, p.reason) == (
+                fx.owner.locked,
+                fx.owner.released,
+                fx.owner.forfeited,
+                "",
+            )
+            assert (p.co_held, p.co_released, p.co_forfeited) == (fx.co.locked, fx.co.released, fx.co.forfeited)
+            assert p.outcome == self.outcome_of(leaf.slash_id)
+        else:
             p = self.d.preview_claim(*leaf, proof)
             assert (p.owner_amount, p.co_amount, p.reason) == (fx.owner.transferred, fx.co.transferred, "")
-            assert (p.held, p.released) == (fx.owner.locked + fx.co.locked, fx.owner.released + fx.co.released)
-            assert p.forfeited == fx.owner.forfeited + fx.co.forfeited
             assert self.d.claimable(*leaf, proof) == fx.transferred
-        receipt = call(*leaf, proof, sender=self.owner)
-        fx = self.model.apply(leaf, wallet, self.last_slash[leaf.device], self.outcome_of, pay)
+        receipt = call(*leaf, proof, sender=sender)
+        fx = self.model.apply(leaf, wallet, last, self.outcome_of)
         # forfeit_only_when_finalized: a forfeit moves no token; only transfers leave the balance
         assert self.token.balanceOf(self.d) == balance - fx.transferred
         self.gain[wallet] += fx.owner.transferred
@@ -239,12 +348,18 @@ class RewardsMachine(RuleBasedStateMachine):
             ("paid", fx.owner.paid + fx.co.paid),
             ("co paid", fx.co.paid),
             ("held", fx.owner.locked + fx.co.locked),
+            ("co held", fx.co.locked),
             ("released", fx.owner.released + fx.co.released),
             ("forfeited", fx.owner.forfeited + fx.co.forfeited),
         ):
             if amount:
                 RewardsMachine.seen[what] += 1
                 event(what)
+        for party, effects in ((ZERO, fx.owner), (leaf.co_staker, fx.co)):  # one party held by two slashes
+            if effects.locked:
+                self.held_keys.add((leaf.device, party, leaf.slash_id))
+                if sum(1 for d, p, _s in self.held_keys if d == leaf.device and p == party) >= 2:
+                    RewardsMachine.seen["overlapping holds"] += 1
 
     def _activate_model(self):
         tree, total, _ = self.pending
@@ -257,7 +372,9 @@ class RewardsMachine(RuleBasedStateMachine):
         """The contract's words of one party equal the model's."""
         p = self.model.party(*key)
         assert self.d.settled_of(*key) == (p.settled, p.applied)
-        assert self.d.held_of(*key)[:2] == ((p.held, p.held_slash) if p.held else (0, 0))
+        for m in self.marks[key[0]]:
+            held = self.model.held(*key, m.slash_id)
+            assert self.d.held_of(*key, m.slash_id) == ((held, self.outcome_of(m.slash_id)) if held else (0, 0))
 
     @invariant()
     def invariants(self):
@@ -273,6 +390,8 @@ class RewardsMachine(RuleBasedStateMachine):
         assert m.total_held == m.held_sum()
         cum = {}
         for lf in self.tree.entries if self.tree else []:
+            if isinstance(lf, SlashLeaf):
+                continue
             cum[(lf.device, ZERO)] = lf.owner_cumulative
             if lf.co_staker != ZERO:
                 cum[(lf.device, lf.co_staker)] = lf.co_cumulative
@@ -283,12 +402,14 @@ class RewardsMachine(RuleBasedStateMachine):
             p = m.party(*key)
             # settled_le_cumulative: never above what the active root proves, never decreasing
             assert p.settled <= cum.get(key, 0) and p.settled >= self.prev_settled.get(key, 0)
-            # held_never_paid_while_pending: a pending slash's held amount never shrinks
-            before, before_slash = self.prev_held.get(key, (0, 0))
-            if before and self.outcome_of(before_slash) == SLASH_PENDING:
-                assert p.held >= before
             self.prev_settled[key] = p.settled
-            self.prev_held[key] = (p.held, p.held_slash)
+        for (d, party, sid), held in m.holds.items():
+            # held_never_paid_while_pending, holds_follow_own_slash: a hold changes only by its own
+            # slash's outcome (it never shrinks while that slash is pending, whatever else happens)
+            before = self.prev_held.get((d, party, sid), 0)
+            if self.outcome_of(sid) == SLASH_PENDING:
+                assert held >= before
+            self.prev_held[(d, party, sid)] = held
         balance = self.token.balanceOf(self.d)
         assert m.total_paid <= self.received and balance == self.received - m.total_paid  # paid_le_received
         assert self.active_total <= self.received + m.total_forfeited  # root_funded
@@ -308,7 +429,7 @@ class RewardsMachine(RuleBasedStateMachine):
             chain.restore(self.snap)
 
 
-def test_state_machine__random_steps__settled_le_cumulative_settled_sum_held_never_paid_while_pending_release_only_when_overturned_forfeit_only_when_finalized_slash_committed_paid_le_received_root_funded_delay(  # noqa: E501
+def test_state_machine__random_steps__settled_le_cumulative_settled_sum_held_never_paid_while_pending_release_only_when_overturned_forfeit_only_when_finalized_slash_committed_paid_le_received_root_funded_delay_holds_follow_own_slash(  # noqa: E501
     distributor, token, mock_staking, owner, operator, alice, bob, carol, attacker, fund
 ):
     """Every @dev invariant holds over random sequences of accruals, co-staker changes, slashes and
@@ -325,6 +446,7 @@ def test_state_machine__random_steps__settled_le_cumulative_settled_sum_held_nev
         "oracle": operator,
         "wallets": [alice, bob],
         "co_stakers": [carol, attacker],
+        "stranger": owner,
     }
     RewardsMachine.seen = Counter()
     run_state_machine_as_test(
@@ -338,5 +460,23 @@ def test_state_machine__random_steps__settled_le_cumulative_settled_sum_held_nev
         ),
     )
     seen = RewardsMachine.seen
-    for what in ("paid", "co paid", "held", "released", "forfeited", "activated", "slash after root", "co changed"):
+    for what in (
+        "paid",
+        "co paid",
+        "held",
+        "co held",
+        "released",
+        "forfeited",
+        "activated",
+        "slash after active root",
+        "co changed",
+        "device settled in random order",
+        "slash not settled",
+        "earlier slash not settled",
+        "overlapping slashes",
+        "overlapping holds",
+        "settled by owner",
+        "settled by co-staker",
+        "settled by stranger",
+    ):
         assert seen[what], (what, seen)

@@ -3,8 +3,11 @@
 Many devices (6, of 3 owners and 4 classes), 3 co-stakers, and every operation: stakes, overflow
 withdrawals, unstakes, withdrawals (by the staker and by others), offers (to any co-staker, pending
 offers never blocking one), cancellations, declines (by the right and the wrong co-staker),
-acceptances (at most 2 held), exits, co-stake withdrawals, time jumps, slashes (with and without
-jail, above the maximum), appeals (overturns), finalizations, unjails, refunds, pauses, class
+owners who cancel and offer other terms between an offer and its acceptance, acceptances naming
+the terms the co-staker saw (stale ones revert, invariant terms_named) or the terms in force (at
+most 2 held), exits, co-stake withdrawals, time jumps, slashes (with and without jail, above the
+maximum, too soon after the device's last one, exactly one interval after it: invariant
+slash_interval), appeals (overturns), finalizations, unjails, refunds, pauses, class
 multipliers (up to and above the 100x bound). Every call is made on both; when the model refuses,
 the contract must revert with the same reason. After every step every followed wallet's IO
 balance, the contract's IO, the total supply, `totals()` (each aggregate), every device's stake,
@@ -72,7 +75,8 @@ class StakingMachine(RuleBasedStateMachine):
         self.now = chain.blocks.head.timestamp
         self.supply = Ctx.token.totalSupply()
         m = StakingModel(multipliers={device_class(k): v for k, v in CLASS_MULTIPLIERS.items()},
-                         max_slash_bps=Ctx.staking.max_slash_bps())
+                         max_slash_bps=Ctx.staking.max_slash_bps(),
+                         min_slash_interval=Ctx.staking.MIN_SLASH_INTERVAL_SECONDS())
         for (_n, oi, cls, procs), d in zip(DEVICES, self.ids, strict=True):
             o = Ctx.owners[oi].address
             m.register_device(o, d, device_class(cls), procs, o)
@@ -83,13 +87,16 @@ class StakingMachine(RuleBasedStateMachine):
             m.offer_co_stake(o, self.ids[i], co, amount, share)
             if accept:
                 m.balances[co] = amount  # the deposit below moves it into the contract
-                m.accept_co_stake(co, self.ids[i])
+                m.accept_co_stake(co, self.ids[i], amount, share)
         for a in Ctx.owners + Ctx.co_stakers:
             m.balances[a.address] = Ctx.token.balanceOf(a)
         m.balances["staking"] = Ctx.token.balanceOf(Ctx.staking)
         self.m = m
         self.touched_slash: int | None = None
         self.touched: list[bytes] = []  # devices whose state the last step may have changed
+        # the terms each offered co-staker saw when the offer was made (an owner may re-offer since)
+        self.seen: dict[bytes, tuple[int, int]] = {
+            self.ids[i]: (amount, share) for i, _k, amount, share, accept in INITIAL_CO_STAKES if not accept}
 
     def teardown(self) -> None:
         chain.restore(self.snap)
@@ -175,6 +182,32 @@ class StakingMachine(RuleBasedStateMachine):
         amount = (active // frac if frac else active + 1) or 1
         self.both(lambda: self.m.offer_co_stake(o.address, d, co.address, amount, share),
                   "offer_co_stake", (d, co, amount, share), o)
+        dev = self.m.devices[d]
+        if dev.co_state == 1 and dev.co_staker == co.address and (dev.co_amount, dev.co_share_bps) == (amount, share):
+            self.seen[d] = (amount, share)  # what the co-staker saw
+
+    @rule(i=st.integers(0, 5), how=st.sampled_from(["more", "less", "same"]),
+          share=st.sampled_from([1, 2_000, 9_999]))
+    def reoffer(self, i, how, share):
+        """The owner front-runs an acceptance: it cancels the pending offer and offers the same
+        co-staker other terms (its whole active stake, or half the amount, at `share`) or the
+        same terms again, then the co-staker's acceptance of the terms it saw executes: it
+        reverts "offer terms changed" unless they are the terms in force, and the model says
+        which. The co-staker keeps the old terms in `seen` (the accept rule may name them later)."""
+        i = self.pick(i, lambda dev: dev.co_state == 1)
+        d, o = self.ids[i], self.owner_of(i)
+        dev = self.m.devices[d]
+        co, old_amount, old_share = dev.co_staker, dev.co_amount, dev.co_share_bps
+        self.both(lambda: self.m.cancel_co_stake_offer(o.address, d), "cancel_co_stake_offer", (d,), o)
+        if not co:
+            return
+        amount = {"more": dev.active, "less": max(old_amount // 2, 1), "same": old_amount}[how]
+        share = old_share if how == "same" else share
+        self.both(lambda: self.m.offer_co_stake(o.address, d, co, amount, share),
+                  "offer_co_stake", (d, co, amount, share), o)
+        who = next(a for a in Ctx.co_stakers if a.address == co)
+        named = self.seen.get(d, (old_amount, 0))
+        self.both(lambda: self.m.accept_co_stake(co, d, *named), "accept_co_stake", (d, *named), who)
 
     @rule(i=st.integers(0, 5), k=st.integers(0, 2))
     def decline(self, i, k):
@@ -199,12 +232,17 @@ class StakingMachine(RuleBasedStateMachine):
         self.both(lambda: self.m.cancel_co_stake_offer(o.address, d),
                   "cancel_co_stake_offer", (d,), o)
 
-    @rule(i=st.integers(0, 5), k=st.integers(0, 2))
-    def accept(self, i, k):
+    @rule(i=st.integers(0, 5), k=st.integers(0, 2), stale=st.booleans())
+    def accept(self, i, k, stale):
+        """The co-staker accepts naming the terms it saw (`stale`: possibly re-offered since) or the
+        terms in force now; other terms revert "offer terms changed" and nothing moves."""
         i = self.pick(i, lambda dev: dev.co_state == 1)
         d, co = self.ids[i], self.co_account(i, k)
-        self.both(lambda: self.m.accept_co_stake(co.address, d),
-                  "accept_co_stake", (d,), co)
+        dev = self.m.devices[d]
+        amount, share = self.seen.get(d, (dev.co_amount, dev.co_share_bps)) if stale else (
+            dev.co_amount, dev.co_share_bps)
+        self.both(lambda: self.m.accept_co_stake(co.address, d, amount, share),
+                  "accept_co_stake", (d, amount, share), co)
 
     @rule(i=st.integers(0, 5), k=st.integers(0, 2))
     def exit_co(self, i, k):
@@ -236,6 +274,24 @@ class StakingMachine(RuleBasedStateMachine):
         amount = (dev.active + dev.cooldown + self.m.deposited_co(dev)) * bps // 10_000 + extra
         self.both(lambda: self.m.slash(d, amount, jail, self.now),
                   "slash", (d, amount, b"\x11" * 32, jail), Ctx.slasher)
+        self.touched_slash = self.m.slash_count
+
+    @rule(i=st.integers(0, 5), early=st.booleans(), jail=st.booleans())
+    def slash_at_interval(self, i, early, jail):
+        """Invariant slash_interval at its boundary: the clock moves to one second before the
+        device's next allowed slash (it reverts "slashed too recently") or exactly onto it (it
+        passes). A never-slashed device may be slashed at any time."""
+        i = self.pick(i, lambda dev: dev.last_slash_id)
+        d = self.ids[i]
+        at = self.m.next_slash_at(d) - (1 if early else 0)
+        if at - 1 > self.now:
+            self.tick(at - 1 - self.now)  # `both` adds the last second
+            self.touched = list(self.ids)
+        dev = self.m.devices[d]
+        amount = max((dev.active + dev.cooldown + self.m.deposited_co(dev)) // 100, 1)
+        self.both(lambda: self.m.slash(d, amount, jail, self.now),
+                  "slash", (d, amount, b"\x12" * 32, jail), Ctx.slasher)
+        self.touched = list(self.ids)
         self.touched_slash = self.m.slash_count
 
     def _slash_id(self, pick: int) -> int:
@@ -424,7 +480,7 @@ def test_staking_machine__io_held_slash_bounded_cooldown_slashable__match_model(
         d, o, co = device_id(DEVICES[i][0]), Ctx.owners[DEVICES[i][1]], Ctx.co_stakers[k]
         staking.offer_co_stake(d, co, amount, share, sender=o)
         if accept:
-            staking.accept_co_stake(d, sender=co)
+            staking.accept_co_stake(d, amount, share, sender=co)
     run_state_machine_as_test(StakingMachine, settings=settings(
         deadline=None, max_examples=MAX_EXAMPLES, stateful_step_count=STEPS, derandomize=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]))

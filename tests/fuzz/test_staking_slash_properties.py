@@ -41,7 +41,7 @@ def test_slash__random_buckets__slash_bounded_cooldown_slashable_co_cap(staking,
         if co:
             staking.offer_co_stake(d, bob, co, 1_000, sender=alice)
             fund(token, owner, bob, co, staking)
-            staking.accept_co_stake(d, sender=bob)
+            staking.accept_co_stake(d, co, 1_000, sender=bob)
             if co_exits:
                 staking.exit_co_stake(d, sender=bob)
                 advance(8 * DAY)  # past the wait: in cooldown

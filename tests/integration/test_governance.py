@@ -23,6 +23,9 @@ from ionet.timelock import Operation, salt_of
 from tests.conftest import advance
 
 MISSING_ROLE = "access_control: account is missing role"
+ALLOWANCE_ABI = {"type": "function", "name": "allowance", "stateMutability": "view",
+                 "inputs": [{"name": "o", "type": "address"}, {"name": "s", "type": "address"}],
+                 "outputs": [{"name": "", "type": "uint256"}]}
 NOT_OWNER = "ownable: caller is not the owner"
 H100 = device_class("H100")
 
@@ -293,6 +296,79 @@ def test_wire_governance__deployer__holds_no_role_and_owns_nothing(governed, gov
     assert checked == 13  # 5 vaults, token, emission, staking, rewards, router, market desk, engine, timelock
 
 
+def test_wire_governance__deployer__keeps_no_position_balance_allowance_or_claim(governed, gov_deployer, gov):
+    """Issue 18, defect 3: nothing the deployer could still move. The protocol-owned liquidity's
+    position NFTs (IO/USDC from the R&D & Ecosystem vault, WETH/USDC) belong to the timelock, with
+    no approval left; the deployer holds no IO, USDC or WETH, no contract of the deploy lets it spend
+    any, and its vesting grant (the liquidity's IO) is paid out (the audit reads the same:
+    test_audit__governed_suite__passes)."""
+    deployer, timelock = gov_deployer.address, gov.timelock.address
+    npm = governed.uniswap.position_manager
+    records = governed.manifest.contracts
+    positions = {k: r.args["position_id"] for k, r in records.items() if "position_id" in (r.args or {})}
+    assert sorted(positions) == ["UniswapV3Pool.IO/USDC", "UniswapV3Pool.WETH/USDC"]
+    for key, token_id in positions.items():
+        assert npm.ownerOf(token_id) == timelock == records[key].args["position_owner"], key
+        assert records[key].args["minted_to"] == deployer and npm.getApproved(token_id) == ZERO_ADDRESS
+    assert npm.balanceOf(deployer) == 0 and not npm.isApprovedForAll(timelock, deployer)
+    w3 = chain.provider.web3
+    tokens = {"IO": governed.IOToken, "USDC": governed.USDC, "WETH": governed.uniswap.weth}
+    owners = {r.address for r in records.values()}
+    for name, token in tokens.items():
+        assert token.balanceOf(deployer) == 0, name
+        erc20 = w3.eth.contract(address=token.address, abi=[ALLOWANCE_ABI])
+        assert all(erc20.functions.allowance(o, deployer).call() == 0 for o in owners), name  # plain web3: fast
+    vault = governed.contracts["VestingVault.rnd_ecosystem"]
+    [grant] = [g for g in vault.Granted.range(records["VestingVault.rnd_ecosystem"].block, chain.blocks.head.number + 1)
+               if g.beneficiary == deployer]
+    state = vault.grant_state(grant.grant_id)
+    assert state.amount == state.claimed == 5_000_000 * IO and state.claimable == 0
+
+
+def test_position__only_the_timelock__can_take_the_liquidity_out(governed, gov_deployer, gov, attacker):
+    """The timelock owns the IO/USDC position: the deployer cannot touch it, a timelocked operation can."""
+    npm = governed.uniswap.position_manager
+    token_id = governed.manifest.contracts["UniswapV3Pool.IO/USDC"].args["position_id"]
+    liquidity = npm.positions(token_id).liquidity
+    take = (token_id, liquidity // 10, 0, 0, 2**32 - 1)
+    with ape.reverts("Not approved"):
+        npm.decreaseLiquidity(take, sender=gov_deployer)
+    op = gov.operation(npm.decreaseLiquidity, take, salt="a tenth of the liquidity")
+    gov.schedule(op)
+    advance(gov.min_delay)
+    gov.execute(op, sender=attacker)
+    assert npm.positions(token_id).liquidity == liquidity - liquidity // 10
+
+
+def test_audit__assets_back_with_the_deployer__fails_naming_each(governed, gov_deployer, gov, attacker):
+    """`ape run roles --strict` counts the deployer's assets: one timelock batch hands it a position
+    NFT back, lets it spend the timelock's WETH and grants it IO from a vault, and a stranger sends
+    it 7 wei of WETH: four problems, each named."""
+    npm, weth = governed.uniswap.position_manager, governed.uniswap.weth
+    vault = governed.contracts["VestingVault.community"]
+    deployer, timelock = gov_deployer.address, gov.timelock.address
+    token_id = governed.manifest.contracts["UniswapV3Pool.WETH/USDC"].args["position_id"]
+    batch = gov.batch(
+        [
+            (npm.transferFrom, (timelock, deployer, token_id)),
+            (weth.approve, (deployer, 5)),
+            (vault.grant, (deployer, 3 * IO)),
+        ],
+        salt="give it back",
+    )
+    gov.schedule_batch(batch)
+    advance(gov.min_delay)
+    gov.execute_batch(batch, sender=attacker)
+    weth.deposit(value=7, sender=attacker)
+    weth.transfer(gov_deployer, 7, sender=attacker)
+    assert audit(chain.provider.web3, governed.manifest).problems == [
+        "WETH9 balance: the deployer holds 7 base units",
+        f"UniswapV3Pool.WETH/USDC position #{token_id}: the deployer owns this liquidity position NFT",
+        f"WETH9 allowance: {timelock} lets the deployer spend 5 base units",
+        f"VestingVault.community grant #1: the deployer can still claim {3 * IO:,} wei of IO",
+    ]
+
+
 @pytest.mark.parametrize(
     "what",
     [
@@ -361,6 +437,9 @@ def test_audit__governed_suite__passes(governed, gov):
     assert rows[("SettlementRouter", "MARKET_DESK_ROLE")].holder == desk.address
     assert rows[("MarketDesk", "DEFAULT_ADMIN_ROLE")].holder == gov.timelock.address
     assert {r.kind for r in report.rows if r.expected == "guardian Safe"} == {"Safe.guardian (2 of 3)"}
+    [assets] = [n for n in report.notes if n.startswith("the deployer's assets")]
+    assert assets == ("the deployer's assets (3 token balances, 2 positions, 84 allowances, 1 vesting grants "
+                      "checked): nothing held"), assets
 
 
 def test_audit__a_role_given_back_to_the_deployer__fails_with_the_reason(gov, governed, gov_deployer, attacker):

@@ -42,6 +42,9 @@ def test_sync__token_and_emission__state_equals_views_and_runs_incrementally(sui
     assert amount(burned) == token.total_minted() - token.totalSupply() == 100 * IO
     recipient, emitted, through = idx.query("SELECT recipient, total_emitted, through_epoch FROM emission")[0]
     assert recipient == sched.reward_recipient() and amount(emitted) == sched.total_emitted() and through == 2
+    # the minters replayed from RoleMinterChanged: the emission schedule, not the deployer (issue 18)
+    minters = idx.query("SELECT account, is_minter FROM token_minters WHERE token = ?", [token.address])
+    assert sorted(minters) == sorted([(suite.deployer.address, 0), (sched.address, 1)])
     idx.close()
 
 

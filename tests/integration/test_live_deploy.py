@@ -5,10 +5,14 @@ subprocesses (tests/live_helpers.py). Checked here:
 * the deploy shows one plan (network, chain id, deployer, transactions, gas, cost) rehearsed on a
   fork, asks once, and with no answer (no terminal) sends nothing;
 * `--yes` with APE_ACCOUNTS_deployer_PASSPHRASE runs unattended: no "Sign:" prompt anywhere;
-* a deploy stopped halfway (IONET_DEPLOY_STOP_AFTER) resumes from its partial manifest with the
-  same command, redeploying nothing; the transactions of both runs add up to the rehearsed plan;
+* a deploy stopped halfway (IONET_DEPLOY_STOP_AFTER; the first run without a rehearsal) resumes
+  from its partial manifest, redeploying nothing; the transactions of both runs add up to the plan;
 * `ape run roles --strict` passes on the result and fails on a manifest whose deployer is
-  someone who still holds roles.
+  someone who still holds roles;
+* (issue 18) the rehearsal prints none of ape's transaction lines before the plan; `--fresh` moves
+  the old manifest out of the manifest's folder (deployments/ in a real checkout, committed) into
+  ape's data folder; running the finished deploy again says "nothing to do" and neither asks nor
+  unlocks the key.
 """
 
 from __future__ import annotations
@@ -73,13 +77,24 @@ def test_live_deploy__keystore_account__plan_once_unattended_resume_and_strict_a
     gas = int(re.search(r"gas\s+([\d,]+) at", asked.stdout).group(1).replace(",", ""))
     assert planned > 40 and gas > 30_000_000 and "ETH" in asked.stdout
     assert live.w3.eth.get_transaction_count(deployer) == 0 and not manifest.exists()
+    before_plan = asked.stdout[: asked.stdout.index("deploy plan")] + asked.stderr
+    assert "Confirmed" not in before_plan and "deployed to" not in before_plan, before_plan[-2000:]
 
-    # 2. unattended (--yes + passphrase in the environment), stopped halfway on purpose
+    # 2. unattended (--yes + passphrase in the environment), over an abandoned attempt's manifest
+    # (--fresh: moved out of the manifest's folder, deployments/ in a checkout, which is committed,
+    # into ape's data folder), without a rehearsal (--no-rehearsal), stopped halfway on purpose
     env = {"APE_ACCOUNTS_deployer_PASSPHRASE": PASSPHRASE}
-    first = live.ape(*deploy, "--yes", IONET_DEPLOY_STOP_AFTER=str(STOP_AFTER), **env)
+    abandoned = Manifest(chain_id=11_155_111, network="ethereum:sepolia", deployer=deployer, complete=False).to_json()
+    manifest.write_text(abandoned)
+    first = live.ape(*deploy, "--yes", "--fresh", "--no-rehearsal", IONET_DEPLOY_STOP_AFTER=str(STOP_AFTER), **env)
     assert first.returncode == 3, first.stdout[-3000:] + first.stderr[-3000:]
     assert "run the same command again to resume" in first.stderr
     assert "Sign:" not in first.stdout + first.stderr
+    assert "transactions unknown" in first.stdout and "skipped (--no-rehearsal)" in first.stdout
+    [kept] = re.findall(r"previous manifest moved to (\S+)", first.stdout)
+    backups = list((live.data_folder / "ionet-deploy-backups").iterdir())
+    assert [str(b) for b in backups] == [kept] and backups[0].read_text() == abandoned
+    assert not [p.name for p in live.workdir.iterdir() if ".bak" in p.name]
     partial = Manifest.from_json(manifest.read_text())
     assert not partial.complete and len(partial.journal) == STOP_AFTER
     assert live.w3.eth.get_transaction_count(deployer) == STOP_AFTER
@@ -110,6 +125,16 @@ def test_live_deploy__keystore_account__plan_once_unattended_resume_and_strict_a
     failing = live.ape("run", "roles", "--network", live.network, "--manifest", str(tampered), "--strict")
     assert failing.returncode == 1
     assert "SettlementRouter OPERATOR_ROLE: held by the deployer" in failing.stdout
+
+    # 5. the finished deploy run again, interactively, no passphrase anywhere: nothing to do, no
+    # question, no key
+    finished = manifest.read_text()
+    again = live.ape(*deploy)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "transactions 0 (rehearsed" in again.stdout and "nothing to do" in again.stdout
+    assert "Deploy? [y/N]" not in again.stdout and "passphrase" not in (again.stdout + again.stderr).lower()
+    assert live.w3.eth.get_transaction_count(deployer) == planned
+    assert manifest.read_text() == finished  # nothing to write either
 
 
 def test_roles_script__fresh_local_chain__deploys_governed_suite_and_passes_strict():

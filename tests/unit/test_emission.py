@@ -191,6 +191,78 @@ def test_set_reward_recipient__by_admin__future_emission_goes_there(emission, to
     assert token.balanceOf(bob) == model.cumulative_through(2)
 
 
+def test_set_reward_recipient__ten_hours_due__minted_to_the_old_recipient_first(emission, token, suite, owner, bob):
+    """Issue 18, defect 6: the 10 hours that ended under the RewardsDistributor since the last mint
+    (epochs 2-11, 45,658.6130 IO) are minted to it by the switch itself, not left for the next
+    recipient's `mint_due`; the log shows the mint (to the old recipient, through epoch 11) before
+    the switch (the new recipient from epoch 12)."""
+    dist = suite.RewardsDistributor
+    assert emission.reward_recipient() == dist.address and emission.total_emitted() == 0
+    at_epoch_end(emission, 1)
+    emission.mint_due(sender=bob)
+    at_epoch_end(emission, 11)
+    due = model.cumulative_through(11) - model.cumulative_through(1)
+    assert str(model.wei_to_io(due)).startswith("45658.6130")
+    before = token.balanceOf(dist)
+    receipt = emission.set_reward_recipient(bob, sender=owner)
+    assert emission.reward_recipient() == bob.address
+    assert token.balanceOf(dist) == before + due and token.balanceOf(bob) == 0
+    assert emission.total_emitted() == model.cumulative_through(11) and emission.mintable() == 0
+    names = [log.event_name for log in receipt.events]
+    assert names == ["Transfer", "EmissionMinted", "RewardRecipientUpdated"], names
+    [minted] = receipt.decode_logs(emission.EmissionMinted)
+    assert (minted.recipient, minted.amount, minted.through_epoch) == (dist.address, due, 11)
+    assert minted.total_emitted == model.cumulative_through(11)
+    [switched] = receipt.decode_logs(emission.RewardRecipientUpdated)
+    assert (switched.old_recipient, switched.new_recipient, switched.from_epoch) == (dist.address, bob.address, 12)
+    at_epoch_end(emission, 13)
+    assert emission.mint_due(sender=bob).return_value == model.cumulative_through(13) - model.cumulative_through(11)
+    assert token.balanceOf(bob) == model.cumulative_through(13) - model.cumulative_through(11)
+
+
+def test_set_reward_recipient__nothing_due__switches_without_a_mint(emission, token, suite, owner, bob):
+    at_epoch_end(emission, 3)
+    emission.mint_due(sender=bob)
+    receipt = emission.set_reward_recipient(bob, sender=owner)  # same hour: nothing more is due
+    assert [log.event_name for log in receipt.events] == ["RewardRecipientUpdated"]
+    [switched] = receipt.decode_logs(emission.RewardRecipientUpdated)
+    assert (switched.new_recipient, switched.from_epoch) == (bob.address, 4)
+    assert token.balanceOf(bob) == 0 and emission.reward_recipient() == bob.address
+
+
+def test_schedule_model__switches_and_mints__chain_pays_each_recipient_what_the_model_does(
+    emission, token, suite, owner, alice, bob, carol
+):
+    """Differential (invariant 5): a seeded run of 12 mints and switches among three recipients at
+    random times; after each step every recipient's IO, total_emitted, the recipient and the events'
+    figures equal ionet.emission.Schedule's."""
+    dist = suite.RewardsDistributor.address
+    rng = random.Random(18)
+    twin = model.Schedule(start_time=emission.START_TIME(), recipient=dist)
+    people = [dist, alice.address, bob.address, carol.address]
+    start = {a: token.balanceOf(a) for a in people}
+    for _step in range(12):
+        chain.pending_timestamp += rng.choice([1, 1_800, 3_600, 3 * 3_600 + 7, 25 * 3_600])
+        now = chain.pending_timestamp
+        if rng.random() < 0.5:
+            new = rng.choice(people)
+            receipt = emission.set_reward_recipient(new, sender=owner)
+            assert chain.blocks[receipt.block_number].timestamp == now
+            due, from_epoch = twin.set_reward_recipient(new, now)
+            [switched] = receipt.decode_logs(emission.RewardRecipientUpdated)
+            assert switched.from_epoch == from_epoch
+        else:
+            receipt = emission.mint_due(sender=alice)
+            assert chain.blocks[receipt.block_number].timestamp == now
+            due = twin.mint_due(now)
+            assert receipt.return_value == due
+        assert sum(e.amount for e in receipt.decode_logs(emission.EmissionMinted)) == due
+        assert emission.total_emitted() == twin.emitted and emission.reward_recipient() == twin.recipient
+        for a in people:
+            assert token.balanceOf(a) - start[a] == twin.paid.get(a, 0), a
+    assert len(twin.paid) >= 2  # the run switched and paid more than one recipient
+
+
 def test_set_reward_recipient__by_non_admin__reverts(emission, attacker):
     with ape.reverts("ownable: caller is not the owner"):
         emission.set_reward_recipient(attacker, sender=attacker)

@@ -60,7 +60,10 @@ def test_step_market__local__io_pool_at_the_configured_price_with_liquidity_and_
     assert suite.USDC.balanceOf(suite.deployer) == 0  # USDC was the limiting side: all of it went in
     assert suite.IOToken.balanceOf(suite.deployer) == 0  # the rounding dust went to the pool too
     npm = suite.uniswap.position_manager
+    # without --governance the deployer keeps the position (a governed deploy hands it to the timelock:
+    # tests/integration/test_governance.py)
     assert npm.ownerOf(record["position_id"]) == record["position_owner"] == suite.deployer.address
+    assert record["position_manager"] == npm.address
     assert record["created_by"] == suite.uniswap.factory.address
 
 

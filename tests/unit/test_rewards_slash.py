@@ -181,7 +181,12 @@ def test_settle_slash__finalized_before_first_settle__held_then_forfeited_at_onc
     devices.set_slash_outcome(sid, FINALIZED, sender=operator)
     p = funded.preview_settle_slash(*settle_args(tree, dev(1), sid))
     assert (p.owner_wallet, p.owner_held, p.owner_released, p.owner_forfeited, p.outcome, p.reason) == (
-        alice, 5 * IO, 0, 5 * IO, FINALIZED, ""
+        alice,
+        5 * IO,
+        0,
+        5 * IO,
+        FINALIZED,
+        "",
     )
     receipt = funded.settle_slash(*settle_args(tree, dev(1), sid), sender=alice)
     assert moves(receipt) == [("RewardsHeld", ZERO, sid, 5 * IO), ("RewardsForfeited", ZERO, sid, 5 * IO)]
@@ -424,7 +429,13 @@ def test_preview_settle_slash__overturned__shows_release(funded, slashed, device
     devices.set_slash_outcome(sid, OVERTURNED, sender=operator)
     p = funded.preview_settle_slash(*settle_args(tree, dev(1), sid))
     assert (p.owner_wallet, p.owner_held, p.owner_released, p.owner_forfeited, p.co_staker, p.outcome, p.reason) == (
-        alice, 0, 5 * IO, 0, ZERO, OVERTURNED, ""
+        alice,
+        0,
+        5 * IO,
+        0,
+        ZERO,
+        OVERTURNED,
+        "",
     )
     assert funded.claimable(*claim_args(tree, dev(1))) == 10 * IO  # a hold is never shown as claimable
 

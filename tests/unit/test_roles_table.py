@@ -1,9 +1,10 @@
-"""ionet/roles.py's table: every line names a role the contract really has, and the rename of the
-rewards canceller role (GOVERNANCE_ROLE -> CANCELLER_ROLE, branch fair-rewards) needs no edit."""
+"""ionet/roles.py's table: every line names a role the contract really has, and the README's table
+says the same, line for line and holder for holder."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -71,3 +72,45 @@ def test_readme__who_holds_what__lists_every_line_of_the_table():
     for spec in ROLE_TABLE:
         roles = spec.role if isinstance(spec.role, tuple) else (spec.role,)
         assert any(f"`{spec.contract}`" in line and any(f"`{r}`" in line for r in roles) for line in lines), spec
+
+
+# What the README's holder column says for each holder class (operational keys: their config key).
+HOLDER_WORDS = {
+    Holder.TIMELOCK: "timelock",
+    Holder.GUARDIAN: "guardian Safe",
+    Holder.GOVERNANCE: "governance Safe",
+    Holder.EXECUTOR: "anyone",
+    Holder.FEE_VAULT: "IncentiveEngine",
+    Holder.MARKET_DESK: "MarketDesk",
+}
+
+
+def _readme_rows() -> list[tuple[str, list[str], str]]:
+    from ionet.manifest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Who holds what") : text.index("### How the deploy wires it")]
+    rows = []
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            rows.append((re.findall(r"`([^`]+)`", cells[0])[0], re.findall(r"`([^`]+)`", cells[1]), cells[2]))
+    return rows
+
+
+def test_readme__who_holds_what__every_row_is_a_line_of_the_table_with_its_holder():
+    """Issue 18, defect 4: the README's table says what holds. Every role it names is a line of
+    ROLE_TABLE (so a role in the contract's ABI: the test above), held by the holder it names; a
+    stale name ("GOVERNANCE_ROLE (to be CANCELLER_ROLE)") fails here."""
+    table = {(spec.contract, spec.role): spec for spec in ROLE_TABLE}
+    rows = _readme_rows()
+    assert len(rows) >= 20
+    for contract, roles, holder in rows:
+        assert roles, contract
+        for role in roles:
+            spec = table.get((contract, role))
+            assert spec is not None, f"the README names {contract} {role}, which ROLE_TABLE does not have"
+            if spec.holder is Holder.OPERATIONAL:
+                assert f"`{spec.config_key}`" in holder, (contract, role, holder)
+            else:
+                assert HOLDER_WORDS[spec.holder] in holder, (contract, role, holder)

@@ -31,6 +31,7 @@ def test_deploy__local_config__roles_classes_and_maximum_set(staking, token, own
     assert staking.hasRole(staking.PAUSER_ROLE(), owner)
     assert not staking.hasRole(staking.SLASHER_ROLE(), owner)
     assert staking.max_slash_bps() == 5_000
+    assert staking.MIN_SLASH_INTERVAL_SECONDS() == 3 * DAY  # config/deploy.local.json: 259,200 s
     for name, mult in CLASS_MULTIPLIERS.items():
         assert staking.class_multiplier(device_class(name)) == mult
     assert not staking.paused()
@@ -38,33 +39,70 @@ def test_deploy__local_config__roles_classes_and_maximum_set(staking, token, own
 
 def test_init__token_zero__reverts(owner, scratch_deployer):
     with ape.reverts("NodeStaking: token is the zero address"):
-        scratch_deployer.deploy(project.NodeStaking, ZERO, 5_000, [], [])
+        scratch_deployer.deploy(project.NodeStaking, ZERO, 5_000, 3 * DAY, [], [])
 
 
 def test_init__lengths_differ__reverts(owner, token, scratch_deployer):
     with ape.reverts("NodeStaking: class lengths differ"):
-        scratch_deployer.deploy(project.NodeStaking, token, 5_000, [H100], [])
+        scratch_deployer.deploy(project.NodeStaking, token, 5_000, 3 * DAY, [H100], [])
 
 
 def test_init__bad_max_slash__reverts(owner, token, scratch_deployer):
     with ape.reverts("NodeStaking: bad max slash"):
-        scratch_deployer.deploy(project.NodeStaking, token, 0, [], [])
+        scratch_deployer.deploy(project.NodeStaking, token, 0, 3 * DAY, [], [])
 
 
 def test_init__multiplier_above_maximum__reverts(owner, token, scratch_deployer):
     with ape.reverts("NodeStaking: multiplier above maximum"):
-        scratch_deployer.deploy(project.NodeStaking, token, 5_000, [H100], [1_000_001])
+        scratch_deployer.deploy(project.NodeStaking, token, 5_000, 3 * DAY, [H100], [1_000_001])
 
 
 def test_init__empty_class__reverts(owner, token, scratch_deployer):
     with ape.reverts("NodeStaking: class is empty"):
-        scratch_deployer.deploy(project.NodeStaking, token, 5_000, [b"\x00" * 32], [10_000])
+        scratch_deployer.deploy(project.NodeStaking, token, 5_000, 3 * DAY, [b"\x00" * 32], [10_000])
 
 
 def test_init__fresh_contract__totals_zero_and_io_held(scratch_deployer, token):
-    st = scratch_deployer.deploy(project.NodeStaking, token, 5_000, [H100], [1_000_000])
+    st = scratch_deployer.deploy(project.NodeStaking, token, 5_000, 30 * DAY, [H100], [1_000_000])
     assert st.totals() == (0, 0, 0, 0, 0, 0, 0, 0, 0)
     assert st.max_slash_bps() == 5_000 and st.class_multiplier(H100) == st.MAX_MULTIPLIER_BPS() == 1_000_000
+    assert st.MIN_SLASH_INTERVAL_SECONDS() == 30 * DAY  # the ceiling itself is accepted
+
+
+@pytest.mark.parametrize("interval", [0, 3_600 - 1, 30 * DAY + 1])
+def test_init__slash_interval_out_of_bounds__reverts(scratch_deployer, token, interval):
+    """The least time between two slashes of a device is 1 hour .. 30 days (issue 18)."""
+    with ape.reverts("NodeStaking: bad slash interval"):
+        scratch_deployer.deploy(project.NodeStaking, token, 5_000, interval, [], [])
+
+
+def test_init__slash_interval_floor__accepted(scratch_deployer, token):
+    st = scratch_deployer.deploy(project.NodeStaking, token, 5_000, 3_600, [], [])
+    assert st.MIN_SLASH_INTERVAL_SECONDS() == 3_600
+
+
+@pytest.mark.parametrize(("interval", "delay"), [(2 * DAY - 1, DAY), (3 * DAY, 2 * DAY + 1), (3_599, 0),
+                                                (30 * DAY + 1, DAY)])
+def test_step_staking__slash_interval_too_short_or_out_of_bounds__refused_before_deploying(interval, delay):
+    """The deploy refuses an interval shorter than rewards.activation_delay_seconds + one root period
+    (1 day), or outside the contract's bounds, with a message naming both keys; nothing is sent."""
+    from types import SimpleNamespace
+
+    from ionet.chain.deploy_staking import step_staking
+
+    suite = SimpleNamespace(config={"staking": {"min_slash_interval_seconds": interval},
+                                    "rewards": {"activation_delay_seconds": delay}})  # no chain: any call fails
+    with pytest.raises(ValueError, match="staking.min_slash_interval_seconds") as e:
+        step_staking(suite)
+    assert ("rewards.activation_delay_seconds" in str(e.value)) == (3_600 <= interval <= 30 * DAY)
+
+
+def test_check_slash_interval__at_least_delay_plus_one_period__accepted():
+    from ionet.staking import DEFAULT_MIN_SLASH_INTERVAL_SECONDS, check_slash_interval
+
+    check_slash_interval(2 * DAY, DAY)  # exactly delay + one period
+    check_slash_interval(DEFAULT_MIN_SLASH_INTERVAL_SECONDS, DAY)
+    check_slash_interval(30 * DAY, 29 * DAY)
 
 
 # ------------------------------------------------------------------ governance
@@ -183,7 +221,7 @@ def test_pause__pauser__stops_stakes_offers_and_acceptances(staking, token, owne
     with ape.reverts("pausable: contract is paused"):
         staking.stake(d, 1, sender=alice)
     with ape.reverts("pausable: contract is paused"):
-        staking.accept_co_stake(d, sender=bob)
+        staking.accept_co_stake(d, 1_000 * IO, 1_000, sender=bob)
     staking.cancel_co_stake_offer(d, sender=alice)
     with ape.reverts("pausable: contract is paused"):
         staking.offer_co_stake(d, bob, 1, 1, sender=alice)

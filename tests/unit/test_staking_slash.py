@@ -216,6 +216,7 @@ def test_io_held__mixed_history__contract_balance_equals_buckets(staking, token,
     staking.slash(d, 400 * IO, EVIDENCE, False, sender=operator)
     staking.exit_co_stake(d, sender=bob)
     staking.unstake(d, sender=alice)
+    advance(staking.MIN_SLASH_INTERVAL_SECONDS())  # one slash per device per interval
     staking.slash(d, 100 * IO, EVIDENCE, False, sender=operator)
     active, cooling, _ = staking.owner_stake(d)
     co = staking.co_stake(d).amount
@@ -275,7 +276,8 @@ def test_last_slash_id__two_slashes__latest_id_and_claim_context(staking, token,
     other = new_device(staking, token, owner, bob, name="dev-other", stake=4_000 * IO)
     assert staking.last_slash_id(d) == 0 and staking.claim_context(d) == (alice.address, 0)
     staking.slash(d, 10 * IO, EVIDENCE, False, sender=operator)
-    staking.slash(other, 10 * IO, EVIDENCE, True, sender=operator)
+    staking.slash(other, 10 * IO, EVIDENCE, True, sender=operator)  # another device: no wait
+    advance(staking.MIN_SLASH_INTERVAL_SECONDS())
     staking.slash(d, 10 * IO, EVIDENCE, True, sender=operator)
     assert staking.last_slash_id(d) == 3 and staking.last_slash_id(other) == 2
     assert staking.claim_context(d) == (alice.address, 3)
@@ -290,6 +292,7 @@ def test_slash_info__settled__record_kept_with_outcome(staking, token, owner, op
     or finalized; an unknown id says "unknown"."""
     d = co_device
     t1 = staking.slash(d, 400 * IO, EVIDENCE, False, sender=operator).timestamp
+    advance(staking.MIN_SLASH_INTERVAL_SECONDS())
     t2 = staking.slash(d, 100 * IO, EVIDENCE, False, sender=operator).timestamp
     staking.overturn_slash(1, sender=owner)
     advance(30 * DAY)
@@ -314,6 +317,7 @@ def test_slash__co_cap__owner_keeps_at_least_the_co_stake(staking, token, owner,
     staking.stake(d, 2_000 * IO, sender=alice)
     co_stake(staking, token, owner, alice, bob, d, 2_000 * IO)
     for amount in (1, 3, 7 * IO + 5, 999 * IO + 1):
+        advance(staking.MIN_SLASH_INTERVAL_SECONDS())
         staking.slash(d, amount, EVIDENCE, False, sender=operator)
         assert staking.co_stake(d).amount <= staking.owner_stake(d)[0]
         assert staking.co_stake(d).state_name == "active"
@@ -323,6 +327,7 @@ def test_slash_outcome__pending_overturned_finalized_unknown(staking, owner, ope
     d = co_device
     assert staking.slash_outcome(1) == staking.SLASH_UNKNOWN() == 0
     staking.slash(d, 10 * IO, EVIDENCE, False, sender=operator)
+    advance(staking.MIN_SLASH_INTERVAL_SECONDS())
     staking.slash(d, 10 * IO, EVIDENCE, False, sender=operator)
     assert staking.slash_outcome(1) == staking.slash_outcome(2) == staking.SLASH_PENDING() == 1
     staking.overturn_slash(1, sender=owner)
@@ -332,3 +337,38 @@ def test_slash_outcome__pending_overturned_finalized_unknown(staking, owner, ope
     staking.finalize_slash(2, sender=attacker)
     assert staking.slash_outcome(2) == staking.SLASH_FINALIZED() == 3
     assert staking.slash_outcome(3) == 0
+
+
+# ------------------------------------------------------------------ slash interval (issue 18, defect 7)
+def test_slash__again_within_interval__reverts_slashed_too_recently(staking, token, owner, operator, alice,
+                                                                    co_device):
+    """Invariant slash_interval: a second slash of the device inside the interval reverts, whatever
+    became of the first (here overturned at once), and even for 1 wei: the slasher can no longer
+    slash a device before each pending rewards root activates and freeze its claims."""
+    d = co_device
+    staking.slash(d, 1, EVIDENCE, False, sender=operator)
+    with ape.reverts("NodeStaking: slashed too recently"):
+        staking.slash(d, 1, EVIDENCE, False, sender=operator)
+    staking.overturn_slash(1, sender=owner)
+    advance(staking.MIN_SLASH_INTERVAL_SECONDS() - 60)
+    with ape.reverts("NodeStaking: slashed too recently"):
+        staking.slash(d, 1, EVIDENCE, True, sender=operator)
+    assert staking.slash_count() == 1 and staking.last_slash_id(d) == 1 and not staking.is_jailed(d)
+    other = new_device(staking, token, owner, alice, name="dev-other", stake=4_000 * IO)
+    staking.slash(other, 1, EVIDENCE, False, sender=operator)  # the interval is per device
+
+
+def test_slash__interval_boundary__one_second_early_reverts_exactly_at_last_plus_interval_passes(
+        staking, operator, co_device):
+    d = co_device
+    interval = staking.MIN_SLASH_INTERVAL_SECONDS()
+    last = staking.slash(d, 1, EVIDENCE, False, sender=operator).timestamp
+    assert staking.last_slashed_at(d) == last
+    chain = ape.chain
+    chain.pending_timestamp = last + interval - 1
+    with ape.reverts("NodeStaking: slashed too recently"):
+        staking.slash(d, 1, EVIDENCE, False, sender=operator)
+    chain.pending_timestamp = last + interval
+    tx = staking.slash(d, 1, EVIDENCE, False, sender=operator)
+    assert tx.timestamp == last + interval and staking.last_slashed_at(d) == last + interval
+    assert one(tx, staking.Slashed).slash_id == 2

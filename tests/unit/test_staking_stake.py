@@ -252,8 +252,8 @@ def test_offer_co_stake__many_pending__none_count_any_may_be_accepted(staking, t
         staking.offer_co_stake(d, bob, 100 * IO, 1_000, sender=alice)
     assert staking.offers_held(bob) == 0
     fund(token, owner, bob, 200 * IO, staking)
-    staking.accept_co_stake(ds[3], sender=bob)
-    staking.accept_co_stake(ds[0], sender=bob)
+    staking.accept_co_stake(ds[3], 100 * IO, 1_000, sender=bob)
+    staking.accept_co_stake(ds[0], 100 * IO, 1_000, sender=bob)
     assert staking.offers_held(bob) == 2
 
 
@@ -265,11 +265,11 @@ def test_accept_co_stake__two_held__third_reverts_until_one_withdrawn(staking, t
     staking.offer_co_stake(ds[2], bob, 100 * IO, 1_000, sender=alice)
     fund(token, owner, bob, 100 * IO, staking)
     with ape.reverts("NodeStaking: co-staker holds 2 offers"):
-        staking.accept_co_stake(ds[2], sender=bob)
+        staking.accept_co_stake(ds[2], 100 * IO, 1_000, sender=bob)
     staking.exit_co_stake(ds[0], sender=bob)
     advance(21 * DAY)
     assert one(staking.withdraw_co_stake(ds[0], sender=bob), staking.CoStakeWithdrawn).offers_held == 1
-    staking.accept_co_stake(ds[2], sender=bob)
+    staking.accept_co_stake(ds[2], 100 * IO, 1_000, sender=bob)
     assert staking.offers_held(bob) == 2
 
 
@@ -284,7 +284,7 @@ def test_accept_co_stake__blocked_for_2_wei__pending_offers_cannot_fill_the_limi
     honest = new_device(staking, token, owner, alice, name="honest", stake=4_000 * IO)
     staking.offer_co_stake(honest, bob, 1_000 * IO, 2_000, sender=alice)
     fund(token, owner, bob, 1_000 * IO, staking)
-    staking.accept_co_stake(honest, sender=bob)
+    staking.accept_co_stake(honest, 1_000 * IO, 2_000, sender=bob)
     assert staking.offers_held(bob) == 1 and staking.reward_split(honest) == (alice.address, bob.address, 2_000)
     for d in junk:
         staking.decline_co_stake(d, sender=bob)
@@ -386,7 +386,7 @@ def test_accept_co_stake__offered__deposited_counts_and_earns(staking, token, ow
     d = new_device(staking, token, owner, alice, stake=1_000 * IO)  # below the 2,000 minimum
     staking.offer_co_stake(d, bob, 1_000 * IO, 2_000, sender=alice)
     fund(token, owner, bob, 1_000 * IO, staking)
-    tx = staking.accept_co_stake(d, sender=bob)
+    tx = staking.accept_co_stake(d, 1_000 * IO, 2_000, sender=bob)
     assert token.balanceOf(bob) == 0 and staking.offers_held(bob) == 1
     assert staking.co_stake(d) == (bob.address, 2, "active", 1_000 * IO, 2_000, 0, 0)
     assert staking.is_eligible(d) and staking.counting_stake(d) == 2_000 * IO
@@ -401,7 +401,7 @@ def test_accept_co_stake__not_offered_to_caller__reverts(staking, token, owner, 
     d = new_device(staking, token, owner, alice)
     staking.offer_co_stake(d, bob, 100 * IO, 1_000, sender=alice)
     with ape.reverts("NodeStaking: no offer for caller"):
-        staking.accept_co_stake(d, sender=carol)
+        staking.accept_co_stake(d, 100 * IO, 1_000, sender=carol)
 
 
 def test_accept_co_stake__owner_withdrew_below_cap__reverts(staking, token, owner, alice, bob):
@@ -410,7 +410,51 @@ def test_accept_co_stake__owner_withdrew_below_cap__reverts(staking, token, owne
     staking.unstake(d, sender=alice)
     fund(token, owner, bob, 2_000 * IO, staking)
     with ape.reverts("NodeStaking: co-stake above 50 %"):
-        staking.accept_co_stake(d, sender=bob)
+        staking.accept_co_stake(d, 2_000 * IO, 1_000, sender=bob)
+
+
+def test_accept_co_stake__owner_cancels_and_reoffers_first__reverts_nothing_moves(staking, token, owner, alice, bob):
+    """Issue 18 defect 1 (terms_named), the measured front-run: bob agreed to 5,000 IO at 5,000 bps
+    and approved 20,000 IO. Before his acceptance executes, alice cancels and offers his whole
+    approval, 20,000 IO, at 1 bps (the order a front-run gives the three transactions in one
+    block). The acceptance names the terms bob saw: it reverts and nothing moves."""
+    d = new_device(staking, token, owner, alice, stake=20_000 * IO)
+    staking.offer_co_stake(d, bob, 5_000 * IO, 5_000, sender=alice)
+    fund(token, owner, bob, 20_000 * IO, staking)
+    staking.cancel_co_stake_offer(d, sender=alice)
+    staking.offer_co_stake(d, bob, 20_000 * IO, 1, sender=alice)
+    held, totals = token.balanceOf(staking), staking.totals()
+    with ape.reverts("NodeStaking: offer terms changed"):
+        staking.accept_co_stake(d, 5_000 * IO, 5_000, sender=bob)
+    assert token.balanceOf(bob) == 20_000 * IO and token.balanceOf(staking) == held
+    assert staking.totals() == totals and staking.offers_held(bob) == 0
+    assert staking.co_stake(d) == (bob.address, 1, "offered", 20_000 * IO, 1, 0, 0)
+    assert staking.reward_split(d) == (alice.address, ZERO, 0)
+
+
+def test_accept_co_stake__one_term_differs__reverts(staking, token, owner, alice, bob):
+    """Either term alone: the same amount at another share, or the same share for another amount."""
+    d = new_device(staking, token, owner, alice, stake=4_000 * IO)
+    staking.offer_co_stake(d, bob, 1_000 * IO, 2_000, sender=alice)
+    fund(token, owner, bob, 2_000 * IO, staking)
+    for amount, share in ((1_000 * IO, 1_999), (1_000 * IO, 2_001), (1_000 * IO - 1, 2_000), (2_000 * IO, 2_000)):
+        with ape.reverts("NodeStaking: offer terms changed"):
+            staking.accept_co_stake(d, amount, share, sender=bob)
+    staking.accept_co_stake(d, 1_000 * IO, 2_000, sender=bob)
+    assert token.balanceOf(bob) == 1_000 * IO and staking.co_stake(d).state_name == "active"
+
+
+def test_accept_co_stake__cancelled_and_offered_again_on_the_same_terms__accepted(staking, token, owner, alice,
+                                                                                   bob):
+    """The acceptance binds the terms, not one offer: a cancel and an identical new offer change
+    nothing bob agreed to, so his acceptance goes through on exactly those terms."""
+    d = new_device(staking, token, owner, alice, stake=4_000 * IO)
+    staking.offer_co_stake(d, bob, 1_000 * IO, 2_000, sender=alice)
+    staking.cancel_co_stake_offer(d, sender=alice)
+    staking.offer_co_stake(d, bob, 1_000 * IO, 2_000, sender=alice)
+    fund(token, owner, bob, 1_000 * IO, staking)
+    ev = one(staking.accept_co_stake(d, 1_000 * IO, 2_000, sender=bob), staking.CoStakeAccepted)
+    assert (ev.amount, ev.reward_share_bps) == (1_000 * IO, 2_000)
 
 
 def test_exit_co_stake__active__waits_7_days_counting_without_earning(staking, token, owner, alice, bob):

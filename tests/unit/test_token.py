@@ -86,6 +86,8 @@ def test_set_minter__by_admin_once__sets_and_logs(bare_token, owner, alice):
     receipt = bare_token.set_minter(alice, sender=owner)
     assert bare_token.minter() == alice.address
     assert [log.minter for log in receipt.decode_logs(bare_token.MinterSet)] == [alice.address]
+    assert [(log.minter, log.status) for log in receipt.decode_logs(bare_token.RoleMinterChanged)] == [
+        (alice.address, True)]
 
 
 def test_set_minter__twice__reverts(minted_by_alice, owner, bob):
@@ -107,6 +109,19 @@ def test_set_minter__zero_address__reverts(bare_token, owner):
 
 def test_set_minter__deployed_suite__is_the_emission_schedule(token, emission):
     assert token.minter() == emission.address
+
+
+def test_role_minter_changed__replayed_from_deployment__the_emission_schedule_alone(suite, token, emission):
+    """Issue 18, defect 4: snekmate's constructor logs RoleMinterChanged(deployer, true); the token
+    revokes it (with the event) when its constructor ends and logs the emission schedule's grant in
+    `set_minter`, so an indexer replaying the events finds the true minter set."""
+    deployer = suite.deployer.address
+    logs = list(token.RoleMinterChanged.range(suite.manifest.contracts["IOToken"].block, chain.blocks.head.number + 1))
+    assert [(log.minter, log.status) for log in logs] == [(deployer, True), (deployer, False), (emission.address, True)]
+    minters: set[str] = set()
+    for log in logs:
+        (minters.add if log.status else minters.discard)(log.minter)
+    assert minters == {token.minter()} == {emission.address}
 
 
 def test_mint__by_minter__mints_and_counts(minted_by_alice, alice, bob):
