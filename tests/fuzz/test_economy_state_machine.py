@@ -392,6 +392,8 @@ class EconomyMachine(RuleBasedStateMachine):
         # settled in order, each resolves by its own outcome
         self.publish_root(4, 4)
         self.activate_root(True)
+        d4 = self.st.devices[self.dev(4)]
+        self._jump(max(0, d4.last_slashed_at + self.st.min_slash_interval - self.now))  # one slash per interval
         self.slash(4, 4, False)
         self.settle_slash(0, False, False)  # overturns the first
         self.publish_root(1, 4)
