@@ -1,13 +1,15 @@
 """Gas of RewardsDistributor on a 1,000,000-leaf tree (20-level proofs), beside Synthetix getReward.
 
 The distributor is funded the way it is in production (EmissionSchedule.mint_due after a day of
-epochs); the tree holds 1,000,000 seven-field leaves whose cumulative amounts sum to less than
-that. Four devices are real (registered in the suite's NodeStaking): one without a co-staker, one
-with a 25 % co-staker, and two that are slashed (without jail) between the two roots: the first
-slash is finalized (its held rewards are forfeited by `settle_slash`), the second overturned (its
-held rewards are released by the next claim). The goals are for a device's usual claim (it has
-claimed before, its wallets hold IO, as Synthetix's getReward anchor); first claims (zero ->
-nonzero storage) and the slash paths are listed without a goal.
+epochs); the tree holds 1,000,000 leaves (six-field reward leaves, and a seven-field slash leaf per
+slash) whose cumulative amounts sum to less than that. Four devices are real (registered in the
+suite's NodeStaking): one without a co-staker, one with a 25 % co-staker, and two that are slashed
+(without jail) between the two roots. Each slash leaf is settled in the appeal window (the 20 IO the
+device had not claimed at the slash are held) and the device then claims the 30 IO it earned after
+the slash; then the first slash is finalized and `settle_slash` forfeits its hold, the second is
+overturned and `settle_slash` pays its hold to the device's wallet. The goals are for a device's
+usual claim (it has claimed before, its wallets hold IO, as Synthetix's getReward anchor); first
+claims (zero -> nonzero storage) and the slash paths are listed without a goal.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from benchmarks.gasbench import GasRow, at_most, gas_of, isolated
 from ionet import IO
 from ionet.chain.rewards_setup import ensure_device
 from ionet.emission import EPOCH_SECONDS
-from ionet.merkle import ZERO_ADDRESS, MerkleTree, RewardLeaf, keccak
+from ionet.merkle import MerkleTree, RewardLeaf, SlashLeaf, keccak
 from ionet.rewards import address
 
 N_LEAVES = 1_000_000
@@ -28,7 +30,7 @@ SYNTHETIX = ("Synthetix getReward 90,719", 90_719)
 APPEAL_SECONDS = 30 * 86_400
 
 
-def big_tree(special: list[RewardLeaf], seed: int) -> MerkleTree:
+def big_tree(special: list[RewardLeaf | SlashLeaf], seed: int) -> MerkleTree:
     """N_LEAVES leaves: the special leaves plus filler devices of up to 0.01 IO each."""
     rng = random.Random(seed)
     entries = [
@@ -40,12 +42,14 @@ def big_tree(special: list[RewardLeaf], seed: int) -> MerkleTree:
 
 
 def total_of(tree: MerkleTree) -> int:
-    """Σ owner cumulatives (once per device) + Σ co cumulatives."""
-    owners = {leaf.device: leaf.owner_cumulative for leaf in tree.entries}
-    return sum(owners.values()) + sum(leaf.co_cumulative for leaf in tree.entries)
+    """Σ owner cumulatives (once per device) + Σ co cumulatives, over the reward leaves."""
+    rewards = [leaf for leaf in tree.entries if isinstance(leaf, RewardLeaf)]
+    owners = {leaf.device: leaf.owner_cumulative for leaf in rewards}
+    return sum(owners.values()) + sum(leaf.co_cumulative for leaf in rewards)
 
 
-def claim_args(tree: MerkleTree, leaf: RewardLeaf) -> tuple:
+def claim_args(tree: MerkleTree, leaf: RewardLeaf | SlashLeaf) -> tuple:
+    """(*leaf, proof): the arguments of `claim` (a reward leaf) or `settle_slash` (a slash leaf)."""
     i = len(tree.entries) - 1
     while tree.entries[i] != leaf:  # the special leaves are at the end
         i -= 1
@@ -113,8 +117,10 @@ def measure(eco: Any) -> list[GasRow]:
         leaves2 = [
             RewardLeaf(solo, 150 * IO),
             RewardLeaf(shared, 225 * IO, co, 75 * IO),
-            RewardLeaf(burnt, 130 * IO, ZERO_ADDRESS, 0, burnt_id, 100 * IO, 0),
-            RewardLeaf(saved, 90 * IO, ZERO_ADDRESS, 0, saved_id, 60 * IO, 0),
+            RewardLeaf(burnt, 130 * IO, slash_id=burnt_id),
+            RewardLeaf(saved, 90 * IO, slash_id=saved_id),
+            SlashLeaf(burnt, burnt_id, owner_at=100 * IO),
+            SlashLeaf(saved, saved_id, owner_at=60 * IO),
         ]
         tree2 = big_tree(leaves2, seed=2)
         eco.advance(60)
@@ -144,32 +150,36 @@ def measure(eco: Any) -> list[GasRow]:
         rows.append(
             GasRow(
                 "RewardsDistributor",
-                "claim after a slash in its appeal window (20 IO held, 30 IO earned after it paid)",
-                gas_of(dist.claim(*claim_args(tree2, leaves2[2]), sender=eco.provider_c)),
+                "settle_slash in the appeal window (held: the 20 IO unclaimed at the slash)",
+                gas_of(dist.settle_slash(*claim_args(tree2, leaves2[4]), sender=eco.renter_x)),
             )
         )
+        dist.settle_slash(*claim_args(tree2, leaves2[5]), sender=eco.renter_x)
+        assert dist.total_held() == 40 * IO
         rows.append(
             GasRow(
                 "RewardsDistributor",
-                "settle_slash in the appeal window (held, nothing paid)",
-                gas_of(dist.settle_slash(*claim_args(tree2, leaves2[3]), sender=eco.renter_x)),
+                "claim after the slash is settled (the 30 IO earned after it)",
+                gas_of(dist.claim(*claim_args(tree2, leaves2[2]), sender=eco.provider_c)),
             )
         )
+        dist.claim(*claim_args(tree2, leaves2[3]), sender=eco.renter_y)
         staking.overturn_slash(saved_id, sender=eco.admin)
         eco.advance(APPEAL_SECONDS)
         staking.finalize_slash(burnt_id, sender=eco.renter_x)
         rows.append(
             GasRow(
                 "RewardsDistributor",
-                "settle_slash after the slash is finalized (held rewards forfeited)",
-                gas_of(dist.settle_slash(*claim_args(tree2, leaves2[2]), sender=eco.renter_x)),
+                "settle_slash after the slash is finalized (forfeited: 20 IO back to the pool)",
+                gas_of(dist.settle_slash(*claim_args(tree2, leaves2[4]), sender=eco.renter_x)),
             )
         )
         rows.append(
             GasRow(
                 "RewardsDistributor",
-                "claim after the slash is overturned (held rewards released, 30 IO paid)",
-                gas_of(dist.claim(*claim_args(tree2, leaves2[3]), sender=eco.renter_y)),
+                "settle_slash after overturn (released: 20 IO paid to the wallet)",
+                gas_of(dist.settle_slash(*claim_args(tree2, leaves2[5]), sender=eco.renter_x)),
             )
         )
+        assert (dist.total_held(), dist.total_forfeited()) == (0, 20 * IO)
     return rows

@@ -4,10 +4,12 @@ The oracle (test account 1) mints what is due, runs the Python engine over the d
 knows (and its Slashed events), publishes a root, which anyone activates a day later; anyone
 claims for a device: the owner's part goes to its reward wallet, the co-staker's part to the
 co-staker (split by the co-stake in force in each epoch). Two devices are slashed WITHOUT jail,
-after the first root: each keeps earning, and is paid what it earns after its slash; what it had
-not claimed at the slash is HELD during the 30-day appeal window. One slash is overturned (the
-held rewards go back to the device), the other finalized (they are forfeited to the pool and the
-engine gives them out again). Ends with who got what, summing to what was emitted.
+after the first root: each keeps earning, and is paid what it earns after its slash. The next root
+commits each slash with a slash leaf; `settle_slash` of it (by anyone, before the device's next
+claim) HOLDS what the device had not claimed at the slash during the 30-day appeal window. One slash
+is overturned (a later `settle_slash` returns its hold to the device), the other finalized (its hold
+is forfeited to the pool and the engine gives it out again). Ends with who got what, summing to
+what was emitted.
 
 Uses eco.notes["devices"] and ["co_staked_device"] from the staking section when present;
 otherwise registers its own devices.
@@ -73,20 +75,23 @@ class Books:
             if e.event_name not in ("RewardsClaimed", "RewardsHeld", "RewardsReleased", "RewardsForfeited"):
                 continue
             d = bytes(e.device)
+            party = "owner" if e.event_name == "RewardsClaimed" or int(e.party, 16) == 0 else "co-staker"
             if e.event_name == "RewardsClaimed":
                 self.owner[d] += e.owner_amount
                 self.co[d] += e.co_staker_amount
+            elif e.event_name == "RewardsHeld" and e.amount == 0:
+                notes.append(f"slash #{e.slash_id} applied to the {party} (nothing unclaimed at it: nothing held)")
             elif e.event_name == "RewardsHeld":
                 self.held[d] += e.amount
-                notes.append(f"{fmt_io(e.amount, 4)} IO HELD by slash #{e.slash_id} (appeal window)")
+                notes.append(f"{party}: {fmt_io(e.amount, 4)} IO HELD by slash #{e.slash_id} (appeal window)")
             elif e.event_name == "RewardsReleased":
                 self.held[d] -= e.amount
-                (self.owner if int(e.party, 16) == 0 else self.co)[d] += e.amount
-                notes.append(f"{fmt_io(e.amount, 4)} IO RETURNED (slash #{e.slash_id} overturned)")
+                (self.owner if party == "owner" else self.co)[d] += e.amount
+                notes.append(f"{party}: {fmt_io(e.amount, 4)} IO RETURNED (slash #{e.slash_id} overturned)")
             elif e.event_name == "RewardsForfeited":
                 self.held[d] -= e.amount
                 self.forfeited[d] += e.amount
-                notes.append(f"{fmt_io(e.amount, 4)} IO FORFEITED to the pool (slash #{e.slash_id} finalized)")
+                notes.append(f"{party}: {fmt_io(e.amount, 4)} IO FORFEITED to the pool (slash #{e.slash_id} finalized)")
         return notes
 
 
@@ -152,7 +157,8 @@ def run(eco: Economy) -> None:
     assert r1.tree.total == model.cumulative_through(e1), "root 1 must hold exactly the emission of its epochs"
     eco.say(
         f"root #{r1.root_id} 0x{r1.tree.root.hex()[:16]}... total {fmt_io(r1.tree.total, 4)} IO "
-        f"(= emission of epochs 1-{e1} to the wei), {len(r1.tree.leaves)} leaves; it activates after "
+        f"(= emission of epochs 1-{e1} to the wei), {len(r1.tree.leaves)} reward leaves and "
+        f"{len(r1.tree.slash_leaves)} slash leaf (or leaves: one per slash it commits); it activates after "
         f"{delay // 3600} h, during which the canceller could cancel it"
     )
     eco.advance(delay)

@@ -14,12 +14,15 @@ bookings in USDC, in IO and paid in WETH (`book_with_asset` on the suite's WETH/
 signed instead of approved (EIP-2612 permits in USDC and IO, EIP-3009 authorizations in USDC); work
 records (single and batch), endings by renter and operator, expiry settlements; provider
 withdrawals (USDC, IO, USDC taken as IO on the IO/USDC pool), refunds, fees; rewards roots
-published, cancelled and activated, and claims of the active root (held, released and forfeited
-rewards of slashed devices included); the Incentive Dynamic Engine: governance switches the network
-to it (not in an example's first 25 steps; the emission then pays the engine and the engine alone
-collects the router's fees), emission syncs, fee collections, the oracle's statements (nothing, a
-part of the Reward Vault, a Fee Vault top-up, a shortfall, above the maximum, the wrong epoch),
-settlements (Reward Vault, fee IO, exact-output and exact-input purchases on the IO/USDC pool,
+published, cancelled and activated (each commits every slash so far: a slash leaf per slash, with its
+own checkpoints), slash leaves of the active root settled in any order by anyone (each slash's hold
+held, released or forfeited by its own outcome, overlapping slashes included; an out-of-order call
+refused) and claims of its reward leaves (refused until the device's slashes are settled); the
+Incentive Dynamic Engine: governance switches the network to it (not in an example's first 25
+steps; the emission then pays the engine and the engine alone collects the router's fees),
+emission syncs, fee collections, the oracle's statements (nothing, a part of the Reward Vault, a
+Fee Vault top-up, a shortfall, above the maximum, the wrong epoch), settlements (Reward Vault, fee
+IO, exact-output and exact-input purchases on the IO/USDC pool,
 shortfalls, each at the epoch's price fixed by its statement), buybacks and burns, retirements,
 governance bounds (within, on and past their limits: the market bounds too, and from the wrong key),
 whole network days, and an outside trader who pushes the IO/USDC pool either way, within and far
@@ -98,13 +101,14 @@ from ionet import market as mm
 from ionet import vesting as vm
 from ionet.distributor import DistributorError, DistributorModel
 from ionet.merkle import ZERO_ADDRESS as ZERO
-from ionet.merkle import MerkleTree, RewardLeaf
+from ionet.merkle import MerkleTree, RewardLeaf, SlashLeaf
 from ionet.settlement import GRACE_SECONDS, Settlement, SettlementError, quote, started_hours
 from ionet.signing import Domain, sign_authorization, sign_permit
 from ionet.staking import APPEAL_SECONDS, BPS, COOLDOWN_SECONDS, StakingError, StakingModel, device_class, device_id
 from tests.ide_helpers import TOTALS  # IncentiveEngine.totals(), in order
 
 MAX = 2**256 - 1
+EARLIER = "RewardsDistributor: earlier slash not settled"
 CAP = 800_000_000 * IO
 DAY = 86_400
 SOAK_STEPS = int(os.environ.get("IONET_SOAK_STEPS", "0") or 0)
@@ -205,6 +209,37 @@ def calldata(sig: str, *args: Any) -> str:
     return "0x" + (selector(sig) + encode(types, list(args))).hex()
 
 
+# the distributor's hold events: topic 0 -> name as the model spells it (device, party, slash_id indexed)
+HOLD_EVENTS = {
+    keccak(text=f"Rewards{name}({args})"): name
+    for name, args in (
+        ("Held", "bytes32,address,uint256,uint256,uint256"),
+        ("Released", "bytes32,address,uint256,uint256,address"),
+        ("Forfeited", "bytes32,address,uint256,uint256"),
+    )
+}
+
+
+def hold_events(receipt: dict, dist: str, device: bytes, wallet: str) -> list[tuple[str, str, int, int]]:
+    """(name, party, slash_id, amount) of the distributor's hold events in a receipt, in order; a
+    release must be paid to the party (the owner's part: to `wallet`)."""
+    out = []
+    for log in receipt["logs"]:
+        if log["address"].lower() != dist.lower() or not log["topics"]:
+            continue
+        name = HOLD_EVENTS.get(bytes.fromhex(log["topics"][0][2:]))
+        if name is None:
+            continue
+        assert bytes.fromhex(log["topics"][1][2:]) == device
+        party = to_checksum_address("0x" + log["topics"][2][-40:])
+        data = bytes.fromhex(log["data"][2:])
+        if name == "Released":
+            paid_to = to_checksum_address(data[44:64])
+            assert paid_to == (wallet if party == ZERO else party), (party, paid_to)
+        out.append((name, party, int(log["topics"][3], 16), int.from_bytes(data[:32], "big")))
+    return out
+
+
 class Revert(Exception):
     pass
 
@@ -303,6 +338,8 @@ class EconomyMachine(RuleBasedStateMachine):
         self.active_through = 0
         self.pending: tuple[MerkleTree, int, int] | None = None  # (tree, total, published_at)
         self.active_tree: MerkleTree | None = None
+        self.active_slash_leaves: list[tuple[int, SlashLeaf]] = []  # (index in the tree, leaf)
+        self.active_reward_leaves: list[tuple[int, RewardLeaf]] = []
         self.epoch = 0
         self.reading: dict[str, Any] | None = None
         self.read_at = -1
@@ -321,7 +358,8 @@ class EconomyMachine(RuleBasedStateMachine):
         """The same start for every example, made by the rules themselves (not counted in the
         coverage nor in the steps): every device staked, two co-stakes, three roots (the last after
         a slash of a co-staked device, whose co-staker then leaves and which is then overturned: a
-        refund is owed), bookings in USDC, IO and WETH."""
+        refund is owed, the rewards it holds are not settled yet), bookings in USDC, IO and WETH; two
+        more roots around two slashes of another device (the first overturned), none settled."""
         self.advance("large", 0)  # a day of emission for the first roots
         self.mint_emission(0)
         for i in range(6):
@@ -349,6 +387,18 @@ class EconomyMachine(RuleBasedStateMachine):
         self.unstake(5)
         self.co_offer(3, 1, 4, 1_000)
         self.slash(4, 4, False)
+        # ... and two overlapping slashes of device 4 in the active root, neither settled: the first
+        # overturned, the second pending (both hold some of its unclaimed rewards): they can only be
+        # settled in order, each resolves by its own outcome
+        self.publish_root(4, 4)
+        self.activate_root(True)
+        d4 = self.st.devices[self.dev(4)]
+        self._jump(max(0, d4.last_slashed_at + self.st.min_slash_interval - self.now))  # one slash per interval
+        self.slash(4, 4, False)
+        self.settle_slash(0, False, False)  # overturns the first
+        self.publish_root(1, 4)
+        self.activate_root(True)
+        assert [x[1].device for x in self.active_slash_leaves].count(self.dev(4)) == 2
 
     def teardown(self) -> None:
         chain.restore(self.snap)
@@ -1166,19 +1216,26 @@ class EconomyMachine(RuleBasedStateMachine):
             if co_part:
                 cum[(d, dev.co_staker)] = cum.get((d, dev.co_staker), 0) + co_part
             cum[(d, ZERO)] = cum.get((d, ZERO), 0) + new - co_part
-        leaves = []
+        leaves: list[RewardLeaf | SlashLeaf] = []
         for dd in self.st.devices:
-            last = self._last_slash(dd)
+            # the root commits every slash of the device so far: a slash leaf each (its checkpoints: the
+            # parties' cumulatives before this root's new rewards, kept from the first root that commits
+            # it), and the reward leaves name the latest slash and the latest that hit their co-staker
+            sids = sorted(s for s, x in self.st.slashes.items() if x.device == dd)
+            latest_hit: dict[str, int] = {}  # co-staker -> the latest of these slashes that hit it
+            for n, sid in enumerate(sids):
+                co = self.st.slashes[sid].co_staker or ZERO  # the co-staker it hit (co part > 0), if any
+                owner_at = self.at_slash.setdefault((dd, ZERO, sid), self.cum.get((dd, ZERO), 0))
+                co_at = self.at_slash.setdefault((dd, co, sid), self.cum.get((dd, co), 0)) if co != ZERO else 0
+                prev = sids[n - 1] if n else 0
+                leaves.append(SlashLeaf(dd, sid, prev, owner_at, co, latest_hit.get(co, 0), co_at))
+                if co != ZERO:
+                    latest_hit[co] = sid
+            last = sids[-1] if sids else 0
             owner_cum = cum.get((dd, ZERO), 0)
             for party in self.co_seen[dd] or [ZERO]:
                 co_cum = cum.get((dd, party), 0) if party != ZERO else 0
-                owner_at = self.at_slash.setdefault((dd, ZERO, last), self.cum.get((dd, ZERO), 0)) if last else 0
-                co_at = (
-                    self.at_slash.setdefault((dd, party, last), self.cum.get((dd, party), 0))
-                    if last and party != ZERO
-                    else 0
-                )
-                leaves.append(RewardLeaf(dd, owner_cum, party, co_cum, last, owner_at, co_at))
+                leaves.append(RewardLeaf(dd, owner_cum, party, co_cum, last, latest_hit.get(party, 0)))
         total = sum(cum.values())
         tree = MerkleTree(leaves)
         root = tree.root() if callable(tree.root) else tree.root
@@ -1222,22 +1279,74 @@ class EconomyMachine(RuleBasedStateMachine):
         self.pending = None
         self.active_tree, self.active_total = tree, total
         self.active_cum = dict(self.cum)
+        self.active_slash_leaves = [(k, lf) for k, lf in enumerate(tree.entries) if isinstance(lf, SlashLeaf)]
+        self.active_reward_leaves = [(k, lf) for k, lf in enumerate(tree.entries) if isinstance(lf, RewardLeaf)]
         self.dist.activate(tree.entries)
 
     @precondition(lambda self: self.active_tree is not None)
     @rule(i=st.integers(0, 10**6), who=st.integers(0, 5))
     def claim_rewards(self, i: int, who: int) -> None:
+        """Anyone claims a reward leaf of the active root (mostly one with something to pay; who == 5:
+        any leaf, maybe refused: a slash not settled yet, nothing to claim, a root before a slash)."""
         tree = self.active_tree
         sender = (Ctx.providers + Ctx.co_stakers + [Ctx.operator])[who]
         self._step()
-        sig = "claim(bytes32,uint256,address,uint256,uint256,uint256,uint256,bytes32[])"
-        n = len(tree.entries)
+        sig = "claim(bytes32,uint256,address,uint256,uint256,uint256,bytes32[])"
+        leaves = self.active_reward_leaves
+        n = len(leaves)
         first_reason = None
-        for k in [(i + j) % n for j in range(n)] if who != 5 else [i % n]:  # mostly a leaf with something to pay
-            lf = tree.entries[k]
+        for k, lf in [leaves[(i + j) % n] for j in range(n)] if who != 5 else [leaves[i % n]]:
             dev = self.st.devices[lf.device]
             try:
-                self.dist.plan(
+                self.dist.plan_claim(
+                    lf, dev.wallet, self._last_slash(lf.device), balance=self.io[Ctx.c["RewardsDistributor"]]
+                )
+                break
+            except DistributorError as e:
+                first_reason = first_reason or (e.reason, lf, k)
+        else:
+            reason, lf, k = first_reason
+            self.refused("claim_rewards", reason, sender, Ctx.c["RewardsDistributor"], sig, *lf, tree.proof(k))
+            return
+        self.send("claim_rewards", sender, Ctx.c["RewardsDistributor"], sig, *lf, tree.proof(k))
+        fx = self.dist.claim(lf, dev.wallet, self._last_slash(lf.device))
+        dist = Ctx.c["RewardsDistributor"]
+        self.move(self.io, dist, fx.wallet, fx.owner.transferred)
+        if fx.co.transferred:
+            self.move(self.io, dist, fx.co_staker, fx.co.transferred)
+
+    def _settle_refusal(self, lf: SlashLeaf) -> str | None:
+        """Why the model refuses `settle_slash` of a slash leaf now (None: it goes through)."""
+        try:
+            wallet = self.st.devices[lf.device].wallet
+            self.dist.plan_settle(lf, wallet, self._last_slash(lf.device), self.st.slash_outcome)
+        except DistributorError as e:
+            return e.reason
+        return None
+
+    @precondition(lambda self: self.active_slash_leaves)
+    @rule(i=st.integers(0, 10**6), who=st.integers(0, 5))
+    def settle_rewards(self, i: int, who: int) -> None:
+        """Anyone (a provider, a co-staker, a stranger) settles a slash leaf of the active root, in any
+        order: the slash is applied to the owner and to the co-staker it hit (each party's slashes in
+        order), its own hold resolved by its own outcome (overturned: paid to the party, finalized:
+        forfeited). Mostly a leaf with something to do; who == 5: any leaf, maybe refused (an earlier
+        slash not settled, nothing to settle). The receipt's RewardsHeld/Released/Forfeited are the
+        model's, party by party."""
+        tree = self.active_tree
+        sender = (Ctx.providers + Ctx.co_stakers + [Ctx.operator])[who]
+        self._step()
+        sig = "settle_slash(bytes32,uint256,uint256,uint256,address,uint256,uint256,bytes32[])"
+        leaves = self.active_slash_leaves
+        n = len(leaves)
+        candidates = [leaves[(i + j) % n] for j in range(n)]
+        if who == 5:  # one leaf, maybe refused: one applied out of order when there is one
+            candidates = [next((c for c in candidates if self._settle_refusal(c[1]) == EARLIER), leaves[i % n])]
+        first_reason = None
+        for k, lf in candidates:
+            dev = self.st.devices[lf.device]
+            try:
+                self.dist.plan_settle(
                     lf,
                     dev.wallet,
                     self._last_slash(lf.device),
@@ -1249,22 +1358,30 @@ class EconomyMachine(RuleBasedStateMachine):
                 first_reason = first_reason or (e.reason, lf, k)
         else:
             reason, lf, k = first_reason
-            self.refused("claim_rewards", reason, sender, Ctx.c["RewardsDistributor"], sig, *lf, tree.proof(k))
+            self.refused("settle_rewards", reason, sender, Ctx.c["RewardsDistributor"], sig, *lf, tree.proof(k))
+            if reason == EARLIER:  # the chain refused a slash applied out of order, as the model did
+                self.count("settle_rewards_out_of_order: ok")
             return
-        args = (*lf, tree.proof(k))
-        self.send("claim_rewards", sender, Ctx.c["RewardsDistributor"], sig, *args)
-        fx = self.dist.apply(lf, dev.wallet, self._last_slash(lf.device), self.st.slash_outcome)
+        r = self.send("settle_rewards", sender, Ctx.c["RewardsDistributor"], sig, *lf, tree.proof(k))
+        fx = self.dist.settle(lf, dev.wallet, self._last_slash(lf.device), self.st.slash_outcome)
         dist = Ctx.c["RewardsDistributor"]
         self.move(self.io, dist, fx.wallet, fx.owner.transferred)
         if fx.co.transferred:
             self.move(self.io, dist, fx.co_staker, fx.co.transferred)
-        if fx.owner.locked or fx.co.locked:
-            self.count("claim_rewards_held: ok")
-        if fx.owner.released or fx.co.released or fx.owner.forfeited or fx.co.forfeited:
-            self.count("claim_rewards_resolved: ok")
+        expected = [(n_, ZERO, sid, a) for n_, sid, a in fx.owner.events]
+        expected += [(n_, lf.co_staker, sid, a) for n_, sid, a in fx.co.events]
+        assert hold_events(r, dist, lf.device, fx.wallet) == expected, (lf, expected)
+        for what, amount in (
+            ("held", fx.owner.locked + fx.co.locked),
+            ("released", fx.owner.released + fx.co.released),
+            ("forfeited", fx.owner.forfeited + fx.co.forfeited),
+        ):
+            if amount:
+                self.count(f"settle_rewards_{what}: ok")
 
-    # The rewards cycle (publish, activate, claim) needs three steps in a row where every other area
-    # needs one: activation and claims get twice the weight (hypothesis picks among enabled rules evenly).
+    # The rewards cycle (publish, activate, settle, claim) needs steps in a row where every other area
+    # needs one: activation, settlements and claims get twice the weight (hypothesis picks among enabled
+    # rules evenly).
     @rule(i=st.integers(0, 5), k=st.integers(0, 1), part=st.integers(1, 9), bps=st.integers(1, 10_000))
     def co_offer_more(self, i: int, k: int, part: int, bps: int) -> None:
         """Offers, twice the weight: each one opens three rules (accept, decline, cancel)."""
@@ -1279,6 +1396,11 @@ class EconomyMachine(RuleBasedStateMachine):
     @rule(i=st.integers(0, 10**6), who=st.integers(0, 4))
     def claim_rewards_more(self, i: int, who: int) -> None:
         self.claim_rewards(i, who)
+
+    @precondition(lambda self: self.active_slash_leaves)
+    @rule(i=st.integers(0, 10**6), who=st.integers(0, 5))
+    def settle_rewards_more(self, i: int, who: int) -> None:
+        self.settle_rewards(i, who)
 
     # ------------------------------------------------------------ the Incentive Dynamic Engine
     def _ide_events(self, receipt: dict, name: str) -> list[list[int]]:
@@ -2180,8 +2302,11 @@ RULES = [
     "cancel_root",
     "activate_root",
     "claim_rewards",
-    "claim_rewards_held",
-    "claim_rewards_resolved",
+    "settle_rewards",
+    "settle_rewards_held",
+    "settle_rewards_released",
+    "settle_rewards_forfeited",
+    "settle_rewards_out_of_order",
     "ide_activate",
     "ide_sync_emission",
     "ide_fees_collected",

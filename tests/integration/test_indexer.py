@@ -52,7 +52,7 @@ def test_index__demo_economy__every_view_equals_the_state_rebuilt_from_events(su
     """The whole demo economy (every section of `ape run demo`, on this test's chain), indexed from
     its events alone: staking (devices, stakes, co-stakes, slashes, refunds, totals), vesting (grants,
     rotations, revocations, totals), settlement (bookings, income, refunds, escrow, fees), rewards
-    (roots, settled and held per party, totals), the Incentive Dynamic Engine (vaults, epochs, every
+    (roots, settled per party, held per party and slash, totals), the Incentive Dynamic Engine (vaults, epochs, every
     total of its dashboard), token balances and the emission equal the views."""
     # The demo deploys into the session's suite (the governance Safe, ...): this test's chain is rolled
     # back afterwards, so the suite's records are too (else a later test meets contracts that are gone).
@@ -84,7 +84,7 @@ def _demo_economy_indexed(suite, tmp_path) -> None:  # noqa: ANN001
     assert result.problems == [], "\n".join(result.problems[:40])
     counts = {t: idx.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in
               ("staking_devices", "staking_slashes", "vesting_grants", "router_bookings", "dist_roots", "dist_parties",
-               "ide_state", "ide_epochs", "desk_pools", "desk_trades")}
+               "dist_holds", "ide_state", "ide_epochs", "desk_pools", "desk_trades")}
     assert all(counts.values()), counts  # the demo exercised every area
     assert result.checked > 300
     # the market desk's trades (the demo's WETH booking and IO withdrawals) are in the index, and each
@@ -96,7 +96,9 @@ def _demo_economy_indexed(suite, tmp_path) -> None:  # noqa: ANN001
     idx.db.execute("UPDATE staking_devices SET active = '1' WHERE rowid = (SELECT MIN(rowid) FROM staking_devices)")
     idx.db.execute("UPDATE router_ledgers SET escrow = '7' WHERE rowid = (SELECT MIN(rowid) FROM router_ledgers)")
     idx.db.execute("UPDATE ide_state SET burned_fee_io = '1'")
+    idx.db.execute("UPDATE dist_holds SET held = '1' WHERE rowid = (SELECT MIN(rowid) FROM dist_holds)")
     tampered = compare(idx, suite.contracts, chain.blocks.head.timestamp).problems
-    assert len(tampered) >= 3 and any("burned_fee_io" in p for p in tampered), tampered
+    assert len(tampered) >= 4 and any("burned_fee_io" in p for p in tampered), tampered
+    assert any(".held_of(" in p for p in tampered), tampered
     assert any("active" in p for p in tampered) and any("escrow" in p for p in tampered), tampered
     idx.close()

@@ -16,7 +16,8 @@ from ionet import emission as model
 from ionet.chain.economy import Economy
 from ionet.chain.rewards_ops import claim_from_file, oracle_round, previews, settle_from_file
 from ionet.chain.rewards_setup import ensure_device, stake_above_minimum
-from ionet.rewards import RewardsEngine, address, devices_from_chain, read_claims
+from ionet.merkle import SlashLeaf
+from ionet.rewards import RewardsEngine, address, devices_from_chain, read_claims, slash_claims_of
 
 DAY = 86_400
 HOUR = 3_600
@@ -77,22 +78,30 @@ def test_rewards_flow__slash_without_jail__earned_after_paid_held_then_returned_
     eco.advance_to(sched.START_TIME() + 3 * DAY)
     r2 = oracle_round(dist, sched, staking, engine, eco.operator, tmp_path)
     assert r2.new_slashes == 2 and r2.tree.through_epoch == 72
-    mark = engine.slashes[burnt]
-    assert mark.slash_id == burnt_id and mark.owner_at_slash > paid1[burnt]
+    assert [m.slash_id for m in engine.slashes[burnt]] == [burnt_id]
+    (m,) = engine.slashes[burnt]
+    assert m.owner_at_slash > paid1[burnt] and (m.owner_prev, m.co_staker) == (0, ZERO_ADDRESS)
     eco.advance(delay)
     dist.activate_root(sender=eco.renter_x)
     data2 = read_claims(r2.path)
     for d, sid in ((burnt, burnt_id), (saved, saved_id)):
-        ((leaf, _, _),) = previews(dist, data2, d)
-        assert leaf.slash_id == sid and leaf.owner_at_slash == engine.slashes[d].owner_at_slash
+        # the reward leaf commits the slash; the slash leaf carries the checkpoint; a claim
+        # before the slash is settled pays nothing
+        ((leaf, _, p),) = previews(dist, data2, d)
+        assert (leaf.slash_id, leaf.co_slash_id) == (sid, 0)
+        assert p.reason == "RewardsDistributor: slash not settled" and p.owner_amount == 0
+        ((sl, _),) = slash_claims_of(data2, d)
+        assert sl == SlashLeaf(d, sid, 0, engine.slashes[d][0].owner_at_slash, ZERO_ADDRESS, 0, 0)
     c0 = token.balanceOf(eco.provider_c)
-    _claim_all(dist, data2, devices, eco.renter_x)
-    m = engine.slashes[burnt]
+    receipts = _claim_all(dist, data2, devices, eco.renter_x)  # settles each slash leaf, then claims
+    assert [e.slash_id for r in receipts for e in r.events if e.event_name == "RewardsHeld"] == [burnt_id, saved_id]
     # earned after the slash: paid; unclaimed at the slash: held for the appeal window
     assert token.balanceOf(eco.provider_c) - c0 == engine.owner_cumulative[burnt] - m.owner_at_slash > 0
-    assert dist.held_of(burnt, ZERO_ADDRESS) == (m.owner_at_slash - paid1[burnt], burnt_id, PENDING)
-    held_saved = engine.slashes[saved].owner_at_slash - paid1[saved]
+    assert dist.held_of(burnt, ZERO_ADDRESS, burnt_id) == (m.owner_at_slash - paid1[burnt], PENDING)
+    held_saved = engine.slashes[saved][0].owner_at_slash - paid1[saved]
+    assert dist.held_of(saved, ZERO_ADDRESS, saved_id) == (held_saved, PENDING)
     assert dist.total_held() == m.owner_at_slash - paid1[burnt] + held_saved and dist.total_forfeited() == 0
+    assert settle_from_file(dist, data2, burnt, eco.renter_x) == []  # pending: nothing to settle
 
     # ---- governance upholds the appeal of one slash; the other is finalized after 30 days
     staking.overturn_slash(saved_id, sender=eco.admin)
@@ -104,7 +113,9 @@ def test_rewards_flow__slash_without_jail__earned_after_paid_held_then_returned_
     staking.finalize_slash(burnt_id, sender=eco.renter_x)
     (receipt,) = settle_from_file(dist, data2, burnt, eco.renter_x)  # the pool takes them back
     forfeited = m.owner_at_slash - paid1[burnt]
+    assert [e.event_name for e in receipt.events if e.event_name.startswith("Rewards")] == ["RewardsForfeited"]
     assert dist.total_forfeited() == forfeited and dist.total_held() == 0
+    assert dist.held_of(burnt, ZERO_ADDRESS, burnt_id) == (0, 0) == dist.held_of(saved, ZERO_ADDRESS, saved_id)
 
     # ---- root 3 recycles the forfeit; every device claims; every wei adds up
     r3 = oracle_round(dist, sched, staking, engine, eco.operator, tmp_path, through_epoch=96)
