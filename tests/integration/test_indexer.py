@@ -3,6 +3,8 @@ contracts' own views; indexing is incremental."""
 
 from __future__ import annotations
 
+import copy
+
 from ape import chain
 
 from ionet import IO
@@ -56,7 +58,13 @@ def test_index__demo_economy__every_view_equals_the_state_rebuilt_from_events(su
     total of its dashboard), token balances and the emission equal the views."""
     # The demo deploys into the session's suite (the governance Safe, ...): this test's chain is rolled
     # back afterwards, so the suite's records are too (else a later test meets contracts that are gone).
-    saved = (dict(vars(suite)), dict(suite.contracts), dict(suite.manifest.contracts))
+    # Records are copied one by one: the governance hand-over reassigns a record's args (the pools'
+    # position_owner), which a copy of the dict alone would not undo.
+    saved = (
+        dict(vars(suite)),
+        dict(suite.contracts),
+        {name: copy.copy(record) for name, record in suite.manifest.contracts.items()},
+    )
     try:
         _demo_economy_indexed(suite, tmp_path)
     finally:
