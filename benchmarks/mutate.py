@@ -387,6 +387,16 @@ def _judge(workdir: Path, contract: str, judges: Judges, timeout: int, port: int
     )
 
 
+def killed_by(output: str) -> str:
+    """The first failing test of a judged run's output (pytest's short summary: `FAILED <id> - ...`
+    or `ERROR <id> - ...`), without its parameters' ids; "" when the output names none."""
+    for line in output.splitlines():
+        if line.startswith(("FAILED ", "ERROR ")):
+            test = line.split(" ", 1)[1].split(" - ", 1)[0].strip()
+            return test.split("[", 1)[0]
+    return ""
+
+
 def baseline(workdir: Path, contract: str, judges: Judges, timeout: int, port: int = 0) -> float:
     """Runs the judges on the unmutated source; raises when they fail (every mutant would count as
     killed). Returns the seconds they took."""
@@ -400,8 +410,9 @@ def baseline(workdir: Path, contract: str, judges: Judges, timeout: int, port: i
 
 def run_mutant(
     workdir: Path, mutant: Mutant, original: str, timeout: int, judges: Judges | None = None, port: int = 0
-) -> tuple[str, float]:
-    """'killed', 'survived', 'invalid' (does not compile) or 'timeout', and the seconds it took."""
+) -> tuple[str, float] | tuple[str, float, str]:
+    """'killed', 'survived', 'invalid' (does not compile) or 'timeout', the seconds it took, and for a
+    kill the test that failed first."""
     judges = judges or Judges()
     path = workdir / "contracts" / f"{mutant.contract}.vy"
     t0 = time.monotonic()
@@ -425,7 +436,9 @@ def run_mutant(
             proc = _judge(workdir, mutant.contract, judges, timeout, port)
         except subprocess.TimeoutExpired:
             return "timeout", time.monotonic() - t0
-        return ("survived" if proc.returncode == 0 else "killed"), time.monotonic() - t0
+        if proc.returncode == 0:
+            return "survived", time.monotonic() - t0
+        return "killed", time.monotonic() - t0, killed_by(proc.stdout)
     finally:
         path.write_text(original)  # the next mutant recompiles this contract anyway
 
@@ -476,7 +489,7 @@ def run_contract(
             nonlocal done
             workdir = copies[i]
             for mutant in mutants[i::jobs]:
-                status, secs = run_mutant(workdir, mutant, original, timeout, judges, port + i if port else 0)
+                status, secs, *by = run_mutant(workdir, mutant, original, timeout, judges, port + i if port else 0)
                 result = {
                     **asdict(mutant),
                     "status": status,
@@ -484,6 +497,8 @@ def run_contract(
                     "judges": judges.label(),
                     "seed": seed if sample_size else None,
                 }
+                if by and by[0]:
+                    result["killed_by"] = by[0]
                 with _LOCK:
                     results[mutant.key] = result
                     done += 1
@@ -535,6 +550,28 @@ def _judges_of(rs: list[dict]) -> str:
     return "; ".join(f"{label}: {n}" for label, n in sorted(counts.items()))
 
 
+def _economy_section(by_contract: dict[str, list[dict]]) -> list[str]:
+    """What the economy judge added: per contract, the mutants its own tests let through and the
+    economy machine killed (from the first failing test each kill recorded)."""
+    judged = {c: [r for r in rs if "economy" in r.get("judges", "")] for c, rs in by_contract.items()}
+    judged = {c: rs for c, rs in judged.items() if rs}
+    if not judged:
+        return []
+    out = [
+        "",
+        "Killed by the economy machine after the contract's own tests had all passed (the first failing",
+        "test of each kill is in the results file):",
+        "",
+    ]
+    for contract, rs in sorted(judged.items()):
+        there = sorted((r for r in rs if r.get("killed_by", "").startswith(ECONOMY)), key=lambda r: r["line"])
+        unknown = sum(r["status"] == "killed" and not r.get("killed_by") for r in rs)
+        shown = ", ".join(f"line {r['line']} ({r['operator']})" for r in there) if there else "none"
+        note = f"; {unknown} kills with no failing test recorded" if unknown else ""
+        out.append(f"- {contract}: {len(there)} of {len(rs)} judged by it{note}: {shown}")
+    return out
+
+
 def render(
     results: dict[str, dict],
     equivalent: dict[str, str],
@@ -584,6 +621,7 @@ def render(
             f"| {len(surv) - len(eq)} | {len(eq)} | {shown} |"
         )
         survivors += surv
+    lines += _economy_section(by_contract)
     run = {c: len(rs) for c, rs in by_contract.items()}
     not_run = {c: n - run.get(c, 0) for c, n in (generated or {}).items() if n > run.get(c, 0)}
     if not_run:

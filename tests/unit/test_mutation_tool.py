@@ -3,7 +3,9 @@
 import json
 
 import pytest
+from hypothesis import Phase, settings
 
+import benchmarks.mutate_pytest as plugin
 from benchmarks import mutate
 from benchmarks.mutate import (
     ECONOMY,
@@ -117,6 +119,20 @@ def test_render__whole_contract_and_mixed_judges__named_per_contract():
     )
 
 
+def test_render__economy_kills__listed_per_contract():
+    mutants = generate("Toy", SOURCE)[:3]
+    econ = Judges(8).label()
+    results = {
+        m.key: {**m.__dict__, "status": "killed", "seconds": 1.0, "judges": econ, "killed_by": by}
+        for m, by in zip(mutants, ["tests/unit/test_toy.py::test_a", f"{ECONOMY}::test_machine", ""], strict=True)
+    }
+    text = render(results, {}, {"Toy": 3})
+    [line] = [x for x in text.splitlines() if x.startswith("- Toy:")]
+    m = mutants[1]
+    assert line == f"- Toy: 1 of 3 judged by it; 1 kills with no failing test recorded: line {m.line} ({m.operator})"
+    assert "economy machine" not in render({mutants[0].key: results[mutants[0].key] | {"judges": "own"}}, {}, {})
+
+
 def test_judges__economy_by_default__after_the_own_tests_with_its_example_count():
     """Every contract's mutants meet the economy machine after their own tests (own first: most
     mutants die there), with a small derandomized example count; 0 leaves it out."""
@@ -145,10 +161,6 @@ def test_judged_run__plugin_and_environment__economy_short_and_hypothesis_withou
     ]
     assert "-x" in cmd and cmd[cmd.index("-p", cmd.index("no:cacheprovider")) + 1] == mutate.PYTEST_PLUGIN
     assert env["IONET_ECONOMY_EXAMPLES"] == "8" and env["APE_FOUNDRY_HOST"] == "http://127.0.0.1:8632"
-    from hypothesis import Phase, settings
-
-    import benchmarks.mutate_pytest as plugin
-
     profile = settings.get_profile(plugin.PROFILE)
     assert profile.derandomize and profile.database is None and Phase.shrink not in profile.phases
 
@@ -160,6 +172,17 @@ def test_baseline__judges_fail_on_the_original__stops_the_run(monkeypatch, tmp_p
     )
     with pytest.raises(SystemExit, match="fail on the unmutated source"):
         mutate.baseline(tmp_path, "IOToken", Judges(8), timeout=10)
+
+
+def test_killed_by__first_failing_test_of_the_summary():
+    out = (
+        "....F\n=== short test summary info ===\n"
+        "FAILED tests/fuzz/test_economy_state_machine.py::test_economy[x-1] - AssertionError: io\n"
+        "!!!!! stopping after 1 failures !!!!!\n"
+    )
+    assert mutate.killed_by(out) == "tests/fuzz/test_economy_state_machine.py::test_economy"
+    assert mutate.killed_by("ERROR tests/unit/test_a.py::test_b - ape.exceptions.X\n") == "tests/unit/test_a.py::test_b"
+    assert mutate.killed_by("1 failed in 3 s\n") == ""
 
 
 def test_save__results_beside_the_report__sorted_by_key(monkeypatch, tmp_path):
