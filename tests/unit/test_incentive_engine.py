@@ -684,42 +684,45 @@ def dear_engine(suite, owner, operator, scratch_deployer, emission):
     return engine
 
 
-@pytest.mark.parametrize("source", ["fee_io", "swap", "nothing"])
-def test_settle__one_wei_needed__counted_whichever_source_pays_it(
-    dear_engine, suite, owner, operator, alice, device, source
-):
-    """An epoch that needs exactly 1 wei with an empty Reward Vault: paid from the Fee Vault's IO,
-    or bought by a 1-wei exact-output top-up, or (no fees at all) a 1-wei shortfall. Each is
-    counted in `totals()` and the settlement's event: a 1-wei release or shortfall is no
-    rounding noise to skip."""
+def test_settle__one_wei_needed__counted_whichever_source_pays_it(dear_engine, suite, owner, operator, alice, device):
+    """Three epochs that each need exactly 1 wei with an empty Reward Vault: (1) no fees at all, a
+    1-wei shortfall; (2) USDC fees only, a 1-wei exact-output top-up; (3) fee IO too, paid from the
+    Fee Vault's IO. Each is counted in `totals()` and in the settlement's event: a 1-wei release or
+    shortfall is no rounding noise to skip."""
     e = dear_engine
-    if source == "fee_io":
-        book_fees(suite, owner, alice, device, 0, 10_000)  # a few wei of IO fees, no USDC
-    elif source == "swap":
-        book_fees(suite, owner, alice, device, 1_000 * USDC, 0)  # 22.5 USDC of fees, no IO
-    e.collect_fees(sender=alice)
-    after_epoch(e, 1)
-    price = e.epoch_info(0).twap_price  # no trade since activation: the close TWAP is the same
-    e.state_epoch(1, price * 3 // (2 * IO), sender=operator)  # 1.5 wei's worth
-    assert e.epoch_info(1).io_needed == 1 and e.reward_vault() == 0
-    dist_before = suite.IOToken.balanceOf(suite.RewardsDistributor)
-    tx = e.settle(1, sender=alice)
-    [ev] = e.EpochSettled.from_receipt(tx)
-    fills = project.FeeVaultDesk.at(e.DESK()).IOBought.from_receipt(tx)
-    assert [(f.exact_output, f.amount, f.io_received) for f in fills] == ([(True, 1, 1)] if source == "swap" else [])
-    paid = {"fee_io": (1, 0, 0), "swap": (0, 1, 0), "nothing": (0, 0, 1)}[source]
-    assert (ev.io_needed, ev.from_reward_vault) == (1, 0)
-    assert (ev.from_fee_io, ev.from_fee_usdc_swap, ev.shortfall_io) == paid
-    assert ev.io_bought == paid[1] and (ev.usdc_spent > 0) == (source == "swap")
-    assert tx.return_value == 1 - paid[2]
-    assert suite.IOToken.balanceOf(suite.RewardsDistributor) == dist_before + 1 - paid[2]
-    t = e.totals()
-    assert (t.released_from_fee_io, t.released_from_swap, t.shortfall_epochs) == paid
-    assert (t.io_bought_topup, t.usdc_spent_topup) == (paid[1], ev.usdc_spent)
-    if source == "nothing":
-        assert t.shortfall_usd_total == ev.shortfall_usd == -(-ev.twap_price // IO) > 0
-        [sf] = e.ShortfallRecorded.from_receipt(tx)
-        assert (sf.shortfall_io, sf.total_shortfall_usd) == (1, ev.shortfall_usd)
+    desk = project.FeeVaultDesk.at(e.DESK())
+    counted = [0, 0, 0]  # released from fee IO, released from swaps, shortfall epochs
+    for epoch, source in ((1, "nothing"), (2, "swap"), (3, "fee_io")):
+        if source == "swap":
+            book_fees(suite, owner, alice, device, 1_000 * USDC, 0)  # 22.5 USDC of fees, no IO
+        elif source == "fee_io":
+            book_fees(suite, owner, alice, device, 0, 10_000)  # a few wei of IO fees
+        e.collect_fees(sender=alice)
+        after_epoch(e, epoch)
+        price = e.epoch_info(epoch - 1).twap_price  # the pool barely moved: about this epoch's price
+        e.state_epoch(epoch, price * 3 // (2 * IO), sender=operator)  # 1.5 wei's worth
+        assert e.epoch_info(epoch).io_needed == 1 and e.reward_vault() == 0
+        dist_before = suite.IOToken.balanceOf(suite.RewardsDistributor)
+        tx = e.settle(epoch, sender=alice)
+        [ev] = e.EpochSettled.from_receipt(tx)
+        fills = [(f.exact_output, f.amount, f.io_received) for f in desk.IOBought.from_receipt(tx)]
+        assert fills == ([(True, 1, 1)] if source == "swap" else [])
+        paid = {"fee_io": (1, 0, 0), "swap": (0, 1, 0), "nothing": (0, 0, 1)}[source]
+        assert (ev.io_needed, ev.from_reward_vault) == (1, 0)
+        assert (ev.from_fee_io, ev.from_fee_usdc_swap, ev.shortfall_io) == paid
+        assert ev.io_bought == paid[1] and (ev.usdc_spent > 0) == (source == "swap")
+        assert tx.return_value == 1 - paid[2]
+        assert suite.IOToken.balanceOf(suite.RewardsDistributor) == dist_before + 1 - paid[2]
+        counted = [c + p for c, p in zip(counted, paid, strict=True)]
+        t = e.totals()
+        assert [t.released_from_fee_io, t.released_from_swap, t.shortfall_epochs] == counted
+        assert t.io_bought_topup == counted[1]
+        if source == "nothing":
+            assert t.shortfall_usd_total == ev.shortfall_usd == -(-ev.twap_price // IO) > 0
+            [sf] = e.ShortfallRecorded.from_receipt(tx)
+            assert (sf.epoch, sf.shortfall_io, sf.total_shortfall_usd) == (1, 1, ev.shortfall_usd)
+        if source == "swap":
+            assert t.usdc_spent_topup == ev.usdc_spent > 0
 
 
 # ------------------------------------------------------------------ retirement
