@@ -559,16 +559,17 @@ def _economy_section(by_contract: dict[str, list[dict]]) -> list[str]:
         return []
     out = [
         "",
-        "Killed by the economy machine after the contract's own tests had all passed (the first failing",
-        "test of each kill is in the results file):",
+        "The economy machine judges a mutant only when the contract's own tests all passed on it. What",
+        "reached it, and what it killed (the first failing test of each kill is in the results file):",
         "",
     ]
     for contract, rs in sorted(judged.items()):
         there = sorted((r for r in rs if r.get("killed_by", "").startswith(ECONOMY)), key=lambda r: r["line"])
+        reached = len(there) + sum(r["status"] == "survived" for r in rs)
         unknown = sum(r["status"] == "killed" and not r.get("killed_by") for r in rs)
-        shown = ", ".join(f"line {r['line']} ({r['operator']})" for r in there) if there else "none"
-        note = f"; {unknown} kills with no failing test recorded" if unknown else ""
-        out.append(f"- {contract}: {len(there)} of {len(rs)} judged by it{note}: {shown}")
+        shown = "".join(f"; line {r['line']} ({r['operator']})" for r in there)
+        note = f" ({unknown} kills with no failing test recorded)" if unknown else ""
+        out.append(f"- {contract}: {reached} of {len(rs)} mutants reached it{note}, it killed {len(there)}{shown}")
     return out
 
 

@@ -129,7 +129,8 @@ def test_render__economy_kills__listed_per_contract():
     text = render(results, {}, {"Toy": 3})
     [line] = [x for x in text.splitlines() if x.startswith("- Toy:")]
     m = mutants[1]
-    assert line == f"- Toy: 1 of 3 judged by it; 1 kills with no failing test recorded: line {m.line} ({m.operator})"
+    reached = "- Toy: 1 of 3 mutants reached it (1 kills with no failing test recorded)"
+    assert line == f"{reached}, it killed 1; line {m.line} ({m.operator})"
     assert "economy machine" not in render({mutants[0].key: results[mutants[0].key] | {"judges": "own"}}, {}, {})
 
 
