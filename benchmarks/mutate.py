@@ -17,10 +17,19 @@ For each contract, `generate` makes small mutants of every code line of every fu
 next statement overwrites, as Vyper's declare-then-unpack-a-tuple idiom requires: such a mutant could
 never change anything). A mutant that does not compile is
 invalid and not counted. Each valid mutant is written into a scratch copy of the project, compiled,
-and that contract's tests (`TESTS`) run against it with `-x`: the mutant is killed when a test fails,
-survives when all pass. `benchmarks/mutation.md` gets the score per contract and every survivor, with
-the argument for it from `benchmarks/mutation_equivalent.json` when it is argued equivalent (a
-mutation that cannot change behaviour, e.g. a bound that no reachable input meets).
+and judged with `-x` by that contract's own tests (`TESTS`) and then, by default, by the whole-economy
+state machine (`ECONOMY`: every contract of the real deploy, derandomized, `--economy-examples 8`
+examples of up to 150 steps; `--economy-examples 0` leaves it out): the mutant is killed when a test
+fails, survives when all pass. Every hypothesis test runs derandomized, without a database and without
+shrinking (`benchmarks/mutate_pytest.py`): the same verdict on every run, and a kill costs no shrink.
+Before a contract's mutants, its judges run once on the unmutated source (the baseline): a judge that
+fails there would "kill" every mutant, so the run stops instead.
+
+Results are kept per mutant in `benchmarks/mutation-results.json` (committed, with the judges that ran
+and the sample's seed), so a later run extends them; `benchmarks/mutation.md` gets the score per
+contract, its sample and judges, and every survivor, with the argument for it from
+`benchmarks/mutation_equivalent.json` when it is argued equivalent (a mutation that cannot change
+behaviour, e.g. a bound that no reachable input meets).
 
 Long: minutes per contract and hours for all; it is not part of `make test`.
 """
@@ -39,6 +48,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -47,8 +57,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "mutation.md"
-RESULTS = ROOT / ".build" / "mutation-results.json"
+RESULTS = ROOT / "benchmarks" / "mutation-results.json"
 EQUIVALENT = ROOT / "benchmarks" / "mutation_equivalent.json"
+
+# The judge every contract's mutants meet after their own tests: the whole economy on the real deploy.
+ECONOMY = "tests/fuzz/test_economy_state_machine.py"
+ECONOMY_EXAMPLES = 8  # derandomized examples of up to 150 steps (make test runs 32)
+# Loaded into every judged test run: hypothesis derandomized, no database, no shrinking.
+PYTEST_PLUGIN = "benchmarks.mutate_pytest"
+_LOCK = threading.Lock()  # the jobs share the results and the progress line
 
 # Which tests judge each contract's mutants (the ones that exercise it, fastest first).
 TESTS: dict[str, list[str]] = {
@@ -68,7 +85,16 @@ TESTS: dict[str, list[str]] = {
         "tests/fuzz/test_staking_machine.py",
     ],
     "IOPriceOracle": ["tests/unit/test_price_oracle.py", "tests/fuzz/test_market_properties.py"],
-    "IncentiveEngine": ["tests/unit/test_incentive_engine.py", "tests/fuzz/test_ide_differential.py"],
+    "IncentiveEngine": [
+        "tests/unit/test_incentive_engine.py",
+        "tests/unit/test_incentive_engine_market.py",
+        "tests/fuzz/test_ide_differential.py",
+    ],
+    "FeeVaultDesk": [
+        "tests/unit/test_incentive_engine_market.py",
+        "tests/unit/test_incentive_engine.py",
+        "tests/fuzz/test_ide_differential.py",
+    ],
     "RewardsDistributor": [
         "tests/unit/test_rewards_distributor.py",
         "tests/unit/test_rewards_slash.py",
@@ -306,24 +332,92 @@ def _scratch_copy() -> Path:
     return dest
 
 
-def _env(workdir: Path) -> dict[str, str]:
+def _env(workdir: Path, port: int = 0) -> dict[str, str]:
     venv_bin = ROOT / ".venv" / "bin"
     return dict(
         os.environ,
         PATH=f"{venv_bin}:{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
         PYTHONPATH=str(workdir),
         APE_DATA_FOLDER=str(workdir / ".ape-data"),
-        APE_FOUNDRY_HOST=f"http://127.0.0.1:{_free_port()}",
+        APE_FOUNDRY_HOST=f"http://127.0.0.1:{port or _free_port()}",
         PYTHONWARNINGS="ignore:::pydantic_settings.sources.utils",
     )
 
 
-def run_mutant(workdir: Path, mutant: Mutant, original: str, timeout: int) -> tuple[str, float]:
-    """'killed', 'survived', 'invalid' (does not compile) or 'timeout', and the seconds it took."""
+@dataclass(frozen=True)
+class Judges:
+    """What judges a contract's mutants: its own tests, then (economy_examples > 0) the economy
+    state machine with that many derandomized examples."""
+
+    economy_examples: int = ECONOMY_EXAMPLES
+
+    def label(self) -> str:
+        return f"own + economy ({self.economy_examples} examples)" if self.economy_examples else "own"
+
+    def command(self, contract: str) -> tuple[list[str], dict[str, str]]:
+        """The test files (own first: most mutants die there, before the slower economy) and the
+        environment the run needs."""
+        files = list(TESTS[contract])
+        extra: dict[str, str] = {}
+        if self.economy_examples:
+            files.append(ECONOMY)
+            extra["IONET_ECONOMY_EXAMPLES"] = str(self.economy_examples)
+        return files, extra
+
+
+def _judge(workdir: Path, contract: str, judges: Judges, timeout: int, port: int) -> subprocess.CompletedProcess:
+    files, extra = judges.command(contract)
+    return subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "ape"),
+            "test",
+            *files,
+            "-x",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            PYTEST_PLUGIN,
+        ],
+        cwd=workdir,
+        env={**_env(workdir, port), **extra},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def killed_by(output: str) -> str:
+    """The first failing test of a judged run's output (pytest's short summary: `FAILED <id> - ...`
+    or `ERROR <id> - ...`), without its parameters' ids; "" when the output names none."""
+    for line in output.splitlines():
+        if line.startswith(("FAILED ", "ERROR ")):
+            test = line.split(" ", 1)[1].split(" - ", 1)[0].strip()
+            return test.split("[", 1)[0]
+    return ""
+
+
+def baseline(workdir: Path, contract: str, judges: Judges, timeout: int, port: int = 0) -> float:
+    """Runs the judges on the unmutated source; raises when they fail (every mutant would count as
+    killed). Returns the seconds they took."""
+    t0 = time.monotonic()
+    proc = _judge(workdir, contract, judges, timeout, port)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+        raise SystemExit(f"{contract}: the judges ({judges.label()}) fail on the unmutated source:\n{tail}")
+    return time.monotonic() - t0
+
+
+def run_mutant(
+    workdir: Path, mutant: Mutant, original: str, timeout: int, judges: Judges | None = None, port: int = 0
+) -> tuple[str, float] | tuple[str, float, str]:
+    """'killed', 'survived', 'invalid' (does not compile) or 'timeout', the seconds it took, and for a
+    kill the test that failed first."""
+    judges = judges or Judges()
     path = workdir / "contracts" / f"{mutant.contract}.vy"
     t0 = time.monotonic()
     path.write_text(mutant.apply(original))
-    env = _env(workdir)
+    env = _env(workdir, port)
     ape = str(ROOT / ".venv" / "bin" / "ape")
     try:
         # Only this source changed: compiling it alone is safe (the stale-bytecode trap of ape 0.8.51
@@ -339,17 +433,12 @@ def run_mutant(workdir: Path, mutant: Mutant, original: str, timeout: int) -> tu
         if built.returncode != 0 or "ERROR" in built.stdout + built.stderr:
             return "invalid", time.monotonic() - t0
         try:
-            proc = subprocess.run(
-                [ape, "test", *TESTS[mutant.contract], "-x", "-q", "-p", "no:cacheprovider"],
-                cwd=workdir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
+            proc = _judge(workdir, mutant.contract, judges, timeout, port)
         except subprocess.TimeoutExpired:
             return "timeout", time.monotonic() - t0
-        return ("survived" if proc.returncode == 0 else "killed"), time.monotonic() - t0
+        if proc.returncode == 0:
+            return "survived", time.monotonic() - t0
+        return "killed", time.monotonic() - t0, killed_by(proc.stdout)
     finally:
         path.write_text(original)  # the next mutant recompiles this contract anyway
 
@@ -374,32 +463,61 @@ def run_contract(
     limit: int = 0,
     sample_size: int = 0,
     seed: int = 1,
+    judges: Judges | None = None,
+    port: int = 0,
+    check_baseline: bool = True,
 ) -> None:
+    """Runs the mutants of `contract` not in `results` yet (a seeded sample of them with
+    `sample_size`), `jobs` at a time, each job in its own scratch copy (job i on `port` + i, or a
+    free port); every result is saved as it comes."""
+    judges = judges or Judges()
     original = (ROOT / "contracts" / f"{contract}.vy").read_text()
     mutants = [m for m in sample(generate(contract, original), sample_size, seed) if m.key not in results]
     if limit:
         mutants = mutants[:limit]
-    print(f"{contract}: {len(mutants)} mutants to run ({jobs} at a time)", flush=True)
+    print(f"{contract}: {len(mutants)} mutants to run ({jobs} at a time), judged by {judges.label()}", flush=True)
+    if not mutants:
+        return
     copies = [_scratch_copy() for _ in range(jobs)]
     done = 0
     try:
+        if check_baseline:
+            secs = baseline(copies[0], contract, judges, timeout, port)
+            print(f"  baseline: the judges pass on the unmutated source ({secs:.0f} s)", flush=True)
 
         def work(i: int) -> None:
             nonlocal done
             workdir = copies[i]
             for mutant in mutants[i::jobs]:
-                status, secs = run_mutant(workdir, mutant, original, timeout)
-                results[mutant.key] = {**asdict(mutant), "status": status, "seconds": round(secs, 1)}
-                done += 1
-                print(f"  [{done}/{len(mutants)}] {status:8} {contract}:{mutant.line} {mutant.operator}", flush=True)
-                RESULTS.parent.mkdir(parents=True, exist_ok=True)
-                RESULTS.write_text(json.dumps(results, indent=1))
+                status, secs, *by = run_mutant(workdir, mutant, original, timeout, judges, port + i if port else 0)
+                result = {
+                    **asdict(mutant),
+                    "status": status,
+                    "seconds": round(secs, 1),
+                    "judges": judges.label(),
+                    "seed": seed if sample_size else None,
+                }
+                if by and by[0]:
+                    result["killed_by"] = by[0]
+                with _LOCK:
+                    results[mutant.key] = result
+                    done += 1
+                    print(
+                        f"  [{done}/{len(mutants)}] {status:8} {contract}:{mutant.line} {mutant.operator}", flush=True
+                    )
+                    save(results)
 
         with ThreadPoolExecutor(jobs) as pool:
             list(pool.map(work, range(jobs)))
     finally:
         for c in copies:
             shutil.rmtree(c, ignore_errors=True)
+
+
+def save(results: dict[str, dict]) -> None:
+    """The results file, one mutant per key in a stable order (it is committed: small diffs)."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(dict(sorted(results.items())), indent=1) + "\n")
 
 
 # ---------------------------------------------------------------- report
@@ -413,6 +531,48 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _sample_of(rs: list[dict], total: int) -> str:
+    if len(rs) >= total:
+        return "whole"
+    seeds = sorted({r.get("seed") for r in rs}, key=str)
+    if seeds == [None]:
+        return "partial (`--limit`)"
+    return "seeded, " + ", ".join(f"`--seed {s}`" if s is not None else "unseeded" for s in seeds)
+
+
+def _judges_of(rs: list[dict]) -> str:
+    counts: dict[str, int] = {}
+    for r in rs:
+        label = r.get("judges", "own")
+        counts[label] = counts.get(label, 0) + 1
+    if len(counts) == 1:
+        return next(iter(counts))
+    return "; ".join(f"{label}: {n}" for label, n in sorted(counts.items()))
+
+
+def _economy_section(by_contract: dict[str, list[dict]]) -> list[str]:
+    """What the economy judge added: per contract, the mutants its own tests let through and the
+    economy machine killed (from the first failing test each kill recorded)."""
+    judged = {c: [r for r in rs if "economy" in r.get("judges", "")] for c, rs in by_contract.items()}
+    judged = {c: rs for c, rs in judged.items() if rs}
+    if not judged:
+        return []
+    out = [
+        "",
+        "The economy machine judges a mutant only when the contract's own tests all passed on it. What",
+        "reached it, and what it killed (the first failing test of each kill is in the results file):",
+        "",
+    ]
+    for contract, rs in sorted(judged.items()):
+        there = sorted((r for r in rs if r.get("killed_by", "").startswith(ECONOMY)), key=lambda r: r["line"])
+        reached = len(there) + sum(r["status"] == "survived" for r in rs)
+        unknown = sum(r["status"] == "killed" and not r.get("killed_by") for r in rs)
+        shown = "".join(f"; line {r['line']} ({r['operator']})" for r in there)
+        note = f" ({unknown} kills with no failing test recorded)" if unknown else ""
+        out.append(f"- {contract}: {reached} of {len(rs)} mutants reached it{note}, it killed {len(there)}{shown}")
+    return out
+
+
 def render(
     results: dict[str, dict],
     equivalent: dict[str, str],
@@ -421,17 +581,24 @@ def render(
     lines = [
         "# Mutation testing",
         "",
-        "Written by `make mutate` (`python -m benchmarks.mutate`): every code line of every function of each",
-        "contract mutated (comparisons, booleans, arithmetic, constants ± 1, dropped asserts, state updates",
-        "and logs), that contract's tests run against each mutant. Score = killed / (valid mutants − argued",
-        "equivalent). Invalid = does not compile.",
+        "Written by `make mutate` (`python -m benchmarks.mutate`) from the results it keeps per mutant in",
+        "`benchmarks/mutation-results.json`: every code line of every function of each contract mutated",
+        "(comparisons, booleans, arithmetic, constants ± 1, dropped asserts, state updates and logs). Each",
+        "mutant is judged by that contract's own tests (`TESTS` in benchmarks/mutate.py) and, where the",
+        "judges column says so, then by the whole-economy state machine",
+        f"(`{ECONOMY}`, derandomized, that many examples of up to 150",
+        "steps; the hypothesis tests run derandomized without shrinking). A contract's judges pass on its",
+        "unmutated source before its mutants run. Score = killed / (valid mutants − argued equivalent).",
+        "Invalid = does not compile.",
         "",
         "A contract whose mutants were not all run has a score over a seeded random sample",
-        "(`--sample N`): the table then gives the mutants run of those generated and the 95 % interval",
-        "(Wilson) of the whole contract's score.",
+        "(`--sample N --seed S`: the first N of a shuffle seeded by S and the contract's name, so a larger",
+        "N extends a smaller one): the table then gives the mutants run of those generated, the seed, and",
+        "the 95 % interval (Wilson) of the whole contract's score.",
         "",
-        "| contract | mutants run / generated | invalid | killed | survived | argued equivalent | score |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| contract | mutants run / generated | sample | judges | invalid | killed | survived | argued equivalent "
+        "| score |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|",
     ]
     by_contract: dict[str, list[dict]] = {}
     for r in results.values():
@@ -451,9 +618,11 @@ def render(
             lo, hi = wilson(killed, denom)
             shown += f" (sample; 95 %: {lo:.0%}–{hi:.0%})"
         lines.append(
-            f"| {contract} | {len(rs)} / {total} | {invalid} | {killed} | {len(surv) - len(eq)} | {len(eq)} | {shown} |"
+            f"| {contract} | {len(rs)} / {total} | {_sample_of(rs, total)} | {_judges_of(rs)} | {invalid} | {killed} "
+            f"| {len(surv) - len(eq)} | {len(eq)} | {shown} |"
         )
         survivors += surv
+    lines += _economy_section(by_contract)
     run = {c: len(rs) for c, rs in by_contract.items()}
     not_run = {c: n - run.get(c, 0) for c, n in (generated or {}).items() if n > run.get(c, 0)}
     if not_run:
@@ -490,6 +659,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=0, help="run at most this many new mutants per contract (a trial)")
     p.add_argument("--sample", type=int, default=0, help="run a seeded random sample of N mutants per contract")
     p.add_argument("--seed", type=int, default=1, help="the sample's seed")
+    p.add_argument(
+        "--economy-examples",
+        type=int,
+        default=ECONOMY_EXAMPLES,
+        help=f"derandomized examples of the economy state machine after each contract's own tests "
+        f"(default {ECONOMY_EXAMPLES}; 0: own tests only)",
+    )
+    p.add_argument("--port", type=int, default=0, help="Anvil port of the first job (job i: port + i; default: free)")
+    p.add_argument("--no-baseline", action="store_true", help="skip the judges' run on the unmutated source")
     p.add_argument("--report", action="store_true", help="only rewrite mutation.md from the saved results")
     p.add_argument(
         "--retry-survivors",
@@ -511,10 +689,23 @@ def main(argv: list[str] | None = None) -> int:
             if r["status"] != "survived" or r["contract"] not in retried or _eq_key(r) in equivalent
         }
     if not args.report:
+        judges = Judges(args.economy_examples)
         for contract in args.contract or list(TESTS):
-            run_contract(contract, args.jobs, args.timeout, results, args.limit, args.sample, args.seed)
+            run_contract(
+                contract,
+                args.jobs,
+                args.timeout,
+                results,
+                args.limit,
+                args.sample,
+                args.seed,
+                judges,
+                args.port,
+                not args.no_baseline,
+            )
     current = {c: {m.key for m in generate(c)} for c in TESTS}  # results of older sources are left out
     shown = {k: r for k, r in results.items() if k in current.get(r["contract"], set())}
+    save(shown)
     OUT.write_text(render(shown, equivalent, {c: len(keys) for c, keys in current.items()}))
     print(f"wrote {OUT}")
     return 0

@@ -12,7 +12,9 @@ from ape import project
 from ionet import IO, USDC
 from ionet import ide as model
 from ionet import market as m
+from ionet.chain import clock
 from ionet.chain.economy import fund_from_community
+from ionet.chain.uniswap import create_pool, mint_full_range
 from ionet.roles import role_hash
 from tests.ide_helpers import activate, after_epoch, book_fees, close_twap, epoch_end, fee_device
 
@@ -611,6 +613,119 @@ def test_buyback_and_burn__nothing_fillable_and_no_fee_io__changes_nothing(
     tx = ide.buyback_and_burn(sender=alice)
     assert tx.return_value == 0 and not ide.BoughtBackAndBurned.from_receipt(tx)
     assert ide.fee_usdc() == fee_usdc and ide.last_burn_epoch() == 0 and ide.reserves().can_burn
+
+
+@pytest.mark.parametrize("surplus", ["usdc", "io"])
+def test_buyback_and_burn__one_kind_of_surplus__that_kind_alone_bought_or_burned(
+    ide, suite, owner, operator, alice, device, market, surplus
+):
+    """Only USDC above the reserve (no fee IO): the USDC leg buys and burns, no fee IO burned. Only
+    fee IO above the reserve (no USDC): the fee IO leg burns, no trade. Either surplus alone is
+    enough to burn (`usdc_to_buy != 0 or io_to_burn != 0`)."""
+    book_fees(suite, owner, alice, device, *((100_000 * USDC, 0) if surplus == "usdc" else (0, 200_000 * IO)))
+    ide.collect_fees(sender=alice)
+    settled(ide, operator, alice, 1, USDC)  # a reserve target of 30 USDC
+    fee_usdc, fee_io, r = ide.fee_usdc(), ide.fee_io(), ide.reserves()
+    assert (fee_usdc == 0) == (surplus == "io") and (fee_io == 0) == (surplus == "usdc")
+    assert ((r.usdc_to_buy > 0), (r.io_to_burn > 0), r.can_burn) == (surplus == "usdc", surplus == "io", True)
+    supply = suite.IOToken.totalSupply()
+    tx = ide.buyback_and_burn(sender=alice)
+    [ev] = ide.BoughtBackAndBurned.from_receipt(tx)
+    fills = suite.FeeVaultDesk.IOBought.from_receipt(tx)
+    assert (ev.epoch, ev.usdc_spent, ev.io_fee_burned) == (1, r.usdc_to_buy, r.io_to_burn)
+    if surplus == "usdc":
+        assert ev.io_bought_burned > 0 and [f.io_received for f in fills] == [ev.io_bought_burned]
+    else:
+        assert ev.io_bought_burned == 0 and not fills
+    assert tx.return_value == ev.io_bought_burned + ev.io_fee_burned == supply - suite.IOToken.totalSupply()
+    assert (ide.fee_usdc(), ide.fee_io()) == (fee_usdc - ev.usdc_spent, fee_io - ev.io_fee_burned)
+    assert ide.last_burn_epoch() == 1
+    t = ide.totals()
+    assert (t.usdc_spent_buyback, t.burned_by_buyback, t.burned_fee_io) == (
+        ev.usdc_spent,
+        ev.io_bought_burned,
+        ev.io_fee_burned,
+    )
+
+
+# ------------------------------------------------------------------ one wei (a pool where a wei of IO costs 2 USDC)
+DEAR_POOL_FEE = 500
+DEAR_IO_PRICE_USDC = 2 * 10**18  # whole USDC per whole IO: one wei of IO costs 2 USDC
+
+
+@pytest.fixture
+def dear_engine(suite, owner, operator, scratch_deployer, emission):
+    """A second engine and desk on a new IO/USDC pool (fee tier 500) where one wei of IO costs
+    2 USDC, the one price range where a 1-wei top-up trades at all (1 wei is worth more than
+    MIN_SWAP_USDC). Activated, then the emission switched back to its old recipient: the Reward
+    Vault stays empty, so an epoch's whole need is what the Fee Vault pays or the shortfall. The
+    engine holds the router's TREASURY_ROLE (collects the router's fees)."""
+    u, io, usdc = suite.uniswap, suite.IOToken, suite.USDC
+    sqrt_price = m.sqrt_price_x96_for(DEAR_IO_PRICE_USDC, io.address, 18, usdc.address, 6)
+    pool, _ = create_pool(u.factory, io.address, usdc.address, DEAR_POOL_FEE, sqrt_price, sender=scratch_deployer)
+    fund_from_community(suite, scratch_deployer, 10**6)
+    usdc.mint(scratch_deployer, 2 * 10**12 + 10**9, sender=owner)
+    for t in (io, usdc):
+        t.approve(u.position_manager, 2**256 - 1, sender=scratch_deployer)
+    amounts = {io.address: 10**6, usdc.address: 2 * 10**12 + 10**9}
+    t0, t1 = m.sort_tokens(io.address, usdc.address)
+    mint_full_range(
+        u.position_manager, pool, amounts[t0], amounts[t1], scratch_deployer.address, sender=scratch_deployer
+    )
+    desk = scratch_deployer.deploy(project.FeeVaultDesk, usdc, io, pool, 100)
+    engine = scratch_deployer.deploy(
+        project.IncentiveEngine, *constructor_args(suite, owner, operator, pool=pool.address, desk=desk.address)
+    )
+    desk.bind_engine(engine, sender=scratch_deployer)
+    clock.advance(1_801)  # the pool serves the TWAP window
+    old = emission.reward_recipient()
+    emission.set_reward_recipient(engine, sender=owner)
+    engine.activate(sender=owner)
+    emission.set_reward_recipient(old, sender=owner)
+    suite.SettlementRouter.grantRole(role_hash("TREASURY_ROLE"), engine, sender=owner)
+    assert 1_999 * 10**21 < engine.epoch_info(0).twap_price <= 2 * 10**24  # 2 USDC a wei, to the tick
+    return engine
+
+
+def test_settle__one_wei_needed__counted_whichever_source_pays_it(dear_engine, suite, owner, operator, alice, device):
+    """Three epochs that each need exactly 1 wei with an empty Reward Vault: (1) no fees at all, a
+    1-wei shortfall; (2) USDC fees only, a 1-wei exact-output top-up; (3) fee IO too, paid from the
+    Fee Vault's IO. Each is counted in `totals()` and in the settlement's event: a 1-wei release or
+    shortfall is no rounding noise to skip."""
+    e = dear_engine
+    desk = project.FeeVaultDesk.at(e.DESK())
+    counted = [0, 0, 0]  # released from fee IO, released from swaps, shortfall epochs
+    for epoch, source in ((1, "nothing"), (2, "swap"), (3, "fee_io")):
+        if source == "swap":
+            book_fees(suite, owner, alice, device, 1_000 * USDC, 0)  # 22.5 USDC of fees, no IO
+        elif source == "fee_io":
+            book_fees(suite, owner, alice, device, 0, 10_000)  # a few wei of IO fees
+        e.collect_fees(sender=alice)
+        after_epoch(e, epoch)
+        price = e.epoch_info(epoch - 1).twap_price  # the pool barely moved: about this epoch's price
+        e.state_epoch(epoch, price * 3 // (2 * IO), sender=operator)  # 1.5 wei's worth
+        assert e.epoch_info(epoch).io_needed == 1 and e.reward_vault() == 0
+        dist_before = suite.IOToken.balanceOf(suite.RewardsDistributor)
+        tx = e.settle(epoch, sender=alice)
+        [ev] = e.EpochSettled.from_receipt(tx)
+        fills = [(f.exact_output, f.amount, f.io_received) for f in desk.IOBought.from_receipt(tx)]
+        assert fills == ([(True, 1, 1)] if source == "swap" else [])
+        paid = {"fee_io": (1, 0, 0), "swap": (0, 1, 0), "nothing": (0, 0, 1)}[source]
+        assert (ev.io_needed, ev.from_reward_vault) == (1, 0)
+        assert (ev.from_fee_io, ev.from_fee_usdc_swap, ev.shortfall_io) == paid
+        assert ev.io_bought == paid[1] and (ev.usdc_spent > 0) == (source == "swap")
+        assert tx.return_value == 1 - paid[2]
+        assert suite.IOToken.balanceOf(suite.RewardsDistributor) == dist_before + 1 - paid[2]
+        counted = [c + p for c, p in zip(counted, paid, strict=True)]
+        t = e.totals()
+        assert [t.released_from_fee_io, t.released_from_swap, t.shortfall_epochs] == counted
+        assert t.io_bought_topup == counted[1]
+        if source == "nothing":
+            assert t.shortfall_usd_total == ev.shortfall_usd == -(-ev.twap_price // IO) > 0
+            [sf] = e.ShortfallRecorded.from_receipt(tx)
+            assert (sf.epoch, sf.shortfall_io, sf.total_shortfall_usd) == (1, 1, ev.shortfall_usd)
+        if source == "swap":
+            assert t.usdc_spent_topup == ev.usdc_spent > 0
 
 
 # ------------------------------------------------------------------ retirement

@@ -1,6 +1,23 @@
 """benchmarks/mutate.py: the mutant generator (pure Python; the runner itself is `make mutate`)."""
 
-from benchmarks.mutate import Mutant, body_lines, dead_initializer, generate, render, sample, wilson
+import json
+
+import pytest
+from hypothesis import Phase, settings
+
+import benchmarks.mutate_pytest as plugin
+from benchmarks import mutate
+from benchmarks.mutate import (
+    ECONOMY,
+    TESTS,
+    Judges,
+    Mutant,
+    body_lines,
+    generate,
+    render,
+    sample,
+    wilson,
+)
 
 SOURCE = '''# pragma version ~=0.4.3
 """
@@ -75,35 +92,102 @@ def test_wilson__known_intervals():
     assert wilson(0, 0) == (0.0, 1.0)
 
 
-def test_render__sampled_contract__run_of_generated_and_interval():
+def test_render__sampled_contract__run_of_generated_seed_judges_and_interval():
     mutants = generate("Toy", SOURCE)[:4]
     results = {
-        m.key: {**m.__dict__, "status": s, "seconds": 1.0}
+        m.key: {**m.__dict__, "status": s, "seconds": 1.0, "judges": Judges(8).label(), "seed": 3}
         for m, s in zip(mutants, ["killed", "killed", "killed", "survived"], strict=True)
     }
     text = render(results, {}, {"Toy": 10})
     row = next(line for line in text.splitlines() if line.startswith("| Toy |"))
-    assert row.startswith("| Toy | 4 / 10 | 0 | 3 | 1 | 0 | 75.0% (sample; 95 %: ")
+    assert row.startswith(
+        "| Toy | 4 / 10 | seeded, `--seed 3` | own + economy (8 examples) | 0 | 3 | 1 | 0 | 75.0% (sample; 95 %: "
+    )
     assert "**not killed**" in text
     assert "Toy 6." in text  # not run yet: 10 generated, 4 run
 
 
-def test_dead_initializer__declare_then_unpack__skipped_other_declarations_kept():
-    src = """@internal
-def f() -> uint256:
-    a: uint256 = 0
-    ok: bool = False
-    a, ok = self.g()
-    b: uint256 = 0
-    b += a
-    c: uint256 = 0
-    c, d = self.h()
-    e: uint256 = 0
-    x, y = self.h()
-    return a + b + c + e
-"""
-    lines = src.split("\n")
-    # a and ok are overwritten by their tuple, c by its own; b is read first, e is not in the tuple after it
-    assert [n for n in range(1, len(lines) + 1) if dead_initializer(lines, n)] == [3, 4, 8]
-    assert {m.line for m in generate("Toy", src)} >= {6, 7, 10}
-    assert not {m.line for m in generate("Toy", src)} & {3, 4, 8}
+def test_render__whole_contract_and_mixed_judges__named_per_contract():
+    mutants = generate("Toy", SOURCE)
+    results = {m.key: {**m.__dict__, "status": "killed", "seconds": 1.0} for m in mutants}  # older: no judges
+    first = mutants[0].key
+    results[first] = {**results[first], "judges": Judges(8).label(), "seed": None}
+    row = next(line for line in render(results, {}, {"Toy": len(mutants)}).splitlines() if line.startswith("| Toy |"))
+    n = len(mutants)
+    assert row == (
+        f"| Toy | {n} / {n} | whole | own: {n - 1}; own + economy (8 examples): 1 | 0 | {n} | 0 | 0 | 100.0% |"
+    )
+
+
+def test_render__economy_kills__listed_per_contract():
+    mutants = generate("Toy", SOURCE)[:3]
+    econ = Judges(8).label()
+    results = {
+        m.key: {**m.__dict__, "status": "killed", "seconds": 1.0, "judges": econ, "killed_by": by}
+        for m, by in zip(mutants, ["tests/unit/test_toy.py::test_a", f"{ECONOMY}::test_machine", ""], strict=True)
+    }
+    text = render(results, {}, {"Toy": 3})
+    [line] = [x for x in text.splitlines() if x.startswith("- Toy:")]
+    m = mutants[1]
+    reached = "- Toy: 1 of 3 mutants reached it (1 kills with no failing test recorded)"
+    assert line == f"{reached}, it killed 1; line {m.line} ({m.operator})"
+    assert "economy machine" not in render({mutants[0].key: results[mutants[0].key] | {"judges": "own"}}, {}, {})
+
+
+def test_judges__economy_by_default__after_the_own_tests_with_its_example_count():
+    """Every contract's mutants meet the economy machine after their own tests (own first: most
+    mutants die there), with a small derandomized example count; 0 leaves it out."""
+    for contract, own in TESTS.items():
+        files, env = Judges().command(contract)
+        assert files == [*own, ECONOMY] and env == {"IONET_ECONOMY_EXAMPLES": str(mutate.ECONOMY_EXAMPLES)}
+        assert Judges(0).command(contract) == (own, {})
+    assert 0 < mutate.ECONOMY_EXAMPLES < 32  # smaller than make test's 32
+    assert (Judges(0).label(), Judges(5).label()) == ("own", "own + economy (5 examples)")
+
+
+def test_judged_run__plugin_and_environment__economy_short_and_hypothesis_without_shrinking(monkeypatch, tmp_path):
+    """The command a mutant is judged by: its files, `-x`, the plugin, and the economy's example count."""
+    seen = {}
+
+    def fake_run(cmd, cwd, env, **kwargs):
+        seen.update(cmd=cmd, env=env)
+        return mutate.subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(mutate.subprocess, "run", fake_run)
+    mutate.baseline(tmp_path, "SettlementRouter", Judges(8), timeout=10, port=8632)
+    cmd, env = seen["cmd"], seen["env"]
+    assert cmd[1:2] == ["test"] and cmd[2 : 2 + len(TESTS["SettlementRouter"]) + 1] == [
+        *TESTS["SettlementRouter"],
+        ECONOMY,
+    ]
+    assert "-x" in cmd and cmd[cmd.index("-p", cmd.index("no:cacheprovider")) + 1] == mutate.PYTEST_PLUGIN
+    assert env["IONET_ECONOMY_EXAMPLES"] == "8" and env["APE_FOUNDRY_HOST"] == "http://127.0.0.1:8632"
+    profile = settings.get_profile(plugin.PROFILE)
+    assert profile.derandomize and profile.database is None and Phase.shrink not in profile.phases
+
+
+def test_baseline__judges_fail_on_the_original__stops_the_run(monkeypatch, tmp_path):
+    """A judge that fails on the unmutated source would count every mutant as killed."""
+    monkeypatch.setattr(
+        mutate.subprocess, "run", lambda cmd, **kw: mutate.subprocess.CompletedProcess(cmd, 1, "1 failed", "")
+    )
+    with pytest.raises(SystemExit, match="fail on the unmutated source"):
+        mutate.baseline(tmp_path, "IOToken", Judges(8), timeout=10)
+
+
+def test_killed_by__first_failing_test_of_the_summary():
+    out = (
+        "....F\n=== short test summary info ===\n"
+        "FAILED tests/fuzz/test_economy_state_machine.py::test_economy[x-1] - AssertionError: io\n"
+        "!!!!! stopping after 1 failures !!!!!\n"
+    )
+    assert mutate.killed_by(out) == "tests/fuzz/test_economy_state_machine.py::test_economy"
+    assert mutate.killed_by("ERROR tests/unit/test_a.py::test_b - ape.exceptions.X\n") == "tests/unit/test_a.py::test_b"
+    assert mutate.killed_by("1 failed in 3 s\n") == ""
+
+
+def test_save__results_beside_the_report__sorted_by_key(monkeypatch, tmp_path):
+    assert mutate.RESULTS == mutate.ROOT / "benchmarks" / "mutation-results.json"  # committed with mutation.md
+    monkeypatch.setattr(mutate, "RESULTS", tmp_path / "r.json")
+    mutate.save({"b:2:x": {"status": "killed"}, "a:10:y": {"status": "survived"}})
+    assert list(json.loads((tmp_path / "r.json").read_text())) == ["a:10:y", "b:2:x"]
