@@ -111,7 +111,7 @@ def test_supply_invariants__random_histories__hold_after_every_step(token, emiss
         assert token.balanceOf(who) >= (i + 1) * 1_000_000 * IO
     run_state_machine_as_test(
         SupplyMachine,
-        settings=settings(max_examples=25, stateful_step_count=25, deadline=None,
+        settings=settings(max_examples=12, stateful_step_count=25, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]),
     )
 
