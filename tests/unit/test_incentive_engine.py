@@ -466,11 +466,18 @@ def test_settle__usdc_budget_at_the_minimum_swap__exact_input_from_the_minimum_o
     assert ev.shortfall_io > 0
 
 
-def test_epoch_info__epoch_zero__neither_stated_nor_settled(ide, operator, alice):
+def test_epoch_info__epoch_zero_and_an_epoch_not_stated__neither_stated_nor_settled_and_need_nothing(
+    ide, operator, alice
+):
+    """Epoch 0 (activation's reference price) and an epoch not stated yet need no IO: io_needed is
+    0, not a figure of their (empty) USD owed."""
     settled(ide, operator, alice, 1, 10 * USDC)
-    zero, one = ide.epoch_info(0), ide.epoch_info(1)
-    assert (zero.stated, zero.settled, zero.usd_owed) == (False, False, 0)
+    zero, one, two = ide.epoch_info(0), ide.epoch_info(1), ide.epoch_info(2)
+    assert (zero.stated, zero.settled, zero.usd_owed, zero.io_needed) == (False, False, 0, 0)
+    assert zero.twap_price > 0  # the reference
     assert (one.stated, one.settled, one.usd_owed) == (True, True, 10 * USDC)
+    assert one.io_needed == 10 * USDC * IO // one.twap_price > 0
+    assert tuple(two) == (0, 0, 0, 0, 0, False, False)
 
 
 def test_settle__twice__reverts(ide, operator, alice):
