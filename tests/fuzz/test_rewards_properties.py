@@ -264,6 +264,8 @@ class RewardsMachine(RuleBasedStateMachine):
                 self._call(j, leaf, sender)
         if len(slashes) > 1:
             RewardsMachine.seen["device settled in random order"] += 1
+        if slashes:
+            RewardsMachine.seen[f"settled by {who}"] += 1
 
     @precondition(lambda self: self.pending is None and sum(len(m) for m in self.marks.values()) <= MAX_SLASHES - 2)
     @rule(
@@ -453,7 +455,7 @@ def test_state_machine__random_steps__settled_le_cumulative_settled_sum_held_nev
         RewardsMachine,
         settings=settings(
             deadline=None,
-            max_examples=8,
+            max_examples=6,
             stateful_step_count=30,
             derandomize=True,  # the same examples every run (the coverage check below must not flake)
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
