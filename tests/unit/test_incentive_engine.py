@@ -220,6 +220,44 @@ def test_activate__emission_minted_to_engine_before__forwarded_to_distributor(su
     assert engine.totals().emitted_in == 0
 
 
+def _zero_slots_written(tx, address) -> list[str]:
+    """The storage slots of `address` that `tx` wrote from zero (the prestate tracer's diff: a slot
+    zero before and set after pays EIP-2200's 20,000 gas instead of 2,900)."""
+    w3 = ape.chain.provider.web3
+    diff = w3.provider.make_request(
+        "debug_traceTransaction",
+        [tx.txn_hash, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}],
+    )["result"]
+    pre = {a.lower(): v for a, v in diff["pre"].items()}.get(address.lower(), {}).get("storage", {})
+    post = {a.lower(): v for a, v in diff["post"].items()}.get(address.lower(), {}).get("storage", {})
+    return [slot for slot, value in post.items() if int(value, 16) != 0 and int(pre.get(slot, "0x0"), 16) == 0]
+
+
+def test_activate__counter_words_live__first_settlements_and_burn_write_no_zero_slot(
+    ide, suite, fees, operator, alice, market
+):
+    """The counters' words go live at activation (bit 255, `_LIVE`; the buyback word stores its USDC
+    plus one): the first settlement paid from the Reward Vault, the first buyback and the first
+    settlement topped up from fee IO and a swap write no engine slot that was zero."""
+    ide.collect_fees(sender=alice)
+    stated(ide, operator, 1, 10 * USDC)
+    tx = ide.settle(1, sender=alice)
+    assert ide.EpochSettled.from_receipt(tx)[0].from_reward_vault > 0
+    assert _zero_slots_written(tx, ide.address) == []
+    tx = ide.buyback_and_burn(sender=alice)
+    [ev] = ide.BoughtBackAndBurned.from_receipt(tx)
+    assert ev.usdc_spent > 0 and ev.io_fee_burned > 0
+    assert _zero_slots_written(tx, ide.address) == []
+    after_epoch(ide, 2)
+    ide.sync_emission(sender=alice)
+    twap = twap_of(market)
+    ide.state_epoch(2, ide.reward_vault() * twap // IO + ide.fee_io() * twap // IO + 100 * USDC, sender=operator)
+    tx = ide.settle(2, sender=alice)
+    [ev] = ide.EpochSettled.from_receipt(tx)
+    assert ev.from_fee_io > 0 and ev.from_fee_usdc_swap > 0 and ev.shortfall_io == 0
+    assert _zero_slots_written(tx, ide.address) == []
+
+
 def test_activate__twice__reverts(ide, owner):
     with ape.reverts(model.R_ALREADY_ACTIVE):
         ide.activate(sender=owner)
