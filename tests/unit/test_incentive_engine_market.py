@@ -375,6 +375,30 @@ def test_constructor__desk_bad_arguments__revert(suite, scratch_deployer):
     assert [e.engine for e in d.EngineBound.from_receipt(tx)] == [scratch_deployer.address]
 
 
+@pytest.mark.parametrize(
+    "pair", ["io_and_usdc", "usdc_and_io", "io_and_other", "other_and_io", "usdc_and_other", "other_and_usdc"]
+)
+def test_constructor__desk_pool_pairing__io_with_usdc_in_either_order_only(suite, scratch_deployer, pair):
+    """The desk's pool must pair IO with USDC, in either order; IO or USDC with a third token (WETH),
+    on either side, is refused (each half of the check is needed, and each of its tests)."""
+    io, usdc, other = suite.IOToken.address, suite.USDC.address, suite.uniswap.weth.address
+    tokens = {
+        "io_and_usdc": (io, usdc),
+        "usdc_and_io": (usdc, io),
+        "io_and_other": (io, other),
+        "other_and_io": (other, io),
+        "usdc_and_other": (usdc, other),
+        "other_and_usdc": (other, usdc),
+    }[pair]
+    pool = scratch_deployer.deploy(ape.project.MockPairPool, *tokens)
+    if pair in ("io_and_usdc", "usdc_and_io"):
+        d = scratch_deployer.deploy(ape.project.FeeVaultDesk, usdc, io, pool, 100)
+        assert (d.POOL(), d.POOL_FEE()) == (pool.address, 3_000)
+        return
+    with ape.reverts("FeeVaultDesk: pool does not pair io and usdc"):
+        scratch_deployer.deploy(ape.project.FeeVaultDesk, usdc, io, pool, 100)
+
+
 def test_activate__desk_not_bound_to_this_engine__reverts(suite, owner, operator, scratch_deployer, emission):
     from tests.unit.test_incentive_engine import constructor_args
 

@@ -383,6 +383,22 @@ def test_set_asset_pool__bad_input__reverts(router, desk, market, owner, operato
         desk.set_asset_pool(asset, pool, sender=sender)
 
 
+def test_set_asset_pool__pairing__the_asset_with_usdc_in_either_order_only(
+    router, desk, market, owner, usdc, scratch_deployer
+):
+    """A pool must pair the asset with USDC, in either order; the asset or USDC with a third token
+    (IO), on either side, is refused (each half of the check is needed, and each of its tests)."""
+    asset, other, usdc = market.weth.address, market.io.address, usdc.address
+    for t0, t1 in ((asset, other), (other, asset), (usdc, other), (other, usdc)):
+        pool = scratch_deployer.deploy(ape.project.MockPairPool, t0, t1)
+        with ape.reverts("MarketDesk: pool does not pair the asset with usdc"):
+            desk.set_asset_pool(asset, pool, sender=owner)
+    for t0, t1 in ((asset, usdc), (usdc, asset)):
+        pool = scratch_deployer.deploy(ape.project.MockPairPool, t0, t1)
+        desk.set_asset_pool(asset, pool, sender=owner)
+        assert desk.asset_pools(asset) == pool.address
+
+
 def test_set_market_bounds__admin__logs_each_old_and_new_value(router, desk, owner):
     tx = desk.set_market_bounds(3_600, 300, 50, sender=owner)
     assert (desk.twap_window(), desk.max_deviation_bps(), desk.max_slippage_bps()) == (3_600, 300, 50)
