@@ -375,6 +375,23 @@ def test_constructor__desk_bad_arguments__revert(suite, scratch_deployer):
     assert [e.engine for e in d.EngineBound.from_receipt(tx)] == [scratch_deployer.address]
 
 
+def test_top_up__dust_budget_or_dust_cost__no_trade(suite, owner, scratch_deployer):
+    """The desk's dust rules on their own (a desk bound to a test key, the engine's own checks out of
+    the way): a budget below MIN_SWAP_USDC, or a top-up whose most cost is below it, trades nothing
+    and returns (0, 0, False); a budget of exactly the minimum buys (exact input)."""
+    pool = suite.contracts["UniswapV3Pool.IO/USDC"]
+    d = scratch_deployer.deploy(ape.project.FeeVaultDesk, suite.USDC, suite.IOToken, pool, 100)
+    d.bind_engine(scratch_deployer, sender=scratch_deployer)
+    suite.USDC.mint(d, model.MIN_SWAP_USDC, sender=owner)
+    me = scratch_deployer
+    price = m.price_of(int(pool.slot0().tick), suite.IOToken.address, 18, suite.USDC.address)  # the spot
+    dust_cost = (model.MIN_SWAP_USDC * 9_900 // 10_000) * IO // price  # IO whose most cost is < 1 USDC
+    assert tuple(d.top_up.call(1_000 * IO, model.MIN_SWAP_USDC - 1, price, me, sender=me)) == (0, 0, False)
+    assert tuple(d.top_up.call(dust_cost, 10**12, price, me, sender=me)) == (0, 0, False)
+    paid, received, to_recipient = d.top_up.call(1_000 * IO, model.MIN_SWAP_USDC, price, me, sender=me)
+    assert (paid, to_recipient) == (model.MIN_SWAP_USDC, False) and received > 0
+
+
 @pytest.mark.parametrize(
     "pair", ["io_and_usdc", "usdc_and_io", "io_and_other", "other_and_io", "usdc_and_other", "other_and_usdc"]
 )
