@@ -469,6 +469,27 @@ def test_price_limit__either_token_order_and_every_fee_tier__as_computed_here(su
             assert d.price_limit(price) == _want_limit(price, d.slippage_ticks(), usdc_is_token0)
 
 
+def test_constructor__desk_slippage_at_its_lowest__two_ticks_above_the_fee(suite, scratch_deployer):
+    """The lowest slippage each fee tier accepts leaves two ticks above the fee (one usable tick
+    after the margin); one bp less is refused (ionet/ide.py finds the boundary)."""
+    io, usdc = suite.IOToken.address, suite.USDC.address
+    for fee in (500, 3_000, 10_000):
+        lowest = next(b for b in range(1, 501) if _accepts(b, fee))
+        pool = scratch_deployer.deploy(ape.project.MockPairPool, io, usdc, fee, 0)
+        d = scratch_deployer.deploy(ape.project.FeeVaultDesk, usdc, io, pool, lowest)
+        assert d.slippage_ticks() == model.slippage_ticks(lowest, fee) == 1
+        with ape.reverts(model.R_SLIPPAGE_FEE):
+            scratch_deployer.deploy(ape.project.FeeVaultDesk, usdc, io, pool, lowest - 1)
+
+
+def _accepts(slippage_bps: int, fee: int) -> bool:
+    try:
+        model.slippage_ticks(slippage_bps, fee)
+    except model.IDEError:
+        return False
+    return True
+
+
 def test_top_up_and_buy_back__spot_at_or_beyond_the_limit__no_trade_in_either_token_order(suite, scratch_deployer):
     """A pool already at or beyond the limit (buying IO would have to move it back): nothing is
     traded and nothing asked of the pool (this pool has no `swap`), in either token order."""
