@@ -27,6 +27,7 @@ from ionet import ide as model
 from ionet import market as m
 from ionet.chain import clock
 from ionet.chain.economy import fund_from_community
+from ionet.chain.uniswap import create_pool
 from tests.ide_helpers import after_epoch, book_fees, close_twap, epoch_end, price_of
 from tests.unit.test_incentive_engine import device, engine, ide  # noqa: F401 (fixtures)
 
@@ -375,6 +376,28 @@ def test_constructor__desk_bad_arguments__revert(suite, scratch_deployer):
     assert [e.engine for e in d.EngineBound.from_receipt(tx)] == [scratch_deployer.address]
 
 
+def test_top_up__dust_budget_or_dust_cost__no_trade(suite, owner, scratch_deployer):
+    """The desk's dust rules on their own (a desk bound to a test key, the engine's own checks out of
+    the way): a budget below MIN_SWAP_USDC, or a top-up whose most cost is below it, trades nothing
+    and returns (0, 0, False); a budget of exactly the minimum buys (exact input)."""
+    pool = suite.contracts["UniswapV3Pool.IO/USDC"]
+    d = scratch_deployer.deploy(ape.project.FeeVaultDesk, suite.USDC, suite.IOToken, pool, 100)
+    d.bind_engine(scratch_deployer, sender=scratch_deployer)
+    suite.USDC.mint(d, model.MIN_SWAP_USDC, sender=owner)
+    me = scratch_deployer
+    price = m.price_of(int(pool.slot0().tick), suite.IOToken.address, 18, suite.USDC.address)  # the spot
+    dust_cost = (model.MIN_SWAP_USDC * 9_900 // 10_000) * IO // price  # IO whose most cost is < 1 USDC
+    assert tuple(d.top_up.call(1_000 * IO, model.MIN_SWAP_USDC - 1, price, me, sender=me)) == (0, 0, False)
+    assert tuple(d.top_up.call(dust_cost, 10**12, price, me, sender=me)) == (0, 0, False)
+    paid, received, to_recipient = d.top_up.call(1_000 * IO, model.MIN_SWAP_USDC, price, me, sender=me)
+    assert (paid, to_recipient) == (model.MIN_SWAP_USDC, False) and received > 0
+    # a budget of exactly the most the top-up may cost: exact output, the IO to the recipient
+    max_in = model.twap_cost_max_in(10 * IO, price, 100)
+    suite.USDC.mint(d, max_in, sender=owner)
+    paid, received, to_recipient = d.top_up.call(10 * IO, max_in, price, me, sender=me)
+    assert (received, to_recipient) == (10 * IO, True) and 0 < paid <= max_in
+
+
 @pytest.mark.parametrize(
     "pair", ["io_and_usdc", "usdc_and_io", "io_and_other", "other_and_io", "usdc_and_other", "other_and_usdc"]
 )
@@ -390,7 +413,7 @@ def test_constructor__desk_pool_pairing__io_with_usdc_in_either_order_only(suite
         "usdc_and_other": (usdc, other),
         "other_and_usdc": (other, usdc),
     }[pair]
-    pool = scratch_deployer.deploy(ape.project.MockPairPool, *tokens)
+    pool = scratch_deployer.deploy(ape.project.MockPairPool, *tokens, 3_000, 0)
     if pair in ("io_and_usdc", "usdc_and_io"):
         d = scratch_deployer.deploy(ape.project.FeeVaultDesk, usdc, io, pool, 100)
         assert (d.POOL(), d.POOL_FEE()) == (pool.address, 3_000)
@@ -408,24 +431,102 @@ def test_activate__desk_not_bound_to_this_engine__reverts(suite, owner, operator
         e.activate(sender=owner)
 
 
+def _want_limit(price: int, slippage_ticks: int, usdc_is_token0: bool) -> int:
+    """The desk's price limit, computed here: the pool's sqrt price of `price` moved slippage_ticks
+    on the side buying IO moves the pool, rounded toward the stricter side, inside Uniswap's range."""
+    from math import isqrt
+
+    r = m.sqrt_ratio_at_tick(slippage_ticks)
+    if usdc_is_token0:
+        x = -(-(IO << 192) // price)
+        root = isqrt(x) + (isqrt(x) ** 2 < x)
+        return max(-(-(root << 96) // r), m.sqrt_ratio_at_tick(-887_272) + 1)
+    return min(isqrt((price << 192) // IO) * r >> 96, m.sqrt_ratio_at_tick(887_272) - 1)
+
+
 def test_price_limit__slippage_ticks_from_the_price__in_the_direction_buying_io_moves(desk, suite):
     """The limit is the pool's sqrt price of the engine's price, moved slippage_ticks on the side
     buying IO moves the pool, rounded toward the stricter side; a zero price is refused."""
-    from math import isqrt
-
     pool = suite.contracts["UniswapV3Pool.IO/USDC"]
-    r = m.sqrt_ratio_at_tick(desk.slippage_ticks())
     usdc_is_token0 = pool.token0() == suite.USDC.address
     for price in (1, 400_000, 123_456_789, 10**12):
-        if usdc_is_token0:
-            x = -(-(IO << 192) // price)
-            root = isqrt(x) + (isqrt(x) ** 2 < x)
-            want = max(-(-(root << 96) // r), m.sqrt_ratio_at_tick(-887_272) + 1)
-        else:
-            want = min(isqrt((price << 192) // IO) * r >> 96, m.sqrt_ratio_at_tick(887_272) - 1)
-        assert desk.price_limit(price) == want
+        assert desk.price_limit(price) == _want_limit(price, desk.slippage_ticks(), usdc_is_token0)
     with ape.reverts("FeeVaultDesk: zero price"):
         desk.price_limit(0)
+
+
+def test_price_limit__either_token_order_and_every_fee_tier__as_computed_here(suite, scratch_deployer):
+    """The suite's pool has one token order and fee tier; a pool that only names its tokens gives
+    both orders and the other tiers the factory enables (500, 10,000): the slippage in ticks equals
+    the model's (ionet/ide.py) and the limit is the stricter-side rounding of the order at hand."""
+    io, usdc = suite.IOToken.address, suite.USDC.address
+    for usdc_is_token0, fee in ((True, 10_000), (False, 500), (True, 3_000)):
+        tokens = (usdc, io) if usdc_is_token0 else (io, usdc)
+        pool = scratch_deployer.deploy(ape.project.MockPairPool, *tokens, fee, 0)
+        d = scratch_deployer.deploy(ape.project.FeeVaultDesk, usdc, io, pool, 200)
+        assert d.slippage_ticks() == model.slippage_ticks(200, fee)
+        for price in (1, 400_000, 123_456_789, 10**12):
+            assert d.price_limit(price) == _want_limit(price, d.slippage_ticks(), usdc_is_token0)
+
+
+def test_constructor__desk_slippage_at_its_lowest__two_ticks_above_the_fee(suite, scratch_deployer):
+    """The lowest slippage each fee tier accepts leaves two ticks above the fee (one usable tick
+    after the margin); one bp less is refused (ionet/ide.py finds the boundary)."""
+    io, usdc = suite.IOToken.address, suite.USDC.address
+    for fee in (500, 3_000, 10_000):
+        lowest = next(b for b in range(1, 501) if _accepts(b, fee))
+        pool = scratch_deployer.deploy(ape.project.MockPairPool, io, usdc, fee, 0)
+        d = scratch_deployer.deploy(ape.project.FeeVaultDesk, usdc, io, pool, lowest)
+        assert d.slippage_ticks() == model.slippage_ticks(lowest, fee) == 1
+        with ape.reverts(model.R_SLIPPAGE_FEE):
+            scratch_deployer.deploy(ape.project.FeeVaultDesk, usdc, io, pool, lowest - 1)
+
+
+def _accepts(slippage_bps: int, fee: int) -> bool:
+    try:
+        model.slippage_ticks(slippage_bps, fee)
+    except model.IDEError:
+        return False
+    return True
+
+
+def test_top_up_and_buy_back__spot_at_or_beyond_the_limit__no_trade_in_either_token_order(suite, scratch_deployer):
+    """A pool already at or beyond the limit (buying IO would have to move it back): nothing is
+    traded and nothing asked of the pool (this pool has no `swap`), in either token order."""
+    io, usdc, me = suite.IOToken.address, suite.USDC.address, scratch_deployer
+    price = 400_000
+    for usdc_is_token0 in (True, False):
+        tokens = (usdc, io) if usdc_is_token0 else (io, usdc)
+        limit = _want_limit(price, model.slippage_ticks(100, 3_000), usdc_is_token0)
+        # at the limit, then one step beyond it (lower when USDC is token0, higher otherwise)
+        for spot in (limit, limit - 1 if usdc_is_token0 else limit + 1):
+            pool = scratch_deployer.deploy(ape.project.MockPairPool, *tokens, 3_000, spot)
+            d = scratch_deployer.deploy(ape.project.FeeVaultDesk, usdc, io, pool, 100)
+            d.bind_engine(me, sender=me)
+            assert d.price_limit(price) == limit
+            assert tuple(d.top_up.call(10 * IO, 10**12, price, me, sender=me)) == (0, 0, True)
+            assert tuple(d.top_up.call(10**6 * IO, 10 * USDC, price, me, sender=me)) == (0, 0, False)
+            assert tuple(d.buy_back.call(10 * USDC, price, sender=me)) == (0, 0)
+
+
+def test_top_up_and_buy_back__pool_without_liquidity__the_pool_moves_and_nothing_is_paid(
+    suite, owner, scratch_deployer
+):
+    """A real pool with no liquidity at all (a new fee tier of the pair): the swap moves the price to
+    the limit and asks for nothing (the callback owes 0): nothing paid, nothing bought, no revert."""
+    io, usdc, me = suite.IOToken, suite.USDC, scratch_deployer
+    sqrt_price = m.sqrt_price_x96_for("0.4", io.address, 18, usdc.address, 6)
+    pool, _ = create_pool(suite.uniswap.factory, io.address, usdc.address, 500, sqrt_price, sender=me)
+    d = me.deploy(ape.project.FeeVaultDesk, usdc, io, pool, 100)
+    d.bind_engine(me, sender=me)
+    usdc.mint(d, 1_000 * USDC, sender=owner)
+    price = m.price_of(int(pool.slot0().tick), io.address, 18, usdc.address)
+    assert tuple(d.top_up.call(10 * IO, 1_000 * USDC, price, me, sender=me)) == (0, 0, True)
+    assert tuple(d.buy_back.call(10 * USDC, price, sender=me)) == (0, 0)
+    tx = d.top_up(10**6 * IO, 10 * USDC, price, me, sender=me)
+    [ev] = d.IOBought.from_receipt(tx)
+    assert (ev.exact_output, ev.usdc_paid, ev.io_received) == (False, 0, 0)
+    assert int(pool.slot0().sqrtPriceX96) == d.price_limit(price) and usdc.balanceOf(d) == 1_000 * USDC
 
 
 # ------------------------------------------------------------------ the property

@@ -390,11 +390,11 @@ def test_set_asset_pool__pairing__the_asset_with_usdc_in_either_order_only(
     (IO), on either side, is refused (each half of the check is needed, and each of its tests)."""
     asset, other, usdc = market.weth.address, market.io.address, usdc.address
     for t0, t1 in ((asset, other), (other, asset), (usdc, other), (other, usdc)):
-        pool = scratch_deployer.deploy(ape.project.MockPairPool, t0, t1)
+        pool = scratch_deployer.deploy(ape.project.MockPairPool, t0, t1, 3_000, 0)
         with ape.reverts("MarketDesk: pool does not pair the asset with usdc"):
             desk.set_asset_pool(asset, pool, sender=owner)
     for t0, t1 in ((asset, usdc), (usdc, asset)):
-        pool = scratch_deployer.deploy(ape.project.MockPairPool, t0, t1)
+        pool = scratch_deployer.deploy(ape.project.MockPairPool, t0, t1, 3_000, 0)
         desk.set_asset_pool(asset, pool, sender=owner)
         assert desk.asset_pools(asset) == pool.address
 
