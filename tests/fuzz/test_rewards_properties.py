@@ -275,12 +275,16 @@ class RewardsMachine(RuleBasedStateMachine):
         outcomes=st.tuples(*[st.sampled_from([SLASH_PENDING, SLASH_PENDING, SLASH_OVERTURNED, SLASH_FINALIZED])] * 2),
         order=st.randoms(use_true_random=False),
         who=st.sampled_from(["owner", "stranger"]),
+        co=st.integers(0, 2),
     )
-    def overlapping_slashes(self, i, earned, hits, outcomes, order, who):
+    def overlapping_slashes(self, i, earned, hits, outcomes, order, who, co):
         """Two slashes of one device while the first is pending (rewards earned before, between and
-        after), one root commits both, each decided in any mix of outcomes, then every slash leaf
-        settled in a random order and the claims made: every hold follows its own slash."""
+        after, split with the co-staker put in force first, if any), one root commits both, each
+        decided in any mix of outcomes, then every slash leaf settled in a random order and the
+        claims made: every hold follows its own slash."""
         d = self.devices[i]
+        if co and self.co_now[d][0] != self.cos[co - 1]:
+            self.change_co(i, co)
         for k in range(3):
             self.accrue([earned[k] if j == i else 0 for j in range(N_DEVICES)])
             if k < 2:
@@ -451,18 +455,7 @@ def test_state_machine__random_steps__settled_le_cumulative_settled_sum_held_nev
         "stranger": owner,
     }
     RewardsMachine.seen = Counter()
-    run_state_machine_as_test(
-        RewardsMachine,
-        settings=settings(
-            deadline=None,
-            max_examples=6,
-            stateful_step_count=30,
-            derandomize=True,  # the same examples every run (the coverage check below must not flake)
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        ),
-    )
-    seen = RewardsMachine.seen
-    for what in (
+    wanted = (
         "paid",
         "co paid",
         "held",
@@ -480,5 +473,24 @@ def test_state_machine__random_steps__settled_le_cumulative_settled_sum_held_nev
         "settled by owner",
         "settled by co-staker",
         "settled by stranger",
-    ):
+    )
+    # Seeded runs (the same examples on every machine for the same chain). A second seed runs only
+    # when the first left something unexercised; the check fails if two seeds together miss it.
+    for seed in (1, 2):
+        RewardsMachine._hypothesis_internal_use_seed = seed
+        run_state_machine_as_test(
+            RewardsMachine,
+            settings=settings(
+                deadline=None,
+                max_examples=6,
+                stateful_step_count=30,
+                database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+            ),
+        )
+        if all(RewardsMachine.seen[what] for what in wanted):
+            break
+    seen = RewardsMachine.seen
+    print("coverage", seed, sorted(seen.items()))
+    for what in wanted:
         assert seen[what], (what, seen)
