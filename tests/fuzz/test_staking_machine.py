@@ -44,6 +44,7 @@ from ionet.staking import (
 DAY = 86_400
 STATS: collections.Counter = collections.Counter()  # calls made / refused, printed with -s
 from ionet import ZERO_ADDRESS as ZERO  # noqa: E402
+from tests.machines import SCALE  # noqa: E402
 
 FUND = 100_000 * IO
 DEVICES = [  # (name, owner index into OWNERS, class, processors)
@@ -487,6 +488,6 @@ def test_staking_machine__io_held_slash_bounded_cooldown_slashable__match_model(
     print("\nstaking machine:", dict(STATS))  # with -s: which calls went through, which were refused
 
 
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = int(14 * SCALE)
 STEPS = 50
 
