@@ -15,7 +15,7 @@ APE := $(VENV)/bin/ape
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: setup compile demo test test-long test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
+.PHONY: setup compile demo test test-long index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
@@ -26,6 +26,7 @@ help:
 	@echo "make mutate mutation testing of every contract (hours): writes benchmarks/mutation.md"
 	@echo "make soak   the whole-economy state machine for 100,000 steps (SOAK_STEPS=, SOAK_SEED=; ~20 min)"
 	@echo "make ide-stress  the three published IDE stress scenarios replayed on Anvil, chain == model (~2 min)"
+	@echo "make index-bench  indexer speed on 100,000 events and a deep reorg: writes benchmarks/indexer.md"
 	@echo "make abi    regenerate the committed ABIs in abi/"
 	@echo "make chart  write docs/supply.png (circulating supply by category over 20 years)"
 	@echo "make ide-sim  simulate the Incentive Dynamic Engine over 365 daily epochs under the published"
@@ -71,6 +72,10 @@ gas: compile
 # checks a 10,000-leaf tree).
 merkle-bench: setup
 	$(VENV)/bin/python -m benchmarks.bench_merkle_scale
+
+# Not part of `make test`: ~1 min. Indexer speed on a local chain of 100,000 events (benchmarks/indexer.md).
+index-bench: compile
+	$(VENV)/bin/python -m benchmarks.bench_indexer
 
 # Not part of `make test`: hours. MUTATE_ARGS="--contract NodeStaking --jobs 2" narrows or widens it.
 MUTATE_ARGS ?=
