@@ -180,6 +180,15 @@ class Context:
         return amt(value, self.tokens.get(to_checksum_address(token_address), "USDC"))
 
     # ------------------------------------------------------------ roots
+    def active_root(self) -> bytes | None:
+        """The active root as indexed (one query), None before the first activation."""
+        row = self.db.execute(
+            "SELECT r.root FROM dist_state s JOIN dist_roots r ON r.contract = s.contract "
+            "AND r.root_id = s.active_root_id WHERE s.contract = ?",
+            (self.key("RewardsDistributor"),),
+        ).fetchone()
+        return bytes.fromhex(row[0][2:]) if row else None
+
     def roots(self) -> dict[str, dict[str, Any] | None]:
         """The distributor's active and pending roots as the indexer has them."""
         key = self.key("RewardsDistributor")
@@ -278,27 +287,25 @@ def create_app(
         co_staker: Annotated[str | None, Query(pattern=ADDRESS_PATTERN)] = None,
     ) -> Response:
         d = _device_bytes(device)
-        roots = ctx.roots()
-        if root is None:
-            chosen = roots["active"]
-            if chosen is None:
-                raise HTTPException(
-                    404,
-                    "no root is active yet"
-                    + (
-                        f" (root #{roots['pending']['root_id']} is pending until {roots['pending']['activates_at']})"
-                        if roots["pending"]
-                        else ""
-                    ),
-                )
-            rb, status_, note = chosen["_bytes"], "active", "claims are proven against this root"
+        active = ctx.active_root() if root is None else None
+        if active is not None:  # the common case: one query for the root, then the store
+            rb, status_, note = active, "active", "claims are proven against this root"
+        elif root is None:
+            pending = ctx.roots()["pending"]
+            raise HTTPException(
+                404,
+                "no root is active yet"
+                + (f" (root #{pending['root_id']} is pending until {pending['activates_at']})" if pending else ""),
+            )
         else:
             rb = bytes.fromhex(root[2:])
-            status_, note = _root_status(roots, rb)
+            status_, note = _root_status(ctx.roots(), rb)
         party = to_checksum_address(co_staker) if co_staker else None
         try:
-            rewards = store.reward_leaves(rb, device=d, party=party)
-            slashes = store.slash_leaves(rb, d) if party is None else []
+            if party is None:
+                rewards, slashes = store.device_leaves(rb, d)
+            else:
+                rewards, slashes = store.reward_leaves(rb, device=d, party=party), []
         except UnknownRoot as e:
             raise HTTPException(404, str(e.args[0])) from None
         if not rewards and not slashes:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import socket
 import threading
 import time
@@ -258,3 +259,31 @@ def test_api__economy__views_equal_chain_proofs_claim_on_chain_bad_input_refused
         assert "not in the proof store" in api.get(f"/v1/proofs/0x{solo.hex()}?root=0x" + "11" * 32, 404)["detail"]
         assert "no leaf" in api.get("/v1/proofs/0x" + "ab" * 32, 404)["detail"]
     idx.close()
+
+
+def test_openapi__committed_schema__is_current():
+    """docs/openapi.json is what the app generates (`python -m ionet.serve.api openapi` rewrites it)."""
+    from ionet.manifest import ROOT
+    from ionet.serve.api import openapi_text
+
+    committed = (ROOT / "docs" / "openapi.json").read_text()
+    assert committed == openapi_text(), "docs/openapi.json is stale: run `python -m ionet.serve.api openapi`"
+    paths = json.loads(committed)["paths"]
+    assert {"/v1/proofs/{device}", "/v1/devices/{device}", "/v1/supply", "/v1/ide/epochs"} <= set(paths)
+
+
+def test_load__10000_leaves_300_proof_requests__bounded_on_loopback(tmp_path):
+    """The load benchmark (benchmarks/bench_api.py) bounded: 10,000 leaves in the store, 300 proof
+    requests over loopback, every proof verified; generous bounds (the machine is shared)."""
+    from benchmarks.bench_api import load, make_index, make_manifest, make_tree
+
+    tree, devices = make_tree(10_000)
+    store = ProofStore(tmp_path / "proofs.sqlite")
+    store.add_tree(tree)
+    make_index(tmp_path / "index.sqlite", tree.root)
+    app = create_app(
+        make_manifest(chain.chain_id), tmp_path / "index.sqlite", tmp_path / "proofs.sqlite", chain.provider.web3
+    )
+    with Server(app) as api:
+        r = load(api.port, tree, devices, 300, concurrency=4, seconds=30)
+    assert r["p99_ms"] < 500 and r["rps"] > 20, r
