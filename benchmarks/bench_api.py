@@ -292,9 +292,9 @@ Written by `python -m benchmarks.bench_api` on {platform.machine()} with {os.cpu
 
 Goal: p99 <= {GOAL_P99_MS:.0f} ms and >= {GOAL_RPS:.0f} requests/s: {"met" if ok else "NOT met"}.
 
-A request reads the active root from the index (two primary-key lookups), the device's leaves
-(one indexed query) and one node per level (about {depth} primary-key lookups): nothing of the tree
-is held in memory. The client (asyncio, raw keep-alive sockets) runs on the same two
+A request reads the active root from the index (one query joining two primary keys), the device's
+leaves (one indexed query) and one node per level (about {depth} primary-key lookups sent as one
+statement): nothing of the tree is held in memory. The client (asyncio, raw keep-alive sockets) runs on the same two
 cores as the server.
 """
 

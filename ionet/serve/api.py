@@ -835,10 +835,11 @@ def _ide(ctx: Context) -> dict[str, Any]:
     burns: dict[int, list[int]] = {}
     for (args,) in ctx.q("SELECT args FROM events WHERE contract = ? AND event = 'BoughtBackAndBurned'", (key,)):
         a = json.loads(args)
-        b = burns.setdefault(int(a["epoch"]), [0, 0, 0])
+        b = burns.setdefault(int(a["epoch"]), [0, 0, 0, 0])
         b[0] += int(a["io_bought_burned"])
         b[1] += int(a["io_fee_burned"])
         b[2] += int(a["usdc_spent"])
+        b[3] = int(a["reserve_target_usd"])
     epochs = []
     for epoch, usd_owed, twap, flag, close_twap, fee_usd, released, shortfall in ctx.q(
         "SELECT epoch, usd_owed, twap, price_flag, close_twap, fee_usd, released, shortfall_usd FROM ide_epochs "
@@ -846,7 +847,7 @@ def _ide(ctx: Context) -> dict[str, Any]:
         (key,),
     ):
         s = settled.get(epoch)
-        b = burns.get(epoch, [0, 0, 0])
+        b = burns.get(epoch, [0, 0, 0, 0])
         owed = int(usd_owed or 0)
         epochs.append(
             {
@@ -865,7 +866,12 @@ def _ide(ctx: Context) -> dict[str, Any]:
                     "usdc_spent_on_swap": amt(s["usdc_spent"] if s else 0, "USDC"),
                 },
                 "shortfall": {"usd": amt(shortfall, "USD"), "io": amt(s["shortfall_io"] if s else 0)},
-                "burned": {"bought_back": amt(b[0]), "fee_io": amt(b[1]), "usdc_spent": amt(b[2], "USDC")},
+                "burned": {
+                    "bought_back": amt(b[0]),
+                    "fee_io": amt(b[1]),
+                    "usdc_spent": amt(b[2], "USDC"),
+                    "reserve_target_usd": amt(b[3], "USD"),
+                },
                 "sustainability_ratio_bps": (int(fee_usd or 0) * 10_000 // owed) if owed else None,
             }
         )

@@ -107,7 +107,8 @@ def test_api__economy__views_equal_chain_proofs_claim_on_chain_bad_input_refused
     eco.advance(DAY)
     r2 = oracle_round(dist, sched, staking, engine, eco.operator, tmp_path)
     assert dist.pending().root == r2.tree.root and dist.active().root == r1.tree.root
-    importlib.import_module("scripts._demo_vesting").run(eco)  # last: it moves the clock 4 years on
+    for name in ("_demo_vesting", "_demo_ide"):  # after the roots: vesting moves the clock 4 years on
+        importlib.import_module(f"scripts.{name}").run(eco)
 
     w3 = chain.provider.web3
     idx = Indexer(w3, suite.manifest, tmp_path / "index.sqlite")
@@ -245,8 +246,41 @@ def test_api__economy__views_equal_chain_proofs_claim_on_chain_bad_input_refused
                 assert _v(last["unlocked_total"]) == sum(vault.vested(int(g["grant_id"]), last["time"]) for g in live)
         out = api.get("/v1/emission/outlook")
         assert sum(_v(y["emitted"]) for y in out["years"]) <= 300_000_000 * 10**18 and len(out["years"]) == 20
+        # ---- the Incentive Dynamic Engine: every epoch and total equals its views
+        engine = suite.IncentiveEngine
         ide = api.get("/v1/ide/epochs")
-        assert ide["epochs"] == [] or ide["summary"]["active"] == suite.IncentiveEngine.active()
+        summary, epochs = ide["summary"], ide["epochs"]
+        assert summary["active"] == engine.active() is True and summary["last_settled"] == engine.last_settled() > 0
+        assert len(epochs) == engine.last_stated() and any(_v(e["burned"]["bought_back"]) for e in epochs)
+        for e in epochs:
+            info = engine.epoch_info(e["epoch"])
+            assert (_v(e["usd_owed"]), _v(e["price"]), e["price_flag"], _v(e["fee_usd"]), e["settled"]) == (
+                info.usd_owed,
+                info.twap_price,
+                info.price_flag,
+                info.fee_usd,
+                info.settled,
+            ), e["epoch"]
+            paid = sum(_v(x) for k, x in e["io_paid_by_source"].items() if k != "usdc_spent_on_swap")
+            assert paid == _v(e["io_paid"]) and (e["sustainability_ratio_bps"] is None) == (info.usd_owed == 0)
+        tot = engine.totals()
+        assert _v(summary["fee_usd_in"]) == tot.fee_usd_in and _v(summary["burned"]["retired"]) == tot.retired
+        assert [_v(summary["released"][k]) for k in ("reward_vault", "fee_io", "fee_usdc_swap")] == [
+            tot.released_from_reward,
+            tot.released_from_fee_io,
+            tot.released_from_swap,
+        ]
+        assert sum(_v(e["burned"]["bought_back"]) for e in epochs) == tot.burned_by_buyback
+        assert summary["sustainability_ratio_bps_trailing"] == engine.sustainability_ratio_bps()
+        by_source = sup["burned_by_source"]
+        assert (_v(by_source["buyback"]), _v(by_source["fee_io"]), _v(by_source["retirement"])) == (
+            tot.burned_by_buyback,
+            tot.burned_fee_io,
+            tot.retired,
+        )
+        infos = [staking.slash_info(i) for i in range(1, staking.slash_count() + 1)]
+        assert _v(by_source["slashing"]) == sum(i.amount for i in infos if i.outcome == 3) > 0
+        assert _v(by_source["slashing"]) + _v(by_source["holders"]) == tot.burned_elsewhere
 
         # ---- bad input: malformed (422), unknown (404 with a reason), a root not in the store (404)
         assert api.get("/v1/devices/0x1234", 422)
