@@ -66,4 +66,5 @@ def cli(manifest_file, db_file, proofs_file, rewards_dir, host, port, workers, n
         workers=workers,
         log_level="warning",
         access_log=False,
+        app_dir=str(ROOT),  # the workers import the app from this checkout (ape run drops its path again)
     )

@@ -992,6 +992,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         log_level="warning",
         access_log=False,
+        app_dir=str(ROOT),  # the workers import the app from this checkout (ape run drops its path again)
     )
     return 0
 
