@@ -15,7 +15,7 @@ APE := $(VENV)/bin/ape
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: setup compile demo test test-long index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
+.PHONY: setup compile demo test test-long serve api-bench index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
@@ -26,6 +26,8 @@ help:
 	@echo "make mutate mutation testing of every contract (hours): writes benchmarks/mutation.md"
 	@echo "make soak   the whole-economy state machine for 100,000 steps (SOAK_STEPS=, SOAK_SEED=; ~20 min)"
 	@echo "make ide-stress  the three published IDE stress scenarios replayed on Anvil, chain == model (~2 min)"
+	@echo "make serve  the HTTP API (proofs, stakes, bookings, supply, IDE epochs) for a deployment (SERVE_ARGS=)"
+	@echo "make api-bench  10,000 proof requests against a 1,000,000-leaf root: writes benchmarks/api.md"
 	@echo "make index-bench  indexer speed on 100,000 events and a deep reorg: writes benchmarks/indexer.md"
 	@echo "make abi    regenerate the committed ABIs in abi/"
 	@echo "make chart  write docs/supply.png (circulating supply by category over 20 years)"
@@ -72,6 +74,16 @@ gas: compile
 # checks a 10,000-leaf tree).
 merkle-bench: setup
 	$(VENV)/bin/python -m benchmarks.bench_merkle_scale
+
+# The HTTP API (ionet/serve, docs/api.md) for a deployment: SERVE_ARGS="--network ... --manifest ..."
+# (default: the local network's manifest, on 127.0.0.1:8700). The dashboard page is not built yet.
+SERVE_ARGS ?=
+serve: compile
+	$(APE) run serve $(SERVE_ARGS)
+
+# Not part of `make test`: ~2 min. Proof requests against a 1,000,000-leaf root (benchmarks/api.md).
+api-bench: setup
+	$(VENV)/bin/python -m benchmarks.bench_api
 
 # Not part of `make test`: ~1 min. Indexer speed on a local chain of 100,000 events (benchmarks/indexer.md).
 index-bench: compile
