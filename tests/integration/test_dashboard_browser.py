@@ -7,6 +7,7 @@ a screenshot is written to docs/dashboard.png."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_dashboard__demo_like_economy__every_figure_equals_the_chain_no_console_
 
     suite = restored_suite
     t0 = time.monotonic()
-    demo = demo_like_economy(suite, tmp_path)
+    demo = demo_like_economy(suite, tmp_path, roots=False)  # the page shows no reward root
     print(f"economy + index in {time.monotonic() - t0:.2f} s")
     token, sched, staking, engine = suite.IOToken, suite.EmissionSchedule, suite.NodeStaking, suite.IncentiveEngine
     app = create_app(suite.manifest, demo.index_path, demo.proofs_path, chain.provider.web3)
@@ -110,8 +111,14 @@ def test_dashboard__demo_like_economy__every_figure_equals_the_chain_no_console_
     devices = [staking.device_at(i) for i in range(1, st.device_count + 1)]
     grants = _live_grants(suite, api_grants)
 
+    cache: dict[tuple[str, int, int], int] = {}
+
     def vested(t: int, vault: str | None = None) -> int:
-        return sum(c.vested(g, t) for name, c, g in grants if vault in (None, name))
+        """The vaults' vested(grant, t) over the live grants (web3 calls: ~10x faster than ape's)."""
+        for name, c, g in grants:
+            if vault in (None, name) and (name, g, t) not in cache:
+                cache[name, g, t] = c.functions.vested(g, t).call()
+        return sum(cache[name, g, t] for name, _, g in grants if vault in (None, name))
 
     ahead_times = [t for t in charts["unlocks"]["labels"] if t > now]
     expected = {
@@ -210,10 +217,14 @@ def test_dashboard__demo_like_economy__every_figure_equals_the_chain_no_console_
     unlocks = charts["unlocks"]
     times = unlocks["labels"]
     assert times == sorted(times) and len(times) > 1
-    for category, series in unlocks["series"].items():
-        vault = vault_of[category]
-        at = [vested(t, vault) for t in times]
-        assert [int(x) for x in series] == [b - a for a, b in zip([0, *at[:-1]], at, strict=True)], category
+    for category, series in unlocks["series"].items():  # all of it summed, a sample of the tranches
+        vault, amounts = vault_of[category], [int(x) for x in series]
+        assert sum(amounts) == vested(times[-1], vault) == vested(now + 100 * YEAR, vault), category
+        nonzero = [i for i, x in enumerate(amounts) if x]
+        zero = [i for i, x in enumerate(amounts) if not x]
+        for i in {*nonzero[:1], *nonzero[len(nonzero) // 2 :][:1], *nonzero[-1:], *zero[:1]}:
+            before = vested(times[i - 1], vault) if i else 0
+            assert amounts[i] == vested(times[i], vault) - before, (category, times[i])
     assert SCREENSHOT.stat().st_size > 20_000
 
 
@@ -226,5 +237,6 @@ def _live_grants(suite, api_grants: list[dict]) -> list[tuple[str, object, int]]
             continue
         vault = suite.contracts[g["vault"]]
         assert vault.grant_state(int(g["grant_id"])).amount == int(g["amount"]["value"])
-        out.append((g["vault"], vault, int(g["grant_id"])))
+        abi = json.loads((ROOT / suite.manifest.contracts[g["vault"]].abi).read_text())
+        out.append((g["vault"], chain.provider.web3.eth.contract(address=vault.address, abi=abi), int(g["grant_id"])))
     return out
