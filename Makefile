@@ -19,6 +19,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
+	@echo "           (DEMO_SERVE=1 then leaves the dashboard serving on http://127.0.0.1:8700/)"
 	@echo "make test   set up, compile, run the whole test suite on a local Anvil"
 	@echo "make test-long  the state machines with 4x their examples (~25 min)"
 	@echo "make gas    write benchmarks/gas.md (gas per operation beside the anchors)"
