@@ -15,10 +15,11 @@ APE := $(VENV)/bin/ape
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: setup compile demo test test-long serve api-bench index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
+.PHONY: setup compile chromium demo test test-long serve api-bench index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
+	@echo "           (DEMO_SERVE=1 then leaves the dashboard serving on http://127.0.0.1:8700/)"
 	@echo "make test   set up, compile, run the whole test suite on a local Anvil"
 	@echo "make test-long  the state machines with 4x their examples (~25 min)"
 	@echo "make gas    write benchmarks/gas.md (gas per operation beside the anchors)"
@@ -57,10 +58,15 @@ compile: setup
 demo: compile
 	$(APE) run demo --verbosity WARNING
 
+# The dashboard's browser test (tests/integration/test_dashboard_browser.py) drives Debian's chromium
+# through Playwright (its own browser download is unreachable): installed when missing (~1 min, as root).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 # Two `ape test` processes side by side, each on its own Anvil, files split by tests/durations.json
 # (tests/parallel.py; TEST_JOBS=1 runs one). PYTEST_ARGS go to both.
 TEST_JOBS ?= 2
-test: compile lint
+test: compile lint chromium
 	TEST_JOBS=$(TEST_JOBS) $(VENV)/bin/python -m tests.parallel -- $(PYTEST_ARGS)
 
 # The state machines with 4x their examples (IONET_TEST_SCALE, tests/machines.py): ~25 min.
@@ -76,7 +82,7 @@ merkle-bench: setup
 	$(VENV)/bin/python -m benchmarks.bench_merkle_scale
 
 # The HTTP API (ionet/serve, docs/api.md) for a deployment: SERVE_ARGS="--network ... --manifest ..."
-# (default: the local network's manifest, on 127.0.0.1:8700). The dashboard page is not built yet.
+# (default: the local network's manifest, on 127.0.0.1:8700); the dashboard page at / (docs/api.md).
 SERVE_ARGS ?=
 serve: compile
 	$(APE) run serve $(SERVE_ARGS)

@@ -42,3 +42,36 @@ def cli():
     for name in SECTIONS:
         importlib.import_module(f"scripts.{name}").run(eco)
     eco.console.rule("[bold green]demo finished")
+    _dashboard(suite, eco.console)
+
+
+def _dashboard(suite, console):
+    """The dashboard's address; with DEMO_SERVE=1 the demo's chain indexed, the API and the page served
+    on 127.0.0.1:DEMO_SERVE_PORT (default 8700) until Ctrl-C (the local Anvil lives as long as this run)."""
+    import os
+
+    port = int(os.environ.get("DEMO_SERVE_PORT", "8700"))
+    url = f"http://127.0.0.1:{port}/"
+    if os.environ.get("DEMO_SERVE") != "1":
+        console.print(f"dashboard: `DEMO_SERVE=1 make demo` leaves it serving at {url} (the API under {url}v1/)")
+        return
+    import uvicorn
+    from ape import chain
+
+    from ionet.indexer import Indexer
+    from ionet.manifest import ROOT
+    from ionet.serve.api import create_app
+    from ionet.serve.proofs import ProofStore
+
+    folder = ROOT / ".build" / "demo-serve"
+    folder.mkdir(parents=True, exist_ok=True)
+    index, proofs = folder / "index.sqlite", folder / "proofs.sqlite"
+    for f in (index, proofs):  # a fresh chain each demo: never an index of an earlier one
+        f.unlink(missing_ok=True)
+    idx = Indexer(chain.provider.web3, suite.manifest, index)
+    n = idx.sync()
+    idx.close()
+    store = ProofStore(proofs)  # empty: the demo's rewards files are temporary (proofs: `ape run serve`)
+    app = create_app(suite.manifest, index, store, chain.provider.web3)
+    console.print(f"indexed {n:,} events; [bold]dashboard: {url}[/bold] (the API under {url}v1/); Ctrl-C stops")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

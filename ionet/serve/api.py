@@ -34,6 +34,7 @@ from pydantic import BaseModel
 from ionet import emission, vesting
 from ionet.manifest import ROOT, Manifest
 from ionet.merkle import ZERO_ADDRESS, RewardLeaf, SlashLeaf
+from ionet.serve import dashboard
 from ionet.serve.proofs import ProofStore, UnknownRoot
 
 API_VERSION = "1"
@@ -269,6 +270,7 @@ def create_app(
                 "chain_id": manifest.chain_id,
                 "network": manifest.network,
                 "indexed_through_block": int(last[0][0]) if last else None,
+                "chain_time": _chain_time(w3),
                 "active_root": _public(roots["active"]),
                 "pending_root": _public(roots["pending"]),
                 "store_roots": store.roots(),
@@ -643,7 +645,103 @@ def create_app(
     def ide_epochs() -> Response:
         return _json(_ide(ctx))
 
+    # ------------------------------------------------------------ the network at a glance (dashboard)
+    @app.get("/v1/network", summary="devices and stake: counts and totals, per device class")
+    def network() -> Response:
+        return _json(_network(ctx))
+
+    @app.get("/v1/price", summary="the IO price: the engine's TWAP now and each epoch's price")
+    def io_price() -> Response:
+        return _json(_price(ctx))
+
+    dashboard.mount(app)
     return app
+
+
+def _chain_time(w3: Any) -> int | None:
+    """The latest block's timestamp (the page's "now"), None without a chain."""
+    if w3 is None:
+        return None
+    try:
+        return int(w3.eth.get_block("latest")["timestamp"])
+    except Exception:  # noqa: BLE001 - the status stays up when the RPC is not
+        return None
+
+
+def _network(ctx: Context) -> dict[str, Any]:
+    """Devices and stake from the index: what NodeStaking.totals() counts (device_count, owner_active,
+    co_staked: deposited co-stake offered, active or exiting) and the same per device class."""
+    key = ctx.key("NodeStaking")
+    classes: dict[str, dict[str, Any]] = {}
+    count = jailed = active_total = co_total = 0
+    for cls, processors, active, co_state, co_amount, jail in ctx.q(
+        "SELECT device_class, processors, active, co_state, co_amount, jailed FROM staking_devices WHERE contract = ?",
+        (key,),
+    ):
+        c = classes.setdefault(cls, {"devices": 0, "processors": 0, "owner_active": 0, "co_staked": 0})
+        co = int(co_amount or 0) if co_state else 0
+        c["devices"] += 1
+        c["processors"] += int(processors or 0)
+        c["owner_active"] += int(active or 0)
+        c["co_staked"] += co
+        count += 1
+        jailed += bool(jail)
+        active_total += int(active or 0)
+        co_total += co
+    return {
+        "as_of_block": _last_block(ctx),
+        "device_count": count,
+        "jailed": jailed,
+        "owner_active": amt(active_total),
+        "co_staked": amt(co_total),
+        "stake_total": amt(active_total + co_total),
+        "by_class": [
+            {
+                "device_class": cls,
+                "name": _class_name(cls),
+                "devices": c["devices"],
+                "processors": c["processors"],
+                "owner_active": amt(c["owner_active"]),
+                "co_staked": amt(c["co_staked"]),
+            }
+            for cls, c in sorted(classes.items())
+        ],
+    }
+
+
+def _last_block(ctx: Context) -> int | None:
+    last = ctx.q("SELECT value FROM meta WHERE key = 'last_block'")
+    return int(last[0][0]) if last else None
+
+
+def _class_name(device_class: str | None) -> str:
+    """A device class (bytes32, as indexed "0x..") as its text when it is printable ASCII."""
+    if not device_class:
+        return ""
+    try:
+        text = bytes.fromhex(device_class[2:] if device_class.startswith("0x") else device_class).rstrip(b"\0")
+        name = text.decode("ascii")
+    except ValueError:
+        return device_class
+    return name if name.isprintable() and name else device_class
+
+
+def _price(ctx: Context) -> dict[str, Any]:
+    """The engine's TWAP now (IncentiveEngine.price(), over twap_window() seconds; from the chain) and
+    the price each stated epoch paid at (the index)."""
+    out: dict[str, Any] = {"twap": None, "twap_window_seconds": None, "as_of": _chain_time(ctx.w3)}
+    try:
+        engine = ctx.contract("IncentiveEngine")
+        out["twap"] = price(engine.functions.price().call())
+        out["twap_window_seconds"] = int(engine.functions.twap_window().call())
+    except Exception as e:  # noqa: BLE001 - no engine, no pool history yet, or no chain
+        out["note"] = f"no TWAP: {str(e)[:200]}"
+    rows = ctx.q(
+        "SELECT epoch, twap, price_flag FROM ide_epochs WHERE contract = ? AND epoch > 0 ORDER BY epoch",
+        (ctx.key("IncentiveEngine"),),
+    )
+    out["epochs"] = [{"epoch": e, "price": price(t), "price_flag": f} for e, t, f in rows]
+    return out
 
 
 def _root_status(roots: dict[str, Any], rb: bytes) -> tuple[str, str]:

@@ -5,117 +5,28 @@ contracts' views, the API's calldata is accepted on chain, bad input is refused.
 
 from __future__ import annotations
 
-import copy
-import importlib
 import json
-import socket
-import threading
-import time
 
 import pytest
-import requests
 from ape import chain
 
 from ionet import ZERO_ADDRESS
-from ionet.chain.economy import Economy
-from ionet.chain.rewards_ops import oracle_round
-from ionet.chain.rewards_setup import ensure_device, stake_above_minimum
-from ionet.indexer import Indexer
 from ionet.manifest import Manifest
-from ionet.rewards import RewardsEngine, address
+from ionet.rewards import address
 from ionet.serve.api import ChainMismatch, create_app
 from ionet.serve.proofs import ProofStore
-
-DAY = 86_400
-
-
-@pytest.fixture
-def restored_suite(suite):
-    """The suite, with its records restored after the test (the demo sections add to them)."""
-    saved = (
-        dict(vars(suite)),
-        dict(suite.contracts),
-        {name: copy.copy(record) for name, record in suite.manifest.contracts.items()},
-    )
-    yield suite
-    vars(suite).clear()
-    vars(suite).update(saved[0])
-    suite.contracts.clear()
-    suite.contracts.update(saved[1])
-    suite.manifest.contracts.clear()
-    suite.manifest.contracts.update(saved[2])
-
-
-class Server:
-    """uvicorn in a thread on a free loopback port."""
-
-    def __init__(self, app) -> None:  # noqa: ANN001
-        import uvicorn
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.http = requests.Session()
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
-        self.server.should_exit = True
-        self.thread.join(5)
-
-    def get(self, path: str, status: int = 200) -> dict:
-        r = self.http.get(f"http://127.0.0.1:{self.port}{path}", timeout=30)
-        assert r.status_code == status, (path, r.status_code, r.text[:500])
-        return r.json()
-
-
-def _v(a: dict) -> int:
-    return int(a["value"])
+from tests.api_helpers import Server, demo_like_economy
+from tests.api_helpers import v as _v
 
 
 def test_api__economy__views_equal_chain_proofs_claim_on_chain_bad_input_refused(restored_suite, tmp_path):
     suite = restored_suite
     dist, sched, staking, token = suite.RewardsDistributor, suite.EmissionSchedule, suite.NodeStaking, suite.IOToken
     router = suite.SettlementRouter
-    eco = Economy(suite=suite)
-    for name in ("_demo_staking", "_demo_router"):
-        importlib.import_module(f"scripts.{name}").run(eco)
-    co_staker = eco.renter_y  # the demo's co-staker holds the most co-stakes one may
-
-    # ---- two roots: #1 active (a co-staker, a slash to settle first), #2 pending
-    solo = ensure_device(eco, "api/h100", eco.provider_a, None, 0, "H100", 8)
-    shared = ensure_device(eco, "api/a100", eco.provider_b, co_staker, 2_000, "A100-80GB", 4)
-    slashed = ensure_device(eco, "api/4090", eco.provider_c, None, 0, "RTX 4090", 2)
-    engine = RewardsEngine(start_time=sched.START_TIME())
-    eco.advance(DAY)
-    stake_above_minimum(eco, slashed, eco.provider_c, staking.min_stake(slashed) // 5)
-    staking.slash(slashed, staking.min_stake(slashed) // 10, b"\x02" * 32, False, sender=eco.operator)
-    eco.advance(3_600)
-    r1 = oracle_round(dist, sched, staking, engine, eco.operator, tmp_path)
-    eco.advance(dist.ACTIVATION_DELAY_SECONDS())
-    dist.activate_root(sender=eco.renter_x)
-    eco.advance(DAY)
-    r2 = oracle_round(dist, sched, staking, engine, eco.operator, tmp_path)
-    assert dist.pending().root == r2.tree.root and dist.active().root == r1.tree.root
-    for name in ("_demo_vesting", "_demo_ide"):  # after the roots: vesting moves the clock 4 years on
-        importlib.import_module(f"scripts.{name}").run(eco)
-
-    w3 = chain.provider.web3
-    idx = Indexer(w3, suite.manifest, tmp_path / "index.sqlite")
-    idx.sync()
-    store = ProofStore(tmp_path / "proofs.sqlite")
-    store.add_tree(r1.tree)
-    store.add_json(r2.path)
+    demo = demo_like_economy(suite, tmp_path)
+    eco, co_staker, r1, r2 = demo.eco, demo.co_staker, demo.r1, demo.r2
+    solo, shared, slashed = demo.solo, demo.shared, demo.slashed
+    w3, idx, store = chain.provider.web3, demo.indexer, demo.store
 
     # a manifest of another chain: refused at start
     other = Manifest.from_json(suite.manifest.to_json())
