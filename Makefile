@@ -15,7 +15,7 @@ APE := $(VENV)/bin/ape
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: setup compile chromium demo test test-long serve api-bench index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
+.PHONY: setup compile chromium chromium-background demo test test-long serve api-bench index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
@@ -60,13 +60,21 @@ demo: compile
 
 # The dashboard's browser test (tests/integration/test_dashboard_browser.py) drives Debian's chromium
 # through Playwright (its own browser download is unreachable): installed when missing (~1 min, as root).
+CHROMIUM_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 chromium:
-	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@command -v chromium >/dev/null || ($(CHROMIUM_INSTALL))
+
+# `make test` starts that install in the background before anything else, so that it overlaps the
+# set-up and the tests; the browser test waits for .build/chromium-install.rc (and shows the log).
+chromium-background:
+	@mkdir -p .build && rm -f .build/chromium-install.rc
+	@command -v chromium >/dev/null || { echo "installing chromium in the background (.build/chromium-install.log)"; \
+	  ( ($(CHROMIUM_INSTALL)) > .build/chromium-install.log 2>&1; echo $$? > .build/chromium-install.rc ) & }
 
 # Two `ape test` processes side by side, each on its own Anvil, files split by tests/durations.json
 # (tests/parallel.py; TEST_JOBS=1 runs one). PYTEST_ARGS go to both.
 TEST_JOBS ?= 2
-test: compile lint chromium
+test: chromium-background compile lint
 	TEST_JOBS=$(TEST_JOBS) $(VENV)/bin/python -m tests.parallel -- $(PYTEST_ARGS)
 
 # The state machines with 4x their examples (IONET_TEST_SCALE, tests/machines.py): ~25 min.

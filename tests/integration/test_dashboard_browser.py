@@ -53,9 +53,24 @@ def _text(kind: str, value: int | None) -> str:
     return f"{value:,}"
 
 
+INSTALL_RC = Path(__file__).resolve().parents[2] / ".build" / "chromium-install.rc"
+INSTALL_LOG = INSTALL_RC.with_name("chromium-install.log")
+
+
+def _wait_for_install(limit: float = 600.0) -> None:
+    """`make test` installs chromium in the background when it is missing (the Makefile's
+    chromium-background): wait for that install to end, at most `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while INSTALL_LOG.exists() and not INSTALL_RC.exists() and time.monotonic() < deadline:
+        time.sleep(1)
+
+
 def _launch(p):  # noqa: ANN001, ANN202
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium` (`make test` does it)")
+        _wait_for_install()
+    if not Path(CHROMIUM).exists():
+        log = INSTALL_LOG.read_text()[-2_000:] if INSTALL_LOG.exists() else "(no install was started)"
+        pytest.fail(f"{CHROMIUM} is missing: `make chromium` (as root) installs it; `make test` does it. {log}")
     return p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
 
 
