@@ -273,3 +273,15 @@ def market(suite, market_pools, owner, fund):
     from tests.market_helpers import Market
 
     return Market.ready(suite, market_pools, owner, fund)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_deployments_first(request):
+    """The session-scoped deployments this run's tests use are made before the first test, outside
+    every module's and test's snapshot. Made lazily inside a test instead, a later revert of an
+    outer snapshot can take them away while the fixture keeps its addresses (seen on CI: the
+    governed suite's Safe singleton without code when another test file had requested it first)."""
+    used = {name for item in request.session.items for name in item.fixturenames}
+    for name in ("suite", "governed"):
+        if name in used:
+            request.getfixturevalue(name)
