@@ -62,6 +62,7 @@ class Operator:
         missing = [r for r in ROLES if r not in self.signers]
         if missing:
             raise SystemExit(f"no key for role(s) {', '.join(missing)}: the operator needs one key per role")
+        check_roles(self.contracts, self.signers)
         self.journal = Journal(self.journal_path, confirmations=self.confirmations)
         self.view = Web3ChainView(self.w3)
         self.reader = ChainReader(self.contracts, self.usd_targets, self.from_block)
@@ -110,6 +111,24 @@ class Operator:
             "failed": counts.get(FAILED, 0),
             "open bookings": len(self.reader.open_bookings()),
         }
+
+
+def check_roles(contracts: dict[str, Any], signers: dict[str, Any]) -> None:
+    """Refuse to start (naming what is missing) when a role's key does not hold its role on chain."""
+    from ionet.roles import role_hash
+
+    needed = [
+        ("operator", "SettlementRouter", "OPERATOR_ROLE"),
+        ("oracle", "IncentiveEngine", "ORACLE_ROLE"),
+        ("oracle", "RewardsDistributor", "ORACLE_ROLE"),
+    ]
+    missing = [
+        f"the {role} key {signers[role].address} lacks {name} on {key}"
+        for role, key, name in needed
+        if not contracts[key].hasRole(role_hash(name), signers[role].address)
+    ]
+    if missing:
+        raise SystemExit("; ".join(missing))
 
 
 # ---------------------------------------------------------------------- the local network
@@ -230,6 +249,13 @@ class LocalNetwork:
         )
         return self.operator
 
+    def rooted_through(self) -> int:
+        """The IDE epochs the latest published root (pending or active) covers."""
+        engine, dist = self.suite.IncentiveEngine, self.suite.RewardsDistributor
+        through = max(int(dist.pending().through_time), int(dist.active().through_time))
+        start, length = int(engine.start_time()), int(engine.EPOCH_SECONDS())
+        return max(0, (through - start) // length)
+
     def sim_bookings(self) -> list[int]:
         return sorted(self.booking_renter)
 
@@ -269,11 +295,12 @@ class LocalNetwork:
         days: int,
         on_hour: Callable[[int, LocalNetwork], None] | None = None,
         kill_at: dict[int, str] | None = None,
-        drain_hours: int = 4,
+        drain_hours: int = 26,
     ) -> None:
-        """`days` simulated days from the engine's epoch 1, then `drain_hours` with the feed stopped
-        (the last records, statements, settlements and roots). `kill_at`: hour -> crash point
-        (the operator dies there and a fresh one starts on the same journal)."""
+        """`days` simulated days from the engine's epoch 1, then at most `drain_hours` with the feed
+        stopped, until a root covers epoch `days` (one root a day at most: the last may wait for its
+        predecessor's activation delay). `kill_at`: hour -> crash point (the operator dies there and
+        a fresh one starts on the same journal)."""
         from ionet.service.executor import Crash
 
         op = self.operator or self.start_operator()
@@ -292,6 +319,8 @@ class LocalNetwork:
                 self.renters_act(h)
             if on_hour is not None:
                 on_hour(h - first, self)
+            if h >= last and self.rooted_through() >= days:
+                break
         for _ in range(self.operator.confirmations if self.operator else 2):  # the last ones confirmed
             self.chain.mine()
         op.reconcile()

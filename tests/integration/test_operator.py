@@ -93,3 +93,21 @@ def test_executor__revert_and_missing_key__failed_with_reason_never_sent(suite, 
     assert retire.status == "failed" and retire.reason == "no key for role governance: not sent"
     assert journal.transactions("settle:9") == [] and journal.transactions("retire:1") == []
     assert ex.failures == {"revert": 1, "no_key": 1}
+
+
+def test_operator__a_key_without_its_role__refused_at_start_naming_it(suite, tmp_path):
+    import pytest
+    from ape import chain
+
+    from ionet.service.feed import Feed
+    from ionet.service.run import KEYS, Operator, role_keys
+
+    signers = role_keys(11)
+    feed = Feed(tmp_path / "feed.db", origin=int(suite.EmissionSchedule.START_TIME()))
+    contracts = {k: suite.contracts[k] for k in KEYS}
+    with pytest.raises(SystemExit, match=f"the operator key {signers['operator'].address} lacks OPERATOR_ROLE on "):
+        Operator(chain.provider.web3, contracts, tmp_path / "j.db", feed, signers, {})
+    with pytest.raises(SystemExit, match="no key for role\\(s\\) keeper"):
+        Operator(
+            chain.provider.web3, contracts, tmp_path / "j.db", feed, {k: signers[k] for k in ("operator", "oracle")}, {}
+        )
