@@ -1,0 +1,123 @@
+"""Run the operator on a local Anvil for N simulated days (issue 19; ionet/service/run.py):
+deploy the suite, stake the fleet simulator's devices, activate the IncentiveEngine, hand every
+admin role to governance, then hour by hour move the clock, run the operator's cycle (one key per
+role: operator, oracle, keeper) and the simulator's renters; end with the report.
+
+    ape run operate                       # 30 days, 8 devices, governance
+    ape run operate --days 2 --devices 4 --no-governance
+
+The journal and the feed are in --workdir (default .build/operate/, emptied first: a new deployment).
+Live networks are not served yet (the roles' keystore accounts and a Silverback runner: see run.py).
+"""
+
+import shutil
+import time
+from pathlib import Path
+
+import click
+from ape import networks
+from ape.cli import ConnectedProviderCommand
+from ape.logging import logger
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ionet.chain.accounts import pick_account
+from ionet.chain.suite import deploy_suite
+from ionet.config import load_config
+from ionet.manifest import manifest_path, write_manifest
+from ionet.service.run import LocalNetwork, report, role_keys
+
+
+def _status(net: LocalNetwork, hour: int) -> Table:
+    op = net.operator
+    snap_engine = net.suite.IncentiveEngine
+    t = Table(title="operator", title_justify="left")
+    t.add_column("")
+    t.add_column("", justify="right")
+    rows = {
+        "simulated hour": hour,
+        "devices up": sum(d.up for d in net.sim.devices),
+        "bookings (sim)": net.sim.stats.bookings,
+        "last epoch stated / settled": f"{snap_engine.last_stated()} / {snap_engine.last_settled()}",
+        "restarts": net.restarts,
+    }
+    if op is not None:
+        rows.update(op.status())
+        rows["transactions sent"] = op.executor.sent_count
+        rows["failures"] = dict(op.executor.failures) or "-"
+    for k, v in rows.items():
+        t.add_row(k, str(v))
+    return t
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--days", default=30, help="simulated days")
+@click.option("--devices", default=8, help="devices in the fleet simulator")
+@click.option("--seed", default=1)
+@click.option("--governance/--no-governance", default=True, help="hand every admin role to the Safes and timelock")
+@click.option("--workdir", default=".build/operate", help="journal and feed folder (emptied first)")
+def cli(days, devices, seed, governance, workdir):
+    net = networks.provider.network
+    if net.name != "local":
+        raise SystemExit("ape run operate drives a local chain (it moves the clock); live networks come next")
+    console = Console(width=140)
+    work = Path(workdir)
+    shutil.rmtree(work, ignore_errors=True)
+    cfg = load_config("local")
+    signers = role_keys(seed)
+    # the operational keys are the config's: governance keeps them (and revokes any other holder)
+    cfg["settlement"]["operator"] = signers["operator"].address
+    cfg["rewards"]["oracle"] = cfg["ide"]["oracle"] = signers["oracle"].address
+    logger.set_level("WARNING")  # not a line per renter's transaction
+    t0 = time.monotonic()
+    console.rule("[bold]Deploying the suite")
+    suite = deploy_suite(pick_account(None, True), cfg)
+    write_manifest(suite.manifest, manifest_path("ethereum", "local"))
+    local = LocalNetwork(suite, work, devices=devices, seed=seed, signers=signers, log=console.print)
+    local.prepare(cfg["governance"] if governance else None)
+    for role, signer in local.signers.items():
+        console.print(f"{role:<9} key {signer.address}")
+    console.print(f"deployed and prepared in {time.monotonic() - t0:.0f} s")
+
+    progress = Progress(
+        TextColumn("[bold]day {task.fields[day]:>3}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} h"),
+        TimeElapsedColumn(),
+    )
+    task = progress.add_task("hours", total=days * 24, day=0)
+    with Live(Group(progress, _status(local, 0)), console=console, refresh_per_second=4) as live:
+
+        def on_hour(h, n):
+            progress.update(task, completed=min(h + 1, days * 24), day=h // 24)
+            live.update(Group(progress, _status(n, h)))
+
+        local.run(days, on_hour=on_hour)
+    r = report(local)
+    table = Table(title="report", title_justify="left")
+    table.add_column("")
+    table.add_column("", justify="right")
+    for k, v in {
+        "bookings": r.bookings,
+        "booking-hours in the feed": r.booking_hours,
+        "booking-hours recorded twice": len(r.recorded_twice),
+        "bookings with hours unrecorded": len(r.unrecorded),
+        "epochs stated (once each)": sum(1 for n in r.epochs_stated.values() if n == 1),
+        "epochs settled (once each)": sum(1 for n in r.epochs_settled.values() if n == 1),
+        "rewards root through epoch": r.rooted_through,
+        "root == rewards engine == IO released": r.root_matches_model,
+        "failed intents": len(r.failed),
+        "wall time": f"{time.monotonic() - t0:.0f} s",
+    }.items():
+        table.add_row(k, str(v))
+    console.print(table)
+    for key, reason in r.failed:
+        console.print(f"[yellow]failed[/] {key}: {reason}")
+    problems = r.problems(days)
+    for p in problems:
+        console.print(f"[red]{p}")
+    if problems:
+        raise SystemExit(1)
+    console.rule("[bold green]every booking-hour recorded once, every epoch stated, settled and rooted")

@@ -1,0 +1,113 @@
+"""The operator on Anvil (issue 19): the fleet simulator books and ends on the deployed suite hour by
+hour, the operator records, ends, states, settles and roots from its journal, one key per role; it
+is killed mid-run (a signed transaction never broadcast) and a fresh operator on the same journal
+carries on (twice). Every booking-hour recorded exactly once, every epoch stated and settled exactly once,
+the root the rewards engine's."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ionet.service.run import LocalNetwork, report
+
+DAYS = 2
+
+
+def test_operator__two_days_on_anvil__killed_twice__every_hour_and_epoch_once(suite, tmp_path):
+    net = LocalNetwork(suite, tmp_path, devices=6, seed=3)
+    net.prepare()
+    # killed twice: a transaction signed and recorded but never broadcast, one broadcast but not marked sent
+    net.run(DAYS, kill_at={net.start_hour + 30: "after sign", net.start_hour + 41: "after broadcast"})
+    r = report(net)
+
+    assert net.restarts == 2
+    assert r.problems(DAYS) == []
+    assert r.bookings >= 3 and r.booking_hours >= 20
+    assert r.epochs_stated == Counter({1: 1, 2: 1}) and r.epochs_settled == Counter({1: 1, 2: 1})
+    assert r.failed == []
+    # the transactions signed before the kills were broadcast/found by the fresh operator, not signed again
+    j = net.operator.journal
+    assert all(len(j.transactions(e.key)) == 1 for e in j.entries())
+    # each role signed with its own key
+    senders = {e.role: {x.sender for x in j.entries() if x.role == e.role} for e in j.entries()}
+    assert {r: s for r, s in senders.items()} == {
+        "operator": {net.signers["operator"].address},
+        "oracle": {net.signers["oracle"].address},
+        "keeper": {net.signers["keeper"].address},
+    }
+
+
+def _executor(suite, tmp_path, **kw):
+    from ape import chain
+
+    from ionet.service.executor import Executor
+    from ionet.service.journal import Journal
+    from ionet.service.run import KEYS, fund_eth, role_keys
+
+    w3 = chain.provider.web3
+    signers = role_keys(7)
+    for s in signers.values():
+        fund_eth(w3, s.address)
+    journal = Journal(tmp_path / "journal.db", confirmations=1)
+    return Executor(w3, journal, signers, {k: suite.contracts[k] for k in KEYS}, **kw), journal
+
+
+def test_executor__base_fee_spike__stuck_transaction_replaced_same_nonce_higher_fee(suite, tmp_path):
+    from ape import chain
+
+    from ionet.service.journal import Intent
+
+    ex, journal = _executor(suite, tmp_path, wait=False, stuck_seconds=0)
+    w3 = chain.provider.web3
+    journal.write(Intent("mint_due", "mint_due:spike", "keeper"))
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        ex.send_planned()
+        [first] = journal.transactions("mint_due:spike")
+        # the base fee jumps far above what the transaction offers: it stays in the pool
+        w3.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(first["max_fee"] * 20)])
+        w3.provider.make_request("evm_mine", [])
+        assert ex.view.receipt(first["tx_hash"]) is None
+        assert ex.bump_stuck() == ["mint_due:spike"]
+        w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    journal.reconcile(ex.view)
+    txs = journal.transactions("mint_due:spike")
+    entry = journal.get("mint_due:spike")
+    assert len(txs) == 2 and txs[0]["nonce"] == txs[1]["nonce"] == entry.nonce
+    assert txs[1]["max_fee"] >= txs[0]["max_fee"] * 20  # above the spiked base fee
+    assert entry.status in ("mined", "confirmed") and entry.tx_hash == txs[1]["tx_hash"]
+    assert ex.view.receipt(txs[0]["tx_hash"]) is None  # the stuck one was never mined
+
+
+def test_executor__revert_and_missing_key__failed_with_reason_never_sent(suite, tmp_path):
+    from ionet.service.journal import Intent
+
+    ex, journal = _executor(suite, tmp_path)
+    journal.write(Intent("settle", "settle:9", "keeper", {"epoch": 9}))  # the engine is not even active
+    journal.write(Intent("retire", "retire:1", "governance", {"amount": 1}))
+    ex.send_planned()
+    settle, retire = journal.get("settle:9"), journal.get("retire:1")
+    assert settle.status == "failed" and settle.reason.startswith("IncentiveEngine: ")
+    assert retire.status == "failed" and retire.reason == "no key for role governance: not sent"
+    assert journal.transactions("settle:9") == [] and journal.transactions("retire:1") == []
+    assert ex.failures == {"revert": 1, "no_key": 1}
+
+
+def test_operator__a_key_without_its_role__refused_at_start_naming_it(suite, tmp_path):
+    import pytest
+    from ape import chain
+
+    from ionet.service.feed import Feed
+    from ionet.service.run import KEYS, Operator, role_keys
+
+    signers = role_keys(11)
+    feed = Feed(tmp_path / "feed.db", origin=int(suite.EmissionSchedule.START_TIME()))
+    contracts = {k: suite.contracts[k] for k in KEYS}
+    with pytest.raises(SystemExit, match=f"the operator key {signers['operator'].address} lacks OPERATOR_ROLE on "):
+        Operator(chain.provider.web3, contracts, tmp_path / "j.db", feed, signers, {})
+    with pytest.raises(SystemExit, match="no key for role\\(s\\) keeper"):
+        Operator(
+            chain.provider.web3, contracts, tmp_path / "j.db", feed, {k: signers[k] for k in ("operator", "oracle")}, {}
+        )
