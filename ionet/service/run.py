@@ -393,6 +393,10 @@ def report(net: LocalNetwork) -> Report:
     through = max(0, (through_time - e_start) // e_len) if through_time >= e_start else 0
     matches = False
     if roots and op.rewards is not None:
+        # the engine as the journal has it now: a root mined in the last cycle is replayed by the
+        # next cycle only, so bring the engine up to every mined root first
+        snap = op.reader.snapshot()
+        replay_rewards(op.rewards, op.journal, [d.rewards_device() for d in snap.devices.values()])
         tree = op.rewards.build()
         last = roots[-1]
         released = sum(
