@@ -407,6 +407,28 @@ def test_settle_slash__hits_co_staker__both_held_both_released(funded, devices, 
     assert [e.paid_to for e in events(r, "RewardsReleased")] == [bob, carol]
 
 
+def test_settle_slash__one_wei_held_each__owner_and_co_staker_released_when_overturned(
+    funded, devices, operator, bob, carol, token
+):
+    """The smallest holds, one wei of the owner's and one of the co-staker's unclaimed at a slash
+    that hit both, are released to each like any other."""
+    t1 = tree_of([leaf(dev(1), IO), leaf(dev(2), 25 * IO, carol, 10 * IO)])
+    publish_and_activate(funded, operator, t1)
+    funded.claim(*claim_args(t1, dev(2)), sender=bob)
+    sid = slash(devices, dev(2), operator)
+    advance(60)
+    lf = leaf(dev(2), 25 * IO + 1, carol, 10 * IO + 1, slash_id=sid, co_slash_id=sid)
+    t2 = tree_of([leaf(dev(1), IO), lf, slash_leaf(dev(2), sid, 25 * IO + 1, co_staker=carol, co_at=10 * IO + 1)])
+    publish_and_activate(funded, operator, t2)
+    funded.settle_slash(*settle_args(t2, dev(2), sid), sender=bob)
+    assert funded.held_of(dev(2), ZERO, sid) == (1, PENDING) and funded.held_of(dev(2), carol, sid) == (1, PENDING)
+    devices.set_slash_outcome(sid, OVERTURNED, sender=operator)
+    b0, c0 = token.balanceOf(bob), token.balanceOf(carol)
+    funded.settle_slash(*settle_args(t2, dev(2), sid), sender=operator)
+    assert (token.balanceOf(bob) - b0, token.balanceOf(carol) - c0) == (1, 1)
+    assert funded.held_of(dev(2), ZERO, sid) == (0, 0) and funded.held_of(dev(2), carol, sid) == (0, 0)
+
+
 def test_claim__slash_spares_co_staker__co_paid_in_full(funded, devices, operator, bob, carol, token):
     """A slash that did not hit the co-staker's principal (no co-staker in its leaf) takes none of
     its rewards; the owner's part is held."""
