@@ -5,8 +5,8 @@ offer and an unstake that pushes a co-stake out (issue 9 items 5 and 6).
 Two whole-stake withdrawals to an empty wallet (issue 18, defect 5): the contract's last IO (its own
 token balance falls to 0: one more storage refund), and the provider's case the issue measured, the
 minimum stake of one RTX 4090 (250 IO) withdrawn at exactly 14 days while other stake stays held.
-The second is above 60,000 by construction: docs/gas-anchors.md, "A whole-stake withdrawal", has the
-floor (60,280 with NodeStaking's books exact and its own code free).
+Both are under 60,000 since NodeStaking keeps the cooldown per device only (docs/gas-anchors.md,
+"A whole-stake withdrawal": with a running total of it, the floor was 60,280).
 
 The 9,999 extra devices are registered by a bench-only filler contract (contracts/mocks/
 MockDeviceFiller.vy) in a few large transactions; every measured operation is a real single

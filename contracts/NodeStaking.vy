@@ -41,9 +41,14 @@
        _globals            IO in the appeal escrow (0-95) | deposited co-stake, all devices
                            (96-191) | slashes ever made, the last slash id (192-239) |
                            max slash bps (240-255); never zero (max slash bps >= 1)
-       _held               owner active stake, all devices (0-95) | owner stake in cooldown, all
-                           devices (96-191) | one (255): set by the constructor so that the word
-                           is never zero and the first stake ever pays the same as any other
+       _held               owner active stake, all devices (0-95) | one (255): set by the
+                           constructor so that the word is never zero and the first stake ever
+                           pays the same as any other. There is no running total of the owner
+                           stake in cooldown: a withdrawal, the one payout every provider makes,
+                           would have to write it (5,000 gas of a ~59,000-gas withdrawal); each
+                           device's cooldown is in its own `_own` word, and the total is their
+                           sum (`owner_stake` over `device_at(1..device_count)`, or an indexer's `Unstaked`,
+                           `Withdrawn` and `Slashed` events)
        refunds_owed        IO owed by `claim_refund`, all co-stakers (a plain word: only overturns
                            and refund claims, both rare, touch it)
      The slash count is 48 bits: a slash costs more than 21,000 gas, so 2**48 of them would take
@@ -55,7 +60,8 @@
      the phase: none, offered, active, exiting, cooldown, withdrawable).
      Invariants (tests/unit/test_staking_*.py and tests/fuzz/test_staking_*.py name them):
      1. io_held: token.balanceOf(this) == Σ owner active + Σ owner cooldown + Σ deposited
-        co-stakes (active, in wait or in cooldown) + escrowed + refunds owed, and each sum is the
+        co-stakes (active, in wait or in cooldown) + escrowed + refunds owed, where Σ owner
+        cooldown is the sum of every device's `owner_stake(d).cooldown` and each other sum is the
         matching field of `totals()` (IO sent to the contract by plain transfer, outside every
         function, would only add to the left side; nothing can take it out).
      2. slash_bounded: a slash never takes more than the device's slashable stake (nor more than
@@ -229,20 +235,13 @@ struct Globals:
     max_slash_bps: uint256
 
 
-# @dev `_held` unpacked (bit 255, always one, is not a field).
-struct Held:
-    owner_active: uint256
-    owner_cooldown: uint256
-
-
-# @dev What `totals()` returns: every IO the contract holds, by kind (invariant io_held).
+# @dev What `totals()` returns: the running totals of the IO the contract holds, by kind
+#      (invariant io_held; the owner stake in cooldown is per device, see `_held`).
 struct Totals:
     owner_active: uint256
-    owner_cooldown: uint256
     co_staked: uint256
     escrowed: uint256
     refunds_owed: uint256
-    held: uint256
     balance: uint256
     slash_count: uint256
     device_count: uint256
@@ -498,7 +497,7 @@ def __init__(token_: IIOToken, max_slash_bps_: uint256, min_slash_interval_secon
     token = token_
     MIN_SLASH_INTERVAL_SECONDS = min_slash_interval_seconds_
     access_control._grant_role(GOVERNANCE_ROLE, msg.sender)
-    self._held = self._pack_held(0, 0)
+    self._held = HELD_ONE
     self._set_max_slash_bps(max_slash_bps_)
     for i: uint256 in range(len(classes), bound=32):
         self._set_class_multiplier(classes[i], multipliers_bps[i])
@@ -614,9 +613,8 @@ def stake(device: bytes32, amount: uint256):
     own: Own = self._unpack_own(self._own[device])
     active: uint256 = self._amount96(own.active + amount)
     self._own[device] = self._pack_own(active, own.cooldown, own.release_at)
-    held: Held = self._unpack_held(self._held)
-    # Σ active + amount <= IO held after the transfer < 2**96 (layout note).
-    self._held = self._pack_held(unsafe_add(held.owner_active, amount), held.owner_cooldown)
+    # Σ active + amount <= IO held after the transfer < 2**96 (layout note): bit 255 is untouched.
+    self._held = unsafe_add(self._held, amount)
     extcall token.transferFrom(msg.sender, self, amount)
     log Staked(device=device, owner=msg.sender, amount=amount, active=active)
 
@@ -636,8 +634,7 @@ def withdraw_overflow(device: bytes32, amount: uint256):
     own: Own = self._unpack_own(self._own[device])
     active: uint256 = own.active - amount
     self._own[device] = self._pack_own(active, own.cooldown, own.release_at)
-    held: Held = self._unpack_held(self._held)
-    self._held = self._pack_held(held.owner_active - amount, held.owner_cooldown)
+    self._held = self._held - amount  # Σ active >= this device's active >= amount
     extcall token.transfer(msg.sender, amount)
     log OverflowWithdrawn(device=device, owner=msg.sender, amount=amount, active=active)
 
@@ -659,9 +656,7 @@ def unstake(device: bytes32):
     cooldown: uint256 = unsafe_add(own.cooldown, own.active)
     release_at: uint256 = block.timestamp + COOLDOWN_SECONDS
     self._own[device] = self._pack_own(0, cooldown, release_at)
-    held: Held = self._unpack_held(self._held)
-    # Moving own.active from one sum to the other: Σ active >= own.active, Σ cooldown + it < 2**96.
-    self._held = self._pack_held(held.owner_active - own.active, unsafe_add(held.owner_cooldown, own.active))
+    self._held = self._held - own.active  # Σ active >= own.active
     log Unstaked(device=device, owner=msg.sender, amount=own.active, cooldown=cooldown, release_at=release_at)
     co: Co = self._unpack_co(self._co[device])
     if self._counts(co.state, co.counts_until):
@@ -682,8 +677,6 @@ def withdraw(device: bytes32):
     assert own.cooldown != 0, "NodeStaking: nothing in cooldown"
     assert block.timestamp >= own.release_at, "NodeStaking: cooldown not over"
     self._own[device] = self._pack_own(own.active, 0, 0)
-    held: Held = self._unpack_held(self._held)
-    self._held = self._pack_held(held.owner_active, held.owner_cooldown - own.cooldown)
     extcall token.transfer(msg.sender, own.cooldown)
     log Withdrawn(device=device, owner=msg.sender, amount=own.cooldown)
 
@@ -893,9 +886,8 @@ def slash(device: bytes32, amount: uint256, evidence: bytes32, jail: bool) -> ui
     # escrowed + amount <= IO held < 2**96 (layout note), so it fits its field.
     self._globals = self._pack_globals(unsafe_add(glob.escrowed, amount), glob.co_staked - co_part, slash_id,
                                        glob.max_slash_bps)
-    if active_part != 0 or cooling_part != 0:
-        held: Held = self._unpack_held(self._held)
-        self._held = self._pack_held(held.owner_active - active_part, held.owner_cooldown - cooling_part)
+    if active_part != 0:
+        self._held = self._held - active_part  # Σ active >= this device's active >= active_part
     self._slash[slash_id] = self._pack_slash(active_part, cooling_part, meta.index, block.timestamp)
     co_staker: address = empty(address)
     if co_part != 0:
@@ -927,10 +919,8 @@ def overturn_slash(slash_id: uint256):
     own: Own = self._unpack_own(self._own[device])
     active: uint256 = self._amount96(own.active + rec.active_part)
     self._own[device] = self._pack_own(active, self._amount96(own.cooldown + rec.cooldown_part), own.release_at)
-    held: Held = self._unpack_held(self._held)
-    # Both sums grow by what the slash took from them: back to at most IO held < 2**96.
-    self._held = self._pack_held(unsafe_add(held.owner_active, rec.active_part),
-                                 unsafe_add(held.owner_cooldown, rec.cooldown_part))
+    # Σ active grows by what the slash took from it: back to at most IO held < 2**96.
+    self._held = unsafe_add(self._held, rec.active_part)
     sc: SlashCo = self._unpack_slash_co(self._slash_co[slash_id])
     glob: Globals = self._unpack_globals(self._globals)
     amount: uint256 = rec.active_part + rec.cooldown_part + sc.co_part
@@ -984,23 +974,20 @@ def finalize_slash(slash_id: uint256):
 @view
 def totals() -> Totals:
     """
-    @notice Every IO the contract holds, by kind, in wei: owner active stake, owner stake in
-            cooldown, deposited co-stake (active, in wait or in cooldown), the appeal escrow,
-            refunds owed; `held` is their sum and `balance` the token balance, equal to it
-            (invariant io_held) unless someone sent IO to the contract by plain transfer. Also
-            the slash and device counts.
+    @notice The running totals of the IO the contract holds, by kind, in wei: owner active
+            stake, deposited co-stake (active, in wait or in cooldown), the appeal escrow,
+            refunds owed, and `balance`, the token balance. The owner stake in cooldown is
+            kept per device only (`owner_stake`): `balance` equals these totals plus the sum of
+            every device's cooldown (invariant io_held), unless someone sent IO to the contract
+            by plain transfer. Also the slash and device counts.
     @return Totals The totals.
     """
     glob: Globals = self._unpack_globals(self._globals)
-    held: Held = self._unpack_held(self._held)
-    refunds_owed: uint256 = self.refunds_owed
     return Totals(
-        owner_active=held.owner_active,
-        owner_cooldown=held.owner_cooldown,
+        owner_active=self._held & MASK96,
         co_staked=glob.co_staked,
         escrowed=glob.escrowed,
-        refunds_owed=refunds_owed,
-        held=held.owner_active + held.owner_cooldown + glob.co_staked + glob.escrowed + refunds_owed,
+        refunds_owed=self.refunds_owed,
         balance=staticcall token.balanceOf(self),
         slash_count=glob.slash_count,
         device_count=self.device_count,
@@ -1496,13 +1483,3 @@ def _pack_globals(escrowed: uint256, co_staked: uint256, slash_count: uint256, m
     return escrowed | (co_staked << 96) | (slash_count << 192) | (max_slash_bps << 240)
 
 
-@internal
-@pure
-def _unpack_held(word: uint256) -> Held:
-    return Held(owner_active=word & MASK96, owner_cooldown=(word >> 96) & MASK96)
-
-
-@internal
-@pure
-def _pack_held(owner_active: uint256, owner_cooldown: uint256) -> uint256:
-    return owner_active | (owner_cooldown << 96) | HELD_ONE

@@ -150,7 +150,10 @@ def _staking(c: Checker, idx: Indexer, key: str, st: Any, now: int) -> None:
         c.eq(f"{key}.escrowed", amount(escrowed), st.escrowed())
     t = st.totals()
     c.eq(f"{key}.totals.owner_active", totals["active"], t.owner_active)
-    c.eq(f"{key}.totals.owner_cooldown", totals["cooldown"], t.owner_cooldown)
+    cooldown = sum(st.owner_stake(st.device_at(i))[1] for i in range(1, t.device_count + 1))
+    c.eq(f"{key}: Σ owner_stake(device).cooldown", totals["cooldown"], cooldown)
+    c.eq(f"{key}.totals.balance (io_held)", t.balance,
+         t.owner_active + cooldown + t.co_staked + t.escrowed + t.refunds_owed)
     c.eq(f"{key}.totals.co_staked", totals["co"], t.co_staked)
     c.eq(f"{key}.totals.refunds_owed", refunds, t.refunds_owed)
 

@@ -151,7 +151,9 @@ class CoStakeView:
 
 @dataclass(frozen=True)
 class Totals:
-    """What `NodeStaking.totals()` returns (without the token balance, which the model keeps apart)."""
+    """What `NodeStaking.totals()` returns (without the token balance, which the model keeps apart),
+    and `owner_cooldown`, which the contract keeps per device only (the sum of every device's
+    `owner_stake(d).cooldown`: no running total, so a withdrawal writes none)."""
 
     owner_active: int
     owner_cooldown: int

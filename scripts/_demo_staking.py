@@ -42,21 +42,23 @@ def show(eco: Economy, title: str, devices: dict[str, bytes]) -> None:
 
 
 def check_books(eco: Economy, devices: dict[str, bytes]) -> None:
-    """Invariant io_held, as anyone can check it with one call (totals()): the IO the contract holds
-    equals owner stakes + co-stakes + escrow + refunds owed, and here (the only devices so far)
+    """Invariant io_held, as anyone can check it: the IO the contract holds equals its running
+    totals (totals(): owner active stakes, co-stakes, escrow, refunds owed) plus every device's
+    stake in cooldown (owner_stake, kept per device only), and here (the only devices so far)
     each sum is the demo devices' own."""
     st, token = eco.suite.NodeStaking, eco.suite.IOToken
     t = st.totals()
-    assert t.balance == token.balanceOf(st) == t.held, "staking books do not add up"
     owner_active = sum(st.owner_stake(d)[0] for d in devices.values())
     owner_cooldown = sum(st.owner_stake(d)[1] for d in devices.values())
     co = sum(st.co_stake(d).amount for d in devices.values() if st.co_stake(d).state >= 2)
-    assert (t.owner_active, t.owner_cooldown, t.co_staked) == (owner_active, owner_cooldown, co)
-    eco.table("Staking books (IO): what NodeStaking.totals() shows anyone",
+    held = t.owner_active + owner_cooldown + t.co_staked + t.escrowed + t.refunds_owed
+    assert t.balance == token.balanceOf(st) == held, "staking books do not add up"
+    assert (t.owner_active, t.co_staked) == (owner_active, co)
+    eco.table("Staking books (IO): totals() and the devices' cooldown, as anyone can read them",
               ["owner active", "owner cooldown", "co-stakes", "slash escrow", "refunds owed", "sum",
                "contract balance"],
-              [[fmt_io(v, 0) for v in (t.owner_active, t.owner_cooldown, t.co_staked, t.escrowed,
-                                       t.refunds_owed, t.held, t.balance)]])
+              [[fmt_io(v, 0) for v in (t.owner_active, owner_cooldown, t.co_staked, t.escrowed,
+                                       t.refunds_owed, held, t.balance)]])
 
 
 def run(eco: Economy) -> None:

@@ -57,3 +57,11 @@ def one(receipt: Any, event: Any) -> Any:
 
 __all__ = ["DAY", "EVIDENCE", "H100", "IO", "RTX4090", "advance", "co_stake", "device_class", "device_id",
            "fund", "new_device", "one"]
+
+
+def io_held(staking: Any) -> int:
+    """Invariant io_held's right side, as anyone reads it: the running totals of `totals()` plus
+    every device's owner stake in cooldown (kept per device only: `owner_stake` over `device_at`)."""
+    t = staking.totals()
+    cooldown = sum(staking.owner_stake(staking.device_at(i))[1] for i in range(1, t.device_count + 1))
+    return t.owner_active + cooldown + t.co_staked + t.escrowed + t.refunds_owed

@@ -53,7 +53,7 @@ After EVERY step, in one JSON-RPC batch of eth_calls (docs/toolchain.md: ape cos
   invariant_usdc_conservation    Σ USDC of every holder == USDC.totalSupply
   invariant_contracts_hold_what_they_owe
                                  vaults: balance == unallocated + outstanding >= outstanding (the
-                                 model's); staking: balance == totals().held (the model's); router:
+                                 model's); staking: balance == totals() + Σ device cooldown (the model's); router:
                                  per currency balance == escrow + credited + fees (the model's);
                                  distributor: balance >= active total - paid - forfeited, totals
                                  paid/held/forfeited == the model's; emission holds nothing;
@@ -1989,7 +1989,7 @@ class EconomyMachine(RuleBasedStateMachine):
             "minted": u(w[1]),
             "burned": u(w[2]),
             "usdc_supply": u(w[3]),
-            "staking": [u(w[4], k) for k in range(9)],
+            "staking": [u(w[4], k) for k in range(7)],
             "paid": u(w[5]),
             "held": u(w[6]),
             "forfeited": u(w[7]),
@@ -2040,16 +2040,10 @@ class EconomyMachine(RuleBasedStateMachine):
             assert outstanding == granted - claimed - revoked == v.outstanding, cat
             assert (granted, claimed, revoked) == (v.total_granted, v.total_claimed, v.total_revoked), cat
             assert balance >= outstanding
-        active, cooldown, co, escrowed, refunds, held, balance, _s, _d = r["staking"]
+        active, co, escrowed, refunds, balance, _s, _d = r["staking"]
         t = self.st.totals()
-        assert r["io"][C["NodeStaking"]] == balance == held == active + cooldown + co + escrowed + refunds
-        assert (active, cooldown, co, escrowed, refunds) == (
-            t.owner_active,
-            t.owner_cooldown,
-            t.co_staked,
-            t.escrowed,
-            t.refunds_owed,
-        )
+        assert r["io"][C["NodeStaking"]] == balance == active + t.owner_cooldown + co + escrowed + refunds
+        assert (active, co, escrowed, refunds) == (t.owner_active, t.co_staked, t.escrowed, t.refunds_owed)
         for name, token, ledger in (("usdc", C["USDC"], r["usdc"]), ("io", C["IOToken"], r["io"])):
             escrow, credited, fees = r["router"][name]
             assert ledger[C["SettlementRouter"]] == escrow + credited + fees, name

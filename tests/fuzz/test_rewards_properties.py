@@ -17,7 +17,7 @@ from collections import Counter
 
 import ape
 from ape import chain
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -25,13 +25,13 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from ionet import IO
 from ionet import ZERO_ADDRESS as ZERO
 from ionet.distributor import SLASH_FINALIZED, SLASH_OVERTURNED, SLASH_PENDING, DistributorError, DistributorModel
 from ionet.merkle import MerkleTree, RewardLeaf, SlashLeaf
+from tests.machines import run_until_covered
 from tests.rewards_helpers import DELAY, advance, dev
 
 N_DEVICES = 3
@@ -474,23 +474,8 @@ def test_state_machine__random_steps__settled_le_cumulative_settled_sum_held_nev
         "settled by co-staker",
         "settled by stranger",
     )
-    # Seeded runs (the same examples on every machine for the same chain). A second seed runs only
-    # when the first left something unexercised; the check fails if two seeds together miss it.
-    for seed in (1, 2):
-        RewardsMachine._hypothesis_internal_use_seed = seed
-        run_state_machine_as_test(
-            RewardsMachine,
-            settings=settings(
-                deadline=None,
-                max_examples=6,
-                stateful_step_count=30,
-                database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-            ),
-        )
-        if all(RewardsMachine.seen[what] for what in wanted):
-            break
-    seen = RewardsMachine.seen
-    print("coverage", seed, sorted(seen.items()))
-    for what in wanted:
-        assert seen[what], (what, seen)
+    left = run_until_covered(
+        RewardsMachine, examples=6, steps=30, missing=lambda: [w for w in wanted if not RewardsMachine.seen[w]]
+    )
+    print("rewards machine:", sorted(RewardsMachine.seen.items()))
+    assert not left, (left, RewardsMachine.seen)

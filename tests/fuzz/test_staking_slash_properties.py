@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ionet import IO
 from ionet.staking import pro_rata
 from tests.fuzz.helpers import chain_snapshot
-from tests.staking_helpers import DAY, EVIDENCE, H100, advance, device_id, fund
+from tests.staking_helpers import DAY, EVIDENCE, H100, advance, device_id, fund, io_held
 
 AMOUNT = st.integers(0, 50_000 * IO) | st.integers(0, 10)
 
@@ -68,4 +68,4 @@ def test_slash__random_buckets__slash_bounded_cooldown_slashable_co_cap(staking,
         assert staking.co_stake(d).amount == co - parts[2]
         assert staking.escrowed() == amount
         assert co - parts[2] <= active - parts[0]  # co_cap (co <= active before the slash)
-        assert token.balanceOf(staking) == staking.totals().held  # io_held
+        assert token.balanceOf(staking) == io_held(staking)  # io_held

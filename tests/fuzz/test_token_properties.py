@@ -13,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from ionet import IO
 from ionet import emission as model
+from tests.machines import SCALE
 
 HOLDERS = 4
 JUMPS = st.one_of(
@@ -111,7 +112,7 @@ def test_supply_invariants__random_histories__hold_after_every_step(token, emiss
         assert token.balanceOf(who) >= (i + 1) * 1_000_000 * IO
     run_state_machine_as_test(
         SupplyMachine,
-        settings=settings(max_examples=12, stateful_step_count=25, deadline=None,
+        settings=settings(max_examples=8 * SCALE, stateful_step_count=25, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]),
     )
 

@@ -64,7 +64,7 @@ def test_init__empty_class__reverts(owner, token, scratch_deployer):
 
 def test_init__fresh_contract__totals_zero_and_io_held(scratch_deployer, token):
     st = scratch_deployer.deploy(project.NodeStaking, token, 5_000, 30 * DAY, [H100], [1_000_000])
-    assert st.totals() == (0, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert st.totals() == (0, 0, 0, 0, 0, 0, 0)
     assert st.max_slash_bps() == 5_000 and st.class_multiplier(H100) == st.MAX_MULTIPLIER_BPS() == 1_000_000
     assert st.MIN_SLASH_INTERVAL_SECONDS() == 30 * DAY  # the ceiling itself is accepted
 

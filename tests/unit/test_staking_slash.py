@@ -7,7 +7,7 @@ import pytest
 
 from ionet import ZERO_ADDRESS as ZERO
 from ionet.staking import pro_rata
-from tests.staking_helpers import DAY, EVIDENCE, IO, advance, co_stake, device_id, fund, new_device, one
+from tests.staking_helpers import DAY, EVIDENCE, IO, advance, co_stake, device_id, fund, io_held, new_device, one
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_slash__owner_and_co_staker__pro_rata_into_escrow(staking, token, operat
     assert staking.last_slashed_at(d) == tx.timestamp
     t = tx.timestamp
     assert staking.slash_info(1) == (d, 300 * IO, 0, 100 * IO, bob.address, 400 * IO, t, t + 30 * DAY, 1, "pending")
-    assert staking.totals()[:5] == (2_700 * IO, 0, 900 * IO, 400 * IO, 0)
+    assert staking.totals()[:4] == (2_700 * IO, 900 * IO, 400 * IO, 0)
     ev = one(tx, staking.Slashed)
     assert (ev.slash_id, ev.device, ev.co_staker, ev.amount, ev.owner_active_part, ev.owner_cooldown_part,
             ev.co_part, ev.evidence, bool(ev.jailed)) == (1, d, bob.address, 400 * IO, 300 * IO, 0, 100 * IO,
@@ -47,7 +47,7 @@ def test_slash__one_wei__owner_active_total_falls_by_one(staking, token, owner, 
     assert (ev.owner_active_part, ev.owner_cooldown_part, ev.co_part) == (1, 0, 0)
     t = staking.totals()
     assert (t.owner_active, t.escrowed) == (before.owner_active - 1, before.escrowed + 1)
-    assert t.held == t.balance == token.balanceOf(staking)
+    assert io_held(staking) == t.balance == token.balanceOf(staking)
 
 
 def test_slash__without_jail__not_jailed(staking, token, owner, operator, alice):
@@ -137,7 +137,7 @@ def test_overturn_slash__inside_window__stakes_restored(staking, token, owner, o
     assert staking.owner_stake(d)[0] == 3_000 * IO and staking.co_stake(d).amount == 1_000 * IO
     assert staking.escrowed() == 0
     assert staking.is_jailed(d)  # overturning does not unjail
-    assert staking.totals()[:5] == (3_000 * IO, 0, 1_000 * IO, 0, 0)
+    assert staking.totals()[:4] == (3_000 * IO, 1_000 * IO, 0, 0)
     ev = one(tx, staking.SlashOverturned)
     assert (ev.slash_id, ev.device, ev.co_staker, ev.amount, ev.owner_active_part, ev.owner_cooldown_part,
             ev.co_part, bool(ev.co_refunded_to_balance)) == (1, d, bob.address, 400 * IO, 300 * IO, 0, 100 * IO,
@@ -155,7 +155,7 @@ def test_overturn_slash__co_staker_gone__refund_claimable(staking, token, owner,
     tx = staking.overturn_slash(1, sender=owner)
     assert bool(one(tx, staking.SlashOverturned).co_refunded_to_balance)
     assert staking.refunds(bob) == 100 * IO == staking.refunds_owed() == staking.totals().refunds_owed
-    assert token.balanceOf(staking) == staking.totals().held  # io_held with a refund owed
+    assert token.balanceOf(staking) == io_held(staking)  # io_held with a refund owed
     tx = staking.claim_refund(sender=bob)
     assert token.balanceOf(bob) == 1_000 * IO and staking.refunds(bob) == 0 and staking.refunds_owed() == 0
     ev = one(tx, staking.RefundClaimed)
@@ -221,14 +221,15 @@ def test_io_held__mixed_history__contract_balance_equals_buckets(staking, token,
     active, cooling, _ = staking.owner_stake(d)
     co = staking.co_stake(d).amount
     assert token.balanceOf(staking) == active + cooling + co + staking.escrowed()
-    assert staking.totals()[:5] == (active, cooling, co, staking.escrowed(), 0)
+    assert staking.totals()[:4] == (active, co, staking.escrowed(), 0) and io_held(staking) == token.balanceOf(staking)
 
 
 def test_totals__io_held__anyone_checks_the_books_in_one_call(staking, token, owner, operator, alice, bob,
                                                               carol, attacker):
-    """Issue 9 item 8: totals() gives every kind of IO held (owner active, owner cooldown,
-    deposited co-stake, escrow, refunds owed) so that anyone checks invariant io_held,
-    balance == held, without replaying events; every field is checked against the devices."""
+    """Issue 9 item 8: totals() gives the running totals of the IO held (owner active, deposited
+    co-stake, escrow, refunds owed) and the balance; with every device's cooldown (owner_stake,
+    per device only since issue 18's withdrawal goal) anyone checks invariant io_held without
+    replaying events; every field is checked against the devices."""
     a = new_device(staking, token, owner, alice, name="t-a", stake=3_000 * IO)
     b = new_device(staking, token, owner, carol, name="t-b", stake=4_000 * IO)
     co_stake(staking, token, owner, alice, bob, a, 1_000 * IO)
@@ -241,16 +242,16 @@ def test_totals__io_held__anyone_checks_the_books_in_one_call(staking, token, ow
     staking.withdraw_co_stake(a, sender=bob)  # bob's 900 paid out
     staking.overturn_slash(1, sender=owner)  # bob's 100 now owed as a refund
     t = staking.totals()
-    assert (t.owner_active, t.owner_cooldown, t.co_staked, t.escrowed, t.refunds_owed) == (
-        3_000 * IO, 3_000 * IO, 0, 1_000 * IO, 100 * IO)
-    assert t.held == 7_100 * IO == t.balance == token.balanceOf(staking)
+    assert (t.owner_active, t.co_staked, t.escrowed, t.refunds_owed) == (3_000 * IO, 0, 1_000 * IO, 100 * IO)
+    assert staking.owner_stake(a)[1] == 0 and staking.owner_stake(b)[1] == 3_000 * IO
+    assert io_held(staking) == 7_100 * IO == t.balance == token.balanceOf(staking)
     assert (t.slash_count, t.device_count) == (2, staking.device_count())
     advance(30 * DAY)
     staking.finalize_slash(2, sender=attacker)
     staking.claim_refund(sender=bob)
     staking.withdraw(b, sender=carol)
     t = staking.totals()
-    assert t[:5] == (3_000 * IO, 0, 0, 0, 0) and t.held == t.balance == token.balanceOf(staking) == 3_000 * IO
+    assert t[:4] == (3_000 * IO, 0, 0, 0) and io_held(staking) == t.balance == token.balanceOf(staking) == 3_000 * IO
 
 
 def test_o1__ten_times_more_devices__same_gas(staking, token, owner, operator, alice, carol):
