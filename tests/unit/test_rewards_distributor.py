@@ -240,6 +240,20 @@ def test_claim__co_staker__pays_each_party_its_cumulative(funded, devices, opera
     assert (ev.owner_cumulative, ev.co_cumulative) == (37 * IO + 3, 13 * IO)
 
 
+def test_claim__one_wei_each__owner_wallet_and_co_staker_each_get_their_wei(
+    funded, devices, operator, bob, carol, token
+):
+    """The smallest claim, one wei for the owner and one for the co-staker, is transferred like
+    any other (no amount is too small to pay)."""
+    lf = leaf(dev(2), 1, carol, 1)
+    tree = tree_of([leaf(dev(1), IO), lf])
+    publish_and_activate(funded, operator, tree)
+    b0, c0 = token.balanceOf(bob), token.balanceOf(carol)
+    funded.claim(*claim_args(tree, lf), sender=bob)
+    assert (token.balanceOf(bob) - b0, token.balanceOf(carol) - c0) == (1, 1)
+    assert funded.total_paid() == 2 and token.balanceOf(funded) == 1_000 * IO - 2
+
+
 def test_claim__two_co_stakers_over_time__owner_paid_once_each_co_its_own(
     funded, devices, operator, bob, carol, attacker, token
 ):

@@ -407,6 +407,52 @@ def test_settle_slash__hits_co_staker__both_held_both_released(funded, devices, 
     assert [e.paid_to for e in events(r, "RewardsReleased")] == [bob, carol]
 
 
+def test_settle_slash__hits_co_staker__finalized__both_holds_forfeited_and_counted(
+    funded, devices, operator, bob, carol, token
+):
+    """A finalized slash that hit the co-staker forfeits both parties' holds (3 IO of the owner's,
+    2 of the co-staker's): total_forfeited grows by their sum, nothing stays held, no token
+    moves, and the forfeit counts toward the next root's funding."""
+    t1 = tree_of([leaf(dev(1), IO), leaf(dev(2), 25 * IO, carol, 10 * IO)])
+    publish_and_activate(funded, operator, t1)
+    funded.claim(*claim_args(t1, dev(2)), sender=bob)
+    sid = slash(devices, dev(2), operator)
+    advance(60)
+    lf = leaf(dev(2), 28 * IO, carol, 12 * IO, slash_id=sid, co_slash_id=sid)
+    t2 = tree_of([leaf(dev(1), IO), lf, slash_leaf(dev(2), sid, 28 * IO, co_staker=carol, co_at=12 * IO)])
+    publish_and_activate(funded, operator, t2)
+    devices.set_slash_outcome(sid, FINALIZED, sender=operator)
+    limit, balances = funded.funding_limit(), [token.balanceOf(a) for a in (funded, bob, carol)]
+    receipt = funded.settle_slash(*settle_args(t2, dev(2), sid), sender=operator)
+    assert [(e.party, e.amount) for e in events(receipt, "RewardsForfeited")] == [(ZERO, 3 * IO), (carol, 2 * IO)]
+    assert (funded.total_forfeited(), funded.total_held()) == (5 * IO, 0)
+    assert [token.balanceOf(a) for a in (funded, bob, carol)] == balances
+    assert funded.funding_limit() == limit + 5 * IO
+    assert settled_sum(funded, [(dev(2), ZERO), (dev(2), carol)])
+
+
+def test_settle_slash__one_wei_held_each__owner_and_co_staker_released_when_overturned(
+    funded, devices, operator, bob, carol, token
+):
+    """The smallest holds, one wei of the owner's and one of the co-staker's unclaimed at a slash
+    that hit both, are released to each like any other."""
+    t1 = tree_of([leaf(dev(1), IO), leaf(dev(2), 25 * IO, carol, 10 * IO)])
+    publish_and_activate(funded, operator, t1)
+    funded.claim(*claim_args(t1, dev(2)), sender=bob)
+    sid = slash(devices, dev(2), operator)
+    advance(60)
+    lf = leaf(dev(2), 25 * IO + 1, carol, 10 * IO + 1, slash_id=sid, co_slash_id=sid)
+    t2 = tree_of([leaf(dev(1), IO), lf, slash_leaf(dev(2), sid, 25 * IO + 1, co_staker=carol, co_at=10 * IO + 1)])
+    publish_and_activate(funded, operator, t2)
+    funded.settle_slash(*settle_args(t2, dev(2), sid), sender=bob)
+    assert funded.held_of(dev(2), ZERO, sid) == (1, PENDING) and funded.held_of(dev(2), carol, sid) == (1, PENDING)
+    devices.set_slash_outcome(sid, OVERTURNED, sender=operator)
+    b0, c0 = token.balanceOf(bob), token.balanceOf(carol)
+    funded.settle_slash(*settle_args(t2, dev(2), sid), sender=operator)
+    assert (token.balanceOf(bob) - b0, token.balanceOf(carol) - c0) == (1, 1)
+    assert funded.held_of(dev(2), ZERO, sid) == (0, 0) and funded.held_of(dev(2), carol, sid) == (0, 0)
+
+
 def test_claim__slash_spares_co_staker__co_paid_in_full(funded, devices, operator, bob, carol, token):
     """A slash that did not hit the co-staker's principal (no co-staker in its leaf) takes none of
     its rewards; the owner's part is held."""

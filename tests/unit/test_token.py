@@ -76,6 +76,13 @@ def test_constructor__zero_amount__reverts(owner, alice, bob, scratch_deployer):
         scratch_deployer.deploy(project.IOToken, [alice.address, bob.address], [GENESIS_SUPPLY, 0])
 
 
+def test_constructor__one_wei_genesis_amount__minted(owner, alice, bob):
+    """The smallest genesis amount, one wei, is minted like any other: only 0 is refused."""
+    token = owner.deploy(project.IOToken, [alice.address, bob.address], [GENESIS_SUPPLY - 1, 1])
+    assert (token.balanceOf(alice), token.balanceOf(bob)) == (GENESIS_SUPPLY - 1, 1)
+    assert token.total_minted() == token.totalSupply() == GENESIS_SUPPLY
+
+
 def test_constructor__lengths_differ__reverts(owner, alice, bob, scratch_deployer):
     with ape.reverts("IOToken: genesis lengths differ"):
         scratch_deployer.deploy(project.IOToken, [alice.address, bob.address], [GENESIS_SUPPLY])
