@@ -2338,25 +2338,36 @@ def test_economy_state_machine__every_step__conservation_and_every_balance_equal
     soak = SOAK_STEPS > 0
     target = SOAK_STEPS if soak else MIN_STEPS
     round_ = 0
+
+    def missing() -> list[str]:
+        return [r for r in RULES if OUTCOMES[f"{r}: ok"] == 0 and (r != "book_with_asset" or Ctx.weth_pool)]
+
     while True:
-        # In-suite: one derandomized run (no database: the same sequences on every machine). Soak:
-        # seeded runs of 1,000-step examples until the steps are done (an example may end early).
+        # In-suite: one derandomized run (no database: the same sequences on every machine while the
+        # chain answers the same), then seeded runs of half as many examples only while a rule never
+        # succeeded (CI's chain once steered the derandomized run past a rare rule; tests/machines.py).
+        # Soak: seeded runs of 1,000-step examples until the steps are done (an example may end early).
         left = SOAK_STEPS - RUN["steps"]
-        machine = seed(SOAK_SEED + round_)(EconomyMachine) if soak else EconomyMachine
+        if soak:
+            machine = seed(SOAK_SEED + round_)(EconomyMachine)
+        else:
+            machine = seed(round_)(EconomyMachine) if round_ else EconomyMachine
         run_state_machine_as_test(
             machine,
             settings=settings(
                 deadline=None,
-                max_examples=max(1, math.ceil(left / 600)) if soak else EXAMPLES,
+                max_examples=max(1, math.ceil(left / 600)) if soak else (EXAMPLES if not round_ else EXAMPLES // 2),
                 stateful_step_count=1_000 if soak else STEPS,
-                derandomize=not soak,
+                derandomize=not soak and not round_,
                 database=None,
                 print_blob=True,
                 suppress_health_check=list(HealthCheck),
             ),
         )
         round_ += 1
-        if not soak or RUN["steps"] >= SOAK_STEPS:
+        if soak and RUN["steps"] >= SOAK_STEPS:
+            break
+        if not soak and (SHORT or not missing() or round_ > 2):
             break
     elapsed = time.time() - RUN["start"]
     print(
@@ -2369,5 +2380,4 @@ def test_economy_state_machine__every_step__conservation_and_every_balance_equal
     assert RUN["steps"] >= target, RUN["steps"]
     if (soak and SOAK_STEPS < 20_000) or (not soak and SHORT):
         return  # a short soak or run need not reach every rule
-    missing = [r for r in RULES if OUTCOMES[f"{r}: ok"] == 0 and (r != "book_with_asset" or Ctx.weth_pool)]
-    assert not missing, f"rules that never succeeded: {missing}"
+    assert not missing(), f"rules that never succeeded: {missing()} (after {round_} runs)"
