@@ -71,8 +71,11 @@ def test_record_work__more_hours_than_booked__reverts(router, usdc, alice, opera
 
 def test_record_work__hours_not_started_yet__reverts(router, usdc, alice, operator):
     bid, _ = book(router, usdc, alice, USDC_RATE, 10)
+    # at the booking's own second no hour has started (a loaded node may let a second pass between
+    # blocks, which starts the first hour: the next block is pinned to the booking's timestamp)
+    ape.chain.pending_timestamp = ape.chain.blocks.head.timestamp
     with ape.reverts("SettlementRouter: hours not yet elapsed"):
-        router.record_work(bid, 1, sender=operator)  # same block as the booking: no hour started yet
+        router.record_work(bid, 1, sender=operator)
     advance(HOUR + 1)  # the second hour has begun: two started hours
     with ape.reverts("SettlementRouter: hours not yet elapsed"):
         router.record_work(bid, 3, sender=operator)
