@@ -341,20 +341,24 @@ def claims_of(data: Mapping[str, Any], device: bytes) -> list[tuple[RewardLeaf, 
     return out
 
 
+def slash_leaf_of(device: bytes, c: dict) -> SlashLeaf:
+    """A slash leaf from its entry in a rewards JSON's "slashes" section."""
+    return SlashLeaf(
+        device,
+        int(c["slash_id"]),
+        int(c["owner_prev"]),
+        int(c["owner_at"]),
+        address(c["co_staker"]),
+        int(c["co_prev"]),
+        int(c["co_at"]),
+    )
+
+
 def slash_claims_of(data: Mapping[str, Any], device: bytes) -> list[tuple[SlashLeaf, list[bytes]]]:
     """A device's (slash leaf, proof) pairs from a rewards JSON, oldest slash first."""
     out = []
     for c in data.get("slashes", {}).get("0x" + device.hex(), []):
-        leaf = SlashLeaf(
-            device,
-            int(c["slash_id"]),
-            int(c["owner_prev"]),
-            int(c["owner_at"]),
-            address(c["co_staker"]),
-            int(c["co_prev"]),
-            int(c["co_at"]),
-        )
-        out.append((leaf, [bytes.fromhex(p[2:]) for p in c["proof"]]))
+        out.append((slash_leaf_of(device, c), [bytes.fromhex(p[2:]) for p in c["proof"]]))
     return sorted(out, key=lambda lp: lp[0].slash_id)
 
 

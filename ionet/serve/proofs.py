@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ionet.merkle import ZERO_ADDRESS, MerkleTree, RewardLeaf, SlashLeaf
-from ionet.rewards import RewardsTree, address, read_claims
+from ionet.rewards import RewardsTree, address, read_claims, slash_leaf_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS roots (id INTEGER PRIMARY KEY, root BLOB UNIQUE NOT NULL, total TEXT NOT NULL,
@@ -170,18 +170,7 @@ class ProofStore:
         slashes: list[SlashLeaf] = []
         for dev_hex, items in data.get("slashes", {}).items():
             d = bytes.fromhex(dev_hex[2:])
-            for c in items:
-                slashes.append(
-                    SlashLeaf(
-                        d,
-                        int(c["slash_id"]),
-                        int(c["owner_prev"]),
-                        int(c["owner_at"]),
-                        address(c["co_staker"]),
-                        int(c["co_prev"]),
-                        int(c["co_at"]),
-                    )
-                )
+            slashes.extend(slash_leaf_of(d, c) for c in items)
         mt = MerkleTree([*leaves, *slashes])
         root = bytes.fromhex(data["root"][2:])
         if mt.root != root:
