@@ -114,7 +114,7 @@ index-bench: compile
 # Not part of `make test`: hours. MUTATE_ARGS="--contract NodeStaking --jobs 2" narrows or widens it.
 MUTATE_ARGS ?=
 mutate: compile
-	$(VENV)/bin/python -m benchmarks.mutate $(MUTATE_ARGS)
+	$(VENV)/bin/python -m tools.mutate $(MUTATE_ARGS)
 
 # Not part of `make test` (which runs the same machine for ~4,000 steps): ~20 min. A failure prints
 # the shortest sequence hypothesis finds; rerun it with the same SOAK_SEED.
@@ -132,14 +132,14 @@ abi: compile
 	$(VENV)/bin/python -m ionet.abi publish
 
 chart: setup
-	$(VENV)/bin/python -m ionet.chart docs/supply.png
+	$(VENV)/bin/python -m ionet.studies.chart docs/supply.png
 
-# Plain Python, a few seconds: the engine's reference model (ionet/ide.py) over a year, five scenarios.
+# Plain Python, a few seconds: the engine's reference model (ionet/models/ide.py) over a year, five scenarios.
 ide-sim: setup
-	$(VENV)/bin/python -m ionet.ide_sim
+	$(VENV)/bin/python -m ionet.studies.ide_sim
 
 lint: setup
-	$(VENV)/bin/ruff check ionet scripts tests benchmarks
+	$(VENV)/bin/ruff check ionet scripts tests benchmarks tools
 
 ROLES_ARGS ?=
 roles: compile

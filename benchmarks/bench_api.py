@@ -7,11 +7,11 @@ uvicorn on loopback, 10,000 proof requests; p50 / p99 latency and requests per s
 Goal (issue 20): p99 <= 20 ms and >= 500 requests/s on this 2-core machine. Not part of `make
 test` (tests/integration/test_api.py runs `load()` with 10,000 leaves and 300 requests).
 
-What is timed: building the tree (ionet.merkle) and bulk-loading it into the store; then each
+What is timed: building the tree (ionet.engines.merkle) and bulk-loading it into the store; then each
 request from the moment it is written to the socket to its last body byte, `concurrency`
 keep-alive connections each sending its requests one after the other (an asyncio client with raw
 sockets: the client costs little of the two cores the server needs). Every response is checked:
-its proof leads from the leaf to the root (1 in 100 are also compared with ionet.merkle's proof).
+its proof leads from the leaf to the root (1 in 100 are also compared with ionet.engines.merkle's proof).
 Only loopback (127.0.0.1) is ever addressed; the run is bounded by its request count and a deadline.
 The chain id check of the API needs an RPC: an Anvil on loopback is started for it (or --rpc).
 """
@@ -33,10 +33,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ionet.indexer import SCHEMA as INDEX_SCHEMA
+from ionet.engines.merkle import ZERO_ADDRESS, MerkleTree, RewardLeaf, SlashLeaf, keccak, leaf_hash, process_proof
+from ionet.engines.rewards import RewardsTree
 from ionet.manifest import ContractRecord, Manifest
-from ionet.merkle import ZERO_ADDRESS, MerkleTree, RewardLeaf, SlashLeaf, keccak, leaf_hash, process_proof
-from ionet.rewards import RewardsTree
+from ionet.serve.indexer import SCHEMA as INDEX_SCHEMA
 from ionet.serve.proofs import ProofStore
 
 OUT = Path(__file__).resolve().parent / "api.md"
@@ -67,7 +67,7 @@ def make_tree(n: int, seed: int = 1) -> tuple[RewardsTree, list[bytes]]:
 
 def make_index(path: Path, root: bytes) -> None:
     """An index in which `root` is the distributor's active root (the indexer's tables, one row each)."""
-    from ionet import index_state
+    from ionet.serve import index_state
 
     db = sqlite3.connect(path)
     db.executescript(INDEX_SCHEMA)
@@ -159,7 +159,7 @@ def load(
         if process_proof(leaf_hash(lf), proof) != tree.root or lf.device != devices[i]:
             raise AssertionError(f"request {k}: the proof does not lead to the root")
         if k % 100 == 0 and proof != tree.tree.proof(i):  # leaf i is device i's
-            raise AssertionError(f"request {k}: the proof differs from ionet.merkle's")
+            raise AssertionError(f"request {k}: the proof differs from ionet.engines.merkle's")
     done.sort()
     ms = [x * 1000 for x in done]
     return {
@@ -280,7 +280,7 @@ Written by `python -m benchmarks.bench_api` on {platform.machine()} with {os.cpu
 
 | step | figure |
 |---|---:|
-| tree built (ionet.merkle) | {t_build:.1f} s |
+| tree built (ionet.engines.merkle) | {t_build:.1f} s |
 | bulk load into the proof store (every leaf, every node by (root, level, index), indexes) | {t_load:.1f} s |
 | proof store size | {size_mb:.0f} MB |
 | requests (GET /v1/proofs/{{device}}, random devices, every proof verified) | {args.requests:,} |

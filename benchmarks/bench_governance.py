@@ -19,10 +19,10 @@ from ape import accounts
 
 from benchmarks.gasbench import GasRow, at_most, gas_of, isolated, within
 from ionet.chain.governance import SafeClient, artifact_container, governance_of, wire_governance
+from ionet.chain.safe import encode_setup
+from ionet.chain.timelock import salt_of
 from ionet.config import load_config
-from ionet.safe import encode_setup
-from ionet.staking import device_class
-from ionet.timelock import salt_of
+from ionet.models.staking import device_class
 
 AREA = "Governance"
 BATCH_CALLS = 5

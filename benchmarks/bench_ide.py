@@ -27,7 +27,7 @@ from ionet.chain.deploy_ide import activate_ide
 from ionet.chain.devices import ensure_eligible_device
 from ionet.chain.settlement_setup import fund
 from ionet.chain.uniswap import swap_exact_input, swap_exact_output
-from ionet.settlement import quote
+from ionet.models.settlement import quote
 
 AREA = "IDE"
 MAX = 2**256 - 1

@@ -7,7 +7,7 @@ of a deep reorganisation, timed on this machine.
 The bench starts its own Anvil (a free port; `--rpc URL` uses a running one), deploys an IOToken
 (the whole genesis to the bench's account) and the load generator contracts/mocks/BenchTransferSpray.vy,
 which makes `--per-tx` IOToken transfers per transaction (one block each): `--events` Transfer events,
-each a state change of two balances. It then times, with web3.py over HTTP as `python -m ionet.indexer`:
+each a state change of two balances. It then times, with web3.py over HTTP as `python -m ionet.serve.indexer`:
 
 - a full index near the head (every change written to the undo log: the default within 1,024 blocks
   of the head) and one far behind it (`undo_blocks=0`: no undo log, as for old history);
@@ -31,8 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ionet.indexer import Indexer
 from ionet.manifest import ROOT, ContractRecord, Manifest
+from ionet.serve.indexer import Indexer
 
 OUT = Path(__file__).resolve().parent / "indexer.md"
 GENESIS = 500_000_000 * 10**18

@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ionet.merkle import ZERO_ADDRESS, MerkleTree, RewardLeaf, SlashLeaf, keccak, leaf_hash, process_proof
-from ionet.rewards import RewardsTree
+from ionet.engines.merkle import ZERO_ADDRESS, MerkleTree, RewardLeaf, SlashLeaf, keccak, leaf_hash, process_proof
+from ionet.engines.rewards import RewardsTree
 
 OUT = Path(__file__).resolve().parent / "merkle_scale.md"
 GOAL_SECONDS = 60.0

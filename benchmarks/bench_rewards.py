@@ -21,9 +21,9 @@ from typing import Any
 from benchmarks.gasbench import GasRow, at_most, gas_of, isolated
 from ionet import IO
 from ionet.chain.rewards_setup import ensure_device
-from ionet.emission import EPOCH_SECONDS
-from ionet.merkle import MerkleTree, RewardLeaf, SlashLeaf, keccak
-from ionet.rewards import address
+from ionet.engines.merkle import MerkleTree, RewardLeaf, SlashLeaf, keccak
+from ionet.engines.rewards import address
+from ionet.models.emission import EPOCH_SECONDS
 
 N_LEAVES = 1_000_000
 SYNTHETIX = ("Synthetix getReward 90,719", 90_719)

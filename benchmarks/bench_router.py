@@ -24,7 +24,7 @@ from ape import accounts, chain, project
 from benchmarks.gasbench import GasRow, at_most, gas_of, isolated
 from ionet import IO, USDC
 from ionet.chain.settlement_setup import fund, register_eligible_device
-from ionet.signing import Domain, random_nonce, sign_authorization, sign_permit
+from ionet.chain.signing import Domain, random_nonce, sign_authorization, sign_permit
 
 AREA = "SettlementRouter"
 RATE = 2 * USDC  # 2 USDC per GPU-hour

@@ -21,7 +21,7 @@ from ape import chain, project
 
 from benchmarks.gasbench import GasRow, at_most, gas_of, isolated
 from ionet import IO
-from ionet.staking import device_class, device_id
+from ionet.models.staking import device_class, device_id
 
 DAY = 86_400
 H100 = device_class("H100")

@@ -8,8 +8,8 @@ from ape import chain
 
 from benchmarks.gasbench import GasRow, at_most, gas_of, isolated, within
 from ionet import IO
-from ionet.emission import EPOCH_COUNT, EPOCH_SECONDS
-from ionet.signing import Domain, sign_permit
+from ionet.chain.signing import Domain, sign_permit
+from ionet.models.emission import EPOCH_COUNT, EPOCH_SECONDS
 
 
 def measure(eco: Any) -> list[GasRow]:

@@ -12,7 +12,7 @@ from eth_utils import keccak, to_checksum_address
 from benchmarks.gasbench import GasRow, at_most, gas_of, isolated
 from ionet import IO
 from ionet import ZERO_ADDRESS as ZERO
-from ionet.vesting import MONTH
+from ionet.models.vesting import MONTH
 
 OZ_FIRST, OZ_LATER = 82_598, 48_398
 

@@ -15,12 +15,12 @@ from ape import chain
 from ionet import IO
 from ionet.chain.economy import Economy, fmt_io
 from ionet.chain.governance import governance_of, wire_governance
+from ionet.chain.roles import audit
+from ionet.chain.safe import exec_transaction_args, safe_tx_hash
 from ionet.config import load_config
+from ionet.engines.merkle import MerkleTree, RewardLeaf
 from ionet.manifest import manifest_path, write_manifest
-from ionet.merkle import MerkleTree, RewardLeaf
-from ionet.roles import audit
-from ionet.safe import exec_transaction_args, safe_tx_hash
-from ionet.staking import device_class, device_id
+from ionet.models.staking import device_class, device_id
 
 CLASS, OLD_BPS, NEW_BPS = "H200", 120_000, 130_000
 

@@ -19,12 +19,12 @@ from typing import Any
 from ape import chain
 
 from ionet import IO, USDC
-from ionet import ide as model
 from ionet.chain.deploy_ide import activate_ide, ide_config
 from ionet.chain.devices import ensure_eligible_device
 from ionet.chain.economy import Economy, fmt_io, fmt_usdc
 from ionet.chain.uniswap import swap_exact_input
-from ionet.settlement import quote
+from ionet.models import ide as model
+from ionet.models.settlement import quote
 
 MARGIN = 60  # seconds past an epoch's end (Anvil stamps blocks with the wall clock)
 

@@ -15,11 +15,11 @@ from typing import Any
 from ape import accounts, chain
 
 from ionet import USDC
-from ionet import market as m
 from ionet.chain.economy import HOUR, Economy, fmt_io, fmt_usdc
 from ionet.chain.settlement_setup import fund, register_eligible_device
 from ionet.chain.uniswap import swap_exact_input
-from ionet.settlement import payment_fee, quote
+from ionet.models import market as m
+from ionet.models.settlement import payment_fee, quote
 
 MAX = 2**256 - 1
 

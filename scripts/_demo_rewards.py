@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from ionet import ZERO_ADDRESS as ZERO
-from ionet import emission as model
 from ionet.chain.economy import DAY, HOUR, Economy, fmt_io
 from ionet.chain.rewards_ops import claim_from_file, oracle_round, previews, settle_from_file
 from ionet.chain.rewards_setup import ensure_device, stake_above_minimum
-from ionet.rewards import RewardsEngine, address, claims_of, devices_from_chain, read_claims, slash_claims_of
+from ionet.engines.rewards import RewardsEngine, address, claims_of, devices_from_chain, read_claims, slash_claims_of
+from ionet.models import emission as model
 
 APPEAL = 30 * DAY
 

@@ -13,8 +13,8 @@ from ape import chain
 from ionet import IO, USDC
 from ionet.chain.economy import DAY, HOUR, Economy, fmt_io, fmt_usdc
 from ionet.chain.settlement_setup import fund, register_eligible_device
-from ionet.settlement import payment_fee, quote
-from ionet.signing import Domain, random_nonce, sign_authorization, sign_permit
+from ionet.chain.signing import Domain, random_nonce, sign_authorization, sign_permit
+from ionet.models.settlement import payment_fee, quote
 
 
 def _devices(eco: Economy) -> dict[str, bytes]:

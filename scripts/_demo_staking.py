@@ -11,7 +11,7 @@ from __future__ import annotations
 from ionet import IO
 from ionet import ZERO_ADDRESS as ZERO
 from ionet.chain.economy import DAY, Economy, fmt_io
-from ionet.staking import device_class, device_id
+from ionet.models.staking import device_class, device_id
 
 # (role, class, processors): H100 data centre, A100 farm, RTX 4090 home rig
 PROVIDERS = [("provider_a", "H100", 8), ("provider_b", "A100-80GB", 4), ("provider_c", "RTX 4090", 2)]

@@ -2,8 +2,8 @@
 
 from ape import chain
 
-from ionet import emission as model
 from ionet.chain.economy import DAY, MONTH, Economy, fmt_io
+from ionet.models import emission as model
 
 
 def supply_row(eco: Economy, label: str) -> list[str]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from ape import accounts
 
 from ionet import ZERO_ADDRESS as ZERO
-from ionet import vesting as model
 from ionet.chain.deploy_vesting import vaults as deployed_vaults
 from ionet.chain.economy import MONTH, Economy, fmt_io
+from ionet.models import vesting as model
 
 LEAVES_AT_MONTH = 20
 SHORT = {"seed": "Seed", "series_a": "Series A", "core_contributors": "Core"}

@@ -20,8 +20,8 @@ from ape.exceptions import ContractLogicError
 
 from ionet.chain.accounts import pick_account
 from ionet.chain.rewards_ops import claim_from_file, previews, settle_from_file
+from ionet.engines.rewards import read_claims
 from ionet.manifest import Manifest, manifest_path
-from ionet.rewards import read_claims
 
 
 def _party(e) -> str:

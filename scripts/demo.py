@@ -58,9 +58,9 @@ def _dashboard(suite, console):
     import uvicorn
     from ape import chain
 
-    from ionet.indexer import Indexer
     from ionet.manifest import ROOT
     from ionet.serve.api import create_app
+    from ionet.serve.indexer import Indexer
     from ionet.serve.proofs import ProofStore
 
     folder = ROOT / ".build" / "demo-serve"

@@ -4,8 +4,8 @@
     ape run index --manifest deployments/ethereum-sepolia.json --db sepolia.sqlite --network ethereum:sepolia:...
     ape run index --follow [--interval 2] [--confirmations 12]   # keep following the head until Ctrl-C
 
-Without ape: `python -m ionet.indexer --rpc URL --manifest PATH --db PATH [--follow]` does the same with
-web3.py. Reorganisations are rolled back and re-indexed (ionet/indexer.py, docs/indexer.md).
+Without ape: `python -m ionet.serve.indexer --rpc URL --manifest PATH --db PATH [--follow]` does the same with
+web3.py. Reorganisations are rolled back and re-indexed (ionet/serve/indexer.py, docs/indexer.md).
 """
 
 import time
@@ -16,8 +16,8 @@ from ape import chain, networks
 from ape.cli import ConnectedProviderCommand
 from rich.progress import BarColumn, Progress, TextColumn
 
-from ionet.indexer import DEFAULT_UNDO_BLOCKS, Indexer, stop_on_signals
 from ionet.manifest import Manifest, manifest_path
+from ionet.serve.indexer import DEFAULT_UNDO_BLOCKS, Indexer, stop_on_signals
 
 
 @click.command(cls=ConnectedProviderCommand)

@@ -21,8 +21,8 @@ from ape.cli import ConnectedProviderCommand
 
 from ionet.chain.accounts import pick_account
 from ionet.chain.rewards_ops import oracle_round
+from ionet.engines.rewards import RewardsEngine, devices_from_file, slashes_from_file
 from ionet.manifest import ROOT, Manifest, manifest_path
-from ionet.rewards import RewardsEngine, devices_from_file, slashes_from_file
 
 
 def contracts(net):

@@ -8,10 +8,10 @@
 
 Holders come from the contracts' RoleGranted/RoleRevoked events (confirmed with hasRole) and the
 owner()/pending_owner() views, never from the deploy config; the expectations from
-ionet.roles.ROLE_TABLE. With --strict the command exits 1 when the deployer or any EOA holds an
+ionet.chain.roles.ROLE_TABLE. With --strict the command exits 1 when the deployer or any EOA holds an
 admin role, a role is held by nobody or by another account than the table names, a two-step
 hand-off is still pending, or the deployer can still move any of the protocol's assets (a token
-balance, a liquidity position NFT, an allowance, a vesting claim: ionet.roles.deployer_holdings).
+balance, a liquidity position NFT, an allowance, a vesting claim: ionet.chain.roles.deployer_holdings).
 """
 
 from pathlib import Path
@@ -23,10 +23,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ionet.chain.accounts import pick_account
+from ionet.chain.roles import audit, has_code, load_manifest
 from ionet.chain.suite import deploy_suite
 from ionet.config import load_config
 from ionet.manifest import manifest_path, write_manifest
-from ionet.roles import audit, has_code, load_manifest
 
 
 def _deployed_here(path: Path) -> bool:

@@ -17,9 +17,9 @@ import click
 from ape import chain, networks
 from ape.cli import ConnectedProviderCommand
 
-from ionet.indexer import Indexer
 from ionet.manifest import ROOT, Manifest, manifest_path
 from ionet.serve.api import ENV, app_from_env
+from ionet.serve.indexer import Indexer
 from ionet.serve.proofs import ProofStore
 
 

@@ -22,8 +22,8 @@ from ape import chain
 from ionet.chain.economy import Economy
 from ionet.chain.rewards_ops import oracle_round
 from ionet.chain.rewards_setup import ensure_device, stake_above_minimum
-from ionet.indexer import Indexer
-from ionet.rewards import RewardsEngine
+from ionet.engines.rewards import RewardsEngine
+from ionet.serve.indexer import Indexer
 from ionet.serve.proofs import ProofStore
 
 DAY = 86_400

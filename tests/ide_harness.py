@@ -1,4 +1,4 @@
-"""The IncentiveEngine on Anvil against its integer reference model (ionet/ide.py), to the wei: the
+"""The IncentiveEngine on Anvil against its integer reference model (ionet/models/ide.py), to the wei: the
 harness the differential tests share (tests/fuzz/test_ide_differential.py, a seeded random run;
 tests/integration/test_ide_stress_on_chain.py, the published stress scenarios of `make ide-sim`).
 
@@ -19,9 +19,9 @@ from typing import Any
 import ape
 
 from ionet import IO
-from ionet import ide as model
-from ionet import market as m
 from ionet.chain import clock
+from ionet.models import ide as model
+from ionet.models import market as m
 from tests.ide_helpers import chain_state, close_twap, epoch_end, model_state
 
 GOV, ORACLE = "governance", "oracle"

@@ -1,6 +1,6 @@
 """The Incentive Dynamic Engine in tests: activate the suite's engine, make the router accrue fees
 (renters book a device), move the clock clear of epoch boundaries, and read the engine's state in
-the reference model's terms (ionet/ide.py) so that the two can be compared to the wei."""
+the reference model's terms (ionet/models/ide.py) so that the two can be compared to the wei."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any
 from ape import chain
 
 from ionet import IO, USDC
-from ionet import ide as model
 from ionet.chain import clock
 from ionet.chain.deploy_ide import activation_calls
 from ionet.chain.devices import ensure_eligible_device
 from ionet.chain.economy import fund_from_community
-from ionet.settlement import quote
+from ionet.models import ide as model
+from ionet.models.settlement import quote
 
 MAX = 2**256 - 1
 MARGIN = 60  # seconds clear of a boundary: Anvil stamps blocks with the wall clock
@@ -160,7 +160,7 @@ def model_state(ide: model.IncentiveEngine) -> dict[str, int]:
 
 def price_of(engine: Any, market: Any) -> model.Price:
     """The pool's TWAP quote of one IO over the window ending now, as the engine reads it."""
-    from ionet import market as m
+    from ionet.models import market as m
 
     mean = market.mean_tick(window=int(engine.twap_window()))
     return model.Price(twap=m.quote_at_tick(mean, IO, market.io.address, market.usdc.address))
@@ -169,7 +169,7 @@ def price_of(engine: Any, market: Any) -> model.Price:
 def close_twap(engine: Any, market: Any, epoch: int) -> int | None:
     """The pool's TWAP over the window that ended at `epoch`'s close (what its statement reads), or
     None when the pool's history no longer reaches back to it."""
-    from ionet import market as m
+    from ionet.models import market as m
 
     window = int(engine.twap_window())
     ago = now() - epoch_end(engine, epoch)

@@ -10,9 +10,9 @@ from typing import Any
 from ape import accounts, chain
 
 from ionet import IO, USDC
-from ionet import market as m
 from ionet.chain import clock
 from ionet.chain.uniswap import swap_exact_input
+from ionet.models import market as m
 
 WINDOW = 1_800
 BLOCK = 12  # seconds between outside trades: one observation per block, as on a 12 s chain

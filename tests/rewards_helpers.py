@@ -7,9 +7,9 @@ from ape import chain
 
 from ionet import ZERO_ADDRESS
 from ionet.chain.clock import advance  # noqa: F401  (re-exported for the tests)
-from ionet.merkle import MerkleTree, RewardLeaf, SlashLeaf
-from ionet.merkle import keccak as _keccak
-from ionet.rewards import address
+from ionet.engines.merkle import MerkleTree, RewardLeaf, SlashLeaf
+from ionet.engines.merkle import keccak as _keccak
+from ionet.engines.rewards import address
 
 DELAY = 86_400
 PENDING, OVERTURNED, FINALIZED = 1, 2, 3

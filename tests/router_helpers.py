@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eth_utils import keccak
 
-from ionet.settlement import payment_fee, payout, quote
+from ionet.models.settlement import payment_fee, payout, quote
 
 DEVICE_A = keccak(text="device-a")
 DEVICE_B = keccak(text="device-b")
@@ -56,7 +56,7 @@ def conserved(router, usdc, io) -> bool:
 def usdc_domain(usdc):
     from ape import chain
 
-    from ionet.signing import Domain
+    from ionet.chain.signing import Domain
 
     return Domain("USD Coin", "2", chain.chain_id, usdc.address)
 
@@ -64,7 +64,7 @@ def usdc_domain(usdc):
 def io_domain(io):
     from ape import chain
 
-    from ionet.signing import Domain
+    from ionet.chain.signing import Domain
 
     return Domain("IO", "1", chain.chain_id, io.address)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ionet import IO
 from ionet.chain.clock import advance  # noqa: F401  (re-exported for the tests)
-from ionet.staking import device_class, device_id
+from ionet.models.staking import device_class, device_id
 
 DAY = 86_400
 H100 = device_class("H100")

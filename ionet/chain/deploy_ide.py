@@ -13,7 +13,7 @@ one-time `bind_engine`; it keeps no power over the desk). Parameters from the co
     (default: the market's), oracle (default: `rewards.oracle`), activate_at_deploy (default false)
 
 The deployer is its first DEFAULT_ADMIN_ROLE and PAUSER_ROLE holder; a governed deploy hands both to
-the timelock and the guardian Safe (ionet/roles.py). `activate_ide(suite)` switches the network to
+the timelock and the guardian Safe (ionet/chain/roles.py). `activate_ide(suite)` switches the network to
 the IDE: the EmissionSchedule pays the engine, the engine holds the router's TREASURY_ROLE (every
 other holder loses it), then `activate()`. With `activate_at_deploy` the step does it at once
 (the live example config); locally the demo does it later, so the pre-IDE rewards run first.
@@ -27,7 +27,7 @@ from typing import Any
 from ionet import USDC
 from ionet.chain.deploy_market import market_config, pool_key
 from ionet.chain.deploy_rewards import role_address
-from ionet.roles import role_hash
+from ionet.chain.roles import role_hash
 
 DEFAULTS: dict[str, Any] = {
     "epoch_seconds": 86_400,
@@ -120,7 +120,7 @@ def activation_calls(suite: Any) -> list[tuple[Any, tuple[Any, ...]]]:
 def _treasury_holders(suite: Any) -> list[str]:
     from ape import chain
 
-    from ionet.roles import role_holders
+    from ionet.chain.roles import role_holders
 
     router = suite.SettlementRouter
     record = suite.manifest.contracts["SettlementRouter"]

@@ -39,10 +39,10 @@ from ape import chain
 
 from ionet import IO
 from ionet.chain import uniswap
-from ionet.chain.deploy_router import ensure_usdc
 from ionet.chain.deploy_vesting import resolve, vault_key
+from ionet.chain.usdc import ensure_usdc
 from ionet.manifest import ContractRecord
-from ionet.market import sort_tokens, sqrt_price_x96_for
+from ionet.models.market import sort_tokens, sqrt_price_x96_for
 
 DEFAULTS: dict[str, Any] = {
     "fee_tier": 3000,

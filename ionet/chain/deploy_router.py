@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ape import accounts, chain
+from ape import accounts
 
-MAX_UINT256 = 2**256 - 1
+from ionet.chain.deploy_market import market_config
+from ionet.chain.usdc import ensure_usdc
+
 DESK_KEY = "MarketDesk"
 LOCAL_ROLE_INDEX = {"operator": 1, "treasury": 2}
 
@@ -32,45 +34,9 @@ def _role(suite: Any, cfg: dict[str, Any], name: str) -> str:
     return suite.deployer.address
 
 
-def _usdc(suite: Any, cfg: dict[str, Any]) -> tuple[str, bool]:
-    """(address, is_mock). Refuses to stand in a mock anywhere but a local chain."""
-    given = cfg.get("usdc")
-    if given:
-        if not chain.provider.web3.eth.get_code(given):
-            raise SystemExit(f"settlement.usdc {given} has no code on {suite.network}")
-        return given, False
-    if not suite.is_local:
-        raise SystemExit(
-            "a live network needs the real USDC address: set settlement.usdc in the deploy "
-            "config or pass --usdc; no test double is deployed outside a local chain"
-        )
-    mock = suite.deploy("MockUSDC", "MockUSDC", params={"test_double": True})
-    suite.send(mock.configureMinter, suite.deployer.address, MAX_UINT256)
-    suite.log("no USDC address given on a local chain: deployed MockUSDC (deployer is its minter)")
-    return mock.address, True
-
-
-def ensure_usdc(suite: Any) -> tuple[str, bool]:
-    """The suite's USDC (address, is_mock), chosen once: the market step (which runs first) and the
-    router step share it. Sets suite.contracts["USDC"]."""
-    if "USDC" not in suite.contracts:
-        cfg = dict(suite.config.get("settlement") or {})
-        usdc, is_mock = _usdc(suite, cfg)
-        if is_mock:
-            suite.contracts["USDC"] = suite.contracts["MockUSDC"]
-        else:
-            from ape import Contract
-
-            suite.contracts["USDC"] = Contract(usdc, abi=_usdc_abi())
-    usdc = suite.contracts["USDC"].address
-    return usdc, "MockUSDC" in suite.contracts and suite.contracts["MockUSDC"].address == usdc
-
-
 def _market(suite: Any) -> tuple[list[str], dict[str, Any]]:
     """The pools the market desk trades on (the IO/USDC pool first) and its TWAP bounds, from the market
     step (ionet/chain/deploy_market.py)."""
-    from ionet.chain.deploy_market import market_config
-
     pools = [p.address for p in getattr(suite, "market_pools", None) or []]
     if not pools:
         raise SystemExit("the market desk needs the IO/USDC pool: the market step must run first")
@@ -147,9 +113,3 @@ def step_desk(suite: Any) -> None:
         else:  # the config named another admin: it grants the role (`ape run roles` shows it missing)
             suite.log(f"SettlementRouter's admin {admin} must grant MARKET_DESK_ROLE to MarketDesk {desk.address}")
     suite.log(f"MarketDesk: trades for the router on {len(pools)} pools, holds MARKET_DESK_ROLE")
-
-
-def _usdc_abi() -> list[dict[str, Any]]:
-    from ape import project
-
-    return [abi.model_dump(mode="json", by_alias=True) for abi in project.MockUSDC.contract_type.abi]

@@ -18,7 +18,12 @@ from typing import Any
 
 from ape import accounts
 
-from ionet.staking import DEFAULT_MIN_SLASH_INTERVAL_SECONDS, MAX_MULTIPLIER_BPS, check_slash_interval, device_class
+from ionet.models.staking import (
+    DEFAULT_MIN_SLASH_INTERVAL_SECONDS,
+    MAX_MULTIPLIER_BPS,
+    check_slash_interval,
+    device_class,
+)
 
 DAY = 86_400
 

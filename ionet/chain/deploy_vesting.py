@@ -28,7 +28,7 @@ from ape import accounts
 from eth_utils import keccak, to_checksum_address
 
 from ionet import IO
-from ionet.vesting import MONTH
+from ionet.models.vesting import MONTH
 
 VAULT_KEY = "VestingVault.{}"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ionet import ZERO_ADDRESS as ZERO
 from ionet.chain.economy import fund_from_community
-from ionet.staking import device_class, device_id
+from ionet.models.staking import device_class, device_id
 
 
 def ensure_eligible_device(suite: Any, name: str, owner: Any, class_name: str = "H100", processors: int = 8,

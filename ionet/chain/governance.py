@@ -1,5 +1,5 @@
 """Governance on chain: the Safes (official 1.4.1 artifacts), the Timelock, the hand-off of every
-role by `ionet.roles.ROLE_TABLE`, and the client that drives a Safe with owners' EIP-712 signatures.
+role by `ionet.chain.roles.ROLE_TABLE`, and the client that drives a Safe with owners' EIP-712 signatures.
 
 `wire_governance(suite, section)` is the deploy's last step when the config's `governance` section
 is given (`ape run deploy --governance`, `deploy_suite(..., governance=...)`):
@@ -22,7 +22,7 @@ is given (`ape run deploy --governance`, `deploy_suite(..., governance=...)`):
    every recorded Uniswap position NFT (the protocol-owned liquidity) and every balance of a token
    the manifest records (rounding dust of the liquidity);
 7. the deployer renounces every role it still holds, the timelock's proposer role included;
-8. the audit (`ionet.roles.audit`) runs and must find no problem: no role, and no asset (token
+8. the audit (`ionet.chain.roles.audit`) runs and must find no problem: no role, and no asset (token
    balance, position NFT, allowance, vesting claim) left with the deployer.
 """
 
@@ -39,8 +39,7 @@ from ethpm_types import ContractType
 
 from ionet import ZERO_ADDRESS
 from ionet.chain.deploy_vesting import resolve
-from ionet.manifest import ContractRecord
-from ionet.roles import (
+from ionet.chain.roles import (
     DEFAULT_ADMIN_ROLE,
     DESK_KEY,
     ENGINE_KEY,
@@ -57,7 +56,7 @@ from ionet.roles import (
     role_holders,
     specs_for,
 )
-from ionet.safe import (
+from ionet.chain.safe import (
     CANONICAL_ADDRESSES,
     SafeTx,
     encode_setup,
@@ -66,7 +65,8 @@ from ionet.safe import (
     pack_signatures,
     sign,
 )
-from ionet.timelock import DAY, MAX_BATCH_CALLS, BatchOperation, Operation, chunked, salt_of
+from ionet.chain.timelock import DAY, MAX_BATCH_CALLS, BatchOperation, Operation, chunked, salt_of
+from ionet.manifest import ContractRecord
 
 DEFAULT_LIVE_DELAY_SECONDS = 2 * DAY
 SAFE_INFRA = {
@@ -175,7 +175,7 @@ def parse_governance(suite: Any, raw: dict[str, Any]) -> GovernanceConfig:
 
 
 def _check_is_safe(web3: Any, spec: SafeSpec) -> None:
-    from ionet.roles import safe_info
+    from ionet.chain.roles import safe_info
 
     name = spec.key.split(".")[1]
     if not web3.eth.get_code(spec.address):
@@ -194,7 +194,7 @@ def _check_is_safe(web3: Any, spec: SafeSpec) -> None:
 
 
 def _operational_specs() -> list[tuple[Any, str]]:
-    from ionet.roles import ROLE_TABLE
+    from ionet.chain.roles import ROLE_TABLE
 
     return [(s, s.role) for s in ROLE_TABLE if s.holder is Holder.OPERATIONAL]
 
@@ -391,7 +391,7 @@ class Governance:
 
     def batch(self, calls: list[tuple[Any, tuple[Any, ...]]], salt: str) -> BatchOperation:
         """One operation of several calls (bound method, args), run in order, all or none: at most
-        `MAX_BATCH_CALLS` (for more, `ionet.timelock.chunked` chains batches)."""
+        `MAX_BATCH_CALLS` (for more, `ionet.chain.timelock.chunked` chains batches)."""
         return BatchOperation(
             targets=tuple(fn.contract.address for fn, _args in calls),
             payloads=tuple(bytes(fn.encode_input(*args)) for fn, args in calls),
@@ -633,7 +633,7 @@ def hand_over_assets(suite: Any, timelock: str) -> None:
     default the deployer) and every balance it holds of a token the manifest records go to the
     timelock. Idempotent: what the deployer no longer holds is not sent again, so a resumed deploy
     converges. The pool records then name the timelock as `position_owner`."""
-    from ionet.roles import protocol_tokens, recorded_positions
+    from ionet.chain.roles import protocol_tokens, recorded_positions
 
     deployer = suite.deployer.address
     moved: list[str] = []

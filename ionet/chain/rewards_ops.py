@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ionet.merkle import RewardLeaf, SlashLeaf
-from ionet.rewards import (
+from ionet.engines.merkle import RewardLeaf, SlashLeaf
+from ionet.engines.rewards import (
     Device,
     RewardsEngine,
     RewardsTree,

@@ -168,7 +168,7 @@ def mint_full_range(
 ) -> tuple[int, int, int, int]:
     """A full-range position of (amount0, amount1) through the position manager (the sender has
     approved it for both tokens); returns (token id, liquidity, amount0 used, amount1 used)."""
-    from ionet.market import full_range
+    from ionet.models.market import full_range
 
     send = send or direct(sender, **tx)
     lower, upper = full_range(FEE_TICK_SPACING[int(pool.fee())])

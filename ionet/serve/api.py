@@ -3,11 +3,11 @@
     app = create_app(manifest, "index.sqlite", "proofs.sqlite", w3)   # refuses a wrong chain id
     uvicorn.run(app, host="127.0.0.1", port=8700)                      # or `ape run serve`
 
-Sources: every state figure comes from the indexer's tables (ionet/indexer.py, ionet/index_state.py,
+Sources: every state figure comes from the indexer's tables (ionet/serve/indexer.py, ionet/serve/index_state.py,
 read only); leaves and proofs from the proof store (ionet/serve/proofs.py, ~log2(n) SQLite lookups);
 `preview_claim` / `preview_settle_slash` (what a claim would do now) and the engine's trailing
 sustainability ratio from the chain through `w3`; the emission outlook and vesting calendars from the
-plain-Python models (ionet/emission.py, ionet/vesting.py).
+plain-Python models (ionet/models/emission.py, ionet/models/vesting.py).
 
 Amounts: every amount is {"value": "<decimal string in base units>", "token": "IO" | "USDC" | "USD",
 "decimals": 18 | 6 | 6}; a price is the USDC base units paid for one IO (10**18 wei), decimals 6.
@@ -31,9 +31,9 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from ionet import emission, vesting
+from ionet.engines.merkle import ZERO_ADDRESS, RewardLeaf, SlashLeaf
 from ionet.manifest import ROOT, Manifest
-from ionet.merkle import ZERO_ADDRESS, RewardLeaf, SlashLeaf
+from ionet.models import emission, vesting
 from ionet.serve import dashboard
 from ionet.serve.proofs import ProofStore, UnknownRoot
 
@@ -602,7 +602,7 @@ def create_app(
     def supply() -> Response:
         return _json(_supply(ctx))
 
-    @app.get("/v1/emission/outlook", summary="the emission year by year (ionet/emission.py)")
+    @app.get("/v1/emission/outlook", summary="the emission year by year (ionet/models/emission.py)")
     def outlook(years: Annotated[int, Query(ge=1, le=20)] = 20) -> Response:
         rows, cum = [], 0
         for y in range(1, years + 1):

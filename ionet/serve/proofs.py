@@ -3,9 +3,9 @@
     store = ProofStore("proofs.sqlite")
     store.add_tree(engine.build())            # or store.add_json("rewards-epoch-96.json")
     for leaf, node in store.reward_leaves(root, device=d):
-        proof = store.proof(root, node)        # == ionet.merkle.MerkleTree.proof(i)
+        proof = store.proof(root, node)        # == ionet.engines.merkle.MerkleTree.proof(i)
 
-The tree is ionet.merkle's (OpenZeppelin StandardMerkleTree): 2n-1 nodes in one heap-ordered array,
+The tree is ionet.engines.merkle's (OpenZeppelin StandardMerkleTree): 2n-1 nodes in one heap-ordered array,
 node k's children at 2k+1 and 2k+2, the root at 0. Here node k is stored at (level, index) =
 (floor(log2(k+1)), k+1 - 2**level): the root is (0, 0), and a node's sibling and parent are index
 arithmetic, so a proof of a leaf at depth D is D primary-key lookups in `nodes`, nothing in memory.
@@ -29,8 +29,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ionet.merkle import ZERO_ADDRESS, MerkleTree, RewardLeaf, SlashLeaf
-from ionet.rewards import RewardsTree, address, read_claims, slash_leaf_of
+from ionet.engines.merkle import ZERO_ADDRESS, MerkleTree, RewardLeaf, SlashLeaf
+from ionet.engines.rewards import RewardsTree, address, read_claims, slash_leaf_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS roots (id INTEGER PRIMARY KEY, root BLOB UNIQUE NOT NULL, total TEXT NOT NULL,
@@ -64,7 +64,7 @@ def level_index(node: int) -> tuple[int, int]:
 
 
 def sibling_path(node: int) -> list[int]:
-    """Heap indices of the siblings on the way from `node` to the root (ionet.merkle's proof order)."""
+    """Heap indices of the siblings on the way from `node` to the root (ionet.engines.merkle's proof order)."""
     out = []
     while node > 0:
         out.append(node + 1 if node % 2 == 1 else node - 1)
@@ -151,7 +151,7 @@ class ProofStore:
 
     def add_json(self, path: str | Path) -> int:
         """Store the tree of a rewards JSON (`RewardsTree.write`): the leaves are read back, the tree
-        rebuilt with ionet.merkle and its root checked against the file's."""
+        rebuilt with ionet.engines.merkle and its root checked against the file's."""
         data = read_claims(path)
         leaves: list[RewardLeaf] = []
         for dev_hex, items in data["claims"].items():

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ionet.rewards import devices_from_chain
+from ionet.engines.rewards import devices_from_chain
 from ionet.service.feed import device_key
 from ionet.service.journal import Receipt
 from ionet.service.plan import BookingState, DeviceState, DistributorState, EngineState, Snapshot

@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ionet.rewards import Device, RewardsEngine, device_usd_owed
+from ionet.engines.rewards import Device, RewardsEngine, device_usd_owed
 from ionet.service.feed import Feed
 from ionet.service.journal import DROPPED, FAILED, Intent, Journal
 

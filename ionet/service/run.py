@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ionet.rewards import RewardsEngine
+from ionet.engines.rewards import RewardsEngine
 from ionet.service.chain import ChainReader, Web3ChainView
 from ionet.service.executor import Executor
 from ionet.service.feed import Feed
@@ -115,7 +115,7 @@ class Operator:
 
 def check_roles(contracts: dict[str, Any], signers: dict[str, Any]) -> None:
     """Refuse to start (naming what is missing) when a role's key does not hold its role on chain."""
-    from ionet.roles import role_hash
+    from ionet.chain.roles import role_hash
 
     needed = [
         ("operator", "SettlementRouter", "OPERATOR_ROLE"),
@@ -147,7 +147,7 @@ def fund_eth(w3: Any, address: str, wei: int = 10**21) -> None:
 def grant_roles(suite: Any, signers: dict[str, Any]) -> None:
     """Give the role keys their roles (the deployer still admin): OPERATOR_ROLE on the router,
     ORACLE_ROLE on the engine and the distributor. Nothing is sent for a role already held."""
-    from ionet.roles import role_hash
+    from ionet.chain.roles import role_hash
 
     wanted = [
         (suite.SettlementRouter, "OPERATOR_ROLE", signers["operator"].address),
@@ -162,7 +162,7 @@ def grant_roles(suite: Any, signers: dict[str, Any]) -> None:
 def put_fleet_on_chain(suite: Any, sim: Any, owners: list[Any]) -> None:
     """Register and stake every simulated device (owners round-robin, stake from the Community vault)."""
     from ionet.chain.devices import _top_up
-    from ionet.staking import device_class
+    from ionet.models.staking import device_class
 
     staking, token = suite.NodeStaking, suite.IOToken
     for i, d in enumerate(sim.devices):
@@ -270,7 +270,7 @@ class LocalNetwork:
 
     def renters_act(self, h: int) -> None:
         """The simulator's hour `h`: renters end and book (during the hour), then the feed row."""
-        from ionet.settlement import quote
+        from ionet.models.settlement import quote
 
         s, router = self.suite, self.suite.SettlementRouter
         books, ends = self.sim.begin_hour(h)

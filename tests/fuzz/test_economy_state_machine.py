@@ -32,9 +32,9 @@ day or burn, and then sells back (issue 17: settle and buyback never revert for 
 epoch's price moves at most max_price_move_bps, partial fills and fills of nothing included).
 A prologue made of the same rules (not counted) gives every example the same rich start.
 
-The model is made of the project's own reference models (ionet.staking.StakingModel,
-ionet.settlement.Settlement, ionet.vesting.VaultModel, ionet.distributor.DistributorModel,
-ionet.emission, ionet.ide.IncentiveEngine) sharing one ledger of IO and one of USDC. Every refusal the model predicts is
+The model is made of the project's own reference models (ionet.models: staking.StakingModel,
+settlement.Settlement, vesting.VaultModel, distributor.DistributorModel, emission,
+ide.IncentiveEngine) sharing one ledger of IO and one of USDC. Every refusal the model predicts is
 checked on chain (the same call must revert with the model's reason). The only amounts taken from
 the chain are what Uniswap pays in a swap (the pools are outside the model; their balances are
 followed from the Transfer events of the swap, the FeeVaultDesk's fills from its IOBought events, each
@@ -64,7 +64,7 @@ After EVERY step, in one JSON-RPC batch of eth_calls (docs/toolchain.md: ape cos
                                  slippage and its ticks too) and the last stated epoch's record
                                  (price, how it was fixed, IO needed, fee USD) == the model's to the
                                  wei, its `burned` == the buyback and retirement burns rebuilt from
-                                 events, and the model's own invariants (ionet/ide.py, among them
+                                 events, and the model's own invariants (ionet/models/ide.py, among them
                                  price_fixed_by_epoch); before activation it holds and has recorded
                                  nothing
   invariant_every_balance_equals_the_model
@@ -95,16 +95,24 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from ionet import IO, USDC
-from ionet import emission as em
-from ionet import ide as im
-from ionet import market as mm
-from ionet import vesting as vm
-from ionet.distributor import DistributorError, DistributorModel
-from ionet.merkle import ZERO_ADDRESS as ZERO
-from ionet.merkle import MerkleTree, RewardLeaf, SlashLeaf
-from ionet.settlement import GRACE_SECONDS, Settlement, SettlementError, quote, started_hours
-from ionet.signing import Domain, sign_authorization, sign_permit
-from ionet.staking import APPEAL_SECONDS, BPS, COOLDOWN_SECONDS, StakingError, StakingModel, device_class, device_id
+from ionet.chain.signing import Domain, sign_authorization, sign_permit
+from ionet.engines.merkle import ZERO_ADDRESS as ZERO
+from ionet.engines.merkle import MerkleTree, RewardLeaf, SlashLeaf
+from ionet.models import emission as em
+from ionet.models import ide as im
+from ionet.models import market as mm
+from ionet.models import vesting as vm
+from ionet.models.distributor import DistributorError, DistributorModel
+from ionet.models.settlement import GRACE_SECONDS, Settlement, SettlementError, quote, started_hours
+from ionet.models.staking import (
+    APPEAL_SECONDS,
+    BPS,
+    COOLDOWN_SECONDS,
+    StakingError,
+    StakingModel,
+    device_class,
+    device_id,
+)
 from tests.ide_helpers import TOTALS  # IncentiveEngine.totals(), in order
 
 MAX = 2**256 - 1
@@ -115,7 +123,7 @@ SOAK_STEPS = int(os.environ.get("IONET_SOAK_STEPS", "0") or 0)
 SOAK_SEED = int(os.environ.get("IONET_SOAK_SEED", "0") or 0)
 STEPS = int(os.environ.get("IONET_ECONOMY_STEPS", "150"))  # steps per example
 EXAMPLES = int(os.environ.get("IONET_ECONOMY_EXAMPLES", "32"))  # in-suite: up to 32 x 150 (an example may end early)
-# Fewer examples (the mutation tool's judge, benchmarks/mutate.py: IONET_ECONOMY_EXAMPLES=8): the same
+# Fewer examples (the mutation tool's judge, tools/mutate.py: IONET_ECONOMY_EXAMPLES=8): the same
 # derandomized sequences' first examples and the same checks after every step, but such a short run
 # need not reach 3,000 steps or every rule.
 SHORT = EXAMPLES < 32
@@ -349,7 +357,7 @@ class EconomyMachine(RuleBasedStateMachine):
         self.read_at = -1
         self.steps = 0
         self.active_cum: dict[tuple[bytes, str], int] = {}
-        # the Incentive Dynamic Engine: None until `ide_activate`; then its integer model (ionet/ide.py)
+        # the Incentive Dynamic Engine: None until `ide_activate`; then its integer model (ionet/models/ide.py)
         self.ide: im.IncentiveEngine | None = None
         self.ide_seen = 0  # the schedule's total_emitted the engine last credited (its `seen`)
         self.position: tuple[str, int] | None = None  # the outside trader's open push: (token to sell back, amount)
@@ -914,7 +922,7 @@ class EconomyMachine(RuleBasedStateMachine):
     @rule(how=st.sampled_from(["usdc_permit", "io_permit", "usdc_auth"]), **BOOKING)
     def book_signed(self, r: int, i: int, how: str, hours: int, rate: int) -> None:
         """A booking paid by a signature instead of an approval: an EIP-2612 permit (USDC or IO) or
-        an EIP-3009 receive-authorization (USDC), signed with the renter's key (ionet/signing.py).
+        an EIP-3009 receive-authorization (USDC), signed with the renter's key (ionet/chain/signing.py).
         A permit replaces the renter's standing approval, so the renter approves the router again
         afterwards (its own transaction)."""
         C = Ctx.c

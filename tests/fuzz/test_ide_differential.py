@@ -1,4 +1,4 @@
-"""The IncentiveEngine on Anvil against its integer reference model (ionet/ide.py), to the wei.
+"""The IncentiveEngine on Anvil against its integer reference model (ionet/models/ide.py), to the wei.
 
 A seeded random run of 30 daily epochs over the suite's real contracts and the real IO/USDC pool:
 renters' bookings leave fees in the router, outside traders move the price, the emission flows,
@@ -23,9 +23,9 @@ import random
 import pytest
 
 from ionet import IO, USDC
-from ionet import ide as model
 from ionet.chain import clock
-from ionet.settlement import quote
+from ionet.models import ide as model
+from ionet.models.settlement import quote
 from tests.ide_harness import Run
 from tests.ide_helpers import activate, epoch_end, fee_device
 

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ionet import IO, USDC
-from ionet import market as m
 from ionet.chain import clock
-from ionet.settlement import payment_fee, payout, quote, started_hours
+from ionet.models import market as m
+from ionet.models.settlement import payment_fee, payout, quote, started_hours
 from tests.fuzz.helpers import chain_snapshot
 from tests.router_helpers import HOUR, USDC_RATE, book
 

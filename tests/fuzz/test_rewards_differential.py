@@ -1,9 +1,9 @@
 """Differential: Python against the contract.
 
-1. the Merkle builder (ionet.merkle): every proof of a random tree of reward leaves (six fields)
+1. the Merkle builder (ionet.engines.merkle): every proof of a random tree of reward leaves (six fields)
    and slash leaves (seven fields) verifies on chain (`preview_claim` / `preview_settle_slash`,
    and `claim` / `settle_slash`), a flipped byte or a changed field does not;
-2. the engine (ionet.rewards) and the distributor model (ionet.distributor) against the chain: a
+2. the engine (ionet.engines.rewards) and the distributor model (ionet.models.distributor) against the chain: a
    random run of epochs with co-staker changes and overlapping slashes (overturned, finalized or
    pending; decided when their root is out or a round later), published as roots, every slash
    leaf settled in a random order (out-of-order calls revert as the model says) and every reward
@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 
 from ionet import IO
 from ionet import ZERO_ADDRESS as ZERO
-from ionet.distributor import DistributorError, DistributorModel
+from ionet.engines.merkle import MerkleTree, RewardLeaf, SlashLeaf
+from ionet.engines.rewards import Device, RewardsEngine, SlashRecord, address
 from ionet.manifest import ROOT
-from ionet.merkle import MerkleTree, RewardLeaf, SlashLeaf
-from ionet.rewards import Device, RewardsEngine, SlashRecord, address
+from ionet.models.distributor import DistributorError, DistributorModel
 from tests.fuzz.helpers import chain_snapshot
 from tests.rewards_helpers import DELAY, FINALIZED, OVERTURNED, PENDING, advance, dev, events, register
 

@@ -1,4 +1,4 @@
-"""RewardsDistributor state machine against the plain-Python model (ionet.distributor): random
+"""RewardsDistributor state machine against the plain-Python model (ionet.models.distributor): random
 accruals split by the co-staker in force, co-staker changes, overlapping slashes (hitting the
 co-staker or not) and their outcomes (overturned, finalized) in any mix, roots (published,
 cancelled, activated), claims, and settle_slash calls in any order by the owner's wallet, the
@@ -29,8 +29,14 @@ from hypothesis.stateful import (
 
 from ionet import IO
 from ionet import ZERO_ADDRESS as ZERO
-from ionet.distributor import SLASH_FINALIZED, SLASH_OVERTURNED, SLASH_PENDING, DistributorError, DistributorModel
-from ionet.merkle import MerkleTree, RewardLeaf, SlashLeaf
+from ionet.engines.merkle import MerkleTree, RewardLeaf, SlashLeaf
+from ionet.models.distributor import (
+    SLASH_FINALIZED,
+    SLASH_OVERTURNED,
+    SLASH_PENDING,
+    DistributorError,
+    DistributorModel,
+)
 from tests.machines import run_until_covered
 from tests.rewards_helpers import DELAY, advance, dev
 

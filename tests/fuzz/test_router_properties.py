@@ -5,7 +5,7 @@ import ape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ionet.settlement import BPS, FACILITATION_FEE_BPS, MAX_HOURS, MAX_RATE, RESERVATION_FEE_BPS, quote
+from ionet.models.settlement import BPS, FACILITATION_FEE_BPS, MAX_HOURS, MAX_RATE, RESERVATION_FEE_BPS, quote
 from tests.fuzz.helpers import chain_snapshot
 from tests.router_helpers import DEVICE_A, MAX
 

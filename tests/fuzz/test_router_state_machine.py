@@ -1,4 +1,4 @@
-"""Hypothesis state machine: SettlementRouter against the Python model (ionet.settlement) in a
+"""Hypothesis state machine: SettlementRouter against the Python model (ionet.models.settlement) in a
 live IO market (the suite's Uniswap V3 IO/USDC pool).
 
 Rules: bookings (USDC and IO), time passing, single and batch work records (with the supplier
@@ -36,9 +36,9 @@ from hypothesis.stateful import (
 )
 
 from ionet import IO, USDC
-from ionet import market as mk
 from ionet.chain.uniswap import swap_exact_input
-from ionet.settlement import Settlement, SettlementError, quote, started_hours
+from ionet.models import market as mk
+from ionet.models.settlement import Settlement, SettlementError, quote, started_hours
 from tests.machines import run_until_covered
 from tests.router_helpers import DEVICE_A, DEVICE_B, MAX
 

@@ -1,4 +1,4 @@
-"""Hypothesis state machine: NodeStaking against the Python model ionet.staking.StakingModel.
+"""Hypothesis state machine: NodeStaking against the Python model ionet.models.staking.StakingModel.
 
 Many devices (6, of 3 owners and 4 classes), 3 co-stakers, and every operation: stakes, overflow
 withdrawals, unstakes, withdrawals (by the staker and by others), offers (to any co-staker, pending
@@ -32,7 +32,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from web3.exceptions import ContractLogicError
 
 from ionet import IO
-from ionet.staking import (
+from ionet.models.staking import (
     CLASS_MULTIPLIERS,
     SLASH_OUTCOME_NAMES,
     StakingError,

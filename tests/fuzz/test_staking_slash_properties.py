@@ -1,4 +1,4 @@
-"""Hypothesis properties of one slash on chain, against ionet.staking.pro_rata.
+"""Hypothesis properties of one slash on chain, against ionet.models.staking.pro_rata.
 
 slash_bounded: the parts taken from owner active stake, owner stake in cooldown and co-stake sum to
 the amount, none exceeds its stake, and the amount never exceeds max_slash_bps of the total.
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ionet import IO
-from ionet.staking import pro_rata
+from ionet.models.staking import pro_rata
 from tests.fuzz.helpers import chain_snapshot
 from tests.staking_helpers import DAY, EVIDENCE, H100, advance, device_id, fund, io_held
 

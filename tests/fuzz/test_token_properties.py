@@ -1,4 +1,4 @@
-"""Supply properties of IOToken + EmissionSchedule over random histories, against ionet.emission.
+"""Supply properties of IOToken + EmissionSchedule over random histories, against ionet.models.emission.
 
 Each rule is one transaction on Anvil; after every step the machine checks the token's invariants
 (IOToken @dev 1-3) and the schedule's (EmissionSchedule @dev 1-3) against a plain-Python model.
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from ionet import IO
-from ionet import emission as model
+from ionet.models import emission as model
 from tests.machines import SCALE
 
 HOLDERS = 4

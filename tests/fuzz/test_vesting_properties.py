@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ionet import IO
-from ionet import vesting as model
+from ionet.models import vesting as model
 from tests.fuzz.helpers import chain_snapshot
 
 MONTH = model.MONTH

@@ -1,4 +1,4 @@
-"""Hypothesis state machine: a vesting vault on chain against ionet.vesting.VaultModel.
+"""Hypothesis state machine: a vesting vault on chain against ionet.models.vesting.VaultModel.
 
 Rules: grants (any amount, the whole unallocated balance, more than it), claims to any address by
 anyone, releases, revocations, rotation proposals, withdrawals of proposals and acceptances (by
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from ionet import IO
-from ionet import vesting as model
+from ionet.models import vesting as model
 
 MONTH = model.MONTH
 AMOUNTS = st.one_of(st.integers(1, 20_000_000 * IO), st.sampled_from(["all", "over", "zero"]))

@@ -11,8 +11,8 @@ import pytest
 from ape import chain
 
 from ionet import ZERO_ADDRESS
+from ionet.engines.rewards import address
 from ionet.manifest import Manifest
-from ionet.rewards import address
 from ionet.serve.api import ChainMismatch, create_app
 from ionet.serve.proofs import ProofStore
 from tests.api_helpers import Server, demo_like_economy

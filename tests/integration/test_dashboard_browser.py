@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from ape import chain
 
-from ionet import emission
 from ionet.manifest import ROOT
+from ionet.models import emission
 from ionet.serve.api import create_app
 from tests.api_helpers import Server, demo_like_economy
 

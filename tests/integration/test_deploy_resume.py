@@ -10,10 +10,10 @@ import pytest
 from ape import chain
 
 from ionet.chain.journal import DeployStopped, ResumeError
+from ionet.chain.roles import audit
 from ionet.chain.suite import deploy_suite
 from ionet.config import load_config
 from ionet.manifest import Manifest
-from ionet.roles import audit
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from eth_utils import keccak
 
 from ionet import IO, ZERO_ADDRESS
 from ionet.chain.governance import SafeClient
-from ionet.roles import audit, is_governed, role_hash
-from ionet.safe import SafeTx, pack_signatures, sign
-from ionet.staking import device_class
-from ionet.timelock import Operation, salt_of
+from ionet.chain.roles import audit, is_governed, role_hash
+from ionet.chain.safe import SafeTx, pack_signatures, sign
+from ionet.chain.timelock import Operation, salt_of
+from ionet.models.staking import device_class
 from tests.conftest import advance
 
 MISSING_ROLE = "access_control: account is missing role"

@@ -121,7 +121,7 @@ def test_deploy_suite__executor_governance_safe__only_the_safe_executes(fresh, c
     renounced it; afterwards only the governance Safe executes."""
     from ape import chain
 
-    from ionet.roles import audit, role_hash
+    from ionet.chain.roles import audit, role_hash
 
     section["timelock"]["executor"] = "governance_safe"
     suite = deploy_suite(fresh, cfg, governance=section)

@@ -1,6 +1,6 @@
 """The published stress scenarios of `make ide-sim` replayed on Anvil: chain == model to the wei.
 
-`ionet/ide_sim.py` shows the three published stress tests of the Incentive Dynamic Engine (demand
+`ionet/studies/ide_sim.py` shows the three published stress tests of the Incentive Dynamic Engine (demand
 −55 %, price −50 %, both) on the reference model alone. Here each one is replayed on the suite's real
 contracts (IncentiveEngine, FeeVaultDesk, SettlementRouter, EmissionSchedule) and the real IO/USDC
 Uniswap V3 pool, for 30 daily epochs, with the shared differential harness (tests/ide_harness.py):
@@ -49,13 +49,13 @@ import pytest
 from ape import chain
 
 from ionet import IO, USDC
-from ionet import ide as model
-from ionet import ide_sim as sim
-from ionet import market as m
 from ionet.chain import clock
 from ionet.chain.economy import fund_from_community
 from ionet.config import load_config
-from ionet.settlement import FACILITATION_FEE_BPS, RESERVATION_FEE_BPS
+from ionet.models import ide as model
+from ionet.models import market as m
+from ionet.models.settlement import FACILITATION_FEE_BPS, RESERVATION_FEE_BPS
+from ionet.studies import ide_sim as sim
 from tests.ide_harness import Run
 from tests.ide_helpers import activate, epoch_end, fee_device
 

@@ -1,4 +1,4 @@
-"""The event indexer (ionet.indexer): a deployed suite's state rebuilt from events alone equals the
+"""The event indexer (ionet.serve.indexer): a deployed suite's state rebuilt from events alone equals the
 contracts' own views; indexing is incremental."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import copy
 from ape import chain
 
 from ionet import IO
-from ionet.indexer import Indexer, amount
+from ionet.serve.indexer import Indexer, amount
 
 
 def _balances(idx: Indexer, token: str) -> dict[str, int]:
@@ -80,7 +80,7 @@ def _demo_economy_indexed(suite, tmp_path) -> None:  # noqa: ANN001
     import importlib
 
     from ionet.chain.economy import Economy
-    from ionet.index_check import compare
+    from ionet.serve.index_check import compare
     from scripts.demo import SECTIONS
 
     eco = Economy(suite=suite)

@@ -1,6 +1,6 @@
 """The indexer follows the head safely (issue 20): after Anvil reorganises or rolls back blocks it had
 indexed, its events and state equal a fresh index of the canonical chain and the contracts' views
-(ionet/index_check.py), nothing is duplicated, and `--follow` survives being killed and restarted."""
+(ionet/serve/index_check.py), nothing is duplicated, and `--follow` survives being killed and restarted."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from pathlib import Path
 from ape import chain
 
 from ionet import IO
-from ionet.index_check import compare
-from ionet.indexer import Indexer, amount
 from ionet.manifest import ROOT
+from ionet.serve.index_check import compare
+from ionet.serve.indexer import Indexer, amount
 
 
 def _rpc(method: str, *params):  # noqa: ANN202
@@ -171,7 +171,7 @@ def test_reorg__a_file_indexed_before_hashes_were_kept__rolled_back_by_a_replay(
 def test_decode__every_log_of_the_deployment__the_same_args_as_web3(suite):
     """The indexer reads logs raw and decodes static words itself (for speed): every event of the
     deployed suite (tokens, vaults, staking, router, pools, Safe, ...) has web3's values, types and order."""
-    from ionet.indexer import _plain
+    from ionet.serve.indexer import _plain
 
     w3 = chain.provider.web3
     idx = Indexer(w3, suite.manifest, ":memory:")
@@ -199,19 +199,19 @@ def test_decode__every_log_of_the_deployment__the_same_args_as_web3(suite):
 def _follower(manifest: Path, db: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen(
-        [sys.executable, "-m", "ionet.indexer", "--rpc", chain.provider.web3.provider.endpoint_uri, "--manifest",
+        [sys.executable, "-m", "ionet.serve.indexer", "--rpc", chain.provider.web3.provider.endpoint_uri, "--manifest",
          str(manifest), "--db", str(db), "--follow", "--interval", "0.1", "--confirmations", "0"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def test_cli__python_m_ionet_indexer__builds_the_state_as_the_library_does(suite, fund, alice, tmp_path):
-    """`python -m ionet.indexer` ran as `__main__`, whose reducer registry was empty: it stored the events
+    """`python -m ionet.serve.indexer` ran as `__main__`, whose reducer registry was empty: it stored the events
     and built no state (on main: token_balances empty)."""
     fund(alice, 1_000 * IO)
     manifest, db = tmp_path / "manifest.json", tmp_path / "cli.sqlite"
     manifest.write_text(suite.manifest.to_json())
     done = subprocess.run(
-        [sys.executable, "-m", "ionet.indexer", "--rpc", chain.provider.web3.provider.endpoint_uri, "--manifest",
+        [sys.executable, "-m", "ionet.serve.indexer", "--rpc", chain.provider.web3.provider.endpoint_uri, "--manifest",
          str(manifest), "--db", str(db)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
         text=True, timeout=120)
     assert done.returncode == 0, done.stderr

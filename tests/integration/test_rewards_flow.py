@@ -12,12 +12,12 @@ from __future__ import annotations
 import pytest
 
 from ionet import ZERO_ADDRESS
-from ionet import emission as model
 from ionet.chain.economy import Economy
 from ionet.chain.rewards_ops import claim_from_file, oracle_round, previews, settle_from_file
 from ionet.chain.rewards_setup import ensure_device, stake_above_minimum
-from ionet.merkle import SlashLeaf
-from ionet.rewards import RewardsEngine, address, devices_from_chain, read_claims, slash_claims_of
+from ionet.engines.merkle import SlashLeaf
+from ionet.engines.rewards import RewardsEngine, address, devices_from_chain, read_claims, slash_claims_of
+from ionet.models import emission as model
 
 DAY = 86_400
 HOUR = 3_600

@@ -6,8 +6,8 @@ from ape import chain
 
 from ionet import IO, USDC
 from ionet.chain.settlement_setup import fund, register_eligible_device
-from ionet.signing import random_nonce, sign_authorization
-from ionet.staking import device_id
+from ionet.chain.signing import random_nonce, sign_authorization
+from ionet.models.staking import device_id
 from tests.router_helpers import HOUR, MAX, conserved, net, usdc_domain
 
 

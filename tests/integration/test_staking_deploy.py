@@ -4,7 +4,7 @@ import copy
 
 from ionet.chain.suite import deploy_suite
 from ionet.config import load_config
-from ionet.staking import device_class
+from ionet.models.staking import device_class
 
 
 def test_step_staking__config_roles_and_classes__applied(scratch_deployer, owner, treasury, carol):

@@ -16,7 +16,7 @@ from ape.exceptions import ContractLogicError
 from ionet.chain.economy import Economy
 from ionet.chain.rewards_ops import claim_from_file, oracle_round, previews, settle_from_file
 from ionet.chain.rewards_setup import ensure_device, stake_above_minimum
-from ionet.rewards import RewardsEngine, read_claims
+from ionet.engines.rewards import RewardsEngine, read_claims
 
 DAY = 86_400
 FROZEN = "RewardsDistributor: slash after active root"

@@ -10,7 +10,7 @@ from ape import chain, project
 
 from ionet import IO
 from ionet import ZERO_ADDRESS as ZERO
-from ionet import emission as model
+from ionet.models import emission as model
 from tests.conftest import advance_to
 
 H = model.EPOCH_SECONDS
@@ -235,7 +235,7 @@ def test_schedule_model__switches_and_mints__chain_pays_each_recipient_what_the_
 ):
     """Differential (invariant 5): a seeded run of 12 mints and switches among three recipients at
     random times; after each step every recipient's IO, total_emitted, the recipient and the events'
-    figures equal ionet.emission.Schedule's."""
+    figures equal ionet.models.emission.Schedule's."""
     dist = suite.RewardsDistributor.address
     rng = random.Random(18)
     twin = model.Schedule(start_time=emission.START_TIME(), recipient=dist)

@@ -1,4 +1,4 @@
-"""The Python reference model (ionet.emission) against the published real-number formula.
+"""The Python reference model (ionet.models.emission) against the published real-number formula.
 
 Pure Python, no chain: every one of the 175,319 epochs is checked.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal, localcontext
 
-from ionet import emission as model
+from ionet.models import emission as model
 
 TOLERANCE_IO = Decimal("1e-9")
 

@@ -8,7 +8,7 @@ import ape
 import pytest
 
 from ionet import IO, USDC
-from ionet import market as m
+from ionet.models import market as m
 from tests.market_helpers import WINDOW
 
 MAX = 2**256 - 1

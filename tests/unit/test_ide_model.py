@@ -1,4 +1,4 @@
-"""ionet.ide (plain Python): the Incentive Dynamic Engine's reference model, the contract's specification.
+"""ionet.models.ide (plain Python): the Incentive Dynamic Engine's reference model, the contract's specification.
 
 Every operation with its state and events, every revert reason, the rounding of every division, and the
 engine's invariants (the names of the contract's @dev list) as hypothesis properties and a state machine
@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from ionet import ide
-from ionet.ide import (
+from ionet.models import ide
+from ionet.models.ide import (
     BPS,
     EXACT_INPUT,
     EXACT_OUTPUT,
@@ -39,7 +39,7 @@ from ionet.ide import (
     slippage_ticks,
     within_bound,
 )
-from ionet.ide_sim import Pool
+from ionet.studies.ide_sim import Pool
 
 GOV, ORACLE, ANYONE = "governance", "oracle", "anyone"
 DAY = 86_400

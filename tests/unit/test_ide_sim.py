@@ -1,4 +1,4 @@
-"""ionet.ide_sim (plain Python): the year-long simulation of the Incentive Dynamic Engine.
+"""ionet.studies.ide_sim (plain Python): the year-long simulation of the Incentive Dynamic Engine.
 
 The scenarios are tested for their published outcomes (docs/economy.md §9): supplier USD income held
 through a 55 % demand drop and a 50 % price crash, the engine drawing on reserves rather than dumping
@@ -15,10 +15,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ionet import emission, ide
 from ionet.config import ROOT, load_config
-from ionet.ide import BPS, EXACT_INPUT, EXACT_OUTPUT, IO, MIN_SWAP_USDC, USD, Fill, Params, SwapRequest, within_bound
-from ionet.ide_sim import (
+from ionet.models import emission, ide
+from ionet.models.ide import (
+    BPS,
+    EXACT_INPUT,
+    EXACT_OUTPUT,
+    IO,
+    MIN_SWAP_USDC,
+    USD,
+    Fill,
+    Params,
+    SwapRequest,
+    within_bound,
+)
+from ionet.studies.ide_sim import (
     DEFAULT_SLIPPAGE_TICKS,
     SCENARIOS,
     Assumptions,

@@ -1,5 +1,5 @@
 """IncentiveEngine (contracts/IncentiveEngine.vy) against its rules (docs/incentive-engine.md) and its
-integer reference model (ionet/ide.py): each external function with its state and events, each
+integer reference model (ionet/models/ide.py): each external function with its state and events, each
 revert reason, and the invariants of its @dev by name. The engine is the suite's (deployed by the
 deploy step, inactive); the `ide` fixture activates it as governance would (ionet.chain.deploy_ide)."""
 
@@ -10,12 +10,12 @@ import pytest
 from ape import project
 
 from ionet import IO, USDC
-from ionet import ide as model
-from ionet import market as m
 from ionet.chain import clock
 from ionet.chain.economy import fund_from_community
+from ionet.chain.roles import role_hash
 from ionet.chain.uniswap import create_pool, mint_full_range
-from ionet.roles import role_hash
+from ionet.models import ide as model
+from ionet.models import market as m
 from tests.ide_helpers import activate, after_epoch, book_fees, close_twap, epoch_end, fee_device
 
 ZERO = "0x" + "00" * 20

@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ionet import IO, USDC
-from ionet import ide as model
-from ionet import market as m
 from ionet.chain import clock
 from ionet.chain.economy import fund_from_community
 from ionet.chain.uniswap import create_pool
+from ionet.models import ide as model
+from ionet.models import market as m
 from tests.ide_helpers import after_epoch, book_fees, close_twap, epoch_end, price_of
 from tests.unit.test_incentive_engine import device, engine, ide  # noqa: F401 (fixtures)
 
@@ -463,7 +463,7 @@ def test_price_limit__slippage_ticks_from_the_price__in_the_direction_buying_io_
 def test_price_limit__either_token_order_and_every_fee_tier__as_computed_here(suite, scratch_deployer):
     """The suite's pool has one token order and fee tier; a pool that only names its tokens gives
     both orders and the other tiers the factory enables (500, 10,000): the slippage in ticks equals
-    the model's (ionet/ide.py) and the limit is the stricter-side rounding of the order at hand."""
+    the model's (ionet/models/ide.py) and the limit is the stricter-side rounding of the order at hand."""
     io, usdc = suite.IOToken.address, suite.USDC.address
     for usdc_is_token0, fee in ((True, 10_000), (False, 500), (True, 3_000)):
         tokens = (usdc, io) if usdc_is_token0 else (io, usdc)
@@ -476,7 +476,7 @@ def test_price_limit__either_token_order_and_every_fee_tier__as_computed_here(su
 
 def test_constructor__desk_slippage_at_its_lowest__two_ticks_above_the_fee(suite, scratch_deployer):
     """The lowest slippage each fee tier accepts leaves two ticks above the fee (one usable tick
-    after the margin); one bp less is refused (ionet/ide.py finds the boundary)."""
+    after the margin); one bp less is refused (ionet/models/ide.py finds the boundary)."""
     io, usdc = suite.IOToken.address, suite.USDC.address
     for fee in (500, 3_000, 10_000):
         lowest = next(b for b in range(1, 501) if _accepts(b, fee))

@@ -9,8 +9,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ionet.chain.roles import ROLE_TABLE, Holder
 from ionet.manifest import ROOT
-from ionet.roles import ROLE_TABLE, Holder
 
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 

@@ -12,11 +12,11 @@ from ape import chain
 from eth_utils import keccak
 
 from ionet import IO, USDC
-from ionet import market as m
 from ionet.chain import deploy_market, uniswap
 from ionet.chain.suite import Suite
 from ionet.manifest import ROOT, Manifest
-from ionet.market import sqrt_price_x96_for
+from ionet.models import market as m
+from ionet.models.market import sqrt_price_x96_for
 
 # v3-periphery's PoolAddress.POOL_INIT_CODE_HASH: the hash of v3-core 1.0.1's pool creation code.
 POOL_INIT_CODE_HASH = "e34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54"

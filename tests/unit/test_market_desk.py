@@ -10,7 +10,7 @@ import ape
 import pytest
 
 from ionet import USDC
-from ionet.settlement import quote
+from ionet.models.settlement import quote
 from tests.conftest import advance
 from tests.router_helpers import DEVICE_A, HOUR, USDC_RATE, book, conserved, one_log
 
@@ -138,7 +138,7 @@ def test_desk_withdraw__desk_role__takes_the_named_income_fee_free_to_the_caller
     router, desk, usdc, token, owner, alice, operator, provider, carol
 ):
     """The role moves a provider's income to its holder without fee: that is why only the desk holds
-    it (ionet/roles.py, `ape run roles --strict`), and why the desk names only its own caller."""
+    it (ionet/chain/roles.py, `ape run roles --strict`), and why the desk names only its own caller."""
     bid, _ = book(router, usdc, alice, USDC_RATE, 10)
     advance(10 * HOUR)
     router.record_work(bid, 10, sender=operator)

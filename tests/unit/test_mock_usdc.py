@@ -4,7 +4,7 @@ import ape
 import pytest
 from ape import chain
 
-from ionet.signing import _sign, random_nonce, sign_authorization, sign_permit
+from ionet.chain.signing import _sign, random_nonce, sign_authorization, sign_permit
 from tests.router_helpers import HOUR, usdc_domain
 
 CANCEL_TYPES = {

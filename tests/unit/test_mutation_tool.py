@@ -1,13 +1,13 @@
-"""benchmarks/mutate.py: the mutant generator (pure Python; the runner itself is `make mutate`)."""
+"""tools/mutate.py: the mutant generator (pure Python; the runner itself is `make mutate`)."""
 
 import json
 
 import pytest
 from hypothesis import Phase, settings
 
-import benchmarks.mutate_pytest as plugin
-from benchmarks import mutate
-from benchmarks.mutate import (
+import tools.mutate_pytest as plugin
+from tools import mutate
+from tools.mutate import (
     ECONOMY,
     TESTS,
     Judges,

@@ -12,9 +12,9 @@ import pytest
 from ape import chain
 
 from ionet import IO, USDC
-from ionet import market as m
 from ionet.chain import clock
 from ionet.chain.uniswap import at, create_pool
+from ionet.models import market as m
 from tests.market_helpers import WINDOW
 
 ZERO = "0x" + "00" * 20

@@ -1,5 +1,5 @@
 """The proof store (ionet/serve/proofs.py): a rewards tree in SQLite gives the same leaves and the
-same proofs as ionet.merkle, read with one primary-key lookup per level (no chain)."""
+same proofs as ionet.engines.merkle, read with one primary-key lookup per level (no chain)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
-from ionet.merkle import ZERO_ADDRESS, leaf_hash, process_proof
-from ionet.rewards import Device, RewardsEngine, SlashRecord, address
+from ionet.engines.merkle import ZERO_ADDRESS, leaf_hash, process_proof
+from ionet.engines.rewards import Device, RewardsEngine, SlashRecord, address
 from ionet.serve.proofs import ProofStore, UnknownRoot, level_index, sibling_path
 from tests.rewards_helpers import dev
 

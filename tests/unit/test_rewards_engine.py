@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ionet import IO
-from ionet import emission as model
-from ionet.merkle import (
+from ionet.engines.merkle import (
     LEAF_TYPES,
     SLASH_LEAF_TYPES,
     ZERO_ADDRESS,
@@ -25,7 +24,7 @@ from ionet.merkle import (
     leaf_hash,
     process_proof,
 )
-from ionet.rewards import (
+from ionet.engines.rewards import (
     Device,
     RewardsEngine,
     SlashRecord,
@@ -40,6 +39,7 @@ from ionet.rewards import (
     slashes_from_file,
     split_pro_rata,
 )
+from ionet.models import emission as model
 from tests.rewards_helpers import dev
 
 CO_A = address("0x" + "aa" * 20)

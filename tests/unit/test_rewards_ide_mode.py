@@ -1,6 +1,6 @@
-"""The rewards engine in IDE mode (ionet/rewards.py `run_ide_epoch`, `usd_owed_of`): per device the
+"""The rewards engine in IDE mode (ionet/engines/rewards.py `run_ide_epoch`, `usd_owed_of`): per device the
 USD owed is its class's USD target per processor-hour x processors x eligible hours; the IO the
-IncentiveEngine released for the epoch (the model ionet/ide.py, the contract's spec) is split pro rata
+IncentiveEngine released for the epoch (the model ionet/models/ide.py, the contract's spec) is split pro rata
 to it, the co-staker in force taking its share; a short epoch pays every device the same fraction.
 Plain Python: no chain."""
 
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ionet import emission, ide
-from ionet.ide import IO, IncentiveEngine, Params, SwapRequest
-from ionet.merkle import ZERO_ADDRESS
-from ionet.rewards import Device, RewardsEngine, SlashRecord, device_usd_owed, usd_owed_of
+from ionet.engines.merkle import ZERO_ADDRESS
+from ionet.engines.rewards import Device, RewardsEngine, SlashRecord, device_usd_owed, usd_owed_of
+from ionet.models import emission, ide
+from ionet.models.ide import IO, IncentiveEngine, Params, SwapRequest
 
 GOV, ORACLE = "gov", "oracle"
 DAY = 86_400

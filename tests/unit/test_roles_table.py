@@ -1,4 +1,4 @@
-"""ionet/roles.py's table: every line names a role the contract really has, and the README's table
+"""ionet/chain/roles.py's table: every line names a role the contract really has, and the README's table
 says the same, line for line and holder for holder."""
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ import re
 import pytest
 
 from ionet.abi import ABI_DIR
-from ionet.manifest import ContractRecord
-from ionet.roles import (
+from ionet.chain.roles import (
     ADMIN_HOLDERS,
     DEFAULT_ADMIN_ROLE,
     OWNER,
@@ -20,6 +19,7 @@ from ionet.roles import (
     role_hash,
     specs_for,
 )
+from ionet.manifest import ContractRecord
 
 
 def abi_of(name: str) -> list[dict]:

@@ -4,8 +4,8 @@ import ape
 import pytest
 from ape import chain
 
-from ionet.settlement import quote
-from ionet.signing import random_nonce, sign_authorization, sign_permit
+from ionet.chain.signing import random_nonce, sign_authorization, sign_permit
+from ionet.models.settlement import quote
 from tests.router_helpers import (
     DEVICE_A,
     DEVICE_B,
@@ -404,7 +404,7 @@ def test_book_with_authorization__max_below_total__reverts(router, usdc, alice):
 
 
 def test_book_with_authorization__canceled_authorization__reverts(router, usdc, alice):
-    from ionet.signing import _sign
+    from ionet.chain.signing import _sign
 
     total = total_of(router, usdc, USDC_RATE, 8)
     auth = _auth(alice, usdc, router, total)

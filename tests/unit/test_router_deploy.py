@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 from ape import chain
 
-from ionet.chain import deploy_router
+from ionet.chain import deploy_router, usdc
 from ionet.chain.suite import STEPS, deploy_suite
 from ionet.config import load_config
 
@@ -29,7 +29,7 @@ def test_step_desk__local__desk_over_the_router_holds_its_desk_role_alone(suite,
     assert desk.hasRole(desk.DEFAULT_ADMIN_ROLE(), owner) and record.args["admin"] == owner.address
     role = router.MARKET_DESK_ROLE()
     assert router.hasRole(role, desk) and not router.hasRole(role, owner)
-    from ionet.roles import role_holders
+    from ionet.chain.roles import role_holders
 
     holders = role_holders(chain.provider.web3, router.address, suite.manifest.contracts["SettlementRouter"].block)
     assert holders[bytes(role)] == [desk.address]
@@ -71,13 +71,13 @@ def test_step_router__usdc_given__uses_it_and_deploys_no_mock(suite, owner, scra
 def test_step_router__live_network_without_usdc__refuses():
     fake = SimpleNamespace(is_local=False, network="sepolia")
     with pytest.raises(SystemExit, match="real USDC address"):
-        deploy_router._usdc(fake, {})
+        usdc._usdc(fake, {})
 
 
 def test_step_router__usdc_address_without_code__refuses(owner):
     fake = SimpleNamespace(is_local=False, network="sepolia")
     with pytest.raises(SystemExit, match="has no code"):
-        deploy_router._usdc(fake, {"usdc": "0x" + "12" * 20})
+        usdc._usdc(fake, {"usdc": "0x" + "12" * 20})
 
 
 def test_step_router__live_network_without_staking__refuses():

@@ -13,8 +13,8 @@ import ape
 import pytest
 
 from ionet import IO, USDC
-from ionet import market as m
-from ionet.settlement import quote
+from ionet.models import market as m
+from ionet.models.settlement import quote
 from tests.conftest import advance
 from tests.router_helpers import DEVICE_A, DEVICE_B, DEVICE_OFF, HOUR, MAX, USDC_RATE, book, conserved, net, one_log
 

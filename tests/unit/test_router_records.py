@@ -5,7 +5,7 @@ import ape
 import pytest
 from ape import chain
 
-from ionet.settlement import END_BY_OPERATOR, END_BY_RENTER, END_COMPLETED, END_EXPIRED
+from ionet.models.settlement import END_BY_OPERATOR, END_BY_RENTER, END_COMPLETED, END_EXPIRED
 from tests.conftest import advance
 from tests.router_helpers import DAY, DEVICE_B, HOUR, IO_RATE, USDC_RATE, book, conserved, net, one_log, sfee
 

@@ -4,7 +4,7 @@ any fee), the fee balance of both sides, and USDC realities (blacklist, pause), 
 import ape
 import pytest
 
-from ionet.settlement import payment_fee
+from ionet.models.settlement import payment_fee
 from tests.conftest import advance
 from tests.router_helpers import (
     DEVICE_A,

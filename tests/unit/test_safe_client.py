@@ -1,5 +1,5 @@
-"""ionet/safe.py (the Safe 1.4.1 client in plain Python) against the real Safe of the governed
-suite, and ionet/timelock.py's operation ids."""
+"""ionet/chain/safe.py (the Safe 1.4.1 client in plain Python) against the real Safe of the governed
+suite, and ionet/chain/timelock.py's operation ids."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
-from ionet import ZERO_ADDRESS, safe
-from ionet.safe import SafeTx, exec_transaction_args, load_artifact, pack_signatures, safe_tx_hash, typed_data
+from ionet import ZERO_ADDRESS
+from ionet.chain import safe
+from ionet.chain.safe import SafeTx, exec_transaction_args, load_artifact, pack_signatures, safe_tx_hash, typed_data
 
 
 @pytest.fixture

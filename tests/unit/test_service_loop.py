@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ionet.rewards import RewardsEngine
+from ionet.engines.rewards import RewardsEngine
+from ionet.models.staking import CLASS_MULTIPLIERS
 from ionet.service.feed import Feed
 from ionet.service.fleet import FleetSim
 from ionet.service.journal import CONFIRMED, DROPPED, FAILED, Journal, Receipt
@@ -24,7 +25,6 @@ from ionet.service.plan import (
     plan_cycle,
     replay_rewards,
 )
-from ionet.staking import CLASS_MULTIPLIERS
 
 HOUR, DAY = 3_600, 86_400
 ORIGIN = 1_700_000_000 - 1_700_000_000 % HOUR

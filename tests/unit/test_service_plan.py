@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from ionet.rewards import RewardsEngine
+from ionet.engines.rewards import RewardsEngine
+from ionet.models.staking import CLASS_MULTIPLIERS
 from ionet.service.feed import Feed, Row
 from ionet.service.journal import Intent, Journal, Receipt
 from ionet.service.plan import (
@@ -27,7 +28,6 @@ from ionet.service.plan import (
     plan_records,
     plan_rewards,
 )
-from ionet.staking import CLASS_MULTIPLIERS
 
 HOUR, DAY = 3_600, 86_400
 ORIGIN = 1_000_000 * HOUR

@@ -6,7 +6,7 @@ import pytest
 from ape import project
 
 from ionet import ZERO_ADDRESS as ZERO
-from ionet.staking import CLASS_MULTIPLIERS, min_stake_of
+from ionet.models.staking import CLASS_MULTIPLIERS, min_stake_of
 from tests.staking_helpers import (
     DAY,
     EVIDENCE,
@@ -98,7 +98,7 @@ def test_step_staking__slash_interval_too_short_or_out_of_bounds__refused_before
 
 
 def test_check_slash_interval__at_least_delay_plus_one_period__accepted():
-    from ionet.staking import DEFAULT_MIN_SLASH_INTERVAL_SECONDS, check_slash_interval
+    from ionet.models.staking import DEFAULT_MIN_SLASH_INTERVAL_SECONDS, check_slash_interval
 
     check_slash_interval(2 * DAY, DAY)  # exactly delay + one period
     check_slash_interval(DEFAULT_MIN_SLASH_INTERVAL_SECONDS, DAY)

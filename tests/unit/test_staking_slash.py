@@ -6,7 +6,7 @@ import ape
 import pytest
 
 from ionet import ZERO_ADDRESS as ZERO
-from ionet.staking import pro_rata
+from ionet.models.staking import pro_rata
 from tests.staking_helpers import DAY, EVIDENCE, IO, advance, co_stake, device_id, fund, io_held, new_device, one
 
 

@@ -16,7 +16,7 @@ import pytest
 from eth_utils import keccak
 
 from ionet import ZERO_ADDRESS
-from ionet.timelock import MAX_BATCH_CALLS, MAX_PAYLOAD_BYTES, ZERO32, BatchOperation, Operation, chunked, salt_of
+from ionet.chain.timelock import MAX_BATCH_CALLS, MAX_PAYLOAD_BYTES, ZERO32, BatchOperation, Operation, chunked, salt_of
 from tests.conftest import advance
 
 DELAY = 3_600

@@ -8,8 +8,8 @@ from ape import chain, project
 
 from ionet import IO
 from ionet import ZERO_ADDRESS as ZERO
-from ionet.emission import GENESIS_SUPPLY, MAX_SUPPLY
-from ionet.signing import Domain, sign_permit
+from ionet.chain.signing import Domain, sign_permit
+from ionet.models.emission import GENESIS_SUPPLY, MAX_SUPPLY
 
 
 @pytest.fixture

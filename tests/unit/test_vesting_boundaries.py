@@ -6,7 +6,7 @@ import pytest
 from ape import chain
 
 from ionet import IO
-from ionet import vesting as model
+from ionet.models import vesting as model
 from tests.conftest import advance_to
 
 # An amount that does not divide evenly, so rounding and the exact last tranche both show.

@@ -1,11 +1,11 @@
-"""ionet.vesting (plain Python): the published schedules and the circulating-supply model."""
+"""ionet.models.vesting (plain Python): the published schedules and the circulating-supply model."""
 
 from __future__ import annotations
 
 import pytest
 
 from ionet import IO
-from ionet import vesting as model
+from ionet.models import vesting as model
 
 
 def test_vested_amount__seed_schedule__published_tranches():

@@ -9,7 +9,7 @@ import pytest
 from ape import chain, project
 
 from ionet import IO
-from ionet import vesting as model
+from ionet.models import vesting as model
 from tests.conftest import advance_to
 
 MONTH = model.MONTH

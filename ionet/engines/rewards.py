@@ -1,9 +1,9 @@
 """The rewards engine: each hourly epoch's emission, split over eligible devices, as Merkle roots.
 
-    devices (file or chain) --score--> pro-rata split of each epoch's emission (ionet.emission)
+    devices (file or chain) --score--> pro-rata split of each epoch's emission (ionet.models.emission)
         --> per device: the owner's part and each co-staker's part (the co-stake in force in
             that epoch) --> cumulative amounts, with each device's latest slash and what its
-            parties had earned by then --> OpenZeppelin standard Merkle tree (ionet.merkle)
+            parties had earned by then --> OpenZeppelin standard Merkle tree (ionet.engines.merkle)
         --> JSON {root, total, through_epoch, through_time, claims: {device: [leaf + proof]}}
 
 Everything is integers in wei. Each epoch's amount is split exactly over devices (largest-remainder
@@ -52,8 +52,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ionet import emission
-from ionet.merkle import (
+from ionet.engines.merkle import (
     LEAF_FIELDS,
     LEAF_TYPES,
     SLASH_LEAF_FIELDS,
@@ -63,6 +62,7 @@ from ionet.merkle import (
     RewardLeaf,
     SlashLeaf,
 )
+from ionet.models import emission
 
 BPS = 10_000
 TREE_FORMAT = "ionet-rewards-v3"

@@ -1,14 +1,14 @@
 """An event indexer for ABI consumers: the state of every contract of a manifest, rebuilt from its
 events alone (no contract calls) into a SQLite file, incrementally, and safe against reorganisations.
 
-    python -m ionet.indexer --rpc http://127.0.0.1:8545 --manifest .build/deployment-ethereum-local.json \
+    python -m ionet.serve.indexer --rpc http://127.0.0.1:8545 --manifest .build/deployment-ethereum-local.json \
         --db index.sqlite [--confirmations N] [--follow --interval 2]
     ape run index --manifest ... --db ... [--confirmations N] [--follow]   # the same through ape's provider
 
 Only web3.py, the committed ABIs (`abi/`, or the path each manifest record names) and the manifest
 are needed. Every run continues from the last indexed block (`meta.last_block`), fetches logs in
 chunks of blocks, decodes them with the ABIs, stores each one in `events` and applies it to the
-state tables through the reducers of `ionet.index_state` (one function per event kind). Amounts are
+state tables through the reducers of `ionet.serve.index_state` (one function per event kind). Amounts are
 stored as decimal TEXT (they exceed SQLite's 64-bit integers); `amount(...)` reads them back.
 
 Reorganisations (docs/indexer.md)
@@ -55,6 +55,8 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
 from ionet.manifest import ROOT, Manifest
+from ionet.serve import index_state  # noqa: F401  (registers the reducers)
+from ionet.serve.index_events import REDUCERS, Event, amount, reducer  # noqa: F401  (Event, amount, reducer: re-exported)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -76,22 +78,6 @@ DEFAULT_UNDO_BLOCKS = 1_024
 
 
 @dataclass(frozen=True)
-class Event:
-    """One decoded log: which manifest contract (key and kind = its ABI's name) and its arguments
-    (addresses checksummed, bytes as 0x-hex, ints as int)."""
-
-    block: int
-    log_index: int
-    tx: str
-    contract: str  # manifest key, e.g. "VestingVault.seed"
-    kind: str  # ABI name, e.g. "VestingVault"
-    address: str
-    name: str
-    args: dict[str, Any]
-    timestamp: int = 0
-
-
-@dataclass(frozen=True)
 class Reorg:
     """A rollback: the indexed blocks above `fork` were no longer the chain's (`last` was the last
     indexed block); `events` events were removed; `replayed` when the undo log did not reach."""
@@ -100,21 +86,6 @@ class Reorg:
     last: int
     events: int
     replayed: bool = False
-
-
-Reducer = Callable[[sqlite3.Connection, Event], None]
-REDUCERS: dict[tuple[str, str], list[Reducer]] = {}
-
-
-def reducer(kind: str, *names: str) -> Callable[[Reducer], Reducer]:
-    """Register `fn(db, event)` for the events `names` of contracts whose ABI is `kind`."""
-
-    def wrap(fn: Reducer) -> Reducer:
-        for name in names:
-            REDUCERS.setdefault((kind, name), []).append(fn)
-        return fn
-
-    return wrap
 
 
 def _plain(value: Any) -> Any:
@@ -131,19 +102,12 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(value).hex()
 
 
-def amount(value: Any) -> int:
-    """An amount column (decimal TEXT) as int; NULL as 0."""
-    return 0 if value is None else int(value)
-
-
 class Indexer:
     def __init__(self, w3: Any, manifest: Manifest, db_path: str | Path, abi_root: Path = ROOT,
                  confirmations: int | None = None, undo_blocks: int = DEFAULT_UNDO_BLOCKS) -> None:
         """`confirmations`: blocks below the head left unindexed (None: 0 on a local chain, 12 elsewhere);
         `undo_blocks`: how far below the head state changes are kept in the undo log (a deeper reorg
         is rolled back by a replay of the stored events)."""
-        from ionet import index_state  # (registers the reducers)
-
         self.w3 = w3
         self.manifest = manifest
         if confirmations is None:
@@ -600,8 +564,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m ionet.indexer` runs this file as `__main__`, but ionet.index_state registers its reducers
-    # in `ionet.indexer.REDUCERS`: run the main of that module, else events are stored and no state is built
-    from ionet.indexer import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

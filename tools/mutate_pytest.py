@@ -1,5 +1,5 @@
-"""A pytest plugin for the mutation tool's judged test runs (`ape test ... -p benchmarks.mutate_pytest`,
-added by benchmarks/mutate.py; never loaded by `make test`).
+"""A pytest plugin for the mutation tool's judged test runs (`ape test ... -p tools.mutate_pytest`,
+added by tools/mutate.py; never loaded by `make test`).
 
 Every hypothesis test without its own setting for these runs derandomized (the same examples on every
 run: a mutant's verdict does not depend on luck), with no example database (nothing carried from

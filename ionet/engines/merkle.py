@@ -1,7 +1,7 @@
 """OpenZeppelin StandardMerkleTree for the rewards leaves, fast.
 
 A rewards tree holds two kinds of leaves (what each field means: contracts/RewardsDistributor.vy's
-@dev and ionet/rewards.py):
+@dev and ionet/engines/rewards.py):
 
 * a `RewardLeaf` of six fields, ABI types `LEAF_TYPES`
     (bytes32 device, uint256 owner_cumulative, address co_staker, uint256 co_cumulative,

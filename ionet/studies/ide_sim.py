@@ -1,11 +1,11 @@
 """`make ide-sim`: the Incentive Dynamic Engine over a year of daily epochs, under stress.
 
-    python -m ionet.ide_sim            # writes docs/ide-simulation.md and docs/ide/*.png
+    python -m ionet.studies.ide_sim            # writes docs/ide-simulation.md and docs/ide/*.png
 
-The engine is `ionet.ide.IncentiveEngine`, the contract's reference model, unchanged: the simulator
+The engine is `ionet.models.ide.IncentiveEngine`, the contract's reference model, unchanged: the simulator
 only feeds it, day after day (epoch d = day d):
 
-1. the emission of the day's 24 hourly epochs (`ionet.emission`) enters the Reward Vault;
+1. the emission of the day's 24 hourly epochs (`ionet.models.emission`) enters the Reward Vault;
 2. the day's fees (the published fee table applied to the day's rentals) enter the Fee Vault;
 3. outside traders move the pool to the day's path price and leave it there for the TWAP window, so
    the TWAP of the window ending at the day's close is the day's price;
@@ -42,9 +42,9 @@ from math import isqrt
 from pathlib import Path
 from typing import Any
 
-from ionet import emission
 from ionet.config import ROOT, load_config
-from ionet.ide import (
+from ionet.models import emission
+from ionet.models.ide import (
     BPS,
     EXACT_INPUT,
     EXACT_OUTPUT,
@@ -568,9 +568,9 @@ def write_markdown(runs: list[Run], a: Assumptions, cfg: dict[str, Any], path: P
     rel = [c.relative_to(path.parent).as_posix() for c in charts]
     text = f"""# The Incentive Dynamic Engine, simulated
 
-Written by `make ide-sim` (`ionet/ide_sim.py`), from the engine's reference model `ionet/ide.py`
+Written by `make ide-sim` (`ionet/studies/ide_sim.py`), from the engine's reference model `ionet/models/ide.py`
 (the rules of `docs/incentive-engine.md`), seed {a.seed}: deterministic, the same figures on every run.
-{a.days} daily epochs; each day the emission of its 24 hourly epochs (`ionet/emission.py`, year 1 of the
+{a.days} daily epochs; each day the emission of its 24 hourly epochs (`ionet/models/emission.py`, year 1 of the
 published schedule: day 1 is the emission's first day, as on a fresh local chain) enters the Reward
 Vault; each shock starts on day {a.shock_day} and reaches its full size over {a.shock_ramp_days} days, then
 lasts to the end of the year.
@@ -606,7 +606,7 @@ burns, sustainability ratio), and one comparing the scenarios:
 
 """ + "\n".join(f"![{Path(c).stem}]({c})" for c in rel) + f"""
 
-## Assumptions (all our defaults, in `ionet/ide_sim.py` and `config/deploy.local.json` → `ide`)
+## Assumptions (all our defaults, in `ionet/studies/ide_sim.py` and `config/deploy.local.json` → `ide`)
 
 Engine parameters: epoch {params.epoch_seconds:,} s, burn share {params.burn_share_bps / 100:.0f} %, reserve
 {params.reserve_epochs} days of trailing payouts, retirement buffer {params.retire_buffer_epochs} days, at most

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ionet.merkle import ZERO_ADDRESS, Leaf, RewardLeaf, SlashLeaf
+from ionet.engines.merkle import ZERO_ADDRESS, Leaf, RewardLeaf, SlashLeaf
 
 SLASH_UNKNOWN, SLASH_PENDING, SLASH_OVERTURNED, SLASH_FINALIZED = 0, 1, 2, 3
 MAX_AMOUNT = 2**192 - 1

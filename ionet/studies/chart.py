@@ -1,10 +1,10 @@
 """`make chart`: circulating supply by category over 20 years, from the model, as a PNG.
 
-    python -m ionet.chart docs/supply.png
+    python -m ionet.studies.chart docs/supply.png
 
 Circulating = vested genesis (each category on its vault's schedule, every allocation granted at
 genesis and claimed as it vests; Community and R&D unlocked at genesis) + emission minted so far
-(ionet.emission, the 300M provider rewards over 175,319 hourly epochs).
+(ionet.models.emission, the 300M provider rewards over 175,319 hourly epochs).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
 from ionet import IO
-from ionet.vesting import circulating_by_category
+from ionet.models.vesting import circulating_by_category
 
 COLORS = ["#4C72B0", "#55A868", "#C44E52", "#DD8452", "#8172B3", "#64B5CD"]
 

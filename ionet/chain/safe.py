@@ -31,7 +31,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 
 from ionet import ZERO_ADDRESS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project
 PACKAGE = ROOT / "node_modules" / "@safe-global" / "safe-contracts"
 SAFE_VERSION = "1.4.1"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from ionet.indexer import Event, amount, reducer
+from ionet.serve.index_events import Event, amount, reducer
 
 ZERO = "0x" + "00" * 20
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ionet.index_state import _IDE_TOTALS, CO_EXITING, ZERO
-from ionet.indexer import Indexer, amount
+from ionet.serve.index_state import _IDE_TOTALS, CO_EXITING, ZERO
+from ionet.serve.indexer import Indexer, amount
 
 COOLDOWN_SECONDS = 14 * 86_400
 

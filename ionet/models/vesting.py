@@ -4,7 +4,7 @@
 * `VaultModel`: a plain-Python twin of one vault (grants, claims, releases, revocations, key
   rotations, totals, the same revert reasons), used by the hypothesis state machine.
 * `circulating_by_category`: circulating supply by category over time, the emission of
-  `ionet.emission` included (what `make chart` draws).
+  `ionet.models.emission` included (what `make chart` draws).
 
 After m = (t - start) // period full periods:
     initial = amount * unlocked_bps // 10_000
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ionet import IO
-from ionet import emission as em
+from ionet.models import emission as em
 
 MONTH = 2_629_746  # the default period: a mean Gregorian month, in seconds
 BPS = 10_000

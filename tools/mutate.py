@@ -1,8 +1,8 @@
 """Mutation testing of the contracts: does the test suite notice when the code is wrong?
 
     make mutate                                   # every contract, writes benchmarks/mutation.md
-    python -m benchmarks.mutate --contract NodeStaking --jobs 2
-    python -m benchmarks.mutate --list NodeStaking   # print the mutants, run nothing
+    python -m tools.mutate --contract NodeStaking --jobs 2
+    python -m tools.mutate --list NodeStaking   # print the mutants, run nothing
 
 For each contract, `generate` makes small mutants of every code line of every function body:
 
@@ -21,7 +21,7 @@ and judged with `-x` by that contract's own tests (`TESTS`) and then, by default
 state machine (`ECONOMY`: every contract of the real deploy, derandomized, `--economy-examples 8`
 examples of up to 150 steps; `--economy-examples 0` leaves it out): the mutant is killed when a test
 fails, survives when all pass. Every hypothesis test runs derandomized, without a database and without
-shrinking (`benchmarks/mutate_pytest.py`): the same verdict on every run, and a kill costs no shrink.
+shrinking (`tools/mutate_pytest.py`): the same verdict on every run, and a kill costs no shrink.
 Before a contract's mutants, its judges run once on the unmutated source (the baseline): a judge that
 fails there would "kill" every mutant, so the run stops instead.
 
@@ -64,7 +64,7 @@ EQUIVALENT = ROOT / "benchmarks" / "mutation_equivalent.json"
 ECONOMY = "tests/fuzz/test_economy_state_machine.py"
 ECONOMY_EXAMPLES = 8  # derandomized examples of up to 150 steps (make test runs 32)
 # Loaded into every judged test run: hypothesis derandomized, no database, no shrinking.
-PYTEST_PLUGIN = "benchmarks.mutate_pytest"
+PYTEST_PLUGIN = "tools.mutate_pytest"
 _LOCK = threading.Lock()  # the jobs share the results and the progress line
 
 # Which tests judge each contract's mutants (the ones that exercise it, fastest first).
@@ -581,10 +581,10 @@ def render(
     lines = [
         "# Mutation testing",
         "",
-        "Written by `make mutate` (`python -m benchmarks.mutate`) from the results it keeps per mutant in",
+        "Written by `make mutate` (`python -m tools.mutate`) from the results it keeps per mutant in",
         "`benchmarks/mutation-results.json`: every code line of every function of each contract mutated",
         "(comparisons, booleans, arithmetic, constants ± 1, dropped asserts, state updates and logs). Each",
-        "mutant is judged by that contract's own tests (`TESTS` in benchmarks/mutate.py) and, where the",
+        "mutant is judged by that contract's own tests (`TESTS` in tools/mutate.py) and, where the",
         "judges column says so, then by the whole-economy state machine",
         f"(`{ECONOMY}`, derandomized, that many examples of up to 150",
         "steps; the hypothesis tests run derandomized without shrinking). A contract's judges pass on its",
