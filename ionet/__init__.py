@@ -1,8 +1,12 @@
-"""Off-chain toolkit of the IO network contracts.
+"""The Python side of the IO network contracts.
 
-Plain-Python reference models of the on-chain economy (supply and emission, vesting, staking,
-settlement with the fees of both sides, the market's Uniswap V3 price maths), the Merkle rewards
-engine, the deployment manifest and the deploy configuration.
+    models/    plain-Python reference models of the contracts, exact integers (no ape)
+    engines/   the rewards engine and the Merkle trees whose roots the distributor accepts
+    chain/     ape code: deploy steps, governance, Safe client, signing, the demo economy
+    service/   the operator service (usage feed, journal of intents, planner, executor)
+    serve/     indexer (events -> SQLite, reorg-safe), HTTP API with proofs, dashboard
+    studies/   the supply chart and the IDE simulation, for the docs
+
 Money is integers in base units everywhere (wei for IO, 6-decimal units for USDC); `Decimal`
 appears only where the published formula is real arithmetic.
 """

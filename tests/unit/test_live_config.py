@@ -1,4 +1,4 @@
-"""config/deploy.example-live.json and the README's list of what to edit in a copy of it (issue 18,
+"""config/deploy.example-live.json and docs/deploy.md's list of what to edit in a copy of it (issue 18,
 the live path): every key whose example value is a network's contract address or a placeholder, and
 every operational key, is in the list."""
 
@@ -29,7 +29,7 @@ def _leaves(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
 
 
 def _edit_list() -> set[str]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "deploy.md").read_text()
     section = text[text.index("**What to edit in the copy.**") : text.index("**Resume.**")]
     return set(re.findall(r"`([a-z_]+(?:\.[a-z_*]+)+)`", section))
 
@@ -38,7 +38,7 @@ def _named(key: str, named: set[str]) -> bool:
     return any(key == n or key.startswith(n + ".") for n in named)
 
 
-def test_readme__what_to_edit__names_every_address_and_placeholder_of_the_example():
+def test_deploy_manual__what_to_edit__names_every_address_and_placeholder_of_the_example():
     cfg = json.loads((ROOT / "config" / "deploy.example-live.json").read_text())
     specific = {
         key for key, value in _leaves(cfg)
@@ -49,7 +49,7 @@ def test_readme__what_to_edit__names_every_address_and_placeholder_of_the_exampl
     assert [key for key in sorted(specific) if not _named(key, named)] == []
 
 
-def test_readme__what_to_edit__names_every_operational_key():
+def test_deploy_manual__what_to_edit__names_every_operational_key():
     named = _edit_list()
     keys = {spec.config_key for spec in ROLE_TABLE if spec.holder is Holder.OPERATIONAL}
     assert [key for key in sorted(keys) if not _named(key, named)] == []

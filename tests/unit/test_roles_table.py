@@ -1,4 +1,4 @@
-"""ionet/chain/roles.py's table: every line names a role the contract really has, and the README's table
+"""ionet/chain/roles.py's table: every line names a role the contract really has, and the governance manual's table (docs/contracts/governance.md)
 says the same, line for line and holder for holder."""
 
 from __future__ import annotations
@@ -62,19 +62,19 @@ def test_is_governed__mocks_safe_parts_and_third_party_stand_ins__excluded():
     assert not is_governed("UniswapV3Factory", ContractRecord("0x", "", 0, "", args={"third_party": True}))
 
 
-def test_readme__who_holds_what__lists_every_line_of_the_table():
-    """The README's table is what the deploy enforces: each (contract, role) of ROLE_TABLE is there."""
+def test_governance_manual__who_holds_what__lists_every_line_of_the_table():
+    """The governance manual's table (docs/contracts/governance.md) is what the deploy enforces: each (contract, role) of ROLE_TABLE is there."""
     from ionet.manifest import ROOT
 
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("### Who holds what") : text.index("### How the deploy wires it")]
+    text = (ROOT / "docs" / "contracts" / "governance.md").read_text()
+    section = text[text.index("## Who holds what") : text.index("## How the deploy wires it")]
     lines = [line for line in section.splitlines() if line.startswith("| `")]
     for spec in ROLE_TABLE:
         roles = spec.role if isinstance(spec.role, tuple) else (spec.role,)
         assert any(f"`{spec.contract}`" in line and any(f"`{r}`" in line for r in roles) for line in lines), spec
 
 
-# What the README's holder column says for each holder class (operational keys: their config key).
+# What the manual's holder column says for each holder class (operational keys: their config key).
 HOLDER_WORDS = {
     Holder.TIMELOCK: "timelock",
     Holder.GUARDIAN: "guardian Safe",
@@ -88,8 +88,8 @@ HOLDER_WORDS = {
 def _readme_rows() -> list[tuple[str, list[str], str]]:
     from ionet.manifest import ROOT
 
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("### Who holds what") : text.index("### How the deploy wires it")]
+    text = (ROOT / "docs" / "contracts" / "governance.md").read_text()
+    section = text[text.index("## Who holds what") : text.index("## How the deploy wires it")]
     rows = []
     for line in section.splitlines():
         if line.startswith("| `"):
@@ -98,8 +98,8 @@ def _readme_rows() -> list[tuple[str, list[str], str]]:
     return rows
 
 
-def test_readme__who_holds_what__every_row_is_a_line_of_the_table_with_its_holder():
-    """Issue 18, defect 4: the README's table says what holds. Every role it names is a line of
+def test_governance_manual__who_holds_what__every_row_is_a_line_of_the_table_with_its_holder():
+    """Issue 18, defect 4: the governance manual's table (docs/contracts/governance.md) says what holds. Every role it names is a line of
     ROLE_TABLE (so a role in the contract's ABI: the test above), held by the holder it names; a
     stale name ("GOVERNANCE_ROLE (to be CANCELLER_ROLE)") fails here."""
     table = {(spec.contract, spec.role): spec for spec in ROLE_TABLE}
@@ -109,7 +109,7 @@ def test_readme__who_holds_what__every_row_is_a_line_of_the_table_with_its_holde
         assert roles, contract
         for role in roles:
             spec = table.get((contract, role))
-            assert spec is not None, f"the README names {contract} {role}, which ROLE_TABLE does not have"
+            assert spec is not None, f"the manual names {contract} {role}, which ROLE_TABLE does not have"
             if spec.holder is Holder.OPERATIONAL:
                 assert f"`{spec.config_key}`" in holder, (contract, role, holder)
             else:
