@@ -6,7 +6,9 @@ role: operator, oracle, keeper) and the simulator's renters; end with the report
     ape run operate                       # 30 days, 8 devices, governance
     ape run operate --days 2 --devices 4 --no-governance
 
-The journal and the feed are in --workdir (default .build/operate/, emptied first: a new deployment).
+The journal and the feed are in --workdir (default .build/operate/, emptied first: a new deployment), with
+the structured log (operator.jsonl, one JSON object per line). While it runs, /health and /metrics
+(Prometheus) are served on --health-port (ionet/service/health.py).
 Live networks are not served yet (the roles' keystore accounts and a Silverback runner: see run.py).
 """
 
@@ -27,6 +29,7 @@ from ionet.chain.accounts import pick_account
 from ionet.chain.suite import deploy_suite
 from ionet.config import load_config
 from ionet.manifest import manifest_path, write_manifest
+from ionet.service.health import HealthServer, JsonLog
 from ionet.service.run import LocalNetwork, report, role_keys
 
 
@@ -45,6 +48,9 @@ def _status(net: LocalNetwork, hour: int) -> Table:
     }
     if op is not None:
         rows.update(op.status())
+        if op.health is not None:
+            rows["lag behind the clock"] = f"{op.health.lag_seconds} s"
+            rows["keys under the low-balance mark"] = ", ".join(op.health.low_balance) or "-"
         rows["transactions sent"] = op.executor.sent_count
         rows["failures"] = dict(op.executor.failures) or "-"
     for k, v in rows.items():
@@ -58,7 +64,8 @@ def _status(net: LocalNetwork, hour: int) -> Table:
 @click.option("--seed", default=1)
 @click.option("--governance/--no-governance", default=True, help="hand every admin role to the Safes and timelock")
 @click.option("--workdir", default=".build/operate", help="journal and feed folder (emptied first)")
-def cli(days, devices, seed, governance, workdir):
+@click.option("--health-port", default=9464, help="port of /health and /metrics on 127.0.0.1 (0: any free port)")
+def cli(days, devices, seed, governance, workdir, health_port):
     net = networks.provider.network
     if net.name != "local":
         raise SystemExit("ape run operate drives a local chain (it moves the clock); live networks come next")
@@ -75,11 +82,15 @@ def cli(days, devices, seed, governance, workdir):
     console.rule("[bold]Deploying the suite")
     suite = deploy_suite(pick_account(None, True), cfg)
     write_manifest(suite.manifest, manifest_path("ethereum", "local"))
-    local = LocalNetwork(suite, work, devices=devices, seed=seed, signers=signers, log=console.print)
+    work.mkdir(parents=True)
+    log = JsonLog(str(work / "operator.jsonl"), stream=None, echo=console.print)
+    local = LocalNetwork(suite, work, devices=devices, seed=seed, signers=signers, log=log)
     local.prepare(cfg["governance"] if governance else None)
     for role, signer in local.signers.items():
         console.print(f"{role:<9} key {signer.address}")
     console.print(f"deployed and prepared in {time.monotonic() - t0:.0f} s")
+    server = HealthServer(lambda: local.operator.health if local.operator else None, port=health_port)
+    console.print(f"health {server.url}/health, Prometheus metrics {server.url}/metrics, log {work / 'operator.jsonl'}")
 
     progress = Progress(
         TextColumn("[bold]day {task.fields[day]:>3}"),
@@ -95,6 +106,7 @@ def cli(days, devices, seed, governance, workdir):
             live.update(Group(progress, _status(n, h)))
 
         local.run(days, on_hour=on_hour)
+    server.close()
     r = report(local)
     table = Table(title="report", title_justify="left")
     table.add_column("")

@@ -34,6 +34,7 @@ from ionet.engines.rewards import RewardsEngine
 from ionet.service.chain import ChainReader, Web3ChainView
 from ionet.service.executor import Executor
 from ionet.service.feed import Feed
+from ionet.service.health import LOW_BALANCE_WEI, Health, health_of
 from ionet.service.journal import CONFIRMED, FAILED, MINED, DuplicateItem, Journal
 from ionet.service.plan import HOUR, plan_cycle, replay_rewards
 
@@ -57,6 +58,9 @@ class Operator:
     passes: int = 3
     log: Callable[[str], None] = lambda _m: None
     notes: list[str] = field(default_factory=list)
+    low_balance_wei: int = LOW_BALANCE_WEI
+    health: Health | None = None  # after each cycle (ionet/service/health.py serves it)
+    cycles: int = 0
 
     def __post_init__(self) -> None:
         missing = [r for r in ROLES if r not in self.signers]
@@ -84,6 +88,7 @@ class Operator:
         """One cycle; returns the number of intents sent."""
         self.reconcile()
         sent = 0
+        snap = None
         for _ in range(self.passes):
             snap = self.reader.snapshot()
             if self.rewards is None:
@@ -101,7 +106,21 @@ class Operator:
             self.journal.reconcile(self.view)
             if not keys:
                 break
+        else:
+            snap = self.reader.snapshot()  # the last pass sent: what the chain says now
+        self.cycles += 1
+        self.health = self._health(snap, sent)
         return sent
+
+    def _health(self, snap: Any, sent: int) -> Health:
+        failed_by_kind = Counter(e.kind for e in self.journal.entries([FAILED]))
+        balances = {role: int(self.w3.eth.get_balance(s.address)) for role, s in self.signers.items()}
+        h = health_of(snap, self.journal.counts(), failed_by_kind, self.executor.failures, balances, self.notes,
+                      self.low_balance_wei, self.cycles, self.executor.sent_count)
+        for role in h.low_balance:
+            self.log(f"low balance: the {role} key {self.signers[role].address} holds {balances[role]} wei, "
+                     f"under {self.low_balance_wei}: fund it before it stops sending")
+        return h
 
     def status(self) -> dict[str, Any]:
         counts = self.journal.counts()

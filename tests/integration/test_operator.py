@@ -35,6 +35,32 @@ def test_operator__two_days_on_anvil__killed_twice__every_hour_and_epoch_once(su
         "oracle": {net.signers["oracle"].address},
         "keeper": {net.signers["keeper"].address},
     }
+    # what /health and /metrics show is the chain's view after the last cycle
+    _health_matches_chain(net)
+
+
+def _health_matches_chain(net):
+    import json
+    import urllib.request
+
+    from ape import chain
+
+    from ionet.service.health import HealthServer
+
+    assert net.operator.cycle() == 0  # the clock has not moved since the run's last cycle: nothing to send
+    h, engine, dist = net.operator.health, net.suite.IncentiveEngine, net.suite.RewardsDistributor
+    assert (h.last_stated, h.last_settled) == (engine.last_stated(), engine.last_settled()) == (DAYS, DAYS)
+    assert h.epochs_ended == DAYS and h.lag_seconds == 0 and h.pending == 0 and h.failed == 0
+    active_through = (int(dist.active().through_time) - int(engine.start_time())) // int(engine.EPOCH_SECONDS())
+    assert h.rooted_through == active_through >= DAYS - 1  # the last root may still wait out its delay
+    assert h.balances == {r: chain.provider.web3.eth.get_balance(s.address) for r, s in net.signers.items()}
+    assert h.low_balance == [] and h.cycles >= 1 and h.sent == net.operator.executor.sent_count
+    server = HealthServer(lambda: h)
+    try:
+        with urllib.request.urlopen(server.url + "/health", timeout=5) as r:
+            assert r.status == 200 and json.loads(r.read())["last_settled"] == DAYS
+    finally:
+        server.close()
 
 
 def _executor(suite, tmp_path, **kw):
