@@ -40,6 +40,8 @@ class ChainReader:
     _device_count: int = -1
     _devices_for_epoch: int = -1
     _static: dict[str, Any] = field(default_factory=dict)
+    _scanned_hash: str = ""
+    reorgs: int = 0  # reorganisations seen below the last block read
 
     def __post_init__(self) -> None:
         self._scanned = max(self._scanned, self.from_block - 1)
@@ -54,6 +56,18 @@ class ChainReader:
 
     # ------------------------------------------------------------ events
     def _scan(self, head: int) -> None:
+        """Read the new blocks' events. A reorg below the last block read (its hash changed, or the
+        chain is shorter) drops everything read and reads again from the router's deployment."""
+        from ape import chain
+
+        if self._scanned >= self.from_block and (
+            head < self._scanned or _hex(chain.blocks[self._scanned].hash) != self._scanned_hash
+        ):
+            self._scanned = self.from_block - 1
+            self._bookings.clear()
+            self._open.clear()
+            self._released.clear()
+            self.reorgs += 1
         if head <= self._scanned:
             return
         start, router, engine = self._scanned + 1, self.c("SettlementRouter"), self.c("IncentiveEngine")
@@ -64,6 +78,7 @@ class ChainReader:
         for ev in engine.EpochSettled.range(start, head + 1):
             self._released[int(ev.epoch)] = int(ev.from_reward_vault) + int(ev.from_fee_io) + int(ev.from_fee_usdc_swap)
         self._scanned = head
+        self._scanned_hash = _hex(chain.blocks[head].hash)
 
     # ------------------------------------------------------------ the snapshot
     def snapshot(self, block: Any | None = None) -> Snapshot:
@@ -206,7 +221,13 @@ class Web3ChainView:
         return int(self.w3.eth.block_number)
 
     def block_hash(self, number: int) -> str | None:
-        block = self.w3.eth.get_block(number)
+        """None when the chain has no such block (a reorg made it shorter)."""
+        from web3.exceptions import BlockNotFound
+
+        try:
+            block = self.w3.eth.get_block(number)
+        except BlockNotFound:
+            return None
         return None if block is None else _hex(block["hash"])
 
 

@@ -48,6 +48,21 @@ class Crash(Exception):
     """A test's kill -9 at a named point."""
 
 
+def is_revert(err: Exception) -> bool:
+    """The node ran the call and it reverted (web3's ContractLogicError, or ape's revert errors), as
+    opposed to an RPC that failed (a dropped connection, an HTTP 5xx, a timeout): only a revert marks
+    an intent failed."""
+    from web3.exceptions import ContractLogicError
+
+    if isinstance(err, ContractLogicError):
+        return True
+    try:
+        from ape.exceptions import ContractLogicError as ApeLogicError
+    except ImportError:  # pragma: no cover (ape is always installed here)
+        return False
+    return isinstance(err, ApeLogicError)
+
+
 def signer_of(account: Any) -> Any:
     """An eth_account LocalAccount for an ape test account (it exposes its private key)."""
     from eth_account import Account
@@ -155,8 +170,10 @@ class Executor:
         tx: dict[str, Any] = {"from": signer.address, "to": contract.address, "data": data, "value": 0}
         try:
             gas = int(self.w3.eth.estimate_gas(tx))
-        except Exception as err:  # noqa: BLE001 (a revert at estimation: recorded, never sent)
-            self._fail(entry.key, "revert", revert_message(err))
+        except Exception as err:  # noqa: BLE001
+            if not is_revert(err):
+                raise  # the RPC failed, not the call: the intent stays planned for the next cycle
+            self._fail(entry.key, "revert", revert_message(err))  # recorded, never sent
             return
         max_fee, tip = self.fees()
         tx.update(

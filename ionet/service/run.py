@@ -39,6 +39,7 @@ from ionet.service.journal import CONFIRMED, FAILED, MINED, DuplicateItem, Journ
 from ionet.service.plan import HOUR, plan_cycle, replay_rewards
 
 MARGIN = 60  # seconds into each hour at which the cycle runs
+CYCLE_ATTEMPTS = 5  # starts of one hour's cycle when the RPC fails past its retries
 ROLES = ("operator", "oracle", "keeper")
 KEYS = ("SettlementRouter", "NodeStaking", "IncentiveEngine", "RewardsDistributor", "EmissionSchedule")
 
@@ -204,6 +205,8 @@ class LocalNetwork:
     seed: int = 1
     signers: dict[str, Any] = field(default_factory=role_keys)
     log: Callable[[str], None] = lambda _m: None
+    confirmations: int = 2  # blocks after which the operator takes a transaction as final (deepest reorg survived)
+    operator_rpc: str | None = None  # the operator's own RPC URL (e.g. a fault proxy); None: ape's connection
     renter_accounts: list[Any] = field(default_factory=list)
     booking_renter: dict[int, Any] = field(default_factory=dict)
     ended_by_renter: set[int] = field(default_factory=set)
@@ -256,14 +259,17 @@ class LocalNetwork:
         if self.operator is not None:
             self.operator.close()
             self.restarts += 1
+        from ionet.service.rpc import connect
+
         self.operator = Operator(
-            self.w3,
+            connect(self.operator_rpc) if self.operator_rpc else self.w3,
             self.contracts,
             self.workdir / "journal.db",
             Feed(self.workdir / "feed.db", origin=self.origin),
             self.signers,
             self.usd_targets,
             self.from_block,
+            confirmations=self.confirmations,
             log=self.log,
         )
         return self.operator
@@ -315,11 +321,13 @@ class LocalNetwork:
         on_hour: Callable[[int, LocalNetwork], None] | None = None,
         kill_at: dict[int, str] | None = None,
         drain_hours: int = 26,
+        after_kill: Callable[[int, Operator], None] | None = None,
     ) -> None:
         """`days` simulated days from the engine's epoch 1, then at most `drain_hours` with the feed
         stopped, until a root covers epoch `days` (one root a day at most: the last may wait for its
         predecessor's activation delay). `kill_at`: hour -> crash point (the operator dies there and
-        a fresh one starts on the same journal)."""
+        a fresh one starts on the same journal); `after_kill(hour, dead operator)` runs between the
+        two (what happens while the operator is down)."""
         from ionet.service.executor import Crash
 
         op = self.operator or self.start_operator()
@@ -329,11 +337,13 @@ class LocalNetwork:
             if kill_at and h in kill_at:
                 op.executor.crash = kill_at[h]
             try:
-                op.cycle()
+                self.cycle(op, h)
             except Crash as crash:
                 self.log(f"hour {h}: killed {crash}; a fresh operator starts on the same journal")
+                if after_kill is not None:
+                    after_kill(h, op)
                 op = self.start_operator()
-                op.cycle()
+                self.cycle(op, h)
             if h < last:
                 self.renters_act(h)
             if on_hour is not None:
@@ -342,7 +352,23 @@ class LocalNetwork:
                 break
         for _ in range(self.operator.confirmations if self.operator else 2):  # the last ones confirmed
             self.chain.mine()
-        op.reconcile()
+        self.cycle(op, h, lambda: op.reconcile())
+
+    def cycle(self, op: Operator, h: int, step: Callable[[], Any] | None = None) -> None:
+        """The operator's cycle (or `step`), started again when the RPC fails past its own retries
+        (ionet/service/rpc.py): the journal makes a second start safe. After CYCLE_ATTEMPTS the hour
+        is left to the next one, which catches up."""
+        from ionet.service.rpc import is_transient
+
+        for attempt in range(1, CYCLE_ATTEMPTS + 1):
+            try:
+                (step or op.cycle)()
+                return
+            except Exception as err:
+                if not is_transient(err):
+                    raise
+                op.executor.failures["rpc"] = op.executor.failures.get("rpc", 0) + 1
+                self.log(f"hour {h}: the RPC failed ({type(err).__name__}), attempt {attempt}: cycle again")
 
 
 # ---------------------------------------------------------------------- the final report

@@ -115,3 +115,44 @@ def test_json_log__one_object_per_line_with_its_fields(tmp_path):
     assert [(x["level"], x["msg"]) for x in lines] == [("info", "settled"), ("warning", "low balance")]
     assert lines[0]["epoch"] == 3 and lines[1]["role"] == "oracle" and lines[0]["ts"].endswith("Z")
     assert [json.loads(x) for x in stream.getvalue().splitlines()] == lines and echoed == ["settled", "low balance"]
+
+
+def test_is_revert__the_call_reverted_vs_the_rpc_failed():
+    import requests
+    from web3.exceptions import ContractLogicError
+
+    from ionet.service.executor import is_revert
+    from ionet.service.rpc import is_transient
+
+    assert is_revert(ContractLogicError("execution reverted: IncentiveEngine: not active"))
+    for err in (requests.ConnectionError("dropped"), requests.HTTPError("503"), requests.Timeout("slow")):
+        assert not is_revert(err) and is_transient(err)
+    assert not is_transient(ContractLogicError("execution reverted")) and not is_transient(ValueError("bug"))
+
+
+def test_local_network_cycle__rpc_fails_twice__started_again_and_counted():
+    import pytest
+    import requests
+
+    from ionet.service.run import CYCLE_ATTEMPTS, LocalNetwork
+
+    calls, log = [], []
+
+    class Op:
+        executor = type("X", (), {"failures": {}})()
+
+        def cycle(self):
+            calls.append(1)
+            if len(calls) <= 2:
+                raise requests.ConnectionError("dropped")
+
+    net, op = type("N", (), {"log": staticmethod(log.append)})(), Op()
+    LocalNetwork.cycle(net, op, 7)
+    assert len(calls) == 3 and op.executor.failures == {"rpc": 2} and len(log) == 2 and "hour 7" in log[0]
+    # a bug is not an RPC failure: raised at once
+    with pytest.raises(ValueError):
+        LocalNetwork.cycle(net, op, 8, lambda: (_ for _ in ()).throw(ValueError("bug")))
+    # an RPC down for every attempt: the hour is left to the next one
+    calls.clear()
+    LocalNetwork.cycle(net, op, 9, lambda: (_ for _ in ()).throw(requests.ConnectionError("down")))
+    assert op.executor.failures["rpc"] == 2 + CYCLE_ATTEMPTS
