@@ -15,7 +15,7 @@ APE := $(VENV)/bin/ape
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: setup compile chromium chromium-background demo operate test test-long serve api-bench index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
+.PHONY: setup compile chromium chromium-background demo operate chaos test test-long serve api-bench index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
@@ -27,6 +27,7 @@ help:
 	@echo "make mutate mutation testing of every contract (hours): writes benchmarks/mutation.md"
 	@echo "make soak   the whole-economy state machine for 100,000 steps (SOAK_STEPS=, SOAK_SEED=; ~20 min)"
 	@echo "make ide-stress  the three published IDE stress scenarios replayed on Anvil, chain == model (~2 min)"
+	@echo "make chaos  the operator as its own process, kill -9 24 times over 30 simulated days (~15 min)"
 	@echo "make operate  the operator service on a local Anvil: N simulated days with a fleet simulator (OPERATE_ARGS=)"
 	@echo "make serve  the HTTP API (proofs, stakes, bookings, supply, IDE epochs) for a deployment (SERVE_ARGS=)"
 	@echo "make api-bench  10,000 proof requests against a 1,000,000-leaf root: writes benchmarks/api.md"
@@ -96,6 +97,11 @@ merkle-bench: setup
 OPERATE_ARGS ?=
 operate: compile
 	$(APE) run operate --verbosity WARNING $(OPERATE_ARGS)
+
+# Not part of `make test` (which kills it 3 times in a day): ~15 min. The operator as its own process
+# (ionet/service/daemon.py), killed with SIGKILL at 24 random moments over 30 simulated days.
+chaos: compile
+	$(APE) run operate --verbosity WARNING --days 30 --devices 6 --kills 24 --no-governance $(CHAOS_ARGS)
 
 # The HTTP API (ionet/serve, docs/api.md) for a deployment: SERVE_ARGS="--network ... --manifest ..."
 # (default: the local network's manifest, on 127.0.0.1:8700); the dashboard page at / (docs/api.md).

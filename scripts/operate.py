@@ -5,6 +5,7 @@ role: operator, oracle, keeper) and the simulator's renters; end with the report
 
     ape run operate                       # 30 days, 8 devices, governance
     ape run operate --days 2 --devices 4 --no-governance
+    ape run operate --days 30 --kills 24         # `make chaos`: the operator as its own process, kill -9 24 times
 
 The journal and the feed are in --workdir (default .build/operate/, emptied first: a new deployment), with
 the structured log (operator.jsonl, one JSON object per line). While it runs, /health and /metrics
@@ -65,7 +66,8 @@ def _status(net: LocalNetwork, hour: int) -> Table:
 @click.option("--governance/--no-governance", default=True, help="hand every admin role to the Safes and timelock")
 @click.option("--workdir", default=".build/operate", help="journal and feed folder (emptied first)")
 @click.option("--health-port", default=9464, help="port of /health and /metrics on 127.0.0.1 (0: any free port)")
-def cli(days, devices, seed, governance, workdir, health_port):
+@click.option("--kills", default=0, help="run the operator as its own process, killed with SIGKILL this many times")
+def cli(days, devices, seed, governance, workdir, health_port, kills):
     net = networks.provider.network
     if net.name != "local":
         raise SystemExit("ape run operate drives a local chain (it moves the clock); live networks come next")
@@ -105,7 +107,12 @@ def cli(days, devices, seed, governance, workdir, health_port):
             progress.update(task, completed=min(h + 1, days * 24), day=h // 24)
             live.update(Group(progress, _status(n, h)))
 
-        local.run(days, on_hour=on_hour)
+        if kills:
+            from ionet.service.chaos import run_daemon
+
+            chaos = run_daemon(local, days, kills=kills, seed=seed, key_seed=seed, on_hour=on_hour)
+        else:
+            local.run(days, on_hour=on_hour)
     server.close()
     r = report(local)
     table = Table(title="report", title_justify="left")
@@ -121,6 +128,19 @@ def cli(days, devices, seed, governance, workdir, health_port):
         "rewards root through epoch": r.rooted_through,
         "root == rewards engine == IO released": r.root_matches_model,
         "failed intents": len(r.failed),
+        **(
+            {
+                "kill -9 (hour, seconds after the clock moved)": ", ".join(f"{h - local.start_hour} {s:.2f}"
+                                                                          for h, s in chaos.kills),
+                "recovery to in step: max / mean": f"{max(chaos.recoveries):.2f} s / "
+                f"{sum(chaos.recoveries) / len(chaos.recoveries):.2f} s",
+                "one transaction per intent": all(
+                    len(local.operator.journal.transactions(e.key)) == 1 for e in local.operator.journal.entries()
+                ),
+            }
+            if kills
+            else {}
+        ),
         "wall time": f"{time.monotonic() - t0:.0f} s",
     }.items():
         table.add_row(k, str(v))

@@ -1,4 +1,4 @@
-"""The operator on Anvil (issue 19): the fleet simulator books and ends on the deployed suite hour by
+"""The operator on Anvil (issue 19): for a simulated day the fleet simulator books and ends on the suite hour by
 hour, the operator records, ends, states, settles and roots from its journal, one key per role; it
 is killed mid-run (a signed transaction never broadcast) and a fresh operator on the same journal
 carries on (twice). Every booking-hour recorded exactly once, every epoch stated and settled exactly once,
@@ -10,20 +10,20 @@ from collections import Counter
 
 from ionet.service.run import LocalNetwork, report
 
-DAYS = 2
+DAYS = 1
 
 
-def test_operator__two_days_on_anvil__killed_twice__every_hour_and_epoch_once(suite, tmp_path):
+def test_operator__a_day_on_anvil__killed_twice__every_hour_and_epoch_once(suite, tmp_path):
     net = LocalNetwork(suite, tmp_path, devices=6, seed=3)
     net.prepare()
     # killed twice: a transaction signed and recorded but never broadcast, one broadcast but not marked sent
-    net.run(DAYS, kill_at={net.start_hour + 30: "after sign", net.start_hour + 41: "after broadcast"})
+    net.run(DAYS, kill_at={net.start_hour + 10: "after sign", net.start_hour + 17: "after broadcast"})
     r = report(net)
 
     assert net.restarts == 2
     assert r.problems(DAYS) == []
     assert r.bookings >= 3 and r.booking_hours >= 20
-    assert r.epochs_stated == Counter({1: 1, 2: 1}) and r.epochs_settled == Counter({1: 1, 2: 1})
+    assert r.epochs_stated == Counter({1: 1}) and r.epochs_settled == Counter({1: 1})
     assert r.failed == []
     # the transactions signed before the kills were broadcast/found by the fresh operator, not signed again
     j = net.operator.journal
@@ -51,7 +51,7 @@ def _health_matches_chain(net):
     h, engine, dist = net.operator.health, net.suite.IncentiveEngine, net.suite.RewardsDistributor
     assert (h.last_stated, h.last_settled) == (engine.last_stated(), engine.last_settled()) == (DAYS, DAYS)
     assert h.epochs_ended == DAYS and h.lag_seconds == 0 and h.pending == 0 and h.failed == 0
-    active_through = (int(dist.active().through_time) - int(engine.start_time())) // int(engine.EPOCH_SECONDS())
+    active_through = max(0, (int(dist.active().through_time) - int(engine.start_time())) // int(engine.EPOCH_SECONDS()))
     assert h.rooted_through == active_through >= DAYS - 1  # the last root may still wait out its delay
     assert h.balances == {r: chain.provider.web3.eth.get_balance(s.address) for r, s in net.signers.items()}
     assert h.low_balance == [] and h.cycles >= 1 and h.sent == net.operator.executor.sent_count
