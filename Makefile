@@ -15,7 +15,7 @@ APE := $(VENV)/bin/ape
 UV_VERSION := 0.13.9
 PYTEST_ARGS ?=
 
-.PHONY: setup compile chromium chromium-background demo operate chaos test test-long serve api-bench index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
+.PHONY: setup compile chromium chromium-background demo operate chaos operator-bench test test-long serve api-bench index-bench test-fast gas merkle-bench mutate soak ide-stress abi chart ide-sim lint roles clean help
 
 help:
 	@echo "make demo   set up, compile, start a local Anvil, deploy everything and run the economy"
@@ -97,6 +97,11 @@ merkle-bench: setup
 OPERATE_ARGS ?=
 operate: compile
 	$(APE) run operate --verbosity WARNING $(OPERATE_ARGS)
+
+# Not part of `make test`: ~10 min and ~4 GB of temporary SQLite. One daily epoch of the operator for
+# 1,000,000 devices (benchmarks/operator.md).
+operator-bench: setup
+	$(VENV)/bin/python -m benchmarks.bench_operator_epoch
 
 # Not part of `make test` (which kills it 3 times in a day): ~15 min. The operator as its own process
 # (ionet/service/daemon.py), killed with SIGKILL at 24 random moments over 30 simulated days.

@@ -46,6 +46,7 @@ carrying only the latest slash; v1 one (device, cumulative) leaf per device); en
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -71,13 +72,20 @@ STATE_FORMAT = "ionet-rewards-engine-v3"
 
 def address(value: Any) -> str:
     """An address as the engine keys it: checksummed 0x-hex (ZERO_ADDRESS for none)."""
-    from eth_utils import to_checksum_address
-
     if value is None:
         return ZERO_ADDRESS
     if isinstance(value, bytes | bytearray):
-        return to_checksum_address(bytes(value))
-    return to_checksum_address(str(getattr(value, "address", value)))
+        return _checksum(bytes(value).hex())
+    return _checksum(str(getattr(value, "address", value)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _checksum(value: str) -> str:
+    """Checksumming costs a keccak; an epoch of a million devices asks for the same few addresses
+    (mostly the zero address: no co-staker) a million times."""
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(value)
 
 
 @dataclass(frozen=True)

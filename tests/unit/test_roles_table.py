@@ -1,5 +1,5 @@
-"""ionet/chain/roles.py's table: every line names a role the contract really has, and the governance manual's table (docs/contracts/governance.md)
-says the same, line for line and holder for holder."""
+"""ionet/chain/roles.py's table: every line names a role the contract really has, and the governance
+manual's table (docs/contracts/governance.md) says the same, line for line and holder for holder."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ def test_is_governed__mocks_safe_parts_and_third_party_stand_ins__excluded():
 
 
 def test_governance_manual__who_holds_what__lists_every_line_of_the_table():
-    """The governance manual's table (docs/contracts/governance.md) is what the deploy enforces: each (contract, role) of ROLE_TABLE is there."""
+    """The governance manual's table (docs/contracts/governance.md) is what the deploy enforces: each
+    (contract, role) of ROLE_TABLE is there."""
     from ionet.manifest import ROOT
 
     text = (ROOT / "docs" / "contracts" / "governance.md").read_text()
@@ -99,9 +100,9 @@ def _readme_rows() -> list[tuple[str, list[str], str]]:
 
 
 def test_governance_manual__who_holds_what__every_row_is_a_line_of_the_table_with_its_holder():
-    """Issue 18, defect 4: the governance manual's table (docs/contracts/governance.md) says what holds. Every role it names is a line of
-    ROLE_TABLE (so a role in the contract's ABI: the test above), held by the holder it names; a
-    stale name ("GOVERNANCE_ROLE (to be CANCELLER_ROLE)") fails here."""
+    """Issue 18, defect 4: the governance manual's table (docs/contracts/governance.md) says what holds.
+    Every role it names is a line of ROLE_TABLE (so a role in the contract's ABI: the test above), held
+    by the holder it names; a stale name ("GOVERNANCE_ROLE (to be CANCELLER_ROLE)") fails here."""
     table = {(spec.contract, spec.role): spec for spec in ROLE_TABLE}
     rows = _readme_rows()
     assert len(rows) >= 20
