@@ -137,3 +137,24 @@ def test_operator__a_key_without_its_role__refused_at_start_naming_it(suite, tmp
         Operator(
             chain.provider.web3, contracts, tmp_path / "j.db", feed, {k: signers[k] for k in ("operator", "oracle")}, {}
         )
+
+
+def test_daemon__manifest_of_another_chain_or_a_role_without_account__refused_at_start(suite, tmp_path):
+    import dataclasses
+
+    import pytest
+
+    from ionet.manifest import write_manifest
+    from ionet.service.daemon import build_operator, parse
+
+    other = dataclasses.replace(suite.manifest, chain_id=suite.manifest.chain_id + 1)
+    path = write_manifest(other, tmp_path / "other.json")
+    args = parse(["--manifest", str(path), "--feed", str(tmp_path / "f.db"), "--workdir", str(tmp_path), "--local-keys",
+                  "1"])
+    with pytest.raises(SystemExit, match=f"the manifest is for chain {other.chain_id}, the network's RPC is chain "):
+        build_operator(args, print)
+    mine = write_manifest(suite.manifest, tmp_path / "mine.json")
+    args = parse(["--manifest", str(mine), "--feed", str(tmp_path / "f.db"), "--workdir", str(tmp_path),
+                  "--operator-account", "op"])
+    with pytest.raises(SystemExit, match="no account for role\\(s\\) oracle, keeper: pass --<role>-account ALIAS"):
+        build_operator(args, print)
