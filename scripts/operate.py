@@ -59,6 +59,37 @@ def _status(net: LocalNetwork, hour: int) -> Table:
     return t
 
 
+def _write_chaos(path: Path, days: int, devices: int, chaos, problems: list[str], local: LocalNetwork) -> None:
+    """benchmarks/chaos.md: what `make chaos` measured (each kill and its recovery) and found."""
+    import os
+    import platform
+
+    j = local.operator.journal
+    rows = [f"| {h - local.start_hour} | {s:.2f} | {rec:.2f} |" for (h, s), rec in zip(chaos.kills, chaos.recoveries,
+                                                                                          strict=True)]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    path.write_text("\n".join([
+        "# The operator under kill -9",
+        "",
+        f"Written by `make chaos` on {platform.machine()} with {os.cpu_count()} cores (load average at the end: "
+        f"{load}): {days} simulated days, {devices} devices, the operator as its own process "
+        f"(ionet/service/daemon.py) killed with SIGKILL {len(chaos.kills)} times at random moments "
+        f"(ionet/service/chaos.py); {chaos.hours} hours in {chaos.wall:.0f} s.",
+        "",
+        "| hour | kill, seconds after the clock moved | recovery: new process to in step (s) |",
+        "|---:|---:|---:|",
+        *rows,
+        "",
+        f"Recovery: max {max(chaos.recoveries):.2f} s, mean {sum(chaos.recoveries) / len(chaos.recoveries):.2f} s "
+        f"(goal <= 10 s: {'met' if max(chaos.recoveries) <= 10 else 'NOT met'}).",
+        "",
+        "After the run: " + ("every booking-hour recorded once, every epoch stated, settled and rooted once, "
+                             "the root the rewards engine's" if not problems else "; ".join(problems))
+        + f"; one transaction per intent: {all(len(j.transactions(e.key)) == 1 for e in j.entries())}.",
+        "",
+    ]))
+
+
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--days", default=30, help="simulated days")
 @click.option("--devices", default=8, help="devices in the fleet simulator")
@@ -145,6 +176,8 @@ def cli(days, devices, seed, governance, workdir, health_port, kills):
     }.items():
         table.add_row(k, str(v))
     console.print(table)
+    if kills:
+        _write_chaos(Path("benchmarks/chaos.md"), days, devices, chaos, r.problems(days), local)
     for key, reason in r.failed:
         console.print(f"[yellow]failed[/] {key}: {reason}")
     problems = r.problems(days)
