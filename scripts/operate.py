@@ -59,7 +59,8 @@ def _status(net: LocalNetwork, hour: int) -> Table:
     return t
 
 
-def _write_chaos(path: Path, days: int, devices: int, chaos, problems: list[str], local: LocalNetwork) -> None:
+def _write_chaos(path: Path, days: int, devices: int, chaos, problems: list[str], local: LocalNetwork,
+                 r_failed: list) -> None:
     """benchmarks/chaos.md: what `make chaos` measured (each kill and its recovery) and found."""
     import os
     import platform
@@ -85,7 +86,8 @@ def _write_chaos(path: Path, days: int, devices: int, chaos, problems: list[str]
         "",
         "After the run: " + ("every booking-hour recorded once, every epoch stated, settled and rooted once, "
                              "the root the rewards engine's" if not problems else "; ".join(problems))
-        + f"; one transaction per intent: {all(len(j.transactions(e.key)) == 1 for e in j.entries())}.",
+        + f"; failed intents: {len(r_failed)}; no intent sent as two transactions: "
+        f"{all(len(j.transactions(e.key)) <= 1 for e in j.entries())}.",
         "",
     ]))
 
@@ -165,8 +167,8 @@ def cli(days, devices, seed, governance, workdir, health_port, kills):
                                                                           for h, s in chaos.kills),
                 "recovery to in step: max / mean": f"{max(chaos.recoveries):.2f} s / "
                 f"{sum(chaos.recoveries) / len(chaos.recoveries):.2f} s",
-                "one transaction per intent": all(
-                    len(local.operator.journal.transactions(e.key)) == 1 for e in local.operator.journal.entries()
+                "no intent sent as two transactions": all(
+                    len(local.operator.journal.transactions(e.key)) <= 1 for e in local.operator.journal.entries()
                 ),
             }
             if kills
@@ -177,7 +179,7 @@ def cli(days, devices, seed, governance, workdir, health_port, kills):
         table.add_row(k, str(v))
     console.print(table)
     if kills:
-        _write_chaos(Path("benchmarks/chaos.md"), days, devices, chaos, r.problems(days), local)
+        _write_chaos(Path("benchmarks/chaos.md"), days, devices, chaos, r.problems(days), local, r.failed)
     for key, reason in r.failed:
         console.print(f"[yellow]failed[/] {key}: {reason}")
     problems = r.problems(days)

@@ -36,7 +36,7 @@ from typing import Any
 
 from ionet.engines.rewards import Device, RewardsEngine, device_usd_owed
 from ionet.service.feed import Feed
-from ionet.service.journal import DROPPED, FAILED, Intent, Journal
+from ionet.service.journal import DROPPED, FAILED, PLANNED, SENT, SIGNED, Intent, Journal
 
 HOUR = 3_600
 MAX_BATCH = 50  # bookings per record_work_batch transaction (the router takes up to 256)
@@ -365,6 +365,11 @@ def plan_rewards(s: Snapshot, journal: Journal, rewards: RewardsEngine) -> Plan:
     if e is not None and e.active and e.last_settled > rewards.ide_through_epoch:
         last = e.last_settled
         key = f"publish_root:{last}"
+        in_flight = journal.get(key)
+        if in_flight is not None and in_flight.status in (PLANNED, SIGNED, SENT):
+            # written by a process killed before it was mined: sending it activates the due root itself
+            p.notes.append(f"{key} in flight ({in_flight.status}): no separate activation")
+            return p
         if dist.pending_root_id and not due:
             p.notes.append(f"root {dist.pending_root_id} still in its activation delay: epoch {last}'s root waits")
         elif _wanted(journal, key):

@@ -204,6 +204,11 @@ def test_plan_rewards__settled_epochs__root_from_stated_usd_then_activation(feed
     assert p.intents == [] and "activation delay" in p.notes[0]
     p = plan_rewards(snap(64, devices=devices, engine=eng, distributor=pending), journal, rewards)
     assert p.keys() == ["publish_root:2"]
+    # the publication written but not yet mined (its process killed): no activation beside it (it would
+    # be sent after the publication, which activates the due root and leaves a fresh one pending: a revert)
+    journal.write(p.intents[0])
+    p = plan_rewards(snap(64, devices=devices, engine=eng, distributor=pending), journal, rewards)
+    assert p.intents == [] and p.notes == ["publish_root:2 in flight (planned): no separate activation"]
     caught_up = RewardsEngine(start_time=ORIGIN)
     caught_up.ide_through_epoch = 2
     p = plan_rewards(snap(64, devices=devices, engine=eng, distributor=pending), journal, caught_up)
