@@ -36,6 +36,39 @@ def pytest_configure(config):
         from ape_ethereum.trace import Trace
 
         Trace.show = lambda self, *args, **kwargs: None
+    _skip_per_transaction_overhead()
+
+
+def _skip_per_transaction_overhead() -> None:
+    """Work ape does on every transaction and every revert for output nobody reads (together about a
+    third of a unit test file's time; no result, revert reason or event depends on them).
+
+    - After every transaction to a contract ape fetches its call trace (trace_transaction) and walks
+      it for Vyper `print` debug logs to log at INFO level; no contract here prints.
+    - Every revert (ContractLogicError) builds an "ape traceback": the transaction's trace mapped to
+      contract source lines, for Python's traceback display (~0.3 s a revert). The revert message
+      that `ape.reverts` checks does not come from it; only `reverts(dev_message=...)` reads it, and
+      no test uses dev messages. IONET_REVERT_TRACES=1 brings both back, with the traces above.
+    - requests scans the environment for proxy settings on every JSON-RPC request to Anvil (~0.5 ms
+      each, tens of thousands a file); web3's sessions to the local node skip that.
+    """
+    if os.environ.get("IONET_REVERT_TRACES") == "1":
+        return
+    import ape.exceptions
+    import ape_ethereum.provider
+    from web3._utils.http_session_manager import HTTPSessionManager
+
+    ape_ethereum.provider._post_send_transaction = lambda txn, receipt: None
+    ape.exceptions._get_ape_traceback_from_tx = lambda txn: None
+
+    cached_session = HTTPSessionManager.cache_and_return_session
+
+    def session_without_env(self, *args, **kwargs):
+        session = cached_session(self, *args, **kwargs)
+        session.trust_env = False
+        return session
+
+    HTTPSessionManager.cache_and_return_session = session_without_env
 
 
 @pytest.fixture(scope="session")
