@@ -251,14 +251,35 @@ def desk(desk_deployed, router):
     return desk_deployed
 
 
-@pytest.fixture
-def router(router_deployed, suite, usdc, owner, alice, bob, fund):
-    """`router_deployed`, with alice and bob holding 10M USDC and 10M IO each, nothing approved.
-    Function-scoped so that the funding is rolled back after each test (other areas' tests use
-    alice and bob too)."""
-    for renter in (alice, bob):
+def _fund_renters(usdc, owner, fund, renters) -> None:
+    for renter in renters:
         usdc.mint(renter, ROUTER_FUND_USDC, sender=owner)
         fund(renter, ROUTER_FUND_IO)
+
+
+@pytest.fixture
+def router(request, router_deployed, suite, usdc, owner, alice, bob, fund):
+    """`router_deployed`, with alice and bob holding 10M USDC and 10M IO each, nothing approved.
+    Function-scoped so that the funding is rolled back after each test (other areas' tests use
+    alice and bob too); in a module that uses `renters_funded_per_module` the funding is that
+    fixture's, made once for the module."""
+    if "renters_funded_per_module" not in request.fixturenames:
+        _fund_renters(usdc, owner, fund, (alice, bob))
+    return router_deployed
+
+
+@pytest.fixture(scope="module")
+def renters_funded_per_module(
+    router_deployed, suite, usdc, token, owner, operator, treasury, alice, bob, carol, attacker,
+    provider, provider2, mock_staking, fund, market_pools,
+):
+    """`router`'s funding of alice and bob, made once for a module whose every test starts from it:
+    such a module names it in `pytestmark = pytest.mark.usefixtures("renters_funded_per_module")`, so
+    that it is made before the module's first test, and ape's per-test snapshot gives every test
+    the same funded state (rolled back at the module's end). The session fixtures those modules'
+    tests use are named here so that they exist before the module's snapshot (one first named by
+    a later test would make ape roll the module back and fund again: InvalidIsolationWarning)."""
+    _fund_renters(usdc, owner, fund, (alice, bob))
     return router_deployed
 
 
