@@ -270,7 +270,7 @@ def router(request, router_deployed, suite, usdc, owner, alice, bob, fund):
 
 @pytest.fixture(scope="module")
 def renters_funded_per_module(
-    router_deployed, suite, usdc, token, owner, operator, treasury, alice, bob, carol, attacker,
+    _module_isolation, router_deployed, suite, usdc, token, owner, operator, treasury, alice, bob, carol, attacker,
     provider, provider2, mock_staking, fund, market_pools,
 ):
     """`router`'s funding of alice and bob, made once for a module whose every test starts from it:
@@ -278,7 +278,11 @@ def renters_funded_per_module(
     that it is made before the module's first test, and ape's per-test snapshot gives every test
     the same funded state (rolled back at the module's end). The session fixtures those modules'
     tests use are named here so that they exist before the module's snapshot (one first named by
-    a later test would make ape roll the module back and fund again: InvalidIsolationWarning)."""
+    a later test would make ape roll the module back and fund again: InvalidIsolationWarning).
+    It names ape's `_module_isolation` so that ape's module snapshot is surely taken before the
+    funding: the module's end rolls it back. (Its name is its own: ape keeps its isolation
+    bookkeeping per fixture name, so a module-scoped fixture must not share a name with a
+    function-scoped one elsewhere.)"""
     _fund_renters(usdc, owner, fund, (alice, bob))
     return router_deployed
 

@@ -25,25 +25,38 @@ MISSING_ROLE = "access_control: account is missing role"
 
 
 @pytest.fixture(scope="module")
-def market(suite, market_pools, owner, fund):
+def _ide_market(suite, market_pools, owner, fund):
     """tests/conftest.py's `market`, made once for the module (every test here uses it through `ide`)."""
     return Market.ready(suite, market_pools, owner, fund)
 
 
 @pytest.fixture(scope="module")
-def ide(suite, owner, market):
+def _ide_active(suite, owner, _ide_market):
     """The engine activated (emission recipient, router treasury, activate) with a TWAP ready: once for
     the module, before every test (each test's changes are rolled back by ape's snapshot)."""
     activate(suite, owner)
     return suite.IncentiveEngine
 
 
+# `market` and `ide` keep the names and the function scope they have in the other modules: ape keeps
+# its isolation bookkeeping per fixture name, and a module-scoped `market` here made it take later
+# modules' function-scoped `market` for a module one (never rolled back between their tests).
+@pytest.fixture
+def market(_ide_market):
+    return _ide_market
+
+
+@pytest.fixture
+def ide(_ide_active):
+    return _ide_active
+
+
 @pytest.fixture(autouse=True)
-def _activated_first(ide, suite, owner, operator, alice, bob, attacker, emission):
+def _activated_first(_ide_active, suite, owner, operator, alice, bob, attacker, emission):
     """Every test of this module starts from the activated engine, whether or not it names `ide`.
     The session fixtures the module's tests use are named here too, so that they all exist before
     the module's snapshot: one first named by a later test would make ape roll the module back and
-    set `market` and `ide` up again (its InvalidIsolationWarning)."""
+    set the engine up again (its InvalidIsolationWarning)."""
 
 
 @pytest.fixture
