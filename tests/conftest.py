@@ -36,6 +36,39 @@ def pytest_configure(config):
         from ape_ethereum.trace import Trace
 
         Trace.show = lambda self, *args, **kwargs: None
+    _skip_per_transaction_overhead()
+
+
+def _skip_per_transaction_overhead() -> None:
+    """Work ape does on every transaction and every revert for output nobody reads (together about a
+    third of a unit test file's time; no result, revert reason or event depends on them).
+
+    - After every transaction to a contract ape fetches its call trace (trace_transaction) and walks
+      it for Vyper `print` debug logs to log at INFO level; no contract here prints.
+    - Every revert (ContractLogicError) builds an "ape traceback": the transaction's trace mapped to
+      contract source lines, for Python's traceback display (~0.3 s a revert). The revert message
+      that `ape.reverts` checks does not come from it; only `reverts(dev_message=...)` reads it, and
+      no test uses dev messages. IONET_REVERT_TRACES=1 brings both back, with the traces above.
+    - requests scans the environment for proxy settings on every JSON-RPC request to Anvil (~0.5 ms
+      each, tens of thousands a file); web3's sessions to the local node skip that.
+    """
+    if os.environ.get("IONET_REVERT_TRACES") == "1":
+        return
+    import ape.exceptions
+    import ape_ethereum.provider
+    from web3._utils.http_session_manager import HTTPSessionManager
+
+    ape_ethereum.provider._post_send_transaction = lambda txn, receipt: None
+    ape.exceptions._get_ape_traceback_from_tx = lambda txn: None
+
+    cached_session = HTTPSessionManager.cache_and_return_session
+
+    def session_without_env(self, *args, **kwargs):
+        session = cached_session(self, *args, **kwargs)
+        session.trust_env = False
+        return session
+
+    HTTPSessionManager.cache_and_return_session = session_without_env
 
 
 @pytest.fixture(scope="session")
@@ -218,14 +251,39 @@ def desk(desk_deployed, router):
     return desk_deployed
 
 
-@pytest.fixture
-def router(router_deployed, suite, usdc, owner, alice, bob, fund):
-    """`router_deployed`, with alice and bob holding 10M USDC and 10M IO each, nothing approved.
-    Function-scoped so that the funding is rolled back after each test (other areas' tests use
-    alice and bob too)."""
-    for renter in (alice, bob):
+def _fund_renters(usdc, owner, fund, renters) -> None:
+    for renter in renters:
         usdc.mint(renter, ROUTER_FUND_USDC, sender=owner)
         fund(renter, ROUTER_FUND_IO)
+
+
+@pytest.fixture
+def router(request, router_deployed, suite, usdc, owner, alice, bob, fund):
+    """`router_deployed`, with alice and bob holding 10M USDC and 10M IO each, nothing approved.
+    Function-scoped so that the funding is rolled back after each test (other areas' tests use
+    alice and bob too); in a module that uses `renters_funded_per_module` the funding is that
+    fixture's, made once for the module."""
+    if "renters_funded_per_module" not in request.fixturenames:
+        _fund_renters(usdc, owner, fund, (alice, bob))
+    return router_deployed
+
+
+@pytest.fixture(scope="module")
+def renters_funded_per_module(
+    _module_isolation, router_deployed, suite, usdc, token, owner, operator, treasury, alice, bob, carol, attacker,
+    provider, provider2, mock_staking, fund, market_pools,
+):
+    """`router`'s funding of alice and bob, made once for a module whose every test starts from it:
+    such a module names it in `pytestmark = pytest.mark.usefixtures("renters_funded_per_module")`, so
+    that it is made before the module's first test, and ape's per-test snapshot gives every test
+    the same funded state (rolled back at the module's end). The session fixtures those modules'
+    tests use are named here so that they exist before the module's snapshot (one first named by
+    a later test would make ape roll the module back and fund again: InvalidIsolationWarning).
+    It names ape's `_module_isolation` so that ape's module snapshot is surely taken before the
+    funding: the module's end rolls it back. (Its name is its own: ape keeps its isolation
+    bookkeeping per fixture name, so a module-scoped fixture must not share a name with a
+    function-scoped one elsewhere.)"""
+    _fund_renters(usdc, owner, fund, (alice, bob))
     return router_deployed
 
 

@@ -87,12 +87,14 @@ TESTS: dict[str, list[str]] = {
     "IOPriceOracle": ["tests/unit/test_price_oracle.py", "tests/fuzz/test_market_properties.py"],
     "IncentiveEngine": [
         "tests/unit/test_incentive_engine.py",
+        "tests/unit/test_incentive_engine_setup.py",
         "tests/unit/test_incentive_engine_market.py",
         "tests/fuzz/test_ide_differential.py",
     ],
     "FeeVaultDesk": [
         "tests/unit/test_incentive_engine_market.py",
         "tests/unit/test_incentive_engine.py",
+        "tests/unit/test_incentive_engine_setup.py",
         "tests/fuzz/test_ide_differential.py",
     ],
     "RewardsDistributor": [

@@ -29,7 +29,7 @@ from ionet.chain.uniswap import create_pool
 from ionet.models import ide as model
 from ionet.models import market as m
 from tests.ide_helpers import after_epoch, book_fees, close_twap, epoch_end, price_of
-from tests.unit.test_incentive_engine import device, engine, ide  # noqa: F401 (fixtures)
+from tests.unit.test_incentive_engine_setup import device, engine, ide  # noqa: F401 (fixtures, per test here)
 
 WINDOW = 1_800
 BLOCK = 12
@@ -428,7 +428,7 @@ def test_constructor__desk_pool_pairing__io_with_usdc_in_either_order_only(suite
 
 
 def test_activate__desk_not_bound_to_this_engine__reverts(suite, owner, operator, scratch_deployer, emission):
-    from tests.unit.test_incentive_engine import constructor_args
+    from tests.unit.test_incentive_engine_setup import constructor_args
 
     e = scratch_deployer.deploy(ape.project.IncentiveEngine, *constructor_args(suite, owner, operator))
     emission.set_reward_recipient(e, sender=owner)

@@ -14,6 +14,9 @@ from ionet.models.settlement import quote
 from tests.conftest import advance
 from tests.router_helpers import DEVICE_A, HOUR, USDC_RATE, book, conserved, one_log
 
+# Every test starts from alice and bob funded once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("renters_funded_per_module")
+
 ZERO = "0x" + "00" * 20
 MISSING_ROLE = "access_control: account is missing role"
 

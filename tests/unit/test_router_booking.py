@@ -24,6 +24,9 @@ from tests.router_helpers import (
     usdc_domain,
 )
 
+# Every test starts from alice and bob funded once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("renters_funded_per_module")
+
 
 # ------------------------------------------------------------------ constructor
 def test_init__configured__tokens_staking_roles_and_first_id(

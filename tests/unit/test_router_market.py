@@ -18,6 +18,9 @@ from ionet.models.settlement import quote
 from tests.conftest import advance
 from tests.router_helpers import DEVICE_A, DEVICE_B, DEVICE_OFF, HOUR, MAX, USDC_RATE, book, conserved, net, one_log
 
+# Every test starts from alice and bob funded once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("renters_funded_per_module")
+
 ZERO = "0x" + "00" * 20
 HOURS = 40  # a worked booking: its provider's USDC income is net(40 x 2.5 USDC) = 99.75 USDC
 

@@ -9,6 +9,9 @@ from ionet.models.settlement import END_BY_OPERATOR, END_BY_RENTER, END_COMPLETE
 from tests.conftest import advance
 from tests.router_helpers import DAY, DEVICE_B, HOUR, IO_RATE, USDC_RATE, book, conserved, net, one_log, sfee
 
+# Every test starts from alice and bob funded once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("renters_funded_per_module")
+
 
 # ------------------------------------------------------------------ record_work
 def test_record_work__operator__credits_provider_and_moves_escrow(

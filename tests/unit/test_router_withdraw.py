@@ -21,6 +21,9 @@ from tests.router_helpers import (
     sfee,
 )
 
+# Every test starts from alice and bob funded once for the module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("renters_funded_per_module")
+
 ZERO = "0x" + "00" * 20
 
 
