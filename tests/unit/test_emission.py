@@ -41,6 +41,16 @@ def test_constructor__start_zero__uses_block_time_and_logs_recipient(owner, toke
     assert [(log.old_recipient, log.new_recipient) for log in logs] == [(ZERO, alice.address)]
 
 
+def test_constructor__recipient_log__first_recipient_paid_from_epoch_1(owner, token, alice):
+    """The constructor's RewardRecipientUpdated is the first entry of the recipient history an indexer
+    replays: its `from_epoch` must say the first recipient is paid from epoch 1, the schedule's first
+    epoch (a later switch's `from_epoch` is the first epoch paid to its new recipient)."""
+    sched = owner.deploy(project.EmissionSchedule, token.address, chain.pending_timestamp + 5 * H, alice.address)
+    receipt = chain.provider.get_receipt(sched.txn_hash)
+    [log] = list(receipt.decode_logs(sched.RewardRecipientUpdated))
+    assert (log.old_recipient, log.new_recipient, log.from_epoch) == (ZERO, alice.address, 1)
+
+
 def test_constructor__zero_token__reverts(owner, alice, scratch_deployer):
     with ape.reverts("EmissionSchedule: token is the zero address"):
         scratch_deployer.deploy(project.EmissionSchedule, ZERO, 0, alice.address)
