@@ -15,7 +15,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from ionet.models import ide
 from ionet.models.ide import (
@@ -1254,14 +1254,16 @@ def test_invariants__state_machine__every_balance_after_every_step():
     burn_share_ge_half, emission_ceiling, ordered_epochs, price_fixed_by_epoch over random histories
     of pushes, held pushes, lost history and changed bounds: settle and burn never revert for a
     market reason."""
+    from tests.machines import run_until_covered
+
+    kinds = ("settled", "shortfalls", "retired", "fee_io_used", "exact_output", "exact_input", "partial", "empty",
+             "clamped_up", "clamped_down", "carried", "burns")
     EngineMachine.seen.clear()
-    run_state_machine_as_test(
-        EngineMachine,
-        settings=settings(max_examples=40, stateful_step_count=200, deadline=None, derandomize=True, database=None))
-    seen = EngineMachine.seen
-    assert all(seen[k] > 0 for k in ("settled", "shortfalls", "retired", "fee_io_used", "exact_output",
-                                     "exact_input", "partial", "empty", "clamped_up", "clamped_down", "carried",
-                                     "burns")), seen
+    # derandomized first, then seeded runs only while a kind of history was never reached (the
+    # derandomized draw is not the same on every machine: a CI run once never clamped a price up)
+    left = run_until_covered(EngineMachine, examples=40, steps=200,
+                             missing=lambda: [k for k in kinds if EngineMachine.seen[k] == 0])
+    assert left == [], EngineMachine.seen
 
 
 def test_state_epoch__no_reference_and_no_close_window__reverts_then_unclamped():
