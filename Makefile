@@ -73,9 +73,9 @@ chromium-background:
 	@command -v chromium >/dev/null || { echo "installing chromium in the background (.build/chromium-install.log)"; \
 	  ( ($(CHROMIUM_INSTALL)) > .build/chromium-install.log 2>&1; echo $$? > .build/chromium-install.rc ) & }
 
-# Two `ape test` processes side by side, each on its own Anvil, files split by tests/durations.json
-# (tests/parallel.py; TEST_JOBS=1 runs one). PYTEST_ARGS go to both.
-TEST_JOBS ?= 2
+# Three `ape test` processes side by side, each on its own Anvil, files split by tests/durations.json
+# (tests/parallel.py; TEST_JOBS=1 runs one). PYTEST_ARGS go to each.
+TEST_JOBS ?= 3
 test: chromium-background compile lint
 	TEST_JOBS=$(TEST_JOBS) $(VENV)/bin/python -m tests.parallel -- $(PYTEST_ARGS)
 
