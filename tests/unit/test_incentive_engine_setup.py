@@ -40,26 +40,6 @@ def device(suite, bob):
     return fee_device(suite, bob)
 
 
-@pytest.fixture
-def fees(suite, owner, alice, device, ide):
-    """The router holds 2,250 USDC and 500 IO of fees (one USDC and one IO booking)."""
-    return book_fees(suite, owner, alice, device, 100_000 * USDC, 200_000 * IO)
-
-
-def twap_of(market) -> int:
-    return m.quote_at_tick(market.mean_tick(), IO, market.io.address, market.usdc.address)
-
-
-def stated(ide, operator, epoch: int, usd: int) -> None:
-    after_epoch(ide, epoch)
-    ide.state_epoch(epoch, usd, sender=operator)
-
-
-def settled(ide, operator, alice, epoch: int, usd: int):
-    stated(ide, operator, epoch, usd)
-    return ide.settle(epoch, sender=alice)
-
-
 # ------------------------------------------------------------------ construction
 def constructor_args(suite, owner, operator, **over):
     args = dict(
