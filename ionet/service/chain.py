@@ -55,7 +55,7 @@ class ChainReader:
         return self._static[name]
 
     # ------------------------------------------------------------ events
-    def _scan(self, head: int) -> None:
+    def _scan(self, head: int, head_hash: str) -> None:
         """Read the new blocks' events. A reorg below the last block read (its hash changed, or the
         chain is shorter) drops everything read and reads again from the router's deployment."""
         from ape import chain
@@ -78,7 +78,7 @@ class ChainReader:
         for ev in engine.EpochSettled.range(start, head + 1):
             self._released[int(ev.epoch)] = int(ev.from_reward_vault) + int(ev.from_fee_io) + int(ev.from_fee_usdc_swap)
         self._scanned = head
-        self._scanned_hash = _hex(chain.blocks[head].hash)
+        self._scanned_hash = head_hash
 
     # ------------------------------------------------------------ the snapshot
     def snapshot(self, block: Any | None = None) -> Snapshot:
@@ -86,7 +86,7 @@ class ChainReader:
 
         head = block if block is not None else chain.blocks.head
         number, now = int(head.number), int(head.timestamp)
-        self._scan(number)
+        self._scan(number, _hex(head.hash))
         router, engine, dist, emission = (
             self.c("SettlementRouter"),
             self.c("IncentiveEngine"),
