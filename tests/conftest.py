@@ -37,6 +37,7 @@ def pytest_configure(config):
 
         Trace.show = lambda self, *args, **kwargs: None
     _skip_per_transaction_overhead()
+    _skip_repeated_reads()
 
 
 def _skip_per_transaction_overhead() -> None:
@@ -69,6 +70,69 @@ def _skip_per_transaction_overhead() -> None:
         return session
 
     HTTPSessionManager.cache_and_return_session = session_without_env
+
+
+def _skip_repeated_reads() -> None:
+    """Reads ape repeats around every transaction whose answer cannot change on the tests' Anvil:
+    about half of the JSON-RPC requests of a unit test file (each a round trip through requests and
+    web3's middlewares). No result, revert reason or event depends on them.
+
+    - the block gas limit (`gas_limit: max`), read from the latest block for every transaction: Anvil's
+      does not change;
+    - whether Anvil mines automatically, asked before every transaction and every test's isolation:
+      remembered, and updated when ape's setter changes it (nothing here changes it otherwise);
+    - whether a contract's address has code, asked before every call and transaction to it: once
+      it has, it is remembered (only a revert to a snapshot older than the deployment could undo that,
+      and then the call fails on the empty address instead);
+    - the sender's nonce, polled after a mined receipt until it has moved past the transaction's: with
+      automine a receipt in a block means it has.
+    """
+    if os.environ.get("IONET_REVERT_TRACES") == "1":
+        return
+    from ape.api.transactions import ReceiptAPI
+    from ape.contracts.base import ContractMethodHandler
+    from ape_ethereum.provider import Web3Provider
+    from ape_foundry.provider import FoundryProvider
+
+    max_gas = Web3Provider.max_gas.fget
+
+    def cached_max_gas(self):
+        if "_ionet_max_gas" not in self.__dict__:
+            self.__dict__["_ionet_max_gas"] = max_gas(self)
+        return self.__dict__["_ionet_max_gas"]
+
+    Web3Provider.max_gas = property(cached_max_gas)
+
+    get_auto_mine, set_auto_mine = FoundryProvider.auto_mine.fget, FoundryProvider.auto_mine.fset
+
+    def cached_auto_mine(self):
+        if "_ionet_auto_mine" not in self.__dict__:
+            self.__dict__["_ionet_auto_mine"] = get_auto_mine(self)
+        return self.__dict__["_ionet_auto_mine"]
+
+    def remembered_set_auto_mine(self, value):
+        set_auto_mine(self, value)
+        self.__dict__["_ionet_auto_mine"] = bool(value)
+
+    FoundryProvider.auto_mine = property(cached_auto_mine, remembered_set_auto_mine)
+
+    validate = ContractMethodHandler._validate_is_contract
+    with_code: set[str] = set()
+
+    def validate_once(self):
+        if self.contract.address not in with_code:
+            validate(self)
+            with_code.add(self.contract.address)
+
+    ContractMethodHandler._validate_is_contract = validate_once
+
+    await_nonce = ReceiptAPI._await_sender_nonce_increment
+
+    def await_nonce_unless_mined(self):
+        if (self.block_number or -1) < 0:
+            await_nonce(self)
+
+    ReceiptAPI._await_sender_nonce_increment = await_nonce_unless_mined
 
 
 @pytest.fixture(scope="session")
