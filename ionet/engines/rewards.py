@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -718,20 +718,29 @@ def devices_from_chain(staking: Any, device_ids: Iterable[bytes] | None = None) 
         device_ids = [bytes(staking.device_at(i)) for i in range(1, staking.device_count() + 1)]
     out = []
     for d in device_ids:
-        _owner, cls, processors, _wallet, _index = staking.device_info(d)
-        _reward_wallet, co, share = staking.reward_split(d)
-        out.append(
-            Device(
-                device_id=bytes(d),
-                multiplier_bps=int(staking.class_multiplier(cls)),
-                processors=int(processors),
-                eligible=bool(staking.is_eligible(d)),
-                label=bytes(cls).rstrip(b"\0").decode(errors="replace"),
-                co_staker=address(co),
-                co_share_bps=int(share) if address(co) != ZERO_ADDRESS else 0,
-            )
-        )
+        info = staking.device_info(d)
+        split, eligible = staking.reward_split(d), staking.is_eligible(d)
+        out.append(device_of(d, info, split, eligible, staking.class_multiplier(info[1])))
     return out
+
+
+def device_of(
+    device_id: bytes, info: Sequence[Any], split: Sequence[Any], eligible: Any, multiplier_bps: Any
+) -> Device:
+    """A `Device` out of NodeStaking's answers for it: device_info (owner, class, processors, wallet,
+    index), reward_split (reward wallet, co-staker, share), is_eligible and its class's
+    class_multiplier."""
+    _owner, cls, processors, _wallet, _index = info
+    _reward_wallet, co, share = split
+    return Device(
+        device_id=bytes(device_id),
+        multiplier_bps=int(multiplier_bps),
+        processors=int(processors),
+        eligible=bool(eligible),
+        label=bytes(cls).rstrip(b"\0").decode(errors="replace"),
+        co_staker=address(co),
+        co_share_bps=int(share) if address(co) != ZERO_ADDRESS else 0,
+    )
 
 
 def slashes_from_file(path: str | Path) -> list[SlashRecord]:

@@ -11,13 +11,14 @@ chain before acting again (nothing is lost: every transaction is in the journal 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
 from web3 import Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
-# every JSON-RPC method the operator's executor and journal reconciliation use
+# every JSON-RPC method the operator's chain reader, executor and journal reconciliation use
 METHODS = (
     "eth_chainId", "eth_blockNumber", "eth_getBlockByNumber", "eth_getBlockByHash", "eth_getBalance",
     "eth_getTransactionCount", "eth_getTransactionReceipt", "eth_getTransactionByHash", "eth_estimateGas",
@@ -25,6 +26,7 @@ METHODS = (
 )
 RETRIES = 10
 BACKOFF = 0.02  # seconds, doubled each retry (at most ~20 s over all retries)
+BATCH_SIZE = 500  # calls a JSON-RPC batch (public RPCs cap batches: 100 to 1,000)
 TRANSIENT = (requests.ConnectionError, requests.HTTPError, requests.Timeout, ConnectionError, TimeoutError)
 
 
@@ -47,3 +49,26 @@ def connect(url: str, retries: int = RETRIES, backoff: float = BACKOFF, timeout:
 def is_transient(err: BaseException) -> bool:
     """An RPC failure (retry later), not an answer of the chain."""
     return isinstance(err, TRANSIENT)
+
+
+def batch_call(w3: Any, calls: list[Any], block: int | str = "latest", size: int = BATCH_SIZE,
+               retries: int = RETRIES, backoff: float = BACKOFF) -> list[Any]:
+    """The results of many contract view calls (web3 `ContractFunction`s with their arguments bound)
+    at one block, in JSON-RPC batches of `size`: one HTTP request a batch instead of one a call.
+    web3 retries single requests only, so a batch whose request fails is retried here the same way
+    (a call answered with an error is not retried: it raises)."""
+    out: list[Any] = []
+    for i in range(0, len(calls), size):
+        chunk = calls[i : i + size]
+        for attempt in range(retries + 1):
+            try:
+                with w3.batch_requests() as batch:
+                    for fn in chunk:
+                        batch.add(fn.call(block_identifier=block))
+                    out.extend(batch.execute())
+                break
+            except TRANSIENT:
+                if attempt == retries:
+                    raise
+                time.sleep(backoff * 2**attempt)
+    return out

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ionet.engines.rewards import RewardsEngine
-from ionet.service.chain import ChainReader, Web3ChainView
+from ionet.service.chain import ChainReader, Web3ChainView, web3_contracts
 from ionet.service.executor import Executor
 from ionet.service.feed import Feed
 from ionet.service.health import LOW_BALANCE_WEI, Health, health_of
@@ -70,7 +70,8 @@ class Operator:
         check_roles(self.contracts, self.signers)
         self.journal = Journal(self.journal_path, confirmations=self.confirmations)
         self.view = Web3ChainView(self.w3)
-        self.reader = ChainReader(self.contracts, self.usd_targets, self.from_block)
+        addresses = {k: str(c.address) for k, c in self.contracts.items()}
+        self.reader = ChainReader(self.w3, web3_contracts(self.w3, addresses), self.usd_targets, self.from_block)
         self.executor = Executor(self.w3, self.journal, self.signers, self.contracts)
         self.rewards: RewardsEngine | None = None
 
