@@ -16,23 +16,22 @@ from ionet.config import load_config
 
 
 def pytest_configure(config):
-    """Two settings of the local chain that cost the suite most of its time and change no result.
+    """Settings of the local chain that cost the suite most of its time and change no result.
 
-    - Anvil keeps every past state: recent ones in memory, older ones written to disk
-      (~/.foundry/anvil/tmp), several GB a run, and the tests then wait on the disk for more than
-      half of their time. No test reads a state older than the ones kept in memory, so the Anvil ape
-      starts for the tests keeps none on disk (`--max-persisted-states 0`). Snapshots and reverts do
-      not depend on it.
+    - The Anvil ape starts for the tests records no opcode steps (ape-foundry's `--steps-tracing`:
+      ~20 % of the suite's time, read only by ape's traces) and keeps no past states on disk
+      (ionet/chain/anvil.py; before, the tests waited on the disk for more than half of their time).
     - ape-foundry prints the whole call trace of every reverting transaction (fetched with
       debug_traceTransaction and decoded) into output pytest captures and nobody reads: ~0.4 s a
       revert, and the suite checks a revert reason in hundreds of places. The revert reason and ape's
-      error enrichment do not depend on it. IONET_REVERT_TRACES=1 prints the traces again.
+      error enrichment do not depend on it. IONET_REVERT_TRACES=1 prints the traces again (and
+      records the steps they need).
     """
-    from ape_foundry.provider import FoundryProvider
+    from ionet.chain.anvil import lean_anvil
 
-    start_command = FoundryProvider.build_command
-    FoundryProvider.build_command = lambda self: [*start_command(self), "--max-persisted-states", "0"]
-    if os.environ.get("IONET_REVERT_TRACES") != "1":
+    traces = os.environ.get("IONET_REVERT_TRACES") == "1"
+    lean_anvil(traces=traces)
+    if not traces:
         from ape_ethereum.trace import Trace
 
         Trace.show = lambda self, *args, **kwargs: None

@@ -29,7 +29,7 @@ from ionet.engines.rewards import device_of
 from ionet.service.feed import device_key
 from ionet.service.journal import Receipt
 from ionet.service.plan import BookingState, DeviceState, DistributorState, EngineState, Snapshot
-from ionet.service.rpc import BATCH_SIZE, batch_call
+from ionet.service.rpc import BATCH_SIZE, View, batch_call
 
 ZERO_ROOT = b"\0" * 32
 ABI_ROOT = Path(__file__).resolve().parents[2] / "abi"
@@ -56,6 +56,20 @@ def struct(contract: Any, fn: str, value: Any) -> SimpleNamespace:
     return SimpleNamespace(**dict(zip((c["name"] for c in out["components"]), value, strict=True)))
 
 
+class _Views:
+    """`views.bookings(7)`: a call of the contract's view `bookings` for `batch_call` (Views made once)."""
+
+    def __init__(self, contract: Any) -> None:
+        self._contract = contract
+
+    def __getattr__(self, name: str) -> View:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        view = View(self._contract, name)
+        setattr(self, name, view)
+        return view
+
+
 @dataclass
 class ChainReader:
     """Reads a `Snapshot` from the suite's contracts: web3 contracts (`web3_contracts`) keyed as in the
@@ -75,6 +89,7 @@ class ChainReader:
     _device_count: int = -1
     _devices_for_epoch: int = -1
     _static: dict[str, Any] = field(default_factory=dict)
+    _views: dict[str, Any] = field(default_factory=dict)
     _scanned_hash: str = ""
     reorgs: int = 0  # reorganisations seen below the last block read
 
@@ -82,8 +97,10 @@ class ChainReader:
         self._scanned = max(self._scanned, self.from_block - 1)
 
     def fn(self, name: str) -> Any:
-        """The view functions of contract `name`."""
-        return self.contracts[name].functions
+        """The view functions of contract `name`, as `View`s (ionet.service.rpc) for `batch_call`."""
+        if name not in self._views:
+            self._views[name] = _Views(self.contracts[name])
+        return self._views[name]
 
     def _batch(self, calls: list[Any], block: int) -> list[Any]:
         return batch_call(self.w3, calls, block, self.batch_size)
@@ -167,7 +184,7 @@ class ChainReader:
         burn_possible = False
         if active and last_settled > last_burn and last_stated == last_settled:
             try:
-                value = engine.reserves().call(block_identifier=number)
+                [value] = self._batch([engine.reserves()], number)
                 r = struct(self.contracts["IncentiveEngine"], "reserves", value)
                 burn_possible = int(r.usdc_to_buy) > 0 or int(r.io_to_burn) > 0
             except Exception:  # noqa: BLE001 (no TWAP yet: nothing to burn at a price)
