@@ -89,3 +89,43 @@ def test_operator__rpc_faults_nonce_taken_and_reorg__every_hour_and_epoch_once(s
         assert entry.status == "confirmed", (key, entry.status)
         assert w3.eth.get_transaction_receipt(entry.tx_hash)["status"] == 1
     assert net.operator.reader.reorgs >= 1
+
+
+def test_batch_call__rpc_failing_half_the_requests__same_answers_as_single_calls(suite):
+    """The chain reader's batched views (ionet/service/rpc.py): 1,201 calls in batches of 500 through an
+    RPC that drops, delays or fails half the requests; every answer equals ape's own call, structs
+    and multi-value returns included, and a call that reverts raises with the node's message."""
+    import pytest
+
+    from ionet.service.chain import struct, web3_contracts
+    from ionet.service.rpc import View, batch_call, connect
+
+    s = suite
+    with FaultProxy(chain.provider.uri, rate=0.5, seed=2) as proxy:
+        w3 = connect(proxy.url)
+        c = web3_contracts(w3, {k: str(s.contracts[k].address) for k in ("NodeStaking", "SettlementRouter",
+                                                                          "RewardsDistributor")})
+        staking, router = c["NodeStaking"], c["SettlementRouter"]
+        device = bytes(s.NodeStaking.device_at(1)) if s.NodeStaking.device_count() else b"\1" * 32
+        calls = [View(router, "bookings")(b) for b in range(400)]
+        calls += [View(staking, "device_info")(device), View(staking, "reward_split")(device)] * 400
+        calls += [View(c["RewardsDistributor"], "pending")()]
+        block = w3.eth.block_number
+        got = batch_call(w3, calls, block)
+        assert proxy.counts["drop"] + proxy.counts["fail"] >= 1, proxy.counts  # retried, not lucky
+
+        assert len(got) == 1_201
+        for b in (0, 1, 399):
+            bk = struct(router, "bookings", got[b])
+            want = s.SettlementRouter.bookings(b)
+            assert (bk.renter.lower(), bk.hours, bk.open) == (str(want.renter).lower(), want.hours, want.open)
+        info, split = got[400], got[401]
+        assert tuple(x.lower() if isinstance(x, str) else x for x in info) == tuple(
+            x.lower() if isinstance(x, str) else bytes(x) if not isinstance(x, int) else x
+            for x in s.NodeStaking.device_info(device))
+        assert [str(x).lower() for x in split[:2]] == [str(x).lower() for x in s.NodeStaking.reward_split(device)[:2]]
+        assert struct(c["RewardsDistributor"], "pending", got[-1]).root_id == s.RewardsDistributor.pending().root_id
+
+        # a call the contract refuses (no OPERATOR_ROLE for the zero sender): raised with its reason
+        with pytest.raises(RuntimeError, match="failed: execution reverted: access_control: account is missing role$"):
+            batch_call(w3, [View(router, "record_work_batch")([1], [1])], block)
