@@ -1,8 +1,8 @@
-"""The operator on Anvil (issue 19): for a simulated day the fleet simulator books and ends on the suite hour by
-hour, the operator records, ends, states, settles and roots from its journal, one key per role; it
-is killed mid-run (a signed transaction never broadcast) and a fresh operator on the same journal
-carries on (twice). Every booking-hour recorded exactly once, every epoch stated and settled exactly once,
-the root the rewards engine's."""
+"""The operator on Anvil (issue 19): for a simulated week the fleet simulator books and ends on the suite hour
+by hour, the operator records, ends, states, settles and roots from its journal, one key per role; it
+is killed mid-run (a signed transaction never broadcast, one broadcast but not marked sent) and a
+fresh operator on the same journal carries on (three times). Every booking-hour recorded exactly
+once, every epoch stated and settled exactly once, the root the rewards engine's."""
 
 from __future__ import annotations
 
@@ -10,20 +10,23 @@ from collections import Counter
 
 from ionet.service.run import LocalNetwork, report
 
-DAYS = 1
+DAYS = 7
 
 
-def test_operator__a_day_on_anvil__killed_twice__every_hour_and_epoch_once(suite, tmp_path):
+def test_operator__a_week_on_anvil__killed_3_times__every_hour_and_epoch_once(suite, tmp_path):
     net = LocalNetwork(suite, tmp_path, devices=6, seed=3)
     net.prepare()
-    # killed twice: a transaction signed and recorded but never broadcast, one broadcast but not marked sent
-    net.run(DAYS, kill_at={net.start_hour + 10: "after sign", net.start_hour + 17: "after broadcast"})
+    # killed: a transaction signed and recorded but never broadcast, one broadcast but not marked sent
+    kills = {net.start_hour + 10: "after sign", net.start_hour + 17: "after broadcast",
+             net.start_hour + 4 * 24 + 1: "after sign"}
+    net.run(DAYS, kill_at=kills)
     r = report(net)
 
-    assert net.restarts == 2
+    assert net.restarts == 3
     assert r.problems(DAYS) == []
-    assert r.bookings >= 3 and r.booking_hours >= 20
-    assert r.epochs_stated == Counter({1: 1}) and r.epochs_settled == Counter({1: 1})
+    assert r.bookings >= 20 and r.booking_hours >= 300
+    once = Counter(range(1, DAYS + 1))
+    assert r.epochs_stated == once and r.epochs_settled == once and r.rooted_through >= DAYS
     assert r.failed == []
     # the transactions signed before the kills were broadcast/found by the fresh operator, not signed again
     j = net.operator.journal
