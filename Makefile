@@ -30,7 +30,7 @@ help:
 	@echo "make mutate mutation testing of every contract (hours): writes benchmarks/mutation.md"
 	@echo "make soak   the whole-economy state machine for 100,000 steps (SOAK_STEPS=, SOAK_SEED=; ~20 min)"
 	@echo "make ide-stress  the three published IDE stress scenarios replayed on Anvil, chain == model (~2 min)"
-	@echo "make chaos  the operator as its own process, kill -9 24 times over 30 simulated days (~15 min)"
+	@echo "make chaos  the operator as its own process, kill -9 24 times over 30 simulated days (~7 min)"
 	@echo "make operate  the operator service on a local Anvil: N simulated days with a fleet simulator (OPERATE_ARGS=)"
 	@echo "make serve  the HTTP API (proofs, stakes, bookings, supply, IDE epochs) for a deployment (SERVE_ARGS=)"
 	@echo "make api-bench  10,000 proof requests against a 1,000,000-leaf root: writes benchmarks/api.md"
@@ -108,7 +108,7 @@ operator-bench: compile
 	$(VENV)/bin/python -m benchmarks.bench_operator_epoch
 	$(APE) run operator_bench --verbosity WARNING
 
-# Not part of `make test` (which kills it 3 times in a day): ~15 min. The operator as its own process
+# Not part of `make test` (which kills it 3 times in a day): ~7 min. The operator as its own process
 # (ionet/service/daemon.py), killed with SIGKILL at 24 random moments over 30 simulated days.
 chaos: compile
 	$(APE) run operate --verbosity WARNING --days 30 --devices 6 --kills 24 --no-governance $(CHAOS_ARGS)
