@@ -106,20 +106,11 @@ class ChainReader:
         return batch_call(self.w3, calls, block, self.batch_size)
 
     # ------------------------------------------------------------ events
-    def _block_hash(self, number: int) -> str | None:
-        from web3.exceptions import BlockNotFound
-
-        try:
-            block = self.w3.eth.get_block(number)
-        except BlockNotFound:
-            return None
-        return None if block is None else _hex(block["hash"])
-
     def _scan(self, head: int, head_hash: str) -> None:
         """Read the new blocks' events. A reorg below the last block read (its hash changed, or the
         chain is shorter) drops everything read and reads again from the router's deployment."""
         if self._scanned >= self.from_block and (
-            head < self._scanned or self._block_hash(self._scanned) != self._scanned_hash
+            head < self._scanned or block_hash(self.w3, self._scanned) != self._scanned_hash
         ):
             self._scanned = self.from_block - 1
             self._bookings.clear()
@@ -301,14 +292,18 @@ class Web3ChainView:
         return int(self.w3.eth.block_number)
 
     def block_hash(self, number: int) -> str | None:
-        """None when the chain has no such block (a reorg made it shorter)."""
-        from web3.exceptions import BlockNotFound
+        return block_hash(self.w3, number)
 
-        try:
-            block = self.w3.eth.get_block(number)
-        except BlockNotFound:
-            return None
-        return None if block is None else _hex(block["hash"])
+
+def block_hash(w3: Any, number: int) -> str | None:
+    """The hash of block `number`; None when the chain has no such block (a reorg made it shorter)."""
+    from web3.exceptions import BlockNotFound
+
+    try:
+        block = w3.eth.get_block(number)
+    except BlockNotFound:
+        return None
+    return None if block is None else _hex(block["hash"])
 
 
 def revert_message(err: Exception) -> str:
