@@ -10,7 +10,8 @@ role: operator, oracle, keeper) and the simulator's renters; end with the report
 The journal and the feed are in --workdir (default .build/operate/, emptied first: a new deployment), with
 the structured log (operator.jsonl, one JSON object per line). While it runs, /health and /metrics
 (Prometheus) are served on --health-port (ionet/service/health.py).
-Live networks are not served yet (the roles' keystore accounts and a Silverback runner: see run.py).
+On a live network the operator runs as its own process, one keystore account per role:
+`python -m ionet.service.daemon --network ... --manifest ...` (docs/operator.md).
 """
 
 import shutil

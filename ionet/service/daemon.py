@@ -151,7 +151,8 @@ def serve(args: argparse.Namespace) -> int:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m ionet.service.daemon", description=__doc__.split("\n")[0])
     p.add_argument("--network", default="ethereum:local:foundry", help="ape network choice")
-    p.add_argument("--rpc", default=None, help="the executor's RPC URL (default: the ape provider's)")
+    p.add_argument("--rpc", default=None,
+                   help="the operator's RPC URL for its reads and transactions (default: the ape provider's)")
     p.add_argument("--manifest", required=True)
     p.add_argument("--feed", required=True, help="the usage feed (docs/usage-feed.md)")
     p.add_argument("--workdir", required=True, help="journal, status and log")
