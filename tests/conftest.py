@@ -35,8 +35,8 @@ def pytest_configure(config):
         from ape_ethereum.trace import Trace
 
         Trace.show = lambda self, *args, **kwargs: None
-    _skip_per_transaction_overhead()
-    _skip_repeated_reads()
+        _skip_per_transaction_overhead()
+        _skip_repeated_reads()
 
 
 def _skip_per_transaction_overhead() -> None:
@@ -52,8 +52,6 @@ def _skip_per_transaction_overhead() -> None:
     - requests scans the environment for proxy settings on every JSON-RPC request to Anvil (~0.5 ms
       each, tens of thousands a file); web3's sessions to the local node skip that.
     """
-    if os.environ.get("IONET_REVERT_TRACES") == "1":
-        return
     import ape.exceptions
     import ape_ethereum.provider
     from web3._utils.http_session_manager import HTTPSessionManager
@@ -85,9 +83,8 @@ def _skip_repeated_reads() -> None:
       and then the call fails on the empty address instead);
     - the sender's nonce, polled after a mined receipt until it has moved past the transaction's: with
       automine a receipt in a block means it has.
+    (Skipped with IONET_REVERT_TRACES=1, like the rest.)
     """
-    if os.environ.get("IONET_REVERT_TRACES") == "1":
-        return
     from ape.api.transactions import ReceiptAPI
     from ape.contracts.base import ContractMethodHandler
     from ape_ethereum.provider import Web3Provider

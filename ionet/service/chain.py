@@ -22,7 +22,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from ionet.engines.rewards import device_of
@@ -38,7 +37,7 @@ ABI_ROOT = Path(__file__).resolve().parents[2] / "abi"
 def web3_contracts(w3: Any, addresses: Mapping[str, str], abi_root: Path = ABI_ROOT) -> dict[str, Any]:
     """web3 contracts on `w3` at the manifest's addresses, from the committed ABIs (abi/<Name>.json).
     (Not web3's `decode_tuples=True`: with it web3 7.16 decodes a function of several unnamed outputs,
-    such as NodeStaking.device_info, as its first value alone. Structs are named by `struct`.)"""
+    such as NodeStaking.device_info, as its first value alone. Structs are named by `View.struct`.)"""
     from web3 import Web3
 
     return {
@@ -48,12 +47,6 @@ def web3_contracts(w3: Any, addresses: Mapping[str, str], abi_root: Path = ABI_R
         )
         for name, addr in addresses.items()
     }
-
-
-def struct(contract: Any, fn: str, value: Any) -> SimpleNamespace:
-    """A view's struct (one tuple output) as attributes named by the ABI's components."""
-    [out] = next(x for x in contract.abi if x.get("type") == "function" and x["name"] == fn)["outputs"]
-    return SimpleNamespace(**dict(zip((c["name"] for c in out["components"]), value, strict=True)))
 
 
 class _Views:
@@ -163,9 +156,8 @@ class ChainReader:
         )
         ids = sorted(self._open)
         bookings: dict[int, BookingState] = {}
-        booking_of = self.contracts["SettlementRouter"]
         for b, value in zip(ids, self._batch([router.bookings(b) for b in ids], number), strict=True):
-            bk = struct(booking_of, "bookings", value)
+            bk = router.bookings.struct(value)
             if not bk.open:
                 self._open.discard(b)
                 continue
@@ -176,7 +168,7 @@ class ChainReader:
         if active and last_settled > last_burn and last_stated == last_settled:
             try:
                 [value] = self._batch([engine.reserves()], number)
-                r = struct(self.contracts["IncentiveEngine"], "reserves", value)
+                r = engine.reserves.struct(value)
                 burn_possible = int(r.usdc_to_buy) > 0 or int(r.io_to_burn) > 0
             except Exception:  # noqa: BLE001 (no TWAP yet: nothing to burn at a price)
                 burn_possible = False
@@ -192,8 +184,7 @@ class ChainReader:
             burn_possible=burn_possible,
             released=dict(self._released),
         )
-        pending = struct(self.contracts["RewardsDistributor"], "pending", pending)
-        active_root = struct(self.contracts["RewardsDistributor"], "active", active_root)
+        pending, active_root = dist.pending.struct(pending), dist.active.struct(active_root)
         has_pending = bytes(pending.root) != ZERO_ROOT
         distributor = DistributorState(
             activation_delay=self._static["ACTIVATION_DELAY_SECONDS"],

@@ -12,6 +12,7 @@ chain before acting again (nothing is lost: every transaction is in the journal 
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import requests
@@ -65,6 +66,9 @@ class View:
         self.inputs = [collapse_if_tuple(i) for i in abi["inputs"]]
         self.outputs = [collapse_if_tuple(o) for o in abi["outputs"]]
         self.selector = function_signature_to_4byte_selector(f"{name}({','.join(self.inputs)})")
+        outs = abi["outputs"]
+        # a struct (one tuple output): its components' names, for `struct`
+        self.fields = [c["name"] for c in outs[0]["components"]] if len(outs) == 1 and "components" in outs[0] else []
 
     def __call__(self, *args: Any) -> tuple[View, tuple]:
         return self, args
@@ -84,6 +88,10 @@ class View:
 
         values = decode(self.outputs, bytes.fromhex(result.removeprefix("0x")))
         return values[0] if len(values) == 1 else values
+
+    def struct(self, value: Any) -> SimpleNamespace:
+        """A decoded struct as attributes named by the ABI's components."""
+        return SimpleNamespace(**dict(zip(self.fields, value, strict=True)))
 
 
 def batch_call(w3: Any, calls: list[tuple[View, tuple]], block: int | str = "latest", size: int = BATCH_SIZE,

@@ -97,7 +97,7 @@ def test_batch_call__rpc_failing_half_the_requests__same_answers_as_single_calls
     and multi-value returns included, and a call that reverts raises with the node's message."""
     import pytest
 
-    from ionet.service.chain import struct, web3_contracts
+    from ionet.service.chain import web3_contracts
     from ionet.service.rpc import View, batch_call, connect
 
     s = suite
@@ -107,16 +107,18 @@ def test_batch_call__rpc_failing_half_the_requests__same_answers_as_single_calls
                                                                           "RewardsDistributor")})
         staking, router = c["NodeStaking"], c["SettlementRouter"]
         device = bytes(s.NodeStaking.device_at(1)) if s.NodeStaking.device_count() else b"\1" * 32
-        calls = [View(router, "bookings")(b) for b in range(400)]
+        bookings = View(router, "bookings")
+        calls = [bookings(b) for b in range(400)]
         calls += [View(staking, "device_info")(device), View(staking, "reward_split")(device)] * 400
-        calls += [View(c["RewardsDistributor"], "pending")()]
+        pending = View(c["RewardsDistributor"], "pending")
+        calls += [pending()]
         block = w3.eth.block_number
         got = batch_call(w3, calls, block)
         assert proxy.counts["drop"] + proxy.counts["fail"] >= 1, proxy.counts  # retried, not lucky
 
         assert len(got) == 1_201
         for b in (0, 1, 399):
-            bk = struct(router, "bookings", got[b])
+            bk = bookings.struct(got[b])
             want = s.SettlementRouter.bookings(b)
             assert (bk.renter.lower(), bk.hours, bk.open) == (str(want.renter).lower(), want.hours, want.open)
         info, split = got[400], got[401]
@@ -124,7 +126,7 @@ def test_batch_call__rpc_failing_half_the_requests__same_answers_as_single_calls
             x.lower() if isinstance(x, str) else bytes(x) if not isinstance(x, int) else x
             for x in s.NodeStaking.device_info(device))
         assert [str(x).lower() for x in split[:2]] == [str(x).lower() for x in s.NodeStaking.reward_split(device)[:2]]
-        assert struct(c["RewardsDistributor"], "pending", got[-1]).root_id == s.RewardsDistributor.pending().root_id
+        assert pending.struct(got[-1]).root_id == s.RewardsDistributor.pending().root_id
 
         # a call the contract refuses (no OPERATOR_ROLE for the zero sender): raised with its reason
         with pytest.raises(RuntimeError, match="failed: execution reverted: access_control: account is missing role$"):
